@@ -1,0 +1,120 @@
+#pragma once
+// JSON-RPC 2.0 messages as ACP uses them.
+//
+// A `message` owns the raw JSON object it was read from and never re-creates it: forwarding a
+// message forwards the same object, unknown members included. Accessors only read.
+//
+// Ids are integers, strings or null and are echoed with the same JSON type and value; use
+// `id_key` (the id's JSON text) as the key of pending-request tables, so `1` and `"1"` differ.
+
+#include <acp/protocol/rpc_error.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/json/parser.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace acp::jsonrpc {
+
+enum class message_kind { request, notification, response };
+
+[[nodiscard]] std::string_view to_string(message_kind k) noexcept;
+
+class message {
+public:
+  [[nodiscard]] message_kind kind() const noexcept { return kind_; }
+  [[nodiscard]] bool is_request() const noexcept { return kind_ == message_kind::request; }
+  [[nodiscard]] bool is_notification() const noexcept { return kind_ == message_kind::notification; }
+  [[nodiscard]] bool is_response() const noexcept { return kind_ == message_kind::response; }
+
+  /// The whole message as read (or built), unknown members included.
+  [[nodiscard]] const boost::json::object& json() const noexcept { return obj_; }
+  [[nodiscard]] boost::json::object& json() noexcept { return obj_; }
+  [[nodiscard]] boost::json::object release() && noexcept { return std::move(obj_); }
+
+  /// Method name of a request or notification; empty for a response.
+  [[nodiscard]] std::string_view method() const noexcept;
+  /// Id of a request or response; a null value for a notification.
+  [[nodiscard]] const boost::json::value& id() const noexcept;
+  /// Params of a request or notification; nullptr when absent or null.
+  [[nodiscard]] const boost::json::value* params() const noexcept;
+  [[nodiscard]] boost::json::value* params() noexcept;
+
+  /// Response accessors.
+  [[nodiscard]] bool is_error() const noexcept;
+  /// The `result` member (a null value when the response carries `"result": null`); nullptr for errors.
+  [[nodiscard]] const boost::json::value* result() const noexcept;
+  /// The error as a typed value; nullopt for a success response.
+  [[nodiscard]] std::optional<rpc_error> error() const;
+
+  /// Replaces the id (requests and responses only).
+  void set_id(boost::json::value id);
+
+  [[nodiscard]] static message request(boost::json::value id, std::string_view method,
+                                       std::optional<boost::json::value> params = {});
+  [[nodiscard]] static message notification(std::string_view method,
+                                            std::optional<boost::json::value> params = {});
+  [[nodiscard]] static message response(boost::json::value id, boost::json::value result);
+  [[nodiscard]] static message error_response(boost::json::value id, const rpc_error& error);
+
+  /// Unchecked construction from parts already known to be valid (used by the checker).
+  message(message_kind kind, boost::json::object obj) noexcept : kind_(kind), obj_(std::move(obj)) {}
+
+private:
+  message_kind kind_;
+  boost::json::object obj_;
+};
+
+/// A JSON value that is not a valid message.
+struct invalid_message {
+  rpc_error error;              ///< what to answer (-32700 or -32600)
+  boost::json::value id;        ///< the id when one could be recovered, else null
+  bool response_shaped = false; ///< it looked like a response: never answer it; fail the pending id
+};
+
+using checked = std::variant<message, invalid_message>;
+
+/// Classifies one JSON value as a message.
+[[nodiscard]] checked check(boost::json::value v);
+
+/// Whether `v` may be used as an id (integer, string or null).
+[[nodiscard]] bool is_valid_id(const boost::json::value& v) noexcept;
+
+/// The id's identity as text: `1` -> "1", `"1"` -> "\"1\"", null -> "null".
+[[nodiscard]] std::string id_key(const boost::json::value& id);
+
+/// One line of input, classified.
+struct parsed_line {
+  bool batch = false;          ///< the line was a JSON array: answer with one array
+  std::vector<checked> items;  ///< one item unless `batch`
+};
+
+/// Parses lines into messages. Reuses its parser's memory between lines; one per reader.
+class line_parser {
+public:
+  static constexpr std::size_t default_max_depth = 512;
+  static constexpr std::size_t default_sample_bytes = 256;
+
+  explicit line_parser(std::size_t max_depth = default_max_depth,
+                       std::size_t sample_bytes = default_sample_bytes);
+
+  /// Not JSON -> one invalid_message with -32700 and `data.line` (a truncated, UTF-8-safe sample).
+  /// An empty array -> -32600. Otherwise one item per message.
+  [[nodiscard]] parsed_line parse(std::string_view line);
+
+private:
+  boost::json::parser parser_;
+  std::size_t sample_bytes_;
+};
+
+/// A printable, valid UTF-8 sample of at most `max_bytes` bytes of `text` (invalid sequences
+/// become U+FFFD; "…" marks a cut).
+[[nodiscard]] std::string utf8_sample(std::string_view text, std::size_t max_bytes);
+
+} // namespace acp::jsonrpc

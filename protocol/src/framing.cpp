@@ -1,0 +1,140 @@
+#include <acp/protocol/framing.hpp>
+
+#include <boost/json/serializer.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+namespace acp::framing {
+
+line_decoder::line_decoder(std::size_t max_line_bytes) : max_(max_line_bytes == 0 ? 1 : max_line_bytes) {}
+
+void line_decoder::compact() {
+  if (pos_ == 0) return;
+  if (pos_ == filled_) {
+    pos_ = filled_ = 0;
+    return;
+  }
+  // Move the unconsumed tail to the front only when it is cheap relative to what we free.
+  if (pos_ >= filled_ - pos_ || pos_ > (std::size_t{1} << 20)) {
+    std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
+    filled_ -= pos_;
+    pos_ = 0;
+  }
+}
+
+std::span<char> line_decoder::prepare(std::size_t n) {
+  compact();
+  if (buf_.size() < filled_ + n) buf_.resize(std::max(filled_ + n, buf_.size() * 2));
+  return {buf_.data() + filled_, n};
+}
+
+void line_decoder::commit(std::size_t n) {
+  filled_ += n;
+  if (!discarding_) return;
+  // Drop bytes of the over-long line up to (not including) the next '\n'.
+  const char* start = buf_.data() + pos_;
+  const void* nl = std::memchr(start, '\n', filled_ - pos_);
+  if (!nl) {
+    oversize_seen_ += filled_ - pos_;
+    pos_ = filled_ = 0;
+    return;
+  }
+  const auto skip = static_cast<std::size_t>(static_cast<const char*>(nl) - start);
+  oversize_seen_ += skip;
+  pos_ += skip + 1;
+  scanned_ = 0;
+  discarding_ = false;
+}
+
+void line_decoder::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const std::size_t n = discarding_ ? std::min<std::size_t>(bytes.size(), 1 << 16) : bytes.size();
+    auto dst = prepare(n);
+    std::memcpy(dst.data(), bytes.data(), n);
+    commit(n);
+    bytes.remove_prefix(n);
+  }
+}
+
+std::optional<frame> line_decoder::classify(std::size_t begin, std::size_t end) {
+  std::string_view line(buf_.data() + begin, end - begin);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  const auto first = line.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return std::nullopt; // blank
+  if (line.size() > max_) return frame{frame::kind::oversized, {}, line.size()};
+  constexpr std::string_view header = "content-length:";
+  if (line.size() >= header.size() &&
+      std::equal(header.begin(), header.end(), line.begin() + static_cast<std::ptrdiff_t>(first),
+                 [](char a, char b) { return a == (b >= 'A' && b <= 'Z' ? b - 'A' + 'a' : b); })) {
+    return frame{frame::kind::header, line, line.size()};
+  }
+  return frame{frame::kind::line, line, line.size()};
+}
+
+std::optional<frame> line_decoder::next() {
+  while (!discarding_) {
+    const std::size_t avail = filled_ - pos_;
+    const char* start = buf_.data() + pos_;
+    const void* nl = scanned_ < avail ? std::memchr(start + scanned_, '\n', avail - scanned_) : nullptr;
+    if (!nl) {
+      scanned_ = avail;
+      if (avail > max_ + 1) { // +1: a final '\r' does not count
+        // The line is already too long: report it once, drop what we hold, skip to '\n'.
+        discarding_ = true;
+        oversize_seen_ = avail;
+        pos_ = filled_ = 0;
+        scanned_ = 0;
+        return frame{frame::kind::oversized, {}, oversize_seen_};
+      }
+      return std::nullopt;
+    }
+    const auto end = pos_ + static_cast<std::size_t>(static_cast<const char*>(nl) - start);
+    const auto begin = pos_;
+    pos_ = end + 1;
+    scanned_ = 0;
+    if (auto f = classify(begin, end)) return f;
+  }
+  return std::nullopt;
+}
+
+std::optional<frame> line_decoder::finish() {
+  if (discarding_) {
+    discarding_ = false;
+    pos_ = filled_ = 0;
+    return std::nullopt; // already reported
+  }
+  if (filled_ == pos_) return std::nullopt;
+  const auto begin = pos_;
+  const auto end = filled_;
+  pos_ = filled_;
+  scanned_ = 0;
+  return classify(begin, end);
+}
+
+namespace {
+template <class T>
+void append_impl(std::string& out, const T& v) {
+  boost::json::serializer sr;
+  sr.reset(&v);
+  while (!sr.done()) {
+    const auto old = out.size();
+    out.resize(old + std::max<std::size_t>(4096, old / 2));
+    const auto written = sr.read(out.data() + old, out.size() - old);
+    out.resize(old + written.size());
+  }
+  out.push_back('\n');
+}
+} // namespace
+
+void append_line(std::string& out, const boost::json::value& v) { append_impl(out, v); }
+void append_line(std::string& out, const boost::json::object& v) { append_impl(out, v); }
+
+std::string encode_line(const boost::json::value& v) {
+  std::string out;
+  append_line(out, v);
+  return out;
+}
+
+} // namespace acp::framing

@@ -1,0 +1,223 @@
+#include <acp/protocol/jsonrpc.hpp>
+
+#include <boost/json/serialize.hpp>
+
+namespace acp::jsonrpc {
+namespace json = boost::json;
+
+std::string_view to_string(message_kind k) noexcept {
+  switch (k) {
+  case message_kind::request: return "request";
+  case message_kind::notification: return "notification";
+  case message_kind::response: return "response";
+  }
+  return "unknown";
+}
+
+namespace {
+const json::value null_value;
+} // namespace
+
+std::string_view message::method() const noexcept {
+  if (const auto* m = obj_.if_contains("method"); m && m->is_string()) return m->get_string();
+  return {};
+}
+
+const json::value& message::id() const noexcept {
+  if (const auto* i = obj_.if_contains("id")) return *i;
+  return null_value;
+}
+
+const json::value* message::params() const noexcept {
+  const auto* p = obj_.if_contains("params");
+  return (p && !p->is_null()) ? p : nullptr;
+}
+
+json::value* message::params() noexcept {
+  auto* p = obj_.if_contains("params");
+  return (p && !p->is_null()) ? p : nullptr;
+}
+
+bool message::is_error() const noexcept { return kind_ == message_kind::response && obj_.contains("error"); }
+
+const json::value* message::result() const noexcept {
+  return kind_ == message_kind::response ? obj_.if_contains("result") : nullptr;
+}
+
+std::optional<rpc_error> message::error() const {
+  if (!is_error()) return std::nullopt;
+  if (auto e = rpc_error::from_json(obj_.at("error"))) return e;
+  // A malformed error object still is an error: keep what it said.
+  return rpc_error::internal_error("malformed error object", obj_.at("error"));
+}
+
+void message::set_id(json::value id) {
+  if (kind_ != message_kind::notification) obj_["id"] = std::move(id);
+}
+
+message message::request(json::value id, std::string_view method, std::optional<json::value> params) {
+  json::object o;
+  o.reserve(4);
+  o["jsonrpc"] = "2.0";
+  o["id"] = std::move(id);
+  o["method"] = method;
+  if (params) o["params"] = std::move(*params);
+  return {message_kind::request, std::move(o)};
+}
+
+message message::notification(std::string_view method, std::optional<json::value> params) {
+  json::object o;
+  o.reserve(3);
+  o["jsonrpc"] = "2.0";
+  o["method"] = method;
+  if (params) o["params"] = std::move(*params);
+  return {message_kind::notification, std::move(o)};
+}
+
+message message::response(json::value id, json::value result) {
+  json::object o;
+  o.reserve(3);
+  o["jsonrpc"] = "2.0";
+  o["id"] = std::move(id);
+  o["result"] = std::move(result);
+  return {message_kind::response, std::move(o)};
+}
+
+message message::error_response(json::value id, const rpc_error& error) {
+  json::object o;
+  o.reserve(3);
+  o["jsonrpc"] = "2.0";
+  o["id"] = std::move(id);
+  o["error"] = error.to_json();
+  return {message_kind::response, std::move(o)};
+}
+
+bool is_valid_id(const json::value& v) noexcept {
+  return v.is_int64() || v.is_uint64() || v.is_string() || v.is_null();
+}
+
+std::string id_key(const json::value& id) { return json::serialize(id); }
+
+namespace {
+
+invalid_message invalid(std::string why, json::value id = nullptr, bool response_shaped = false) {
+  return {rpc_error::invalid_request("Invalid request: " + why), std::move(id), response_shaped};
+}
+
+} // namespace
+
+checked check(json::value v) {
+  auto* obj = v.if_object();
+  if (!obj) return invalid(std::string("expected a JSON object, got ") + std::string(json::to_string(v.kind())));
+
+  const json::value* idp = obj->if_contains("id");
+  json::value id = (idp && is_valid_id(*idp)) ? *idp : json::value(nullptr);
+
+  const auto* version = obj->if_contains("jsonrpc");
+  if (!version || !version->is_string() || version->get_string() != "2.0")
+    return invalid("\"jsonrpc\" must be \"2.0\"", std::move(id));
+
+  if (idp && !is_valid_id(*idp)) return invalid("\"id\" must be an integer, a string or null");
+
+  if (const auto* method = obj->if_contains("method")) {
+    if (!method->is_string()) return invalid("\"method\" must be a string", std::move(id));
+    if (const auto* params = obj->if_contains("params");
+        params && !params->is_object() && !params->is_array() && !params->is_null())
+      return invalid("\"params\" must be an object or an array", std::move(id));
+    if (obj->contains("result") || obj->contains("error"))
+      return invalid("a request must not carry \"result\" or \"error\"", std::move(id));
+    return message(idp ? message_kind::request : message_kind::notification, std::move(*obj));
+  }
+
+  const bool has_result = obj->contains("result");
+  const bool has_error = obj->contains("error");
+  if (!idp) {
+    if (has_result || has_error) return invalid("a response must carry \"id\"", nullptr, true);
+    return invalid("neither \"method\" nor \"result\"/\"error\"");
+  }
+  if (has_result == has_error)
+    return invalid(has_result ? "a response must not carry both \"result\" and \"error\""
+                              : "a message with \"id\" needs \"method\", \"result\" or \"error\"",
+                   std::move(id), true);
+  if (has_error && !rpc_error::from_json(obj->at("error")))
+    return invalid("\"error\" must be an object with integer \"code\" and string \"message\"",
+                   std::move(id), true);
+  return message(message_kind::response, std::move(*obj));
+}
+
+line_parser::line_parser(std::size_t max_depth, std::size_t sample_bytes)
+    : parser_({}, [&] {
+        json::parse_options opt;
+        opt.max_depth = max_depth;
+        return opt;
+      }()),
+      sample_bytes_(sample_bytes) {}
+
+parsed_line line_parser::parse(std::string_view line) {
+  parsed_line out;
+  parser_.reset();
+  boost::system::error_code ec;
+  parser_.write(line.data(), line.size(), ec);
+  json::value v;
+  if (!ec) v = parser_.release();
+  if (ec) {
+    json::object data;
+    data["line"] = utf8_sample(line, sample_bytes_);
+    data["reason"] = ec.message();
+    out.items.emplace_back(invalid_message{rpc_error::parse_error("Parse error: " + ec.message(), json::value(std::move(data))),
+                                           nullptr, false});
+    return out;
+  }
+  if (auto* arr = v.if_array()) {
+    if (arr->empty()) {
+      out.items.emplace_back(invalid("empty batch"));
+      return out;
+    }
+    out.batch = true;
+    out.items.reserve(arr->size());
+    for (auto& item : *arr) out.items.push_back(check(std::move(item)));
+    return out;
+  }
+  out.items.push_back(check(std::move(v)));
+  return out;
+}
+
+std::string utf8_sample(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes) + 4);
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = 0;
+    if (c < 0x80) len = 1;
+    else if ((c & 0xE0) == 0xC0 && c >= 0xC2) len = 2;
+    else if ((c & 0xF0) == 0xE0) len = 3;
+    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) len = 4;
+    bool ok = len != 0 && i + len <= text.size();
+    for (std::size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (ok && len == 3) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (ok && len == 4) {
+      const auto c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    const std::size_t add = ok ? len : 3;
+    if (out.size() + add > max_bytes) {
+      out += "\xE2\x80\xA6"; // …
+      break;
+    }
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD"; // U+FFFD
+      i += 1;
+    }
+  }
+  return out;
+}
+
+} // namespace acp::jsonrpc

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test (README's test command; .ci/run calls it).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${ACP_BUILD_DIR:-$root/build}
+"$root/scripts/build.sh"
+cd "$build"
+ctest --output-on-failure -j "$(nproc)" --timeout 300 "$@"
