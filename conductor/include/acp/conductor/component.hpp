@@ -1,0 +1,63 @@
+#pragma once
+// What the conductor runs: one component of the chain, parsed from a command-line string.
+//
+// A component string is split into words the way a POSIX shell would, but no shell is ever run:
+//   - 'single quotes' keep everything literally;
+//   - "double quotes" keep everything except the escapes \\ \" \$ \` (and \newline, removed);
+//   - outside quotes a backslash escapes the next character (\newline is removed);
+//   - adjacent quoted and unquoted parts join into one word ("a"'b'c is the word abc);
+//   - nothing is expanded: no globbing, no $VAR, no ~, no command substitution.
+// Leading NAME=value words (NAME matching [A-Za-z_][A-Za-z0-9_]*) become environment variables
+// for the child; the first other word is the command, the rest its arguments.
+//
+// A string whose first non-space character is `{` is a JSON spec instead:
+//   {"command": "...", "args": ["..."], "env": {"NAME": "value"}, "name": "..."}
+// `command` is required; `args`, `env` and `name` are optional; any other key is an error.
+//
+// `name` (used to prefix the component's stderr lines and in error messages) defaults to the
+// basename of the command.
+
+#include <boost/system/result.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace acp::conductor {
+
+struct component_spec {
+  std::string name;
+  std::string command;
+  std::vector<std::string> args;
+  /// Added to (or replacing entries of) the conductor's own environment, in this order.
+  std::vector<std::pair<std::string, std::string>> env;
+
+  friend bool operator==(const component_spec&, const component_spec&) = default;
+};
+
+/// What happens to the lines a component writes on its stderr. In every mode stderr is drained
+/// continuously (a child never blocks on a full stderr pipe).
+enum class stderr_mode {
+  forward,   ///< each line goes to the conductor's stderr as `[name] line`; a tail is kept
+  tail_only, ///< lines are only kept in the bounded tail (for error messages)
+  discard,   ///< lines are read and dropped; no tail
+};
+
+/// Parses a component string (see the top of this file). On failure the error is one clear
+/// sentence, e.g. `unterminated single quote (opened at position 4)` or
+/// `env.FOO: expected string`. Never throws.
+///
+/// The error type is a plain string: test with `has_value()`, read with `*r` / `r.error()`
+/// (`value()` is not available for this error type).
+[[nodiscard]] boost::system::result<component_spec, std::string>
+parse_component(std::string_view text);
+
+/// Splits `text` into words by the quoting rules above (exposed for tests and tools).
+[[nodiscard]] boost::system::result<std::vector<std::string>, std::string>
+split_words(std::string_view text);
+
+/// The component's display name: the basename of `command` (`/usr/bin/node` → `node`).
+[[nodiscard]] std::string default_component_name(std::string_view command);
+
+} // namespace acp::conductor
