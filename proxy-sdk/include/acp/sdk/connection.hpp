@@ -1,0 +1,190 @@
+#pragma once
+// One JSON-RPC connection over a byte-stream transport: the runtime under proxies, agents,
+// clients and the conductor.
+//
+// Threading and ordering
+//   Everything runs on one executor (one io_context, one thread). Per connection there is one
+//   reader coroutine and one writer coroutine, and nobody else touches the transport. The reader
+//   handles each incoming message to completion before it reads the next: requests and
+//   notifications go to the message handler, responses complete the pending request's callback,
+//   both synchronously and in arrival order. Sending never blocks: it serializes the message
+//   into the outgoing buffer (FIFO) and wakes the writer, which writes everything queued in one
+//   write. So a message handled before another is also sent before it, responses included.
+//
+// Back-pressure
+//   When the bytes queued for writing pass `write_high_watermark`, the connection's flow gate
+//   closes: every reader sharing that gate stops reading until the queue drains to half. Memory
+//   stays bounded when a peer floods and the other side reads slowly. Connections of one process
+//   that forward to each other (the conductor) share one gate.
+//
+// Errors
+//   Malformed input never ends a connection: a line that is not JSON is answered -32700, an
+//   invalid message -32600 (with its id when one can be recovered), a `Content-Length:` header
+//   -32700 with a diagnostic; reading goes on. A line over `max_message_bytes` is answered and
+//   ends the connection (reason `oversized_message`): its id is unknown, so closing is the only
+//   way to resolve the sender's request. When reading ends, the close handler runs, then every
+//   request still pending is answered with -32603 and `data.reason`.
+
+#include <acp/protocol/framing.hpp>
+#include <acp/protocol/jsonrpc.hpp>
+#include <acp/sdk/transport.hpp>
+#include <acp/sdk/unique_function.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace acp {
+
+/// A pause switch shared by readers: closed while any connection using it is congested.
+class flow_gate {
+public:
+  explicit flow_gate(const boost::asio::any_io_executor& ex);
+  [[nodiscard]] bool is_open() const noexcept { return congested_ == 0; }
+  void congest() noexcept;
+  void relieve() noexcept;
+  /// Completes when the gate is open.
+  boost::asio::awaitable<void> wait_open();
+
+private:
+  int congested_ = 0;
+  boost::asio::steady_timer wake_;
+};
+
+struct connection_options {
+  std::string name = "peer";                                      ///< for logs and error data
+  std::size_t max_message_bytes = framing::default_max_line_bytes; ///< reading and writing
+  std::size_t write_high_watermark = std::size_t{8} << 20;        ///< queued bytes that close the gate
+  std::shared_ptr<flow_gate> gate;                                 ///< null: the connection makes its own
+  bool fail_pending_on_close = true; ///< false: the close handler resolves pending requests itself
+};
+
+enum class close_reason { eof, read_error, write_error, oversized_message, closed_locally };
+[[nodiscard]] std::string_view to_string(close_reason r) noexcept;
+
+struct close_info {
+  close_reason reason = close_reason::eof;
+  boost::system::error_code ec;
+  std::string detail;
+};
+
+/// Receives the response to a request we sent: a response message (result or error). Called
+/// exactly once: with the peer's response, or with a -32603 error when the connection closes.
+using response_callback = unique_function<void(jsonrpc::message)>;
+
+class connection : public std::enable_shared_from_this<connection> {
+public:
+  using message_handler = std::function<void(jsonrpc::message)>;
+  using close_handler = std::function<void(const close_info&)>;
+
+  [[nodiscard]] static std::shared_ptr<connection> create(boost::asio::any_io_executor ex, transport_ptr transport,
+                                                          connection_options options = {});
+  ~connection();
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+
+  /// Incoming requests and notifications, in arrival order. Set before `start`.
+  void on_message(message_handler handler) { on_message_ = std::move(handler); }
+  /// Called once when reading ends (end of stream, error, oversized message, or `close`).
+  void on_close(close_handler handler) { on_close_ = std::move(handler); }
+  /// Starts the reader and the writer.
+  void start();
+
+  /// Queues a message as it is (responses, notifications, or requests whose ids you manage).
+  void send(jsonrpc::message msg);
+  void send(const boost::json::object& msg);
+  /// Sends a request with a fresh id (returned); `on_response` gets its response.
+  boost::json::value send_request(std::string_view method, std::optional<boost::json::value> params,
+                                  response_callback on_response);
+  /// Sends `request` (a request or notification-shaped message) with its id replaced by a fresh one.
+  boost::json::value send_request(jsonrpc::message request, response_callback on_response);
+  void send_notification(std::string_view method, std::optional<boost::json::value> params = {});
+  void send_result(boost::json::value id, boost::json::value result);
+  void send_error(boost::json::value id, const rpc_error& error);
+
+  /// Sends `$/cancel_request` for a request we sent that is still pending. The request still
+  /// gets exactly one response. False when it is not pending.
+  bool cancel_request(const boost::json::value& id);
+
+  /// Answers every pending request with `error` (its callbacks run now).
+  void fail_pending(const rpc_error& error);
+
+  /// Stops reading, writes what is queued, then ends the stream. Idempotent.
+  void close();
+  /// Stops at once: queued output is dropped. Idempotent.
+  void abort();
+  /// Completes when reading and writing have both finished.
+  boost::asio::awaitable<void> wait_closed();
+
+  [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
+  [[nodiscard]] const boost::asio::any_io_executor& get_executor() const noexcept { return ex_; }
+  [[nodiscard]] bool reading() const noexcept { return reading_; }
+  [[nodiscard]] bool closed() const noexcept { return reader_done_ && writer_done_; }
+  [[nodiscard]] std::size_t pending_requests() const noexcept { return pending_.size(); }
+  [[nodiscard]] std::size_t queued_bytes() const noexcept { return out_.size() + writing_.size(); }
+  [[nodiscard]] const std::optional<close_info>& close_status() const noexcept { return close_info_; }
+
+  struct stats {
+    std::uint64_t messages_in = 0, messages_out = 0, bytes_in = 0, bytes_out = 0;
+  };
+  [[nodiscard]] const stats& statistics() const noexcept { return stats_; }
+
+private:
+  connection(boost::asio::any_io_executor ex, transport_ptr transport, connection_options options);
+
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop();
+  void handle_frame(const framing::frame& f);
+  void handle_line(std::string_view line);
+  void handle_response(jsonrpc::message msg);
+  void handle_invalid(jsonrpc::invalid_message bad, bool in_batch);
+  void reading_ended(close_info info);
+  void enqueue(const boost::json::object& obj, const jsonrpc::message* original);
+  void update_congestion();
+  void wake_writer();
+  void finish_batch_item(const boost::json::value& id, boost::json::object response);
+  void notify_closed();
+
+  boost::asio::any_io_executor ex_;
+  transport_ptr transport_;
+  connection_options options_;
+  std::shared_ptr<flow_gate> gate_;
+  message_handler on_message_;
+  close_handler on_close_;
+
+  framing::line_decoder decoder_;
+  jsonrpc::line_parser parser_;
+
+  std::string out_;     // serialized, waiting for the writer
+  std::string writing_; // being written
+  boost::asio::steady_timer writer_wake_;
+  boost::asio::steady_timer closed_wake_;
+  bool congested_ = false;
+  bool started_ = false;
+  bool reading_ = false;
+  bool closing_ = false; // close requested: writer flushes then ends
+  bool reader_done_ = false;
+  bool writer_done_ = false;
+  std::optional<close_info> close_info_;
+
+  std::int64_t next_id_ = 0;
+  std::unordered_map<std::int64_t, response_callback> pending_;
+
+  // Batches we received: responses to their requests are collected and sent as one array.
+  struct batch {
+    std::size_t outstanding = 0;
+    boost::json::array responses;
+  };
+  std::unordered_map<std::string, std::shared_ptr<batch>> batch_ids_;
+  stats stats_;
+};
+
+} // namespace acp

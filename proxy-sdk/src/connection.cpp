@@ -1,0 +1,443 @@
+#include <acp/sdk/connection.hpp>
+#include <acp/sdk/log.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/json/array.hpp>
+
+namespace acp {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t keep_buffer_capacity = 1 << 20;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+} // namespace
+
+// ---- flow_gate ---------------------------------------------------------------------------
+
+flow_gate::flow_gate(const asio::any_io_executor& ex) : wake_(ex) {}
+
+void flow_gate::congest() noexcept { ++congested_; }
+
+void flow_gate::relieve() noexcept {
+  if (congested_ > 0 && --congested_ == 0) wake_.cancel();
+}
+
+asio::awaitable<void> flow_gate::wait_open() {
+  while (congested_ > 0) {
+    wake_.expires_at(asio::steady_timer::time_point::max());
+    (void)co_await wake_.async_wait(use_tuple);
+  }
+}
+
+std::string_view to_string(close_reason r) noexcept {
+  switch (r) {
+  case close_reason::eof: return "eof";
+  case close_reason::read_error: return "read_error";
+  case close_reason::write_error: return "write_error";
+  case close_reason::oversized_message: return "oversized_message";
+  case close_reason::closed_locally: return "closed_locally";
+  }
+  return "unknown";
+}
+
+// ---- connection --------------------------------------------------------------------------
+
+std::shared_ptr<connection> connection::create(asio::any_io_executor ex, transport_ptr transport,
+                                               connection_options options) {
+  return std::shared_ptr<connection>(new connection(std::move(ex), std::move(transport), std::move(options)));
+}
+
+connection::connection(asio::any_io_executor ex, transport_ptr transport, connection_options options)
+    : ex_(std::move(ex)), transport_(std::move(transport)), options_(std::move(options)),
+      gate_(options_.gate ? options_.gate : std::make_shared<flow_gate>(ex_)),
+      decoder_(options_.max_message_bytes), writer_wake_(ex_), closed_wake_(ex_) {}
+
+connection::~connection() {
+  if (congested_) gate_->relieve();
+  if (transport_) transport_->close();
+}
+
+void connection::start() {
+  if (started_) return;
+  started_ = true;
+  reading_ = true;
+  auto self = shared_from_this();
+  asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->read_loop(); },
+                 [self](std::exception_ptr e) {
+                   if (!e) return;
+                   try { std::rethrow_exception(e); } catch (const std::exception& ex) {
+                     log::error(self->name(), std::string("reader failed: ") + ex.what());
+                   }
+                   self->reading_ended({close_reason::read_error, {}, "internal error in reader"});
+                 });
+  asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->write_loop(); },
+                 [self](std::exception_ptr e) {
+                   if (!e) return;
+                   try { std::rethrow_exception(e); } catch (const std::exception& ex) {
+                     log::error(self->name(), std::string("writer failed: ") + ex.what());
+                   }
+                   self->writer_done_ = true;
+                   self->notify_closed();
+                 });
+}
+
+asio::awaitable<void> connection::read_loop() {
+  while (reading_) {
+    if (!gate_->is_open()) co_await gate_->wait_open();
+    if (!reading_) break;
+    auto buf = decoder_.prepare(read_chunk);
+    error_code ec;
+    const std::size_t n = co_await transport_->read_some(buf, ec);
+    decoder_.commit(n);
+    stats_.bytes_in += n;
+    while (reading_) {
+      auto f = decoder_.next();
+      if (!f) break;
+      handle_frame(*f);
+    }
+    if (ec) {
+      if (!reading_) break;
+      if (ec == asio::error::eof) {
+        if (auto last = decoder_.finish()) handle_frame(*last);
+        reading_ended({close_reason::eof, ec, "end of stream"});
+      } else if (ec == asio::error::operation_aborted && closing_) {
+        reading_ended({close_reason::closed_locally, {}, "closed"});
+      } else {
+        reading_ended({close_reason::read_error, ec, ec.message()});
+      }
+    }
+  }
+  if (!close_info_) reading_ended({close_reason::closed_locally, {}, "closed"});
+}
+
+void connection::handle_frame(const framing::frame& f) {
+  switch (f.type) {
+  case framing::frame::kind::line:
+    handle_line(f.text);
+    return;
+  case framing::frame::kind::header: {
+    json::object data;
+    data["line"] = jsonrpc::utf8_sample(f.text, 128);
+    data["reason"] = "content_length_framing";
+    log::warn(name(), "received a Content-Length header: ACP uses one JSON message per line, not LSP framing");
+    send_error(nullptr, rpc_error::parse_error("Parse error: Content-Length framing is not supported; send one JSON "
+                                               "message per line",
+                                               json::value(std::move(data))));
+    return;
+  }
+  case framing::frame::kind::oversized: {
+    json::object data;
+    data["reason"] = "message_too_large";
+    data["limit"] = options_.max_message_bytes;
+    data["size_at_least"] = f.size;
+    const std::string detail = "incoming message exceeds the limit of " +
+                               std::to_string(options_.max_message_bytes) + " bytes";
+    log::error(name(), detail + "; closing the connection");
+    send_error(nullptr, rpc_error::invalid_request("Invalid request: " + detail, json::value(std::move(data))));
+    reading_ended({close_reason::oversized_message, {}, detail});
+    return;
+  }
+  }
+}
+
+void connection::handle_line(std::string_view line) {
+  ++stats_.messages_in;
+  auto parsed = parser_.parse(line);
+  if (!parsed.batch) {
+    auto& item = parsed.items.front();
+    if (auto* bad = std::get_if<jsonrpc::invalid_message>(&item)) return handle_invalid(std::move(*bad), false);
+    auto& msg = std::get<jsonrpc::message>(item);
+    if (msg.is_response()) return handle_response(std::move(msg));
+    if (on_message_) on_message_(std::move(msg));
+    else if (msg.is_request()) send_error(msg.id(), rpc_error::method_not_found(msg.method()));
+    return;
+  }
+  // A batch: register its requests first so responses sent while dispatching are collected.
+  auto b = std::make_shared<batch>();
+  for (auto& item : parsed.items) {
+    if (auto* msg = std::get_if<jsonrpc::message>(&item); msg && msg->is_request()) {
+      auto [it, inserted] = batch_ids_.emplace(jsonrpc::id_key(msg->id()), b);
+      if (inserted) ++b->outstanding;
+    } else if (auto* bad = std::get_if<jsonrpc::invalid_message>(&item); bad && !bad->response_shaped) {
+      b->responses.push_back(jsonrpc::message::error_response(bad->id, bad->error).json());
+    }
+  }
+  for (auto& item : parsed.items) {
+    if (auto* bad = std::get_if<jsonrpc::invalid_message>(&item)) {
+      if (bad->response_shaped) handle_invalid(std::move(*bad), true);
+      continue;
+    }
+    auto& msg = std::get<jsonrpc::message>(item);
+    if (msg.is_response()) handle_response(std::move(msg));
+    else if (on_message_) on_message_(std::move(msg));
+    else if (msg.is_request()) send_error(msg.id(), rpc_error::method_not_found(msg.method()));
+  }
+  if (b->outstanding == 0 && !b->responses.empty()) {
+    json::value arr(std::move(b->responses));
+    framing::append_line(out_, arr);
+    ++stats_.messages_out;
+    wake_writer();
+    update_congestion();
+  }
+}
+
+void connection::handle_invalid(jsonrpc::invalid_message bad, bool in_batch) {
+  log::warn(name(), bad.error.message);
+  if (!bad.response_shaped) {
+    if (!in_batch) send_error(std::move(bad.id), bad.error);
+    return;
+  }
+  // A malformed response: never answer it, but resolve the request it meant to answer.
+  if (bad.id.is_int64()) {
+    if (auto it = pending_.find(bad.id.get_int64()); it != pending_.end()) {
+      auto cb = std::move(it->second);
+      pending_.erase(it);
+      json::object data;
+      data["reason"] = "invalid_response";
+      data["detail"] = bad.error.message;
+      cb(jsonrpc::message::error_response(bad.id, rpc_error::internal_error("invalid response from " + name(),
+                                                                              json::value(std::move(data)))));
+    }
+  }
+}
+
+void connection::handle_response(jsonrpc::message msg) {
+  const auto& id = msg.id();
+  if (id.is_int64()) {
+    if (auto it = pending_.find(id.get_int64()); it != pending_.end()) {
+      auto cb = std::move(it->second);
+      pending_.erase(it);
+      cb(std::move(msg));
+      return;
+    }
+  }
+  log::warn(name(), "dropping a response with unknown id " + jsonrpc::id_key(id));
+}
+
+void connection::reading_ended(close_info info) {
+  if (close_info_) return;
+  reading_ = false;
+  close_info_ = info;
+  reader_done_ = true;
+  if (info.reason != close_reason::closed_locally && info.reason != close_reason::eof)
+    log::warn(name(), std::string("connection ended: ") + std::string(to_string(info.reason)) + ": " + info.detail);
+  if (on_close_) on_close_(info);
+  if (options_.fail_pending_on_close && !pending_.empty()) {
+    json::object data;
+    data["reason"] = info.reason == close_reason::eof ? "connection_closed" : std::string(to_string(info.reason));
+    data["peer"] = name();
+    data["detail"] = info.detail;
+    fail_pending(rpc_error::internal_error("connection to " + name() + " closed before the response arrived",
+                                           json::value(std::move(data))));
+  }
+  notify_closed();
+}
+
+void connection::fail_pending(const rpc_error& error) {
+  auto pending = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, cb] : pending) cb(jsonrpc::message::error_response(id, error));
+}
+
+// ---- sending -----------------------------------------------------------------------------
+
+void connection::send(jsonrpc::message msg) {
+  if (msg.is_response() && !batch_ids_.empty()) {
+    if (auto it = batch_ids_.find(jsonrpc::id_key(msg.id())); it != batch_ids_.end()) {
+      auto b = it->second;
+      batch_ids_.erase(it);
+      b->responses.push_back(std::move(msg).release());
+      if (--b->outstanding == 0) {
+        json::value arr(std::move(b->responses));
+        framing::append_line(out_, arr);
+        ++stats_.messages_out;
+        wake_writer();
+        update_congestion();
+      }
+      return;
+    }
+  }
+  enqueue(msg.json(), &msg);
+}
+
+void connection::send(const json::object& msg) {
+  const auto* id = msg.if_contains("id");
+  if (id && !batch_ids_.empty() && !msg.contains("method")) {
+    if (auto c = jsonrpc::check(json::value(msg)); std::holds_alternative<jsonrpc::message>(c))
+      return send(std::get<jsonrpc::message>(std::move(c)));
+  }
+  enqueue(msg, nullptr);
+}
+
+void connection::enqueue(const json::object& obj, const jsonrpc::message* original) {
+  if (writer_done_ || closing_) {
+    log::debug(name(), "dropping a message: the connection is closed");
+    return;
+  }
+  const auto before = out_.size();
+  framing::append_line(out_, obj);
+  const auto size = out_.size() - before - 1;
+  if (size > options_.max_message_bytes) {
+    out_.resize(before);
+    const std::string why = "outgoing message of " + std::to_string(size) + " bytes exceeds the limit of " +
+                            std::to_string(options_.max_message_bytes);
+    log::error(name(), why);
+    const auto* id = obj.if_contains("id");
+    if (id && !obj.contains("method")) {
+      // A response: answer with an error instead, so the request is not left hanging.
+      json::object data;
+      data["reason"] = "message_too_large";
+      framing::append_line(out_, jsonrpc::message::error_response(*id, rpc_error::internal_error(
+                                                                               why, json::value(std::move(data))))
+                                     .json());
+    } else if (id && original == nullptr && id->is_int64()) {
+      // One of our requests: resolve it locally (not re-entrantly).
+      if (auto it = pending_.find(id->get_int64()); it != pending_.end()) {
+        auto cb = std::make_shared<response_callback>(std::move(it->second));
+        pending_.erase(it);
+        asio::post(ex_, [cb, rid = *id, why] {
+          (*cb)(jsonrpc::message::error_response(rid, rpc_error::internal_error(why)));
+        });
+      }
+      return;
+    } else {
+      return;
+    }
+  }
+  ++stats_.messages_out;
+  wake_writer();
+  update_congestion();
+}
+
+json::value connection::send_request(std::string_view method, std::optional<json::value> params,
+                                     response_callback on_response) {
+  const auto id = ++next_id_;
+  pending_.emplace(id, std::move(on_response));
+  auto msg = jsonrpc::message::request(id, method, std::move(params));
+  enqueue(msg.json(), nullptr);
+  return id;
+}
+
+json::value connection::send_request(jsonrpc::message request, response_callback on_response) {
+  const auto id = ++next_id_;
+  pending_.emplace(id, std::move(on_response));
+  request.json()["id"] = id;
+  enqueue(request.json(), nullptr);
+  return id;
+}
+
+void connection::send_notification(std::string_view method, std::optional<json::value> params) {
+  send(jsonrpc::message::notification(method, std::move(params)));
+}
+
+void connection::send_result(json::value id, json::value result) {
+  send(jsonrpc::message::response(std::move(id), std::move(result)));
+}
+
+void connection::send_error(json::value id, const rpc_error& error) {
+  send(jsonrpc::message::error_response(std::move(id), error));
+}
+
+bool connection::cancel_request(const json::value& id) {
+  if (!id.is_int64() || !pending_.contains(id.get_int64())) return false;
+  json::object params;
+  params["requestId"] = id;
+  send_notification("$/cancel_request", json::value(std::move(params)));
+  return true;
+}
+
+void connection::wake_writer() { writer_wake_.cancel(); }
+
+void connection::update_congestion() {
+  const bool over = queued_bytes() > options_.write_high_watermark;
+  const bool under = queued_bytes() <= options_.write_high_watermark / 2;
+  if (!congested_ && over) {
+    congested_ = true;
+    gate_->congest();
+  } else if (congested_ && under) {
+    congested_ = false;
+    gate_->relieve();
+  }
+}
+
+asio::awaitable<void> connection::write_loop() {
+  for (;;) {
+    if (out_.empty()) {
+      if (closing_) break;
+      writer_wake_.expires_at(asio::steady_timer::time_point::max());
+      (void)co_await writer_wake_.async_wait(use_tuple);
+      continue;
+    }
+    std::swap(out_, writing_);
+    out_.clear();
+    error_code ec;
+    co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
+    stats_.bytes_out += writing_.size();
+    if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);
+    else writing_.clear();
+    if (ec) {
+      log::warn(name(), "write failed: " + ec.message());
+      out_.clear();
+      std::string().swap(out_);
+      writer_done_ = true;
+      update_congestion();
+      if (!close_info_) {
+        transport_->close();
+        reading_ended({close_reason::write_error, ec, ec.message()});
+      }
+      notify_closed();
+      co_return;
+    }
+    update_congestion();
+  }
+  transport_->shutdown_write();
+  writer_done_ = true;
+  notify_closed();
+}
+
+void connection::close() {
+  if (closing_) return;
+  closing_ = true;
+  if (reading_) {
+    reading_ = false;
+    transport_->close_read(); // the pending read completes with operation_aborted
+  }
+  if (!started_) {
+    reader_done_ = writer_done_ = true;
+    if (!close_info_) reading_ended({close_reason::closed_locally, {}, "closed"});
+    transport_->close();
+    return;
+  }
+  wake_writer();
+}
+
+void connection::abort() {
+  closing_ = true;
+  reading_ = false;
+  out_.clear();
+  transport_->close();
+  wake_writer();
+}
+
+void connection::notify_closed() {
+  if (reader_done_ && writer_done_) {
+    if (transport_) transport_->close();
+    closed_wake_.cancel();
+  }
+}
+
+asio::awaitable<void> connection::wait_closed() {
+  while (!(reader_done_ && writer_done_)) {
+    closed_wake_.expires_at(asio::steady_timer::time_point::max());
+    (void)co_await closed_wake_.async_wait(use_tuple);
+  }
+}
+
+} // namespace acp
