@@ -114,6 +114,10 @@ public:
   /// gets exactly one response. False when it is not pending.
   bool cancel_request(const boost::json::value& id);
 
+  /// Whether a request we sent with this id still waits for its response.
+  [[nodiscard]] bool has_pending(const boost::json::value& id) const noexcept {
+    return id.is_int64() && pending_.contains(id.get_int64());
+  }
   /// Answers every pending request with `error` (its callbacks run now).
   void fail_pending(const rpc_error& error);
 

@@ -1,0 +1,235 @@
+#pragma once
+// Proxies, agents and clients: handlers per direction on one connection.
+//
+//   acp::proxy_builder proxy;
+//   proxy.on_receive_request_from(acp::client, [](acp::prompt_request req, acp::responder r, acp::context cx) {
+//     req.prompt.insert(req.prompt.begin(), acp::text_block("Project rules: …"));
+//     cx.send_request_to(acp::agent, req).forward_response_to(std::move(r));
+//   });
+//   return proxy.run_stdio();
+//
+// Directions (a proxy)
+//   Plain messages come from the client. Messages inside `_proxy/successor` come from the agent
+//   and are unwrapped before any handler sees them. `send_…_to(acp::agent, …)` wraps,
+//   `send_…_to(acp::client, …)` sends plain. An agent or a client has one peer and no envelopes.
+//
+// Dispatch and ordering
+//   Each incoming message runs through the handlers registered for its direction, in
+//   registration order, until one returns `handled::yes` (typed handlers always do). A raw
+//   handler may edit the message and return `handled::no`: the next handler sees the edit.
+//   Unhandled messages get the default: a proxy forwards them in their direction, raw JSON
+//   untouched, ids mapped, responses relayed; an agent or client answers unknown requests
+//   -32601 and ignores unknown notifications. Handlers run one at a time, in arrival order, on
+//   the connection's thread; every send only queues, so what a handler sends leaves in order.
+//
+// THE DEADLOCK RULE: never wait for a response inside a handler. The response can only be read
+//   after the handler returns. Relay it with `forward_response_to(responder)`, react to it with
+//   `on_receiving_result(callback)`, or `cx.spawn(...)` a coroutine that `co_await`s
+//   `response()`.
+//
+// Responders
+//   Move-only and single-shot. A responder destroyed without an answer sends -32603 and logs; a
+//   second answer is logged and not sent. `$/cancel_request` from the peer marks the responder
+//   cancelled and runs its `on_cancel` callbacks; it must still be answered once (-32800 or a
+//   result). A forwarded request's cancellation is re-issued downstream with the downstream id.
+
+#include <acp/protocol/jsonrpc.hpp>
+#include <acp/protocol/rpc_error.hpp>
+#include <acp/sdk/connection.hpp>
+#include <acp/sdk/peer.hpp>
+#include <acp/sdk/unique_function.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/result.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace acp {
+
+namespace detail {
+class runtime;
+struct request_state;
+struct sent_state;
+} // namespace detail
+
+/// A response's outcome: the result value or the error.
+using rpc_result = boost::system::result<boost::json::value, rpc_error>;
+
+/// Thrown only by `rpc_result::value()` on an error (call `has_value()` first to avoid it).
+struct rpc_exception : std::runtime_error {
+  explicit rpc_exception(rpc_error e);
+  rpc_error error;
+};
+[[noreturn]] void throw_exception_from_error(const rpc_error& e, const boost::source_location& loc);
+
+/// Answers one incoming request. Move-only, single-shot.
+class [[nodiscard]] responder {
+public:
+  responder() noexcept = default;
+  explicit responder(std::shared_ptr<detail::request_state> st) noexcept : st_(std::move(st)) {}
+  responder(responder&&) noexcept = default;
+  responder& operator=(responder&& other) noexcept;
+  responder(const responder&) = delete;
+  responder& operator=(const responder&) = delete;
+  ~responder();
+
+  void respond(boost::json::value result);
+  /// A typed result (any type with `acp::encode`).
+  template <class T>
+    requires(!std::is_convertible_v<T, boost::json::value>)
+  void respond(const T& typed);
+  void respond_error(rpc_error error);
+  void respond_with(rpc_result outcome);
+  /// Relays a response message (result or error) unchanged but for the id.
+  void relay(jsonrpc::message response);
+
+  [[nodiscard]] bool valid() const noexcept { return static_cast<bool>(st_); }
+  explicit operator bool() const noexcept { return valid(); }
+  /// The request's id as the peer sent it (null for an empty responder).
+  [[nodiscard]] const boost::json::value& id() const noexcept;
+  [[nodiscard]] std::string_view method() const noexcept;
+  /// The peer sent `$/cancel_request` for this request.
+  [[nodiscard]] bool cancelled() const noexcept;
+  /// Runs `f` when the peer cancels (at once if it already has).
+  void on_cancel(unique_function<void()> f);
+
+private:
+  void finish(jsonrpc::message response);
+  std::shared_ptr<detail::request_state> st_;
+};
+
+/// A request we sent. Say what happens to its response — or drop it to ignore the response.
+class [[nodiscard]] sent_request {
+public:
+  explicit sent_request(std::shared_ptr<detail::sent_state> st) noexcept : st_(std::move(st)) {}
+
+  /// Relays the response (result or error) to `r` when it arrives; cancelling `r` cancels this.
+  void forward_response_to(responder r) &&;
+  /// Runs `f` with the outcome, in arrival order on the connection's thread.
+  void on_receiving_result(unique_function<void(rpc_result)> f) &&;
+  /// Waits for the outcome. Only from a spawned task, never inside a handler (deadlock rule).
+  boost::asio::awaitable<rpc_result> response() &&;
+  /// Sends `$/cancel_request` for it.
+  void cancel() const;
+
+private:
+  std::shared_ptr<detail::sent_state> st_;
+};
+
+/// What handlers use to send and spawn. Cheap to copy; valid while the endpoint lives.
+class context {
+public:
+  explicit context(std::shared_ptr<detail::runtime> rt) noexcept : rt_(std::move(rt)) {}
+
+  sent_request send_request_to(peer to, std::string_view method, std::optional<boost::json::value> params);
+  template <peer_tag P>
+  sent_request send_request_to(P, std::string_view method, std::optional<boost::json::value> params) {
+    return send_request_to(P::value, method, std::move(params));
+  }
+  /// A typed request: the method comes from `acp::method_traits<T>`.
+  template <peer_tag P, class T>
+    requires(!std::is_convertible_v<T, std::string_view>)
+  sent_request send_request_to(P to, const T& typed);
+
+  void send_notification_to(peer to, std::string_view method, std::optional<boost::json::value> params);
+  template <peer_tag P>
+  void send_notification_to(P, std::string_view method, std::optional<boost::json::value> params) {
+    send_notification_to(P::value, method, std::move(params));
+  }
+  template <peer_tag P, class T>
+    requires(!std::is_convertible_v<T, std::string_view>)
+  void send_notification_to(P to, const T& typed);
+
+  /// Runs a coroutine beside the handlers (it may await responses). A failure is logged.
+  void spawn(boost::asio::awaitable<void> task);
+
+  [[nodiscard]] role endpoint_role() const noexcept;
+  [[nodiscard]] boost::asio::any_io_executor get_executor() const;
+  /// Orderly shutdown: running tasks get the grace period, then the connection closes.
+  void shutdown() const;
+  [[nodiscard]] connection& conn() const;
+
+private:
+  std::shared_ptr<detail::runtime> rt_;
+};
+
+using raw_request_handler = std::function<handled(jsonrpc::message& msg, responder& r, context& cx)>;
+using raw_notification_handler = std::function<handled(jsonrpc::message& msg, context& cx)>;
+
+struct endpoint_options {
+  connection_options connection;
+  std::chrono::milliseconds grace_period{2000}; ///< for running tasks at shutdown
+};
+
+/// A running proxy, agent or client.
+class endpoint {
+public:
+  explicit endpoint(std::shared_ptr<detail::runtime> rt) noexcept : rt_(std::move(rt)) {}
+  [[nodiscard]] context cx() const noexcept { return context(rt_); }
+  /// Completes when the connection has closed and running tasks have ended.
+  boost::asio::awaitable<void> wait_done() const;
+  /// The close reason (set once reading has ended).
+  [[nodiscard]] const std::optional<close_info>& close_status() const noexcept;
+  void shutdown() const { cx().shutdown(); }
+
+private:
+  std::shared_ptr<detail::runtime> rt_;
+};
+
+class endpoint_builder {
+public:
+  explicit endpoint_builder(role r);
+  ~endpoint_builder();
+  endpoint_builder(endpoint_builder&&) noexcept;
+  endpoint_builder& operator=(endpoint_builder&&) noexcept;
+
+  /// Raw handlers by method name ("" = every method) for messages from `from`.
+  endpoint_builder& on_receive_request_from(peer from, std::string method, raw_request_handler f);
+  endpoint_builder& on_receive_notification_from(peer from, std::string method, raw_notification_handler f);
+  template <peer_tag P>
+  endpoint_builder& on_receive_request_from(P, std::string method, raw_request_handler f) {
+    return on_receive_request_from(P::value, std::move(method), std::move(f));
+  }
+  template <peer_tag P>
+  endpoint_builder& on_receive_notification_from(P, std::string method, raw_notification_handler f) {
+    return on_receive_notification_from(P::value, std::move(method), std::move(f));
+  }
+
+  /// Typed handlers: `f(T params, responder r, context cx)` for requests, `f(T params, context cx)`
+  /// for notifications, where T is a params type of `acp::method_traits`. Invalid params of a
+  /// request are answered -32602 with the JSON path; of a notification, logged and passed on.
+  template <peer_tag P, class F>
+  endpoint_builder& on_receive_request_from(P from, F&& f);
+  template <peer_tag P, class F>
+  endpoint_builder& on_receive_notification_from(P from, F&& f);
+
+  endpoint_builder& options(endpoint_options o);
+  [[nodiscard]] const endpoint_options& options() const noexcept;
+
+  /// Starts on `transport`; the handlers move into the endpoint.
+  [[nodiscard]] endpoint connect_to(const boost::asio::any_io_executor& ex, transport_ptr transport);
+  /// Serves stdin/stdout until the peer closes; returns the exit code (0: peer closed cleanly).
+  int run_stdio();
+
+private:
+  std::shared_ptr<detail::runtime> rt_;
+};
+
+class proxy_builder : public endpoint_builder {
+public:
+  proxy_builder() : endpoint_builder(role::proxy) {}
+};
+class agent_builder : public endpoint_builder {
+public:
+  agent_builder() : endpoint_builder(role::agent) {}
+};
+class client_builder : public endpoint_builder {
+public:
+  client_builder() : endpoint_builder(role::client) {}
+};
+
+} // namespace acp

@@ -1,0 +1,33 @@
+#pragma once
+// Peer tags and small vocabulary types of the SDK.
+
+#include <string_view>
+
+namespace acp {
+
+/// Who a message comes from or goes to, seen from this process.
+enum class peer { client, agent };
+
+struct client_t {
+  static constexpr peer value = peer::client;
+};
+struct agent_t {
+  static constexpr peer value = peer::agent;
+};
+/// `on_receive_request_from(acp::client, …)`, `send_request_to(acp::agent, …)`.
+inline constexpr client_t client{};
+inline constexpr agent_t agent{};
+
+template <class T>
+concept peer_tag = std::is_same_v<T, client_t> || std::is_same_v<T, agent_t>;
+
+/// What this process is in the chain.
+enum class role { proxy, agent, client };
+
+/// A handler's verdict: `yes` ends dispatch; `no` passes the (possibly modified) message on to
+/// the next handler, and finally to the default behaviour (forwarding, for a proxy).
+enum class handled : bool { no = false, yes = true };
+
+[[nodiscard]] constexpr std::string_view to_string(peer p) noexcept { return p == peer::client ? "client" : "agent"; }
+
+} // namespace acp

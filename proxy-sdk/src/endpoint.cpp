@@ -1,0 +1,230 @@
+#include <acp/sdk/endpoint.hpp>
+#include <acp/sdk/log.hpp>
+
+#include "runtime.hpp"
+
+#include <acp/protocol/envelope.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace acp {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using detail::runtime;
+
+rpc_exception::rpc_exception(rpc_error e) : std::runtime_error(e.message), error(std::move(e)) {}
+
+void throw_exception_from_error(const rpc_error& e, const boost::source_location&) { throw rpc_exception(e); }
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+rpc_result to_result(const jsonrpc::message& msg) {
+  if (auto e = msg.error()) return *e;
+  if (const auto* r = msg.result()) return *r;
+  return json::value(nullptr);
+}
+} // namespace
+
+// ---- responder ---------------------------------------------------------------------------
+
+responder& responder::operator=(responder&& other) noexcept {
+  if (this != &other) {
+    if (st_) respond_error(rpc_error::internal_error("request dropped without an answer"));
+    st_ = std::move(other.st_);
+  }
+  return *this;
+}
+
+responder::~responder() {
+  if (!st_) return;
+  log::error("responder", "request " + std::string(st_->method) + " (id " + jsonrpc::id_key(st_->id) +
+                              ") was dropped without an answer; answering -32603");
+  json::object data;
+  data["reason"] = "responder_dropped";
+  data["method"] = st_->method;
+  finish(jsonrpc::message::error_response(st_->id, rpc_error::internal_error("request dropped without an answer",
+                                                                             json::value(std::move(data)))));
+}
+
+void responder::finish(jsonrpc::message response) {
+  auto st = std::move(st_);
+  if (!st) {
+    log::error("responder", "a second answer to one request was not sent");
+    return;
+  }
+  if (auto rt = st->rt.lock()) rt->complete_request(*st, std::move(response));
+}
+
+void responder::respond(json::value result) {
+  if (!st_) return finish(jsonrpc::message::response(nullptr, nullptr));
+  const auto id = st_->id;
+  finish(jsonrpc::message::response(id, std::move(result)));
+}
+
+void responder::respond_error(rpc_error error) {
+  if (!st_) return finish(jsonrpc::message::response(nullptr, nullptr));
+  const auto id = st_->id;
+  finish(jsonrpc::message::error_response(id, error));
+}
+
+void responder::respond_with(rpc_result outcome) {
+  if (outcome.has_value()) respond(std::move(*outcome));
+  else respond_error(std::move(outcome.error()));
+}
+
+void responder::relay(jsonrpc::message response) {
+  if (!st_) return finish(std::move(response));
+  response.set_id(st_->id);
+  finish(std::move(response));
+}
+
+const json::value& responder::id() const noexcept {
+  static const json::value null_id;
+  return st_ ? st_->id : null_id;
+}
+
+std::string_view responder::method() const noexcept { return st_ ? std::string_view(st_->method) : std::string_view(); }
+
+bool responder::cancelled() const noexcept { return st_ && st_->cancelled; }
+
+void responder::on_cancel(unique_function<void()> f) {
+  if (!st_) return;
+  if (st_->cancelled) return f();
+  st_->on_cancel.push_back(std::move(f));
+}
+
+// ---- sent_request ------------------------------------------------------------------------
+
+void detail::sent_state::complete(jsonrpc::message msg) {
+  if (consumer) {
+    auto c = std::move(consumer);
+    c(std::move(msg));
+    return;
+  }
+  response = std::move(msg);
+  if (waiter) waiter->cancel();
+}
+
+void sent_request::forward_response_to(responder r) && {
+  auto st = st_;
+  r.on_cancel([weak = std::weak_ptr<detail::sent_state>(st)] {
+    if (auto s = weak.lock()) sent_request(s).cancel();
+  });
+  auto consumer = [r = std::move(r)](jsonrpc::message msg) mutable { r.relay(std::move(msg)); };
+  if (st->response) {
+    auto msg = std::move(*st->response);
+    st->response.reset();
+    consumer(std::move(msg));
+  } else {
+    st->consumer = std::move(consumer);
+  }
+}
+
+void sent_request::on_receiving_result(unique_function<void(rpc_result)> f) && {
+  auto st = st_;
+  if (st->response) {
+    auto msg = std::move(*st->response);
+    st->response.reset();
+    f(to_result(msg));
+    return;
+  }
+  st->consumer = [f = std::move(f)](jsonrpc::message msg) mutable { f(to_result(msg)); };
+}
+
+asio::awaitable<rpc_result> sent_request::response() && {
+  auto st = st_;
+  while (!st->response) {
+    if (!st->waiter) st->waiter = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor);
+    st->waiter->expires_at(asio::steady_timer::time_point::max());
+    auto [ec] = co_await st->waiter->async_wait(use_tuple);
+    if (ec && !st->response && (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+      cancel();
+      co_return rpc_error::request_cancelled("cancelled while waiting for the response");
+    }
+  }
+  co_return to_result(*st->response);
+}
+
+void sent_request::cancel() const {
+  if (auto rt = st_->rt.lock()) rt->cancel_sent(*st_);
+}
+
+// ---- context -----------------------------------------------------------------------------
+
+sent_request context::send_request_to(peer to, std::string_view method, std::optional<json::value> params) {
+  return rt_->send_request(to, jsonrpc::message::request(nullptr, method, std::move(params)));
+}
+
+void context::send_notification_to(peer to, std::string_view method, std::optional<json::value> params) {
+  rt_->send_notification(to, jsonrpc::message::notification(method, std::move(params)));
+}
+
+void context::spawn(asio::awaitable<void> task) { rt_->spawn(std::move(task)); }
+role context::endpoint_role() const noexcept { return rt_->role_; }
+asio::any_io_executor context::get_executor() const { return rt_->ex_; }
+void context::shutdown() const { rt_->begin_shutdown(); }
+connection& context::conn() const { return *rt_->conn_; }
+
+// ---- endpoint ----------------------------------------------------------------------------
+
+asio::awaitable<void> endpoint::wait_done() const {
+  auto rt = rt_;
+  while (rt->done_wake_ && !rt->done_) {
+    rt->done_wake_->expires_at(asio::steady_timer::time_point::max());
+    (void)co_await rt->done_wake_->async_wait(use_tuple);
+  }
+}
+
+const std::optional<close_info>& endpoint::close_status() const noexcept { return rt_->close_status(); }
+
+// ---- builder -----------------------------------------------------------------------------
+
+endpoint_builder::endpoint_builder(role r) : rt_(std::make_shared<runtime>(r)) {}
+endpoint_builder::~endpoint_builder() = default;
+endpoint_builder::endpoint_builder(endpoint_builder&&) noexcept = default;
+endpoint_builder& endpoint_builder::operator=(endpoint_builder&&) noexcept = default;
+
+endpoint_builder& endpoint_builder::on_receive_request_from(peer from, std::string method, raw_request_handler f) {
+  rt_->requests_.push_back({from, std::move(method), std::move(f)});
+  return *this;
+}
+
+endpoint_builder& endpoint_builder::on_receive_notification_from(peer from, std::string method,
+                                                                 raw_notification_handler f) {
+  rt_->notifications_.push_back({from, std::move(method), std::move(f)});
+  return *this;
+}
+
+endpoint_builder& endpoint_builder::options(endpoint_options o) {
+  rt_->opts_ = std::move(o);
+  return *this;
+}
+
+const endpoint_options& endpoint_builder::options() const noexcept { return rt_->opts_; }
+
+endpoint endpoint_builder::connect_to(const asio::any_io_executor& ex, transport_ptr transport) {
+  auto rt = std::move(rt_);
+  rt_ = std::make_shared<runtime>(rt->role_);
+  rt_->requests_ = rt->requests_;
+  rt_->notifications_ = rt->notifications_;
+  rt_->opts_ = rt->opts_;
+  rt->start(ex, std::move(transport));
+  return endpoint(rt);
+}
+
+int endpoint_builder::run_stdio() {
+  asio::io_context io;
+  auto ep = connect_to(io.get_executor(), make_stdio_transport(io.get_executor()));
+  io.run();
+  const auto& status = ep.close_status();
+  if (!status) return 1;
+  return status->reason == close_reason::eof || status->reason == close_reason::closed_locally ? 0 : 1;
+}
+
+} // namespace acp

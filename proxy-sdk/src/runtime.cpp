@@ -1,0 +1,246 @@
+#include "runtime.hpp"
+
+#include <acp/protocol/envelope.hpp>
+#include <acp/sdk/log.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+
+namespace acp::detail {
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace pp = acp::proxy_protocol;
+
+namespace {
+std::string active_key(peer from, const json::value& id) {
+  return (from == peer::client ? "c" : "a") + jsonrpc::id_key(id);
+}
+} // namespace
+
+void runtime::start(const asio::any_io_executor& ex, transport_ptr transport) {
+  ex_ = ex;
+  self_ = shared_from_this();
+  done_wake_ = std::make_unique<asio::steady_timer>(ex_);
+  auto copts = opts_.connection;
+  if (copts.name == "peer") copts.name = role_ == role::agent ? "client" : role_ == role::client ? "agent" : "conductor";
+  conn_ = connection::create(ex_, std::move(transport), std::move(copts));
+  conn_->on_message([this](jsonrpc::message msg) { on_message(std::move(msg)); });
+  conn_->on_close([this](const close_info& info) { on_closed(info); });
+  conn_->start();
+}
+
+const std::optional<close_info>& runtime::close_status() const noexcept { return status_; }
+
+// ---- incoming ----------------------------------------------------------------------------
+
+void runtime::on_message(jsonrpc::message msg) {
+  if (shutting_down_ && msg.is_request()) {
+    conn_->send_error(msg.id(), rpc_error::internal_error("shutting down"));
+    return;
+  }
+  peer from = only_peer();
+  if (role_ == role::proxy) {
+    if (pp::is_successor_method(msg.method())) {
+      std::string why;
+      const bool is_request = msg.is_request();
+      const json::value id = msg.id();
+      auto inner = pp::unwrap_message(std::move(msg), &why);
+      if (!inner) {
+        log::warn(conn_->name(), "malformed _proxy/successor envelope: " + why);
+        if (is_request) conn_->send_error(id, rpc_error::invalid_params("Invalid params: " + why));
+        return;
+      }
+      msg = std::move(*inner);
+      from = peer::agent;
+    } else {
+      from = peer::client;
+      if (msg.method() == "initialize" && msg.is_request()) {
+        conn_->send_error(msg.id(), rpc_error::invalid_request(
+                                        "Invalid request: proxies must be initialized with `_proxy/initialize`"));
+        return;
+      }
+      if (pp::is_proxy_initialize_method(msg.method())) msg.json()["method"] = "initialize";
+    }
+  }
+  if (msg.method() == "$/cancel_request") return handle_cancel(from, msg);
+  if (msg.is_request()) dispatch_request(from, msg);
+  else dispatch_notification(from, msg);
+}
+
+void runtime::dispatch_request(peer from, jsonrpc::message& msg) {
+  auto st = std::make_shared<request_state>();
+  st->rt = weak_from_this();
+  st->id = msg.id();
+  st->method = msg.method();
+  st->from = from;
+  st->key = active_key(from, st->id);
+  active_[st->key] = st;
+  responder r(st);
+  st.reset();
+  context cx(shared_from_this());
+  for (auto& h : requests_) {
+    if (h.from != from || (!h.method.empty() && h.method != msg.method())) continue;
+    handled verdict = handled::yes;
+    try {
+      verdict = h.fn(msg, r, cx);
+    } catch (const std::exception& e) {
+      log::error(conn_->name(), "handler for " + std::string(msg.method()) + " failed: " + e.what());
+      if (r) r.respond_error(rpc_error::internal_error(std::string("handler failed: ") + e.what()));
+      return;
+    }
+    if (verdict == handled::yes) return; // an untaken responder answers -32603 as it goes
+    if (!r) {
+      log::error(conn_->name(), "a handler for " + std::string(msg.method()) +
+                                    " took the responder but returned handled::no; dispatch stops");
+      return;
+    }
+  }
+  // Default behaviour.
+  if (role_ == role::proxy) {
+    const peer to = from == peer::client ? peer::agent : peer::client;
+    send_request(to, std::move(msg)).forward_response_to(std::move(r));
+    return;
+  }
+  r.respond_error(rpc_error::method_not_found(msg.method()));
+}
+
+void runtime::dispatch_notification(peer from, jsonrpc::message& msg) {
+  context cx(shared_from_this());
+  for (auto& h : notifications_) {
+    if (h.from != from || (!h.method.empty() && h.method != msg.method())) continue;
+    try {
+      if (h.fn(msg, cx) == handled::yes) return;
+    } catch (const std::exception& e) {
+      log::error(conn_->name(), "handler for " + std::string(msg.method()) + " failed: " + e.what());
+      return;
+    }
+  }
+  if (role_ == role::proxy) {
+    send_notification(from == peer::client ? peer::agent : peer::client, std::move(msg));
+    return;
+  }
+  log::debug(conn_->name(), "ignoring notification " + std::string(msg.method()));
+}
+
+void runtime::handle_cancel(peer from, const jsonrpc::message& msg) {
+  const auto* params = msg.params();
+  const auto* id = params && params->is_object() ? params->get_object().if_contains("requestId") : nullptr;
+  if (!id) {
+    log::warn(conn_->name(), "$/cancel_request without requestId");
+    return;
+  }
+  auto it = active_.find(active_key(from, *id));
+  if (it == active_.end()) return; // already answered: nothing to do
+  if (auto st = it->second.lock()) {
+    if (st->cancelled) return;
+    st->cancelled = true;
+    auto callbacks = std::move(st->on_cancel);
+    for (auto& cb : callbacks) cb();
+  }
+}
+
+void runtime::complete_request(request_state& st, jsonrpc::message response) {
+  active_.erase(st.key);
+  if (closed_ && !conn_->reading() && conn_->closed()) {
+    log::debug("responder", "connection closed; answer to " + st.method + " not sent");
+    return;
+  }
+  conn_->send(std::move(response));
+}
+
+// ---- outgoing ----------------------------------------------------------------------------
+
+sent_request runtime::send_request(peer to, jsonrpc::message request) {
+  auto st = std::make_shared<sent_state>();
+  st->rt = weak_from_this();
+  st->to = to;
+  if (role_ != role::proxy && to != only_peer()) {
+    st->response = jsonrpc::message::error_response(
+        nullptr, rpc_error::internal_error(std::string("this endpoint has no ") + std::string(to_string(to)) + " peer"));
+    return sent_request(st);
+  }
+  auto on_response = [st](jsonrpc::message resp) { st->complete(std::move(resp)); };
+  if (wraps(to)) st->wire_id = conn_->send_request(pp::wrap_message(std::move(request), json::value(0)), std::move(on_response));
+  else st->wire_id = conn_->send_request(std::move(request), std::move(on_response));
+  return sent_request(st);
+}
+
+void runtime::send_notification(peer to, jsonrpc::message notification) {
+  if (role_ != role::proxy && to != only_peer()) {
+    log::error(conn_->name(), std::string("this endpoint has no ") + std::string(to_string(to)) + " peer");
+    return;
+  }
+  if (wraps(to)) conn_->send(pp::wrap_message(std::move(notification), std::nullopt));
+  else conn_->send(std::move(notification));
+}
+
+void runtime::cancel_sent(const sent_state& st) {
+  if (!conn_->has_pending(st.wire_id)) return;
+  json::object params;
+  params["requestId"] = st.wire_id;
+  send_notification(st.to, jsonrpc::message::notification("$/cancel_request", json::value(std::move(params))));
+}
+
+// ---- tasks and shutdown ------------------------------------------------------------------
+
+void runtime::spawn(asio::awaitable<void> task) {
+  auto it = tasks_.emplace(tasks_.end());
+  asio::co_spawn(ex_, std::move(task),
+                 asio::bind_cancellation_slot(it->slot(), [self = shared_from_this(), it](std::exception_ptr e) {
+                   if (e) {
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       log::error(self->conn_->name(), std::string("spawned task failed: ") + ex.what());
+                     }
+                   }
+                   // Erase after the signal's handler has returned.
+                   asio::post(self->ex_, [self, it] {
+                     self->tasks_.erase(it);
+                     self->task_finished();
+                   });
+                 }));
+}
+
+void runtime::on_closed(const close_info& info) {
+  status_ = info;
+  begin_shutdown();
+}
+
+void runtime::begin_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  if (tasks_.empty()) return finish_shutdown();
+  grace_timer_.emplace(ex_);
+  grace_timer_->expires_after(opts_.grace_period);
+  grace_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->closed_) return;
+    if (!self->tasks_.empty())
+      log::warn(self->conn_->name(), std::to_string(self->tasks_.size()) + " task(s) still running after the grace period; cancelling");
+    for (auto& sig : self->tasks_) sig.emit(asio::cancellation_type::terminal);
+  });
+}
+
+void runtime::task_finished() {
+  if (shutting_down_ && tasks_.empty()) finish_shutdown();
+}
+
+void runtime::finish_shutdown() {
+  if (closed_) return;
+  closed_ = true;
+  if (grace_timer_) grace_timer_->cancel();
+  conn_->close();
+  asio::co_spawn(ex_, [self = shared_from_this()]() -> asio::awaitable<void> {
+    co_await self->conn_->wait_closed();
+    if (!self->status_) self->status_ = self->conn_->close_status();
+    self->done_ = true;
+    self->done_wake_->cancel();
+    // Break the cycle connection -> handlers -> runtime once nothing runs any more.
+    self->conn_->on_message(nullptr);
+    self->conn_->on_close(nullptr);
+    self->self_.reset();
+  }, [](std::exception_ptr) {});
+}
+
+} // namespace acp::detail

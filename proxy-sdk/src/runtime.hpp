@@ -1,0 +1,87 @@
+#pragma once
+// The state behind an endpoint: handler tables, the connection, active requests, tasks.
+
+#include <acp/sdk/endpoint.hpp>
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <list>
+#include <unordered_map>
+
+namespace acp::detail {
+
+struct request_state {
+  std::weak_ptr<runtime> rt;
+  boost::json::value id;
+  std::string method;
+  peer from = peer::client;
+  std::string key;
+  bool cancelled = false;
+  std::vector<unique_function<void()>> on_cancel;
+};
+
+struct sent_state {
+  std::weak_ptr<runtime> rt;
+  peer to = peer::agent;
+  boost::json::value wire_id;
+  std::optional<jsonrpc::message> response;
+  unique_function<void(jsonrpc::message)> consumer;
+  std::unique_ptr<boost::asio::steady_timer> waiter;
+  void complete(jsonrpc::message msg);
+};
+
+struct request_entry {
+  peer from;
+  std::string method;
+  raw_request_handler fn;
+};
+struct notification_entry {
+  peer from;
+  std::string method;
+  raw_notification_handler fn;
+};
+
+class runtime : public std::enable_shared_from_this<runtime> {
+public:
+  explicit runtime(role r) : role_(r) {}
+
+  void start(const boost::asio::any_io_executor& ex, transport_ptr transport);
+  sent_request send_request(peer to, jsonrpc::message request);
+  void send_notification(peer to, jsonrpc::message notification);
+  void complete_request(request_state& st, jsonrpc::message response);
+  void cancel_sent(const sent_state& st);
+  void spawn(boost::asio::awaitable<void> task);
+  void begin_shutdown();
+  [[nodiscard]] const std::optional<close_info>& close_status() const noexcept;
+
+  role role_;
+  endpoint_options opts_;
+  std::vector<request_entry> requests_;
+  std::vector<notification_entry> notifications_;
+  boost::asio::any_io_executor ex_;
+  std::shared_ptr<connection> conn_;
+  std::unique_ptr<boost::asio::steady_timer> done_wake_; // created by start
+  bool done_ = false;
+
+private:
+  void on_message(jsonrpc::message msg);
+  void dispatch_request(peer from, jsonrpc::message& msg);
+  void dispatch_notification(peer from, jsonrpc::message& msg);
+  void handle_cancel(peer from, const jsonrpc::message& msg);
+  void on_closed(const close_info& info);
+  void task_finished();
+  void finish_shutdown();
+  [[nodiscard]] peer only_peer() const noexcept { return role_ == role::agent ? peer::client : peer::agent; }
+  [[nodiscard]] bool wraps(peer to) const noexcept { return role_ == role::proxy && to == peer::agent; }
+
+  std::shared_ptr<runtime> self_; // alive while running
+  std::unordered_map<std::string, std::weak_ptr<request_state>> active_;
+  std::list<boost::asio::cancellation_signal> tasks_;
+  std::optional<boost::asio::steady_timer> grace_timer_;
+  bool shutting_down_ = false;
+  bool closed_ = false;
+  std::optional<close_info> status_;
+};
+
+} // namespace acp::detail
