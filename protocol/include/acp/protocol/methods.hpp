@@ -1,0 +1,30 @@
+#pragma once
+// The stable ACP v1 methods as data: name, receiving side, request or notification, and the
+// schema `$defs` names of their params and result (for validation and tooling).
+
+#include <span>
+#include <string_view>
+
+namespace acp {
+
+/// Who handles a method: the agent (client -> agent), the client (agent -> client), or either
+/// peer (`$/cancel_request`).
+enum class side { agent, client, protocol };
+
+[[nodiscard]] std::string_view to_string(side s) noexcept;
+
+struct method_info {
+  std::string_view name;       ///< e.g. "session/prompt"
+  side receiver;               ///< the side that handles it
+  bool is_request;             ///< false for notifications
+  std::string_view params_def; ///< `$defs` name of the params, e.g. "PromptRequest"
+  std::string_view result_def; ///< `$defs` name of the result; empty for notifications
+};
+
+/// Every method of schema v1/meta.json, in a fixed order (agent, client, protocol methods).
+[[nodiscard]] std::span<const method_info> stable_methods() noexcept;
+
+/// The stable method called `name`, or nullptr (unknown, extension or unstable method).
+[[nodiscard]] const method_info* find_method(std::string_view name) noexcept;
+
+} // namespace acp
