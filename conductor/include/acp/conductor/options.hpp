@@ -1,0 +1,66 @@
+#pragma once
+// The conductor's command line:
+//
+//   acp-conductor [OPTIONS] agent COMPONENT...    (one or more; the last one is the agent)
+//   acp-conductor [OPTIONS] proxy [COMPONENT...]  (zero or more; runs as a proxy in a chain)
+//
+// Options may come before or after the subcommand. `parse_command_line` never prints and never
+// exits: it returns either the options or what `main` must print and the code it must exit with.
+
+#include <acp/conductor/component.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace acp::conductor {
+
+enum class log_level { error, warn, info, debug, trace };
+
+[[nodiscard]] std::string_view to_string(log_level l) noexcept;
+[[nodiscard]] std::string_view to_string(stderr_mode m) noexcept; ///< forward | tail | discard
+
+// The members are named after their types; `enum X` (an elaborated type specifier) keeps the
+// type name usable inside the struct.
+struct conductor_options {
+  enum class mode { agent, proxy };
+  enum mode mode = mode::agent;
+  /// Proxies first; in agent mode the last one is the agent.
+  std::vector<component_spec> components;
+  std::string name = "acp-conductor";
+  std::optional<std::string> trace_file;
+  enum log_level log_level = log_level::info;
+  enum stderr_mode stderr_mode = stderr_mode::forward;
+  std::chrono::milliseconds grace_period{2000};
+  std::size_t max_message_size = std::size_t{64} * 1024 * 1024;
+};
+
+/// "Print `text` to stdout (or stderr) and exit with `code`": --help, --version, usage errors.
+/// `text` ends with a newline.
+struct early_exit {
+  int code = 0;
+  std::string text;
+  bool to_stderr = false;
+};
+
+using command_line_result = std::variant<conductor_options, early_exit>;
+
+/// Parses the command line. Errors give exactly one line on stderr,
+/// `acp-conductor: <what is wrong> (try --help)`, and exit code 2; --help prints the usage to
+/// stdout (exit 0); -V/--version prints `acp-conductor <version>` (exit 0).
+[[nodiscard]] command_line_result parse_command_line(int argc, const char* const* argv);
+
+/// The version compiled into the library (`0.1.0`).
+[[nodiscard]] std::string_view version() noexcept;
+
+/// `500ms`, `2s`, `1m` or a bare number of milliseconds; nullopt if malformed.
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+/// `1048576`, `512KiB`, `64MiB`, `1GiB` (also `K`/`KB`/`M`/`MB`/`G`/`GB` as binary units and a
+/// `B` suffix); must be > 0; nullopt if malformed or overflowing.
+[[nodiscard]] std::optional<std::size_t> parse_size(std::string_view text);
+
+} // namespace acp::conductor

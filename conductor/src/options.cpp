@@ -1,0 +1,292 @@
+#include <acp/conductor/options.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <charconv>
+#include <limits>
+#include <sstream>
+
+#ifndef ACP_VERSION
+#error "ACP_VERSION must be defined by the build (conductor/CMakeLists.txt)"
+#endif
+
+namespace acp::conductor {
+namespace {
+
+constexpr std::string_view program = "acp-conductor";
+
+// Exactly one line, whatever the message contains.
+std::string one_line(std::string_view text, std::size_t max = 200) {
+  std::string out;
+  for (char c : text.substr(0, max))
+    out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+  if (text.size() > max)
+    out += "...";
+  return out;
+}
+
+early_exit usage_error(const std::string& what) {
+  return early_exit{2, std::string(program) + ": " + one_line(what, 1000) + " (try --help)\n", true};
+}
+
+// CLI11 messages start with a capital letter; ours are one lower-case line.
+std::string lower_first(std::string s) {
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z' && !(s.size() > 1 && s[1] >= 'A' && s[1] <= 'Z'))
+    s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+std::optional<std::uint64_t> parse_number(std::string_view digits) {
+  if (digits.empty())
+    return std::nullopt;
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc{} || ptr != digits.data() + digits.size())
+    return std::nullopt;
+  return n;
+}
+
+std::pair<std::string_view, std::string_view> split_number(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9')
+    ++i;
+  return {text.substr(0, i), text.substr(i)};
+}
+
+std::optional<log_level> parse_log_level(std::string_view s) {
+  for (auto l : {log_level::error, log_level::warn, log_level::info, log_level::debug,
+                 log_level::trace})
+    if (to_string(l) == s)
+      return l;
+  return std::nullopt;
+}
+
+std::optional<stderr_mode> parse_stderr_mode(std::string_view s) {
+  for (auto m : {stderr_mode::forward, stderr_mode::tail_only, stderr_mode::discard})
+    if (to_string(m) == s)
+      return m;
+  return std::nullopt;
+}
+
+const char* const footer = R"(Components:
+  Each COMPONENT is one argument: a command line split like a shell would (quotes and
+  backslashes, leading NAME=value words set environment variables; nothing is expanded and no
+  shell runs), or a JSON object {"command": ..., "args": [...], "env": {...}, "name": ...}.
+
+Examples:
+  acp-conductor agent "my-proxy --verbose" "claude-code-acp"
+  acp-conductor --trace /tmp/chain.jsons agent "RUST_LOG=debug ./proxy" "./agent"
+  acp-conductor proxy "./inner-proxy"
+
+Exit status: 0 on an orderly shutdown, 1 when the chain failed, 2 for a usage error.)";
+
+} // namespace
+
+std::string_view version() noexcept { return ACP_VERSION; }
+
+std::string_view to_string(log_level l) noexcept {
+  switch (l) {
+  case log_level::error:
+    return "error";
+  case log_level::warn:
+    return "warn";
+  case log_level::info:
+    return "info";
+  case log_level::debug:
+    return "debug";
+  case log_level::trace:
+    return "trace";
+  }
+  return "info";
+}
+
+std::string_view to_string(stderr_mode m) noexcept {
+  switch (m) {
+  case stderr_mode::forward:
+    return "forward";
+  case stderr_mode::tail_only:
+    return "tail";
+  case stderr_mode::discard:
+    return "discard";
+  }
+  return "forward";
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  auto [digits, unit] = split_number(text);
+  auto n = parse_number(digits);
+  if (!n)
+    return std::nullopt;
+  std::uint64_t factor = 0;
+  if (unit.empty() || unit == "ms")
+    factor = 1;
+  else if (unit == "s")
+    factor = 1000;
+  else if (unit == "m" || unit == "min")
+    factor = 60'000;
+  else
+    return std::nullopt;
+  constexpr auto max_ms = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (*n > max_ms / factor)
+    return std::nullopt;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(*n * factor));
+}
+
+std::optional<std::size_t> parse_size(std::string_view text) {
+  auto [digits, unit] = split_number(text);
+  auto n = parse_number(digits);
+  if (!n || *n == 0)
+    return std::nullopt;
+  std::uint64_t factor = 0;
+  if (unit.empty() || unit == "B")
+    factor = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KiB" || unit == "k" || unit == "kB")
+    factor = 1024;
+  else if (unit == "M" || unit == "MB" || unit == "MiB")
+    factor = 1024 * 1024;
+  else if (unit == "G" || unit == "GB" || unit == "GiB")
+    factor = 1024 * 1024 * 1024;
+  else
+    return std::nullopt;
+  if (*n > std::numeric_limits<std::size_t>::max() / factor)
+    return std::nullopt;
+  return static_cast<std::size_t>(*n * factor);
+}
+
+command_line_result parse_command_line(int argc, const char* const* argv) {
+  CLI::App app{"Runs a chain of Agent Client Protocol components (proxies, then an agent) and "
+               "routes messages between them over stdio.",
+               std::string(program)};
+  app.footer(footer);
+  app.set_version_flag("-V,--version", std::string(program) + " " + std::string(version()));
+  app.allow_extras();
+  app.require_subcommand(0, 1);
+
+  conductor_options opts;
+  std::string log_level_text{to_string(opts.log_level)};
+  std::string stderr_text{to_string(opts.stderr_mode)};
+  std::string grace_text;
+  std::string size_text;
+  std::string trace_text;
+  app.add_option("--name", opts.name, "Name used in logs and error messages")
+      ->type_name("NAME")
+      ->capture_default_str();
+  auto* trace_opt = app.add_option("--trace", trace_text,
+                                   "Write every message as one JSON event per line to FILE "
+                                   "(created with mode 0600)")
+                        ->type_name("FILE");
+  app.add_option("--log-level", log_level_text, "error | warn | info | debug | trace")
+      ->type_name("LEVEL")
+      ->capture_default_str();
+  app.add_option("--stderr", stderr_text,
+                 "Components' stderr: forward (prefixed with [name]), tail (kept for error "
+                 "messages only) or discard")
+      ->type_name("MODE")
+      ->capture_default_str();
+  app.add_option("--grace-period", grace_text,
+                 "How long children get to exit after EOF before SIGTERM (500ms, 2s, or ms)")
+      ->type_name("DURATION")
+      ->default_str("2s");
+  app.add_option("--max-message-size", size_text,
+                 "Largest accepted JSON-RPC line (1048576, 512KiB, 64MiB)")
+      ->type_name("SIZE")
+      ->default_str("64MiB");
+
+  std::vector<std::string> agent_components;
+  auto* agent = app.add_subcommand("agent", "Run as an agent: the last COMPONENT is the agent, "
+                                            "the others are proxies in order");
+  agent->add_option("components", agent_components, "Proxies, then the agent")
+      ->type_name("COMPONENT");
+  agent->fallthrough();
+  agent->allow_extras();
+
+  std::vector<std::string> proxy_components;
+  auto* proxy = app.add_subcommand("proxy", "Run as a proxy inside another chain; the "
+                                            "COMPONENTs (zero or more) are proxies");
+  proxy->add_option("components", proxy_components, "Proxies, in order")
+      ->type_name("COMPONENT");
+  proxy->fallthrough();
+  proxy->allow_extras();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) { // --help, --version
+    std::ostringstream out, err;
+    const int code = app.exit(e, out, err);
+    std::string text = out.str();
+    if (text.empty() || text.back() != '\n')
+      text += '\n';
+    return early_exit{code, std::move(text), false};
+  } catch (const CLI::ParseError& e) {
+    return usage_error(lower_first(e.what()));
+  }
+
+  // CLI11 reports a `--` separator among the extras; it is not an error.
+  std::vector<std::string> extras;
+  for (auto* a : {&app, static_cast<CLI::App*>(agent), static_cast<CLI::App*>(proxy)})
+    for (auto& x : a->remaining())
+      if (x != "--")
+        extras.push_back(x);
+  if (!extras.empty()) {
+    const std::string& first = extras.front();
+    if (first.size() > 1 && first[0] == '-')
+      return usage_error("unknown option: " + first);
+    return usage_error("unexpected argument: " + first);
+  }
+
+  std::vector<std::string>* texts = nullptr;
+  if (agent->parsed()) {
+    opts.mode = conductor_options::mode::agent;
+    texts = &agent_components;
+    if (agent_components.empty())
+      return usage_error("agent: at least one COMPONENT is required (the last one is the agent)");
+  } else if (proxy->parsed()) {
+    opts.mode = conductor_options::mode::proxy;
+    texts = &proxy_components;
+  } else {
+    return usage_error("missing subcommand: expected `agent` or `proxy`");
+  }
+
+  if (opts.name.empty())
+    return usage_error("--name must not be empty");
+  if (trace_opt->count() > 0) {
+    if (trace_text.empty())
+      return usage_error("--trace: FILE must not be empty");
+    opts.trace_file = trace_text;
+  }
+  if (auto l = parse_log_level(log_level_text))
+    opts.log_level = *l;
+  else
+    return usage_error("--log-level: invalid level `" + log_level_text +
+                       "` (expected error, warn, info, debug or trace)");
+  if (auto m = parse_stderr_mode(stderr_text))
+    opts.stderr_mode = *m;
+  else
+    return usage_error("--stderr: invalid mode `" + stderr_text +
+                       "` (expected forward, tail or discard)");
+  if (!grace_text.empty()) {
+    auto d = parse_duration(grace_text);
+    if (!d)
+      return usage_error("--grace-period: invalid duration `" + grace_text +
+                         "` (expected e.g. 500ms, 2s or a number of milliseconds)");
+    opts.grace_period = *d;
+  }
+  if (!size_text.empty()) {
+    auto n = parse_size(size_text);
+    if (!n)
+      return usage_error("--max-message-size: invalid size `" + size_text +
+                         "` (expected e.g. 1048576, 512KiB or 64MiB)");
+    opts.max_message_size = *n;
+  }
+
+  for (std::size_t i = 0; i < texts->size(); ++i) {
+    auto spec = parse_component((*texts)[i]);
+    if (!spec)
+      return usage_error("component " + std::to_string(i + 1) + " `" +
+                         one_line((*texts)[i], 60) + "`: " + spec.error());
+    opts.components.push_back(std::move(*spec));
+  }
+  return opts;
+}
+
+} // namespace acp::conductor
