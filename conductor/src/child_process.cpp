@@ -102,8 +102,8 @@ error_code make_pipe(pipe_pair& p) {
   return {};
 }
 
-// Closes every descriptor not in `keep` (sorted here). Runs in the forked child: only
-// async-signal-safe calls. Boost 1.81's own close_all skips the gaps between whitelisted fds.
+// Closes every descriptor not in `keep` (sorted in place). Runs in the forked child: no
+// allocation, only async-signal-safe calls. Boost 1.81's own close_all skips the gaps between whitelisted fds.
 void close_fds_except(std::vector<int>& keep) {
   std::sort(keep.begin(), keep.end());
   unsigned lo = 0;
@@ -141,8 +141,7 @@ struct child_setup {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    std::vector<int> keep = launcher.fd_whitelist; // {0, 1, 2, exec-error pipe}
-    close_fds_except(keep);
+    close_fds_except(launcher.fd_whitelist); // {0, 1, 2, exec-error pipe}; sorted in place
     return {};
   }
   // In the child when exec failed (errno already reported to the parent): leave without
@@ -361,9 +360,24 @@ asio::awaitable<void> drain_stderr(std::shared_ptr<child_process::state> s) {
 // Reaps the child, lets stderr finish (briefly), then publishes the exit.
 asio::awaitable<void> reap(std::shared_ptr<child_process::state> s) {
   auto [ec, native] = co_await s->handle.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (!s->reaped) {
+  if (!ec && !s->reaped) {
     s->reaped = true;
-    s->raw = ec ? exit_status{} : exit_status::from_wait_status(native);
+    s->raw = exit_status::from_wait_status(native);
+  }
+  // No pidfd (or it failed): poll instead of claiming an exit that has not happened.
+  asio::steady_timer poll(s->drain_timer.get_executor());
+  while (!s->reaped) {
+    int st = 0;
+    const pid_t r = ::waitpid(s->pid, &st, WNOHANG);
+    if (r == s->pid) {
+      s->reaped = true;
+      s->raw = exit_status::from_wait_status(st);
+    } else if (r < 0 && errno != EINTR) {
+      s->reaped = true; // someone else reaped it: the status is lost
+    } else {
+      poll.expires_after(20ms);
+      (void)co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
   }
   if (!s->stderr_eof) {
     s->drain_timer.expires_after(200ms);
