@@ -1,0 +1,34 @@
+#pragma once
+// The conductor: one hub between the editor (or a parent conductor) and a chain of components.
+//
+// Routing follows PROTOCOL.md §4 exactly. Every forwarding decision — requests, notifications
+// and responses — is made in one serialized loop: each connection's reader hands its messages
+// to the router synchronously, in arrival order, and every send only queues on the target's
+// FIFO writer (§4.4). Components are spawned lazily on the first `initialize`; a component is
+// sent nothing else until it has answered its `initialize`.
+//
+// Lifecycle (§6): a component that exits or breaks its link fails every request waiting on it
+// and every editor request in flight (-32603, data naming the component, its exit status and
+// stderr tail), then the chain shuts down and `run` returns 1. End of the editor's input or
+// SIGINT/SIGTERM: pending editor requests fail (-32603, data.reason "incoming_transport_closed"),
+// output is flushed, children get EOF, the grace period, SIGTERM, SIGKILL; `run` returns 0.
+
+#include <acp/conductor/options.hpp>
+#include <acp/sdk/transport.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <memory>
+
+namespace acp::conductor {
+
+class router;
+
+/// Runs a conductor on `upstream` (the editor's link, or the parent conductor's in proxy mode)
+/// until the chain ends. Returns the exit code.
+[[nodiscard]] int run(const conductor_options& options, transport_ptr upstream);
+
+/// Runs on this process's stdin/stdout, with SIGINT/SIGTERM handling.
+[[nodiscard]] int run_stdio(const conductor_options& options);
+
+} // namespace acp::conductor

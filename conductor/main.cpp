@@ -1,0 +1,26 @@
+// acp-conductor: parses the command line, runs the chain, maps the outcome to an exit code.
+#include <acp/conductor/options.hpp>
+#include <acp/conductor/router.hpp>
+#include <acp/sdk/log.hpp>
+
+#include <cstdio>
+#include <exception>
+#include <variant>
+
+int main(int argc, char** argv) {
+  using namespace acp::conductor;
+  acp::log::set_program_name("acp-conductor");
+  try {
+    auto parsed = parse_command_line(argc, argv);
+    if (auto* exit = std::get_if<early_exit>(&parsed)) {
+      std::fputs(exit->text.c_str(), exit->to_stderr ? stderr : stdout);
+      return exit->code;
+    }
+    const auto& options = std::get<conductor_options>(parsed);
+    acp::log::set_level(static_cast<acp::log::level>(static_cast<int>(options.log_level)));
+    return run_stdio(options);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "acp-conductor: fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,424 @@
+#include <acp/conductor/router.hpp>
+
+#include <acp/conductor/child_process.hpp>
+#include <acp/protocol/envelope.hpp>
+#include <acp/sdk/connection.hpp>
+#include <acp/sdk/log.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/as_tuple.hpp>
+
+#include <csignal>
+#include <functional>
+#include <unordered_map>
+
+namespace acp::conductor {
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace pp = acp::proxy_protocol;
+using jsonrpc::message;
+
+namespace {
+
+enum class toward { agent, client };
+
+constexpr std::size_t upstream_node = 0;
+
+struct node {
+  std::string name;
+  std::shared_ptr<connection> conn;
+  std::optional<child_process> child;
+  bool proxy = false;      // speaks the proxy protocol
+  bool initialized = true; // answered `initialize` (components start false)
+  std::vector<std::function<void()>> held; // deliveries waiting for that answer
+};
+
+struct inflight {
+  std::size_t origin;
+  json::value origin_id;
+  std::size_t dest;
+  json::value wire_id;
+  bool wrapped;
+};
+
+std::string inflight_key(std::size_t origin, const json::value& id) {
+  return std::to_string(origin) + ":" + jsonrpc::id_key(id);
+}
+
+} // namespace
+
+class router : public std::enable_shared_from_this<router> {
+public:
+  router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream)
+      : io_(io), ex_(io.get_executor()), opts_(opts), gate_(std::make_shared<flow_gate>(ex_)) {
+    node up;
+    up.name = opts_.mode == conductor_options::mode::agent ? "editor" : "parent";
+    up.conn = connection::create(ex_, std::move(upstream), link_options(up.name));
+    nodes_.push_back(std::move(up));
+  }
+
+  void start() {
+    auto self = shared_from_this();
+    auto& up = *nodes_[upstream_node].conn;
+    up.on_message([self](message msg) { self->on_upstream(std::move(msg)); });
+    up.on_close([self](const close_info& info) {
+      if (self->stopping_) return;
+      const bool clean = info.reason == close_reason::eof || info.reason == close_reason::closed_locally;
+      self->shutdown(clean ? 0 : 1, "incoming_transport_closed", info.detail);
+    });
+    up.start();
+  }
+
+  void shutdown(int code, std::string reason, std::string detail);
+  [[nodiscard]] int exit_code() const noexcept { return exit_code_; }
+
+private:
+  [[nodiscard]] std::size_t count() const noexcept { return opts_.components.size(); }
+  [[nodiscard]] bool agent_mode() const noexcept { return opts_.mode == conductor_options::mode::agent; }
+
+  connection_options link_options(std::string name) const {
+    connection_options o;
+    o.name = std::move(name);
+    o.max_message_bytes = opts_.max_message_size;
+    o.gate = gate_;
+    o.fail_pending_on_close = false;
+    return o;
+  }
+
+  void on_upstream(message msg);
+  void on_component(std::size_t k, message msg);
+  bool start_components(std::string& error, json::object& data);
+  void deliver(long position, toward dir, message msg, std::size_t origin);
+  void send_to(std::size_t dest, bool wrapped, message msg, std::size_t origin, bool is_init);
+  void on_response(const std::string& key, const json::value& wire_id, bool is_init, message resp);
+  void handle_cancel(std::size_t origin, const message& msg);
+  void reply_error(std::size_t origin, const message& msg, const rpc_error& e) {
+    if (msg.is_request()) nodes_[origin].conn->send_error(msg.id(), e);
+    else log::warn(nodes_[origin].name, e.message);
+  }
+  void component_ended(std::size_t k);
+  asio::awaitable<void> fail_component(std::size_t k);
+  asio::awaitable<void> shutdown_sequence(std::string reason, std::string detail);
+  void fail_upstream_requests(const rpc_error& e);
+
+  asio::io_context& io_;
+  asio::any_io_executor ex_;
+  conductor_options opts_;
+  std::shared_ptr<flow_gate> gate_;
+  std::vector<node> nodes_; // [0] upstream, [1 + k] component k
+  std::unordered_map<std::string, inflight> inflight_;
+  bool started_ = false;
+  bool stopping_ = false;
+  bool failed_ = false;
+  int exit_code_ = 0;
+};
+
+// ---- incoming ----------------------------------------------------------------------------
+
+void router::on_upstream(message msg) {
+  if (stopping_) {
+    if (msg.is_request()) reply_error(upstream_node, msg, rpc_error::internal_error("the conductor is shutting down"));
+    return;
+  }
+  if (!started_) {
+    const bool expected = agent_mode() ? msg.method() == "initialize" : pp::is_proxy_initialize_method(msg.method());
+    if (!expected || !msg.is_request()) {
+      reply_error(upstream_node, msg,
+                  rpc_error::invalid_request(agent_mode() ? "Invalid request: expected `initialize` first"
+                                                          : "Invalid request: expected `_proxy/initialize` first"));
+      return;
+    }
+    std::string error;
+    json::object data;
+    if (!start_components(error, data)) {
+      reply_error(upstream_node, msg, rpc_error::internal_error(error, json::value(std::move(data))));
+      shutdown(1, "spawn_failed", error);
+      return;
+    }
+    started_ = true;
+    msg.json()["method"] = "initialize";
+    deliver(0, toward::agent, std::move(msg), upstream_node);
+    return;
+  }
+  if (!agent_mode() && pp::is_successor_method(msg.method())) {
+    // From our own successor, through the parent: toward the client, to the last component.
+    std::string why;
+    const bool is_request = msg.is_request();
+    const json::value id = msg.id();
+    auto inner = pp::unwrap_message(std::move(msg), &why);
+    if (!inner) {
+      if (is_request) nodes_[upstream_node].conn->send_error(id, rpc_error::invalid_params("Invalid params: " + why));
+      return;
+    }
+    if (inner->method() == "$/cancel_request") return handle_cancel(upstream_node, *inner);
+    deliver(static_cast<long>(count()) - 1, toward::client, std::move(*inner), upstream_node);
+    return;
+  }
+  if (msg.method() == "$/cancel_request") return handle_cancel(upstream_node, msg);
+  if (!agent_mode() && pp::is_proxy_initialize_method(msg.method())) msg.json()["method"] = "initialize";
+  deliver(0, toward::agent, std::move(msg), upstream_node);
+}
+
+void router::on_component(std::size_t k, message msg) {
+  const std::size_t origin = k + 1;
+  if (stopping_) {
+    if (msg.is_request()) reply_error(origin, msg, rpc_error::internal_error("the conductor is shutting down"));
+    return;
+  }
+  if (pp::is_successor_method(msg.method())) {
+    std::string why;
+    const bool is_request = msg.is_request();
+    const json::value id = msg.id();
+    auto inner = pp::unwrap_message(std::move(msg), &why);
+    if (!inner) {
+      if (is_request) nodes_[origin].conn->send_error(id, rpc_error::invalid_params("Invalid params: " + why));
+      return;
+    }
+    if (pp::is_proxy_initialize_method(inner->method())) {
+      return reply_error(origin, *inner,
+                         rpc_error::invalid_request("Invalid request: a proxy must forward `initialize` to its "
+                                                    "successor, not `_proxy/initialize`"));
+    }
+    if (agent_mode() && k + 1 == count()) {
+      return reply_error(origin, *inner, rpc_error::method_not_found("_proxy/successor"));
+    }
+    if (inner->method() == "$/cancel_request") return handle_cancel(origin, *inner);
+    deliver(static_cast<long>(k) + 1, toward::agent, std::move(*inner), origin);
+    return;
+  }
+  if (msg.method() == "$/cancel_request") return handle_cancel(origin, msg);
+  deliver(static_cast<long>(k) - 1, toward::client, std::move(msg), origin);
+}
+
+// ---- delivery ----------------------------------------------------------------------------
+
+void router::deliver(long position, toward dir, message msg, std::size_t origin) {
+  std::size_t dest = upstream_node;
+  bool wrapped = false;
+  if (position < 0) {
+    dest = upstream_node; // the client side: plain to the editor / parent
+  } else if (static_cast<std::size_t>(position) >= count()) {
+    dest = upstream_node; // proxy mode: our successor, through the parent
+    wrapped = true;
+  } else {
+    dest = static_cast<std::size_t>(position) + 1;
+    wrapped = dir == toward::client;
+  }
+  const bool is_init = dir == toward::agent && msg.is_request() && msg.method() == "initialize";
+  if (is_init && dest != upstream_node && nodes_[dest].proxy) msg.json()["method"] = pp::initialize_method;
+  auto& target = nodes_[dest];
+  if (!target.initialized && !is_init) {
+    // Never pipeline ahead of an unanswered `initialize` (some agents reject that).
+    auto self = shared_from_this();
+    auto shared = std::make_shared<message>(std::move(msg));
+    target.held.push_back([self, dest, wrapped, shared, origin] {
+      self->send_to(dest, wrapped, std::move(*shared), origin, false);
+    });
+    return;
+  }
+  send_to(dest, wrapped, std::move(msg), origin, is_init);
+}
+
+void router::send_to(std::size_t dest, bool wrapped, message msg, std::size_t origin, bool is_init) {
+  auto& conn = *nodes_[dest].conn;
+  if (!msg.is_request()) {
+    conn.send(wrapped ? pp::wrap_message(std::move(msg), std::nullopt) : std::move(msg));
+    return;
+  }
+  const json::value origin_id = msg.id();
+  auto key = inflight_key(origin, origin_id);
+  auto self = shared_from_this();
+  auto outgoing = wrapped ? pp::wrap_message(std::move(msg), json::value(0)) : std::move(msg);
+  auto wire = std::make_shared<json::value>();
+  *wire = conn.send_request(std::move(outgoing), [self, key, wire, is_init](message resp) {
+    self->on_response(key, *wire, is_init, std::move(resp));
+  });
+  inflight_[key] = inflight{origin, origin_id, dest, *wire, wrapped};
+}
+
+void router::on_response(const std::string& key, const json::value& wire_id, bool is_init, message resp) {
+  auto it = inflight_.find(key);
+  if (it == inflight_.end() || it->second.wire_id != wire_id) return; // already answered (a failure)
+  const inflight entry = std::move(it->second);
+  inflight_.erase(it);
+  auto& dest = nodes_[entry.dest];
+  if (is_init && entry.dest != upstream_node) {
+    if (auto e = resp.error(); e && e->code == error_codes::method_not_found && dest.proxy) {
+      json::object data;
+      data["reason"] = "not_a_proxy";
+      data["component"] = dest.name;
+      data["detail"] = e->message;
+      resp = message::error_response(nullptr, rpc_error::internal_error(
+                                                  "component '" + dest.name +
+                                                      "' does not speak the proxy protocol (it answered -32601 to "
+                                                      "`_proxy/initialize`); only the last component may be an agent",
+                                                  json::value(std::move(data))));
+    }
+    dest.initialized = true;
+    auto held = std::move(dest.held);
+    for (auto& send : held) send();
+  }
+  if (stopping_ && entry.origin != upstream_node) return;
+  resp.set_id(entry.origin_id);
+  nodes_[entry.origin].conn->send(std::move(resp));
+}
+
+void router::handle_cancel(std::size_t origin, const message& msg) {
+  const auto* params = msg.params();
+  const auto* id = params && params->is_object() ? params->get_object().if_contains("requestId") : nullptr;
+  if (!id) return log::warn(nodes_[origin].name, "$/cancel_request without requestId");
+  auto it = inflight_.find(inflight_key(origin, *id));
+  if (it == inflight_.end()) return; // already answered
+  const auto& entry = it->second;
+  json::object p;
+  p["requestId"] = entry.wire_id;
+  auto cancel = message::notification("$/cancel_request", json::value(std::move(p)));
+  nodes_[entry.dest].conn->send(entry.wrapped ? pp::wrap_message(std::move(cancel), std::nullopt) : std::move(cancel));
+}
+
+// ---- components --------------------------------------------------------------------------
+
+bool router::start_components(std::string& error, json::object& data) {
+  stderr_options err_opts;
+  err_opts.mode = opts_.stderr_mode;
+  for (std::size_t k = 0; k < count(); ++k) {
+    const auto& spec = opts_.components[k];
+    auto child = child_process::spawn(ex_, spec, err_opts);
+    if (!child) {
+      error = "cannot start component '" + spec.name + "': " + child.error().message;
+      data["reason"] = "spawn_failed";
+      data["component"] = spec.name;
+      data["detail"] = child.error().message;
+      return false;
+    }
+    node n;
+    n.name = spec.name;
+    n.proxy = !agent_mode() || k + 1 < count();
+    n.initialized = false;
+    const int out_fd = child->stdout_pipe().release();
+    const int in_fd = child->stdin_pipe().release();
+    n.conn = connection::create(ex_, make_fd_transport(ex_, out_fd, in_fd, "component " + spec.name),
+                                link_options(spec.name));
+    n.child.emplace(std::move(*child));
+    nodes_.push_back(std::move(n));
+  }
+  auto self = shared_from_this();
+  for (std::size_t k = 0; k < count(); ++k) {
+    auto& conn = *nodes_[k + 1].conn;
+    conn.on_message([self, k](message msg) { self->on_component(k, std::move(msg)); });
+    conn.on_close([self, k](const close_info&) { self->component_ended(k); });
+    conn.start();
+    asio::co_spawn(ex_, [self, k]() -> asio::awaitable<void> {
+      (void)co_await self->nodes_[k + 1].child->async_wait();
+      self->component_ended(k);
+    }, [](std::exception_ptr) {});
+  }
+  return true;
+}
+
+void router::component_ended(std::size_t k) {
+  if (stopping_ || failed_) return;
+  failed_ = true;
+  asio::co_spawn(ex_, fail_component(k), [](std::exception_ptr) {});
+}
+
+asio::awaitable<void> router::fail_component(std::size_t k) {
+  auto self = shared_from_this();
+  auto& n = nodes_[k + 1];
+  auto status = co_await n.child->async_wait_for(std::chrono::seconds(1));
+  const std::string how = status ? to_string(*status) : "closed its output but is still running";
+  json::object data;
+  data["reason"] = "component_exited";
+  data["component"] = n.name;
+  data["exit_status"] = how;
+  data["stderr_tail"] = n.child->stderr_tail();
+  const auto err = rpc_error::internal_error("component '" + n.name + "' " + how, json::value(data));
+  log::error(n.name, "component " + how + "; shutting down the chain");
+  n.conn->fail_pending(err);
+  fail_upstream_requests(err);
+  shutdown(1, "component_exited", how);
+}
+
+void router::fail_upstream_requests(const rpc_error& e) {
+  std::vector<std::pair<std::string, inflight>> failed;
+  for (auto& [key, entry] : inflight_)
+    if (entry.origin == upstream_node) failed.emplace_back(key, entry);
+  for (auto& [key, entry] : failed) {
+    inflight_.erase(key);
+    nodes_[upstream_node].conn->send_error(entry.origin_id, e);
+  }
+}
+
+// ---- shutdown ----------------------------------------------------------------------------
+
+void router::shutdown(int code, std::string reason, std::string detail) {
+  if (stopping_) return;
+  stopping_ = true;
+  exit_code_ = code;
+  asio::co_spawn(ex_, shutdown_sequence(std::move(reason), std::move(detail)), [](std::exception_ptr) {});
+}
+
+asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string detail) {
+  auto self = shared_from_this();
+  json::object data;
+  data["reason"] = reason;
+  if (!detail.empty()) data["detail"] = detail;
+  const auto err = rpc_error::internal_error("the chain is shutting down (" + reason + ")", json::value(data));
+  fail_upstream_requests(err);
+  nodes_[upstream_node].conn->fail_pending(err);
+  for (std::size_t i = 1; i < nodes_.size(); ++i) nodes_[i].conn->fail_pending(err);
+
+  // Flush what the editor is owed, then give every child EOF, the grace period, TERM, KILL.
+  nodes_[upstream_node].conn->close();
+  std::size_t running = 0;
+  asio::steady_timer all_done(ex_, asio::steady_timer::time_point::max());
+  for (std::size_t i = 1; i < nodes_.size(); ++i) {
+    nodes_[i].conn->close();
+    ++running;
+    asio::co_spawn(ex_, [self, i, &running, &all_done]() -> asio::awaitable<void> {
+      (void)co_await self->nodes_[i].child->terminate(self->opts_.grace_period);
+      if (--running == 0) all_done.cancel();
+    }, [](std::exception_ptr) {});
+  }
+  if (running > 0) (void)co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  asio::steady_timer flush_limit(ex_, opts_.grace_period);
+  auto up = nodes_[upstream_node].conn;
+  if (!up->closed()) {
+    // Give the editor's writer the grace period to drain; then stop regardless.
+    asio::co_spawn(ex_, [up, &flush_limit]() -> asio::awaitable<void> {
+      co_await up->wait_closed();
+      flush_limit.cancel();
+    }, [](std::exception_ptr) {});
+    (void)co_await flush_limit.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  io_.stop();
+}
+
+// ---- entry points ------------------------------------------------------------------------
+
+int run(const conductor_options& options, transport_ptr upstream) {
+  asio::io_context io;
+  auto r = std::make_shared<router>(io, options, std::move(upstream));
+  r->start();
+  io.run();
+  return r->exit_code();
+}
+
+int run_stdio(const conductor_options& options) {
+  std::signal(SIGPIPE, SIG_IGN);
+  asio::io_context io;
+  auto r = std::make_shared<router>(io, options, make_stdio_transport(io.get_executor()));
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([r](boost::system::error_code ec, int sig) {
+    if (!ec) r->shutdown(0, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  });
+  r->start();
+  io.run();
+  return r->exit_code();
+}
+
+} // namespace acp::conductor
