@@ -21,7 +21,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // ---- flow_gate ---------------------------------------------------------------------------
 
-flow_gate::flow_gate(const asio::any_io_executor& ex) : wake_(ex) {}
+flow_gate::flow_gate(const asio::any_io_executor& ex) : wake_(ex) {
+  // Never expires: waiters are woken by cancel(). Re-arming per wait would cancel the other
+  // waiters' waits, and two paused readers would then wake each other forever.
+  wake_.expires_at(asio::steady_timer::time_point::max());
+}
 
 void flow_gate::congest() noexcept { ++congested_; }
 
@@ -29,11 +33,14 @@ void flow_gate::relieve() noexcept {
   if (congested_ > 0 && --congested_ == 0) wake_.cancel();
 }
 
+void flow_gate::interrupt() noexcept {
+  ++generation_;
+  wake_.cancel();
+}
+
 asio::awaitable<void> flow_gate::wait_open() {
-  while (congested_ > 0) {
-    wake_.expires_at(asio::steady_timer::time_point::max());
-    (void)co_await wake_.async_wait(use_tuple);
-  }
+  const auto generation = generation_;
+  while (congested_ > 0 && generation == generation_) (void)co_await wake_.async_wait(use_tuple);
 }
 
 std::string_view to_string(close_reason r) noexcept {
@@ -57,10 +64,14 @@ std::shared_ptr<connection> connection::create(asio::any_io_executor ex, transpo
 connection::connection(asio::any_io_executor ex, transport_ptr transport, connection_options options)
     : ex_(std::move(ex)), transport_(std::move(transport)), options_(std::move(options)),
       gate_(options_.gate ? options_.gate : std::make_shared<flow_gate>(ex_)),
-      decoder_(options_.max_message_bytes), writer_wake_(ex_), closed_wake_(ex_) {}
+      decoder_(options_.max_message_bytes), writer_wake_(ex_), closed_wake_(ex_) {
+  // These timers never expire; cancel() is the wake-up (see flow_gate).
+  writer_wake_.expires_at(asio::steady_timer::time_point::max());
+  closed_wake_.expires_at(asio::steady_timer::time_point::max());
+}
 
 connection::~connection() {
-  if (congested_) gate_->relieve();
+  relieve_congestion();
   if (transport_) transport_->close();
 }
 
@@ -90,7 +101,7 @@ void connection::start() {
 
 asio::awaitable<void> connection::read_loop() {
   while (reading_) {
-    if (!gate_->is_open()) co_await gate_->wait_open();
+    while (reading_ && !gate_->is_open()) co_await gate_->wait_open();
     if (!reading_) break;
     auto buf = decoder_.prepare(read_chunk);
     error_code ec;
@@ -224,6 +235,7 @@ void connection::handle_response(jsonrpc::message msg) {
 void connection::reading_ended(close_info info) {
   if (close_info_) return;
   reading_ = false;
+  gate_->interrupt(); // the reader may be paused at the gate (a write error ends reading too)
   close_info_ = info;
   reader_done_ = true;
   if (info.reason != close_reason::closed_locally && info.reason != close_reason::eof)
@@ -277,7 +289,9 @@ void connection::send(const json::object& msg) {
 }
 
 void connection::enqueue(const json::object& obj, const jsonrpc::message* original) {
-  if (writer_done_ || closing_) {
+  // After close() the writer still flushes what is queued, answers to pending requests included;
+  // only once it has finished (or after abort) is output dropped.
+  if (writer_done_ || aborted_) {
     log::debug(name(), "dropping a message: the connection is closed");
     return;
   }
@@ -371,7 +385,6 @@ asio::awaitable<void> connection::write_loop() {
   for (;;) {
     if (out_.empty()) {
       if (closing_) break;
-      writer_wake_.expires_at(asio::steady_timer::time_point::max());
       (void)co_await writer_wake_.async_wait(use_tuple);
       continue;
     }
@@ -383,14 +396,15 @@ asio::awaitable<void> connection::write_loop() {
     if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);
     else writing_.clear();
     if (ec) {
-      log::warn(name(), "write failed: " + ec.message());
+      if (!aborted_) log::warn(name(), "write failed: " + ec.message());
       out_.clear();
       std::string().swap(out_);
       writer_done_ = true;
       update_congestion();
       if (!close_info_) {
         transport_->close();
-        reading_ended({close_reason::write_error, ec, ec.message()});
+        if (aborted_) reading_ended({close_reason::closed_locally, {}, "aborted"});
+        else reading_ended({close_reason::write_error, ec, ec.message()});
       }
       notify_closed();
       co_return;
@@ -408,6 +422,7 @@ void connection::close() {
   if (reading_) {
     reading_ = false;
     transport_->close_read(); // the pending read completes with operation_aborted
+    gate_->interrupt();       // or the reader is paused at the gate
   }
   if (!started_) {
     reader_done_ = writer_done_ = true;
@@ -419,11 +434,26 @@ void connection::close() {
 }
 
 void connection::abort() {
+  if (aborted_) return;
+  aborted_ = true;
   closing_ = true;
   reading_ = false;
   out_.clear();
   transport_->close();
+  gate_->interrupt();
+  relieve_congestion();
+  if (!started_) {
+    reader_done_ = writer_done_ = true;
+    if (!close_info_) reading_ended({close_reason::closed_locally, {}, "aborted"});
+    return;
+  }
   wake_writer();
+}
+
+void connection::relieve_congestion() {
+  if (!congested_) return;
+  congested_ = false;
+  gate_->relieve();
 }
 
 void connection::notify_closed() {
@@ -435,7 +465,6 @@ void connection::notify_closed() {
 
 asio::awaitable<void> connection::wait_closed() {
   while (!(reader_done_ && writer_done_)) {
-    closed_wake_.expires_at(asio::steady_timer::time_point::max());
     (void)co_await closed_wake_.async_wait(use_tuple);
   }
 }

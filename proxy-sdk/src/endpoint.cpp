@@ -137,19 +137,26 @@ void sent_request::on_receiving_result(unique_function<void(rpc_result)> f) && {
   st->consumer = [f = std::move(f)](jsonrpc::message msg) mutable { f(to_result(msg)); };
 }
 
-asio::awaitable<rpc_result> sent_request::response() && {
-  auto st = st_;
+namespace {
+// A coroutine of its own holding the state by value: `response()` may be awaited after the
+// sent_request it was called on has gone.
+asio::awaitable<rpc_result> await_response(std::shared_ptr<detail::sent_state> st) {
   while (!st->response) {
-    if (!st->waiter) st->waiter = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor);
-    st->waiter->expires_at(asio::steady_timer::time_point::max());
+    if (!st->waiter) {
+      st->waiter = std::make_unique<asio::steady_timer>(co_await asio::this_coro::executor);
+      st->waiter->expires_at(asio::steady_timer::time_point::max()); // woken by cancel()
+    }
     auto [ec] = co_await st->waiter->async_wait(use_tuple);
     if (ec && !st->response && (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
-      cancel();
+      sent_request(st).cancel();
       co_return rpc_error::request_cancelled("cancelled while waiting for the response");
     }
   }
   co_return to_result(*st->response);
 }
+} // namespace
+
+asio::awaitable<rpc_result> sent_request::response() && { return await_response(st_); }
 
 void sent_request::cancel() const {
   if (auto rt = st_->rt.lock()) rt->cancel_sent(*st_);
@@ -166,7 +173,7 @@ void context::send_notification_to(peer to, std::string_view method, std::option
 }
 
 void context::spawn(asio::awaitable<void> task) { rt_->spawn(std::move(task)); }
-role context::endpoint_role() const noexcept { return rt_->role_; }
+chain_role context::endpoint_role() const noexcept { return rt_->role_; }
 asio::any_io_executor context::get_executor() const { return rt_->ex_; }
 void context::shutdown() const { rt_->begin_shutdown(); }
 connection& context::conn() const { return *rt_->conn_; }
@@ -176,16 +183,16 @@ connection& context::conn() const { return *rt_->conn_; }
 asio::awaitable<void> endpoint::wait_done() const {
   auto rt = rt_;
   while (rt->done_wake_ && !rt->done_) {
-    rt->done_wake_->expires_at(asio::steady_timer::time_point::max());
     (void)co_await rt->done_wake_->async_wait(use_tuple);
   }
 }
 
 const std::optional<close_info>& endpoint::close_status() const noexcept { return rt_->close_status(); }
+bool endpoint::done() const noexcept { return rt_->done_; }
 
 // ---- builder -----------------------------------------------------------------------------
 
-endpoint_builder::endpoint_builder(role r) : rt_(std::make_shared<runtime>(r)) {}
+endpoint_builder::endpoint_builder(chain_role r) : rt_(std::make_shared<runtime>(r)) {}
 endpoint_builder::~endpoint_builder() = default;
 endpoint_builder::endpoint_builder(endpoint_builder&&) noexcept = default;
 endpoint_builder& endpoint_builder::operator=(endpoint_builder&&) noexcept = default;

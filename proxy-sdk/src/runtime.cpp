@@ -22,8 +22,9 @@ void runtime::start(const asio::any_io_executor& ex, transport_ptr transport) {
   ex_ = ex;
   self_ = shared_from_this();
   done_wake_ = std::make_unique<asio::steady_timer>(ex_);
+  done_wake_->expires_at(asio::steady_timer::time_point::max()); // woken by cancel()
   auto copts = opts_.connection;
-  if (copts.name == "peer") copts.name = role_ == role::agent ? "client" : role_ == role::client ? "agent" : "conductor";
+  if (copts.name == "peer") copts.name = role_ == chain_role::agent ? "client" : role_ == chain_role::client ? "agent" : "conductor";
   conn_ = connection::create(ex_, std::move(transport), std::move(copts));
   conn_->on_message([this](jsonrpc::message msg) { on_message(std::move(msg)); });
   conn_->on_close([this](const close_info& info) { on_closed(info); });
@@ -40,7 +41,7 @@ void runtime::on_message(jsonrpc::message msg) {
     return;
   }
   peer from = only_peer();
-  if (role_ == role::proxy) {
+  if (role_ == chain_role::proxy) {
     if (pp::is_successor_method(msg.method())) {
       std::string why;
       const bool is_request = msg.is_request();
@@ -97,7 +98,7 @@ void runtime::dispatch_request(peer from, jsonrpc::message& msg) {
     }
   }
   // Default behaviour.
-  if (role_ == role::proxy) {
+  if (role_ == chain_role::proxy) {
     const peer to = from == peer::client ? peer::agent : peer::client;
     send_request(to, std::move(msg)).forward_response_to(std::move(r));
     return;
@@ -116,7 +117,7 @@ void runtime::dispatch_notification(peer from, jsonrpc::message& msg) {
       return;
     }
   }
-  if (role_ == role::proxy) {
+  if (role_ == chain_role::proxy) {
     send_notification(from == peer::client ? peer::agent : peer::client, std::move(msg));
     return;
   }
@@ -155,7 +156,7 @@ sent_request runtime::send_request(peer to, jsonrpc::message request) {
   auto st = std::make_shared<sent_state>();
   st->rt = weak_from_this();
   st->to = to;
-  if (role_ != role::proxy && to != only_peer()) {
+  if (role_ != chain_role::proxy && to != only_peer()) {
     st->response = jsonrpc::message::error_response(
         nullptr, rpc_error::internal_error(std::string("this endpoint has no ") + std::string(to_string(to)) + " peer"));
     return sent_request(st);
@@ -167,7 +168,7 @@ sent_request runtime::send_request(peer to, jsonrpc::message request) {
 }
 
 void runtime::send_notification(peer to, jsonrpc::message notification) {
-  if (role_ != role::proxy && to != only_peer()) {
+  if (role_ != chain_role::proxy && to != only_peer()) {
     log::error(conn_->name(), std::string("this endpoint has no ") + std::string(to_string(to)) + " peer");
     return;
   }

@@ -44,7 +44,7 @@ struct notification_entry {
 
 class runtime : public std::enable_shared_from_this<runtime> {
 public:
-  explicit runtime(role r) : role_(r) {}
+  explicit runtime(chain_role r) : role_(r) {}
 
   void start(const boost::asio::any_io_executor& ex, transport_ptr transport);
   sent_request send_request(peer to, jsonrpc::message request);
@@ -55,7 +55,7 @@ public:
   void begin_shutdown();
   [[nodiscard]] const std::optional<close_info>& close_status() const noexcept;
 
-  role role_;
+  chain_role role_;
   endpoint_options opts_;
   std::vector<request_entry> requests_;
   std::vector<notification_entry> notifications_;
@@ -72,8 +72,8 @@ private:
   void on_closed(const close_info& info);
   void task_finished();
   void finish_shutdown();
-  [[nodiscard]] peer only_peer() const noexcept { return role_ == role::agent ? peer::client : peer::agent; }
-  [[nodiscard]] bool wraps(peer to) const noexcept { return role_ == role::proxy && to == peer::agent; }
+  [[nodiscard]] peer only_peer() const noexcept { return role_ == chain_role::agent ? peer::client : peer::agent; }
+  [[nodiscard]] bool wraps(peer to) const noexcept { return role_ == chain_role::proxy && to == peer::agent; }
 
   std::shared_ptr<runtime> self_; // alive while running
   std::unordered_map<std::string, std::weak_ptr<request_state>> active_;

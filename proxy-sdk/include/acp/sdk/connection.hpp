@@ -51,11 +51,15 @@ public:
   [[nodiscard]] bool is_open() const noexcept { return congested_ == 0; }
   void congest() noexcept;
   void relieve() noexcept;
-  /// Completes when the gate is open.
+  /// Completes when the gate is open, or early when `interrupt` is called (callers re-check
+  /// `is_open()`). Any number of coroutines may wait at once.
   boost::asio::awaitable<void> wait_open();
+  /// Wakes every waiter without opening the gate (a connection closing while paused).
+  void interrupt() noexcept;
 
 private:
   int congested_ = 0;
+  std::uint64_t generation_ = 0;
   boost::asio::steady_timer wake_;
 };
 
@@ -154,6 +158,7 @@ private:
   void enqueue(const boost::json::object& obj, const jsonrpc::message* original);
   void update_congestion();
   void wake_writer();
+  void relieve_congestion();
   void finish_batch_item(const boost::json::value& id, boost::json::object response);
   void notify_closed();
 
@@ -175,6 +180,7 @@ private:
   bool started_ = false;
   bool reading_ = false;
   bool closing_ = false; // close requested: writer flushes then ends
+  bool aborted_ = false; // abort: queued and later output is dropped
   bool reader_done_ = false;
   bool writer_done_ = false;
   std::optional<close_info> close_info_;

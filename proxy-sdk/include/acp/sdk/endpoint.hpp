@@ -147,7 +147,7 @@ public:
   /// Runs a coroutine beside the handlers (it may await responses). A failure is logged.
   void spawn(boost::asio::awaitable<void> task);
 
-  [[nodiscard]] role endpoint_role() const noexcept;
+  [[nodiscard]] chain_role endpoint_role() const noexcept;
   [[nodiscard]] boost::asio::any_io_executor get_executor() const;
   /// Orderly shutdown: running tasks get the grace period, then the connection closes.
   void shutdown() const;
@@ -174,6 +174,8 @@ public:
   boost::asio::awaitable<void> wait_done() const;
   /// The close reason (set once reading has ended).
   [[nodiscard]] const std::optional<close_info>& close_status() const noexcept;
+  /// The connection has closed and running tasks have ended (what `wait_done` waits for).
+  [[nodiscard]] bool done() const noexcept;
   void shutdown() const { cx().shutdown(); }
 
 private:
@@ -182,7 +184,7 @@ private:
 
 class endpoint_builder {
 public:
-  explicit endpoint_builder(role r);
+  explicit endpoint_builder(chain_role r);
   ~endpoint_builder();
   endpoint_builder(endpoint_builder&&) noexcept;
   endpoint_builder& operator=(endpoint_builder&&) noexcept;
@@ -221,15 +223,15 @@ private:
 
 class proxy_builder : public endpoint_builder {
 public:
-  proxy_builder() : endpoint_builder(role::proxy) {}
+  proxy_builder() : endpoint_builder(chain_role::proxy) {}
 };
 class agent_builder : public endpoint_builder {
 public:
-  agent_builder() : endpoint_builder(role::agent) {}
+  agent_builder() : endpoint_builder(chain_role::agent) {}
 };
 class client_builder : public endpoint_builder {
 public:
-  client_builder() : endpoint_builder(role::client) {}
+  client_builder() : endpoint_builder(chain_role::client) {}
 };
 
 } // namespace acp

@@ -21,8 +21,8 @@ inline constexpr agent_t agent{};
 template <class T>
 concept peer_tag = std::is_same_v<T, client_t> || std::is_same_v<T, agent_t>;
 
-/// What this process is in the chain.
-enum class role { proxy, agent, client };
+/// What this process is in the chain. (Not `role`: `acp::role` holds the schema's Role values.)
+enum class chain_role { proxy, agent, client };
 
 /// A handler's verdict: `yes` ends dispatch; `no` passes the (possibly modified) message on to
 /// the next handler, and finally to the default behaviour (forwarding, for a proxy).
