@@ -25,7 +25,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 bool is_pollable(int fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return false;
-  return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return false;
+  // Character devices other than terminals (/dev/null, /dev/zero) are not supported by epoll;
+  // they never block, so plain read/write is right for them.
+  if (S_ISCHR(st.st_mode)) return ::isatty(fd) == 1;
+  return true;
 }
 
 /// One direction of an fd transport: a reactor-driven descriptor or a blocking regular file.
