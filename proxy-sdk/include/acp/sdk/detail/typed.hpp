@@ -62,7 +62,10 @@ endpoint_builder& endpoint_builder::on_receive_request_from(P from, F&& f) {
       [fn = std::forward<F>(f)](jsonrpc::message& msg, responder& r, context& cx) mutable -> handled {
         auto params = acp::decode_params<T>(msg.params());
         if (!params) {
-          r.respond_error(rpc_error::invalid_params(detail::invalid_params_message<T>(params.error())));
+          boost::json::object data;
+          data["path"] = params.error().path;
+          r.respond_error(rpc_error::invalid_params(detail::invalid_params_message<T>(params.error()),
+                                                    boost::json::value(std::move(data))));
           return handled::yes;
         }
         fn(std::move(*params), std::move(r), cx);
