@@ -1,6 +1,7 @@
 #include <acp/conductor/router.hpp>
 
 #include <acp/conductor/child_process.hpp>
+#include <acp/conductor/trace.hpp>
 #include <acp/protocol/envelope.hpp>
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/log.hpp>
@@ -53,8 +54,10 @@ std::string inflight_key(std::size_t origin, const json::value& id) {
 
 class router : public std::enable_shared_from_this<router> {
 public:
-  router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream)
-      : io_(io), ex_(io.get_executor()), opts_(opts), gate_(std::make_shared<flow_gate>(ex_)) {
+  router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream,
+         std::optional<trace_writer> trace)
+      : io_(io), ex_(io.get_executor()), opts_(opts), gate_(std::make_shared<flow_gate>(ex_)),
+        trace_(std::move(trace)) {
     node up;
     up.name = opts_.mode == conductor_options::mode::agent ? "editor" : "parent";
     up.conn = connection::create(ex_, std::move(upstream), link_options(up.name));
@@ -100,6 +103,12 @@ private:
     if (msg.is_request()) nodes_[origin].conn->send_error(msg.id(), e);
     else log::warn(nodes_[origin].name, e.message);
   }
+  /// The trace name of a node: the editor side, the successor side (wrapped on the upstream
+  /// link in proxy mode), or a component.
+  [[nodiscard]] endpoint trace_endpoint(std::size_t node, bool successor_side) const {
+    if (node == upstream_node) return successor_side ? endpoint::agent() : endpoint::client();
+    return nodes_[node].proxy ? endpoint::proxy(node - 1) : endpoint::agent();
+  }
   void component_ended(std::size_t k);
   asio::awaitable<void> fail_component(std::size_t k);
   asio::awaitable<void> shutdown_sequence(std::string reason, std::string detail);
@@ -111,6 +120,7 @@ private:
   std::shared_ptr<flow_gate> gate_;
   std::vector<node> nodes_; // [0] upstream, [1 + k] component k
   std::unordered_map<std::string, inflight> inflight_;
+  std::optional<trace_writer> trace_;
   bool started_ = false;
   bool stopping_ = false;
   bool failed_ = false;
@@ -225,6 +235,8 @@ void router::deliver(long position, toward dir, message msg, std::size_t origin)
 
 void router::send_to(std::size_t dest, bool wrapped, message msg, std::size_t origin, bool is_init) {
   auto& conn = *nodes_[dest].conn;
+  // A message delivered wrapped travels toward the client, so it came from the successor side.
+  if (trace_) trace_->message(trace_endpoint(origin, wrapped || dest < origin), trace_endpoint(dest, wrapped && dest == upstream_node), msg);
   if (!msg.is_request()) {
     conn.send(wrapped ? pp::wrap_message(std::move(msg), std::nullopt) : std::move(msg));
     return;
@@ -264,6 +276,13 @@ void router::on_response(const std::string& key, const json::value& wire_id, boo
   }
   if (stopping_ && entry.origin != upstream_node) return;
   resp.set_id(entry.origin_id);
+  if (trace_) {
+    const bool to_client = entry.wrapped || entry.dest < entry.origin;
+    const auto* payload = resp.is_error() ? resp.json().if_contains("error") : resp.result();
+    trace_->response(trace_endpoint(entry.dest, entry.wrapped && entry.dest == upstream_node),
+                     trace_endpoint(entry.origin, to_client), entry.origin_id, resp.is_error(),
+                     payload ? *payload : json::value(nullptr));
+  }
   nodes_[entry.origin].conn->send(std::move(resp));
 }
 
@@ -400,9 +419,25 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
 
 // ---- entry points ------------------------------------------------------------------------
 
+namespace {
+/// Opens the trace file, if any. False (and a message on stderr) when it cannot be created.
+bool open_trace(const conductor_options& options, std::optional<trace_writer>& out) {
+  if (!options.trace_file) return true;
+  auto t = trace_writer::open(*options.trace_file);
+  if (!t) {
+    log::error("", "cannot create trace file " + *options.trace_file + ": " + t.error().message());
+    return false;
+  }
+  out.emplace(std::move(*t));
+  return true;
+}
+} // namespace
+
 int run(const conductor_options& options, transport_ptr upstream) {
+  std::optional<trace_writer> trace;
+  if (!open_trace(options, trace)) return 2;
   asio::io_context io;
-  auto r = std::make_shared<router>(io, options, std::move(upstream));
+  auto r = std::make_shared<router>(io, options, std::move(upstream), std::move(trace));
   r->start();
   io.run();
   return r->exit_code();
@@ -410,8 +445,10 @@ int run(const conductor_options& options, transport_ptr upstream) {
 
 int run_stdio(const conductor_options& options) {
   std::signal(SIGPIPE, SIG_IGN);
+  std::optional<trace_writer> trace;
+  if (!open_trace(options, trace)) return 2;
   asio::io_context io;
-  auto r = std::make_shared<router>(io, options, make_stdio_transport(io.get_executor()));
+  auto r = std::make_shared<router>(io, options, make_stdio_transport(io.get_executor()), std::move(trace));
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([r](boost::system::error_code ec, int sig) {
     if (!ec) r->shutdown(0, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
