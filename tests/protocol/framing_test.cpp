@@ -233,8 +233,6 @@ void oversized_across_chunks(std::size_t limit, std::size_t chunk, std::size_t t
   EXPECT_EQ(out[2], line("{}")) << "the line after the oversized one decodes normally";
   // The decoder notices an over-long line when next() runs, so it may hold up to limit + 1 bytes
   // (a final '\r' does not count) plus the chunk that arrived since.
-  // KNOWN BUG (reported to the protocol owner): buffered_bytes() returns buf_.size() - pos_, i.e.
-  // it counts the spare capacity left by prepare()'s doubling, not the bytes held, so this fails.
   EXPECT_LE(max_buffered, limit + 1 + chunk) << "memory stays bounded by the limit";
 }
 
@@ -278,9 +276,7 @@ TEST(framing, two_consecutive_oversized_lines_are_two_reports) {
   EXPECT_EQ(got[2], line("{}"));
 }
 
-// KNOWN BUG (reported to the protocol owner): framing.hpp:48 returns buf_.size() - pos_, which
-// counts spare capacity from prepare(); the bytes held are filled_ - pos_. After all input is
-// consumed it still reports 4 here.
+// buffered_bytes() counts the bytes held, not the spare capacity prepare() leaves behind.
 TEST(framing, buffered_bytes_counts_unconsumed_input) {
   line_decoder d;
   EXPECT_EQ(d.buffered_bytes(), 0u);

@@ -45,7 +45,7 @@ public:
   /// At end of input: the last line if it had no final '\n' (once), then nullopt.
   [[nodiscard]] std::optional<frame> finish();
 
-  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buf_.size() - pos_; }
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return filled_ - pos_; }
   [[nodiscard]] std::size_t max_line_bytes() const noexcept { return max_; }
 
 private:
