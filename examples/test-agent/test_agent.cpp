@@ -1,0 +1,448 @@
+#include "test_agent.hpp"
+
+#include <acp/sdk.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <list>
+#include <vector>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#ifndef ACP_VERSION
+#error "ACP_VERSION must be defined by the build (examples/test-agent/CMakeLists.txt)"
+#endif
+
+// GCC 12 reports asio's awaitable frame allocator as a mismatched new/delete in long
+// coroutines (a false positive: the frame's class-specific operator new and delete pair up).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+namespace acp::examples {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+constexpr std::array<std::string_view, 12> command_names = {
+    "echo", "stream", "permission", "read", "write", "terminal", "wait-for-cancel",
+    "crash", "exit", "hang", "garbage", "stderr"};
+
+std::string_view trim_left(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
+    s.remove_prefix(1);
+  return s;
+}
+
+/// "stream 3" -> {"stream", "3"}: the first word and the rest (leading blanks removed).
+struct command {
+  std::string name;
+  std::string args;
+};
+
+command split_command(std::string_view text) {
+  text = trim_left(text);
+  const auto end = text.find_first_of(" \t\r\n");
+  if (end == std::string_view::npos) return {std::string(text), {}};
+  return {std::string(text.substr(0, end)), std::string(trim_left(text.substr(end)))};
+}
+
+bool is_command(std::string_view name) {
+  return std::find(command_names.begin(), command_names.end(), name) != command_names.end();
+}
+
+/// The prompt's own command, else the default mode (with the prompt text as its argument).
+command select_command(std::string_view prompt_text, std::string_view mode) {
+  auto c = split_command(prompt_text);
+  if (is_command(c.name)) return c;
+  auto m = split_command(mode);
+  if (m.args.empty()) m.args = std::string(trim_left(prompt_text));
+  return m;
+}
+
+std::string first_text(const std::vector<content_block>& prompt) {
+  for (const auto& block : prompt)
+    if (const auto* t = std::get_if<text_content>(&block)) return t->text;
+  return {};
+}
+
+void write_fd(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const auto n = ::write(fd, data.data(), data.size());
+    if (n > 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) { // the SDK made the pipe non-blocking
+      pollfd p{fd, POLLOUT, 0};
+      (void)::poll(&p, 1, 1000);
+      continue;
+    }
+    return;
+  }
+}
+
+/// One prompt turn. `cancel` wakes whatever the turn is waiting on.
+struct turn {
+  explicit turn(const asio::any_io_executor& ex) : wake(ex) {}
+  std::string session_id;
+  bool cancelled = false;
+  asio::steady_timer wake;
+  void cancel() {
+    cancelled = true;
+    wake.cancel();
+  }
+};
+
+struct agent_state {
+  test_agent_options opts;
+  int sessions = 0;
+  int tool_calls = 0;
+  bool hung = false;
+  std::vector<responder> held; // `hang`: requests that are never answered
+  std::list<std::shared_ptr<turn>> turns;
+};
+
+session_notification text_chunk(const std::string& session_id, std::string text,
+                                std::optional<json::value> meta = {}) {
+  text_content tc;
+  tc.text = std::move(text);
+  agent_message_chunk chunk;
+  chunk.content = std::move(tc);
+  chunk.meta = std::move(meta);
+  session_notification n;
+  n.session_id = session_id;
+  n.update = std::move(chunk);
+  return n;
+}
+
+prompt_response stop(std::string_view reason) {
+  prompt_response r;
+  r.stop_reason = std::string(reason);
+  return r;
+}
+
+// The turn's coroutines. GCC 12 miscompiles some coroutine shapes (a `co_await` inside an `if`
+// condition or a larger expression, member coroutines awaiting each other), so these are free
+// functions taking everything by value and every awaited result is first stored in a local.
+
+/// What every step of a turn needs.
+struct turn_env {
+  std::shared_ptr<agent_state> st;
+  std::shared_ptr<turn> t;
+  context cx;
+};
+using env_ptr = std::shared_ptr<turn_env>;
+
+asio::awaitable<bool> shutting_down() {
+  auto state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() != asio::cancellation_type::none;
+}
+
+/// The configured delay, cut short by a cancellation. False when the turn is cancelled.
+asio::awaitable<bool> pause(env_ptr env) {
+  if (env->st->opts.delay.count() > 0 && !env->t->cancelled) {
+    env->t->wake.expires_after(env->st->opts.delay);
+    auto [ec] = co_await env->t->wake.async_wait(use_tuple);
+    (void)ec;
+  }
+  const bool stopping = co_await shutting_down();
+  co_return !env->t->cancelled && !stopping;
+}
+
+/// Pauses, then sends a session/update. False when the turn is cancelled.
+asio::awaitable<bool> update(env_ptr env, session_notification n) {
+  const bool go_on = co_await pause(env);
+  if (!go_on) co_return false;
+  env->cx.send_notification_to(acp::client, n);
+  co_return true;
+}
+
+/// One text chunk, then the turn's stop reason.
+asio::awaitable<std::string_view> say(env_ptr env, std::string text) {
+  auto n = text_chunk(env->t->session_id, std::move(text));
+  const bool sent = co_await update(env, std::move(n));
+  co_return sent ? stop_reason::end_turn : stop_reason::cancelled;
+}
+
+/// A request to the client, awaited in the turn's task: the typed result or an error message.
+template <class Request>
+asio::awaitable<boost::system::result<typename method_traits<Request>::response, std::string>>
+ask(env_ptr env, Request req) {
+  using response_t = typename method_traits<Request>::response;
+  using result_t = boost::system::result<response_t, std::string>;
+  auto sent = env->cx.send_request_to(acp::client, req);
+  rpc_result outcome = co_await std::move(sent).response();
+  if (!outcome) co_return result_t(boost::system::in_place_error, outcome.error().message);
+  auto typed = decode_result<response_t>(&*outcome);
+  if (!typed) co_return result_t(boost::system::in_place_error, typed.error().what());
+  co_return result_t(boost::system::in_place_value, std::move(*typed));
+}
+
+asio::awaitable<std::string_view> stream(env_ptr env, std::string args) {
+  std::uint64_t count = 0;
+  const auto [end, ec] = std::from_chars(args.data(), args.data() + args.size(), count);
+  if (ec != std::errc{} || args.empty() || end != args.data() + args.size()) {
+    auto reason = co_await say(env, "stream: expected a count, got '" + args + "'");
+    co_return reason;
+  }
+  for (std::uint64_t i = 1; i <= count; ++i) {
+    json::object meta;
+    meta["seq"] = i;
+    auto n = text_chunk(env->t->session_id, "chunk " + std::to_string(i), json::value(std::move(meta)));
+    const bool sent = co_await update(env, std::move(n));
+    if (!sent) co_return stop_reason::cancelled;
+  }
+  co_return stop_reason::end_turn;
+}
+
+asio::awaitable<std::string_view> permission(env_ptr env) {
+  const std::string call_id = "call-" + std::to_string(++env->st->tool_calls);
+  tool_call call;
+  call.tool_call_id = call_id;
+  call.title = "Write file";
+  call.kind = std::string(tool_kind::edit);
+  call.status = std::string(tool_call_status::pending);
+  session_notification announce;
+  announce.session_id = env->t->session_id;
+  announce.update = call;
+  const bool sent = co_await update(env, std::move(announce));
+  if (!sent) co_return stop_reason::cancelled;
+
+  request_permission_request req;
+  req.session_id = env->t->session_id;
+  req.tool_call.tool_call_id = call_id;
+  req.tool_call.title = "Write file";
+  req.tool_call.kind = std::string(tool_kind::edit);
+  req.tool_call.status = std::string(tool_call_status::pending);
+  req.options.push_back({"allow", "Allow", std::string(permission_option_kind::allow_once), {}, {}});
+  req.options.push_back({"reject", "Reject", std::string(permission_option_kind::reject_once), {}, {}});
+  auto answer = co_await ask(env, std::move(req));
+  std::string text;
+  if (!answer) {
+    text = "permission: error: " + answer.error();
+  } else if (const auto* sel = std::get_if<selected_permission_outcome>(&answer->outcome)) {
+    text = "permission: selected " + sel->option_id;
+  } else if (std::holds_alternative<cancelled_permission_outcome>(answer->outcome)) {
+    text = "permission: cancelled";
+  } else {
+    text = "permission: unknown outcome";
+  }
+  auto reason = co_await say(env, std::move(text));
+  co_return env->t->cancelled ? stop_reason::cancelled : reason;
+}
+
+asio::awaitable<std::string_view> read(env_ptr env, std::string path) {
+  read_text_file_request req;
+  req.session_id = env->t->session_id;
+  req.path = std::move(path);
+  auto answer = co_await ask(env, std::move(req));
+  std::string text = answer ? std::move(answer->content) : "error: " + answer.error();
+  auto reason = co_await say(env, std::move(text));
+  co_return reason;
+}
+
+asio::awaitable<std::string_view> write(env_ptr env, std::string args) {
+  auto target = split_command(args);
+  write_text_file_request req;
+  req.session_id = env->t->session_id;
+  req.path = target.name;
+  req.content = target.args;
+  auto answer = co_await ask(env, std::move(req));
+  std::string text = answer ? "wrote " + target.name : "error: " + answer.error();
+  auto reason = co_await say(env, std::move(text));
+  co_return reason;
+}
+
+asio::awaitable<std::string_view> terminal(env_ptr env, std::string args) {
+  std::vector<std::string> words;
+  for (auto rest = split_command(args); !rest.name.empty(); rest = split_command(rest.args))
+    words.push_back(rest.name);
+  std::string text;
+  if (words.empty()) {
+    text = "terminal: expected a command";
+  } else {
+    create_terminal_request create;
+    create.session_id = env->t->session_id;
+    create.command = words.front();
+    create.args = std::vector<std::string>(words.begin() + 1, words.end());
+    auto created = co_await ask(env, std::move(create));
+    if (!created) {
+      text = "error: terminal/create: " + created.error();
+    } else {
+      const std::string id = created->terminal_id;
+      wait_for_terminal_exit_request wait_req{env->t->session_id, id, {}, {}};
+      auto exited = co_await ask(env, std::move(wait_req));
+      terminal_output_request output_req{env->t->session_id, id, {}, {}};
+      auto out = co_await ask(env, std::move(output_req));
+      release_terminal_request release_req{env->t->session_id, id, {}, {}};
+      auto released = co_await ask(env, std::move(release_req));
+      (void)released;
+      if (!exited) text = "error: terminal/wait_for_exit: " + exited.error();
+      else if (!out) text = "error: terminal/output: " + out.error();
+      else text = std::move(out->output);
+    }
+  }
+  auto reason = co_await say(env, std::move(text));
+  co_return reason;
+}
+
+asio::awaitable<std::string_view> wait_for_cancel(env_ptr env) {
+  for (;;) {
+    const bool stopping = co_await shutting_down();
+    if (env->t->cancelled || stopping) break;
+    env->t->wake.expires_at(asio::steady_timer::time_point::max());
+    auto [ec] = co_await env->t->wake.async_wait(use_tuple);
+    (void)ec;
+  }
+  co_return stop_reason::cancelled;
+}
+
+asio::awaitable<std::string_view> garbage(env_ptr env) {
+  // Only between two messages: wait until the SDK's writer has sent everything queued.
+  asio::steady_timer poll(env->cx.get_executor());
+  for (;;) {
+    const bool stopping = co_await shutting_down();
+    if (env->cx.conn().queued_bytes() == 0 || stopping) break;
+    poll.expires_after(1ms);
+    auto [ec] = co_await poll.async_wait(use_tuple);
+    (void)ec;
+  }
+  write_fd(env->st->opts.raw_stdout_fd, "this is not JSON (acp-test-agent garbage mode)\n");
+  auto reason = co_await say(env, "garbage: sent");
+  co_return reason;
+}
+
+asio::awaitable<std::string_view> run_command(env_ptr env, command c) {
+  const std::string& n = c.name;
+  if (n == "crash") std::_Exit(3);
+  if (n == "exit") std::_Exit(0);
+  std::string_view reason;
+  if (n == "stream") {
+    reason = co_await stream(env, c.args);
+  } else if (n == "permission") {
+    reason = co_await permission(env);
+  } else if (n == "read") {
+    reason = co_await read(env, c.args);
+  } else if (n == "write") {
+    reason = co_await write(env, c.args);
+  } else if (n == "terminal") {
+    reason = co_await terminal(env, c.args);
+  } else if (n == "wait-for-cancel") {
+    reason = co_await wait_for_cancel(env);
+  } else if (n == "garbage") {
+    reason = co_await garbage(env);
+  } else if (n == "stderr") {
+    write_fd(STDERR_FILENO, c.args + "\n");
+    reason = co_await say(env, "stderr: " + c.args);
+  } else {
+    reason = co_await say(env, "echo: " + c.args);
+  }
+  co_return reason;
+}
+
+asio::awaitable<void> run_turn(env_ptr env, command c, responder r) {
+  co_await asio::this_coro::throw_if_cancelled(false); // shutdown: finish the turn, don't throw
+  const std::string_view reason = co_await run_command(env, std::move(c));
+  env->st->turns.remove(env->t);
+  r.respond(stop(reason));
+}
+
+} // namespace
+
+bool is_test_agent_command(std::string_view command_line) { return is_command(split_command(command_line).name); }
+
+std::string_view test_agent_commands() noexcept {
+  return "Commands (first word of the prompt, or --mode):\n"
+         "  echo TEXT          one chunk \"echo: TEXT\" (also any prompt that is not a command)\n"
+         "  stream N           N chunks \"chunk 1\"..\"chunk N\" with _meta.seq\n"
+         "  permission         session/request_permission, then the outcome as a chunk\n"
+         "  read PATH          fs/read_text_file, then the content as a chunk\n"
+         "  write PATH TEXT    fs/write_text_file\n"
+         "  terminal CMD ARGS  terminal/create, wait_for_exit, output, release; the output as a chunk\n"
+         "  wait-for-cancel    stopReason \"cancelled\" once session/cancel arrives\n"
+         "  crash | exit       exit with status 3 | 0 in the middle of the turn\n"
+         "  hang               never answer, ignore everything\n"
+         "  garbage            write a non-JSON line to stdout, then answer\n"
+         "  stderr TEXT        write TEXT to stderr, then answer\n";
+}
+
+agent_builder make_test_agent(test_agent_options options) {
+  auto st = std::make_shared<agent_state>();
+  st->opts = std::move(options);
+  agent_builder agent;
+
+  // After `hang`, nothing is answered or acted on (the held responders never answer).
+  agent.on_receive_request_from(acp::client, "", [st](jsonrpc::message&, responder& r, context&) {
+    if (!st->hung) return handled::no;
+    st->held.push_back(std::move(r));
+    return handled::yes;
+  });
+  agent.on_receive_notification_from(acp::client, "", [st](jsonrpc::message&, context&) {
+    return st->hung ? handled::yes : handled::no;
+  });
+
+  agent.on_receive_request_from(acp::client, [](initialize_request, responder r, context) {
+    initialize_response res;
+    res.protocol_version = protocol_version_v1;
+    agent_capabilities caps;
+    caps.load_session = false;
+    caps.prompt_capabilities = prompt_capabilities{false, false, false, {}, {}};
+    res.agent_capabilities = std::move(caps);
+    res.auth_methods = std::vector<auth_method>{};
+    res.agent_info = implementation{"acp-test-agent", "ACP test agent", ACP_VERSION, {}, {}};
+    r.respond(res);
+  });
+
+  agent.on_receive_request_from(acp::client, [st](new_session_request, responder r, context) {
+    new_session_response res;
+    res.session_id = "sess-" + std::to_string(++st->sessions);
+    r.respond(res);
+  });
+
+  agent.on_receive_notification_from(acp::client, [st](cancel_notification n, context) {
+    auto turns = st->turns; // cancel() may end a turn, which edits the list
+    for (auto& t : turns)
+      if (t->session_id == n.session_id) t->cancel();
+  });
+
+  agent.on_receive_request_from(acp::client, [st](prompt_request req, responder r, context cx) {
+    auto c = select_command(first_text(req.prompt), st->opts.mode);
+    if (c.name == "hang") {
+      st->hung = true;
+      st->held.push_back(std::move(r));
+      return;
+    }
+    auto t = std::make_shared<turn>(cx.get_executor());
+    t->session_id = req.session_id;
+    st->turns.push_back(t);
+    r.on_cancel([weak = std::weak_ptr<turn>(t)] {
+      if (auto tt = weak.lock()) tt->cancel();
+    });
+    cx.spawn(run_turn(std::make_shared<turn_env>(turn_env{st, t, cx}), std::move(c), std::move(r)));
+  });
+
+  return agent;
+}
+
+int run_test_agent(test_agent_options options) {
+  if (options.raw_stdout_fd < 0) options.raw_stdout_fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  return make_test_agent(std::move(options)).run_stdio();
+}
+
+} // namespace acp::examples

@@ -1,0 +1,55 @@
+#pragma once
+// acp-test-agent: a deterministic ACP agent for end-to-end tests.
+//
+// Each `session/prompt` runs a scripted behaviour chosen by the first word of the prompt's first
+// text block; when that word is not a command, the default mode (`--mode`, "echo" unless set)
+// runs, with the prompt text as its argument when the mode has none of its own:
+//
+//   echo TEXT            one agent_message_chunk "echo: TEXT", then end_turn
+//   stream N             N chunks "chunk 1".."chunk N", each with `_meta: {"seq": i}`, end_turn
+//   permission           a tool_call update, then session/request_permission (allow_once
+//                        "allow" / reject_once "reject"); a chunk "permission: selected allow"
+//                        or "permission: cancelled"; end_turn
+//   read PATH            fs/read_text_file; a chunk with the content (or "error: MESSAGE")
+//   write PATH TEXT      fs/write_text_file; a chunk "wrote PATH" (or "error: MESSAGE")
+//   terminal CMD ARGS…   terminal/create, wait_for_exit, output, release; a chunk with the output
+//   wait-for-cancel      answers stopReason "cancelled" once session/cancel (or $/cancel_request)
+//                        arrives for the turn
+//   crash / exit         std::_Exit(3) / std::_Exit(0) in the middle of the turn
+//   hang                 never answers, and ignores every later message
+//   garbage              writes a non-JSON line straight to stdout, then a chunk "garbage: sent"
+//   stderr TEXT          writes TEXT to stderr, then a chunk "stderr: TEXT"
+//
+// Sessions are "sess-1", "sess-2", … in creation order. Requests to the client follow the
+// deadlock rule: each turn runs as a task (`context::spawn`) that awaits the responses.
+
+#include <acp/sdk/endpoint.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace acp::examples {
+
+struct test_agent_options {
+  /// The default behaviour: a command line as in a prompt ("echo", "stream 3", "crash").
+  std::string mode = "echo";
+  /// Pause before every session/update the agent sends.
+  std::chrono::milliseconds delay{0};
+  /// Where `garbage` writes (a descriptor of the real stdout); -1: `run_test_agent` makes one.
+  int raw_stdout_fd = -1;
+};
+
+/// Whether the first word of `command_line` names a behaviour.
+[[nodiscard]] bool is_test_agent_command(std::string_view command_line);
+
+/// The command list for --help.
+[[nodiscard]] std::string_view test_agent_commands() noexcept;
+
+/// The agent's handlers; connect it to any transport.
+[[nodiscard]] agent_builder make_test_agent(test_agent_options options);
+
+/// Serves stdin/stdout until the client closes; returns the exit code.
+int run_test_agent(test_agent_options options);
+
+} // namespace acp::examples
