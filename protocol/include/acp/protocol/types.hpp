@@ -46,7 +46,7 @@ template <class T>
 namespace detail {
 template <class T>
 boost::system::result<T, decode_error> decode_member(const boost::json::value* v, std::string_view name) {
-  static const boost::json::value empty_object{boost::json::object{}};
+  static const boost::json::value empty_object(boost::json::object{}); // not {}: that is an array
   auto r = decode<T>(v == nullptr || v->is_null() ? empty_object : *v);
   if (!r) {
     decode_error e = std::move(r.error());
