@@ -382,9 +382,9 @@ std::string_view test_agent_commands() noexcept {
          "  stderr TEXT        write TEXT to stderr, then answer\n";
 }
 
-agent_builder make_test_agent(test_agent_options options) {
-  auto st = std::make_shared<agent_state>();
-  st->opts = std::move(options);
+namespace {
+
+agent_builder make_agent(const std::shared_ptr<agent_state>& st) {
   agent_builder agent;
 
   // After `hang`, nothing is answered or acted on (the held responders never answer).
@@ -440,9 +440,22 @@ agent_builder make_test_agent(test_agent_options options) {
   return agent;
 }
 
+} // namespace
+
+agent_builder make_test_agent(test_agent_options options) {
+  auto st = std::make_shared<agent_state>();
+  st->opts = std::move(options);
+  return make_agent(st);
+}
+
 int run_test_agent(test_agent_options options) {
   if (options.raw_stdout_fd < 0) options.raw_stdout_fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-  return make_test_agent(std::move(options)).run_stdio();
+  auto st = std::make_shared<agent_state>();
+  st->opts = std::move(options);
+  const int code = make_agent(st).run_stdio();
+  // A hung agent does not notice that its input closed either: it waits for a signal.
+  while (st->hung) ::pause();
+  return code;
 }
 
 } // namespace acp::examples

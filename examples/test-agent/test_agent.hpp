@@ -16,7 +16,8 @@
 //   wait-for-cancel      answers stopReason "cancelled" once session/cancel (or $/cancel_request)
 //                        arrives for the turn
 //   crash / exit         std::_Exit(3) / std::_Exit(0) in the middle of the turn
-//   hang                 never answers, and ignores every later message
+//   hang                 never answers, ignores every later message and, under run_test_agent,
+//                        the end of its input too (it waits for a signal)
 //   garbage              writes a non-JSON line straight to stdout, then a chunk "garbage: sent"
 //   stderr TEXT          writes TEXT to stderr, then a chunk "stderr: TEXT"
 //

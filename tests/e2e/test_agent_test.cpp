@@ -232,6 +232,19 @@ TEST_F(agent_fixture, hang_never_answers_and_ignores_later_requests) {
   EXPECT_FALSE(agent_->read_line(300ms));
 }
 
+TEST_F(agent_fixture, hang_ignores_the_end_of_input_until_a_signal) {
+  start();
+  const auto s = open_session();
+  prompt(10, s, "hang");
+  EXPECT_FALSE(agent_->read_line(200ms));
+  agent_->close_stdin();
+  EXPECT_FALSE(agent_->wait_exit(300ms)) << "a hung agent exited on end of input";
+  ::kill(agent_->pid(), SIGTERM);
+  auto st = agent_->wait_exit(5s);
+  ASSERT_TRUE(st);
+  EXPECT_TRUE(WIFSIGNALED(*st));
+}
+
 TEST_F(agent_fixture, crash_exits_with_status_3) {
   start();
   const auto s = open_session();
