@@ -8,6 +8,11 @@
 // unions keep unknown variants whole. Exceptions: an optional member given as `null` reads as
 // absent and is then omitted; a double with an integral value is written as an integer.
 //
+// Unions are std::variant aliases. Every tagged union is open: an unknown discriminator value
+// decodes into the trailing `unknown_variant` (kept whole), never into an error. A few
+// alternatives are selected by the *absence* of the tag (MCP stdio servers, agent auth methods,
+// titled multi-select items) or by shape (embedded resource text/blob, select options/groups).
+//
 // Nothing here throws except `result::value()` on a decode error.
 
 #include <acp/protocol/types/common.hpp>
