@@ -135,10 +135,10 @@ checked check(json::value v) {
     if (has_result || has_error) return invalid("a response must carry \"id\"", nullptr, true);
     return invalid("neither \"method\" nor \"result\"/\"error\"");
   }
-  if (has_result == has_error)
-    return invalid(has_result ? "a response must not carry both \"result\" and \"error\""
-                              : "a message with \"id\" needs \"method\", \"result\" or \"error\"",
-                   std::move(id), true);
+  if (!has_result && !has_error)
+    return invalid("a message with \"id\" needs \"method\", \"result\" or \"error\"", std::move(id));
+  if (has_result && has_error)
+    return invalid("a response must not carry both \"result\" and \"error\"", std::move(id), true);
   if (has_error && !rpc_error::from_json(obj->at("error")))
     return invalid("\"error\" must be an object with integer \"code\" and string \"message\"",
                    std::move(id), true);

@@ -510,3 +510,14 @@ TEST(jsonrpc_parse, max_depth_is_configurable) {
 }
 
 } // namespace
+
+// A message with an id but neither method nor result/error is an invalid *request*: it is
+// answered (-32600 with its id), unlike a malformed response, which is never answered.
+TEST(jsonrpc_check, id_without_method_or_result_is_an_answerable_invalid_request) {
+  auto c = acp::jsonrpc::check(boost::json::parse(R"({"jsonrpc":"2.0","id":5,"params":{}})"));
+  auto* bad = std::get_if<acp::jsonrpc::invalid_message>(&c);
+  ASSERT_NE(bad, nullptr);
+  EXPECT_EQ(bad->error.code, -32600);
+  EXPECT_EQ(bad->id, 5);
+  EXPECT_FALSE(bad->response_shaped);
+}
