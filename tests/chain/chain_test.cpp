@@ -195,6 +195,48 @@ TEST(chain, agent_requests_reach_the_editor_through_two_proxies) {
   expect_clean_exit(editor);
 }
 
+// Answers the first agent->client request whose method is `method` with `result`.
+bool answer_request(scripted_peer& editor, const std::string& method, const json::value& result,
+                    json::value* request_seen = nullptr) {
+  for (int i = 0; i < 20; ++i) {
+    auto m = editor.read(10s);
+    if (!m) return false;
+    if (!m->as_object().contains("method") || m->at("method") != method.c_str()) continue;
+    if (request_seen) *request_seen = *m;
+    json::object answer{{"jsonrpc", "2.0"}, {"id", m->at("id")}, {"result", result}};
+    editor.send(answer);
+    return true;
+  }
+  return false;
+}
+
+TEST(chain, fs_read_and_terminal_requests_reach_the_editor_through_two_proxies) {
+  scripted_peer editor(agent_chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
+  ASSERT_TRUE(editor.initialize());
+  const auto session = editor.new_session();
+
+  editor.send(request(11, "session/prompt", prompt_params(session, "read /project/notes.txt")));
+  json::value seen_request;
+  ASSERT_TRUE(answer_request(editor, "fs/read_text_file", json::object{{"content", "file body"}}, &seen_request));
+  EXPECT_EQ(seen_request.at("params").at("path"), "/project/notes.txt");
+  EXPECT_EQ(seen_request.at("params").at("sessionId"), json::value(session));
+  std::vector<json::value> seen;
+  EXPECT_EQ(stop_reason(editor.read_response(11, &seen)), "end_turn");
+  EXPECT_NE(chunk_text(seen).find("file body"), std::string::npos) << chunk_text(seen);
+
+  editor.send(request(12, "session/prompt", prompt_params(session, "terminal ls -l")));
+  ASSERT_TRUE(answer_request(editor, "terminal/create", json::object{{"terminalId", "t-1"}}, &seen_request));
+  EXPECT_EQ(seen_request.at("params").at("command"), "ls");
+  ASSERT_TRUE(answer_request(editor, "terminal/wait_for_exit", json::object{{"exitCode", 0}}));
+  ASSERT_TRUE(answer_request(editor, "terminal/output",
+                             json::object{{"output", "total 0"}, {"truncated", false}}));
+  ASSERT_TRUE(answer_request(editor, "terminal/release", json::object()));
+  seen.clear();
+  EXPECT_EQ(stop_reason(editor.read_response(12, &seen)), "end_turn");
+  EXPECT_NE(chunk_text(seen).find("total 0"), std::string::npos) << chunk_text(seen);
+  expect_clean_exit(editor);
+}
+
 TEST(chain, cancel_request_is_translated_hop_by_hop) {
   scripted_peer editor(agent_chain({component(arrow_path()), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
