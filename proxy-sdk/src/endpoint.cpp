@@ -35,21 +35,27 @@ rpc_result to_result(const jsonrpc::message& msg) {
 
 responder& responder::operator=(responder&& other) noexcept {
   if (this != &other) {
-    if (st_) respond_error(rpc_error::internal_error("request dropped without an answer"));
+    drop();
     st_ = std::move(other.st_);
   }
   return *this;
 }
 
-responder::~responder() {
+responder::~responder() { drop(); }
+
+void responder::drop() noexcept {
   if (!st_) return;
-  log::error("responder", "request " + std::string(st_->method) + " (id " + jsonrpc::id_key(st_->id) +
-                              ") was dropped without an answer; answering -32603");
-  json::object data;
-  data["reason"] = "responder_dropped";
-  data["method"] = st_->method;
-  finish(jsonrpc::message::error_response(st_->id, rpc_error::internal_error("request dropped without an answer",
-                                                                             json::value(std::move(data)))));
+  try {
+    log::error("responder", "request " + std::string(st_->method) + " (id " + jsonrpc::id_key(st_->id) +
+                                ") was dropped without an answer; answering -32603");
+    json::object data;
+    data["reason"] = "responder_dropped";
+    data["method"] = st_->method;
+    finish(jsonrpc::message::error_response(st_->id, rpc_error::internal_error("request dropped without an answer",
+                                                                               json::value(std::move(data)))));
+  } catch (...) {
+    st_.reset(); // out of memory while answering: nothing better to do in a destructor
+  }
 }
 
 void responder::finish(jsonrpc::message response) {

@@ -310,11 +310,22 @@ TEST_F(endpoint_test, responder_dropped_sends_internal_error) {
     auto kept = std::move(r); // dropped at the end of the handler
     return handled::yes;
   });
+  std::optional<responder> first;
+  agent.on_receive_request_from(acp::client, "replace", [&](jsonrpc::message&, responder& r, context&) {
+    if (first) *first = std::move(r); // overwriting an unanswered responder drops it
+    else first.emplace(std::move(r));
+    return handled::yes;
+  });
   auto w = wire(agent);
   w.peer->send(request(1, "m"));
   w.peer->send(request("k", "keep"));
-  ASSERT_TRUE(run_until([&] { return w.peer->messages.size() == 2; }));
-  for (const json::value& id : {json::value(1), json::value("k")}) {
+  w.peer->send(request("r1", "replace"));
+  w.peer->send(request("r2", "replace"));
+  ASSERT_TRUE(run_until([&] { return w.peer->messages.size() == 3; }));
+  first->respond("r2 answered");
+  ASSERT_TRUE(run_until([&] { return w.peer->messages.size() == 4; }));
+  EXPECT_EQ(w.peer->response_to("r2")->at("result"), "r2 answered");
+  for (const json::value& id : {json::value(1), json::value("k"), json::value("r1")}) {
     const auto* r = w.peer->response_to(id);
     ASSERT_NE(r, nullptr);
     EXPECT_EQ(error_code_of(r), -32603);

@@ -99,6 +99,7 @@ public:
 
 private:
   void finish(jsonrpc::message response);
+  void drop() noexcept; // answers -32603 (reason responder_dropped) when still unanswered
   std::shared_ptr<detail::request_state> st_;
 };
 
