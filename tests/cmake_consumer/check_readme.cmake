@@ -1,0 +1,6 @@
+file(READ "${README}" readme)
+file(READ "${SOURCE}" source)
+string(FIND "${readme}" "${source}" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "README.md does not contain ${SOURCE} verbatim; update the README's proxy example")
+endif()
