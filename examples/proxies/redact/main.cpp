@@ -1,0 +1,62 @@
+// acp-redact-proxy: removes secrets from what flows to the agent (see redact.hpp).
+#include "redact.hpp"
+
+#include <acp/sdk/log.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  acp::examples::redact_options o;
+  bool no_builtins = false;
+  CLI::App app{"acp-redact-proxy: an ACP proxy that removes secrets from prompts, file reads and terminal output\n"
+               "before the agent sees them. Run it as a component of a conductor chain; it speaks ACP on\n"
+               "stdin/stdout and reports each redaction on stderr.",
+               "acp-redact-proxy"};
+  app.set_version_flag("--version", std::string("acp-redact-proxy ") + ACP_VERSION);
+  app.add_option("--env-file", o.env_files, "redact every value (8+ characters) of this .env file; repeatable")
+      ->type_name("PATH")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--pattern", o.patterns, "redact matches of this ECMAScript regex (within a line); repeatable")
+      ->type_name("REGEX")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  app.add_option("--config", o.config_file, "JSON file: {\"envFiles\", \"patterns\", \"builtins\", \"replacement\"}")
+      ->type_name("FILE");
+  app.add_flag("--no-builtins", no_builtins, "turn off the built-in token and key patterns");
+  app.add_option("--replacement", o.replacement, "replacement text; {name} is the rule name (default: [REDACTED:{name}])")
+      ->type_name("TEXT");
+  app.footer("Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage or "
+             "configuration error.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::cout << "acp-redact-proxy " << ACP_VERSION << "\n";
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    for (auto& c : what)
+      if (c == '\n' || c == '\r') c = ' ';
+    std::cerr << "acp-redact-proxy: " << what << " (try --help)\n";
+    return 2;
+  }
+  o.builtins = !no_builtins;
+  auto rules = acp::examples::load_redactor(o);
+  if (!rules) {
+    std::cerr << "acp-redact-proxy: " << rules.error() << "\n";
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  acp::log::set_program_name("acp-redact-proxy");
+  auto shared_rules = std::make_shared<const acp::examples::redactor>(std::move(*rules));
+  auto totals = std::make_shared<acp::examples::redact_totals>();
+  const int code = acp::examples::make_redact_proxy(shared_rules, totals, std::cerr).run_stdio();
+  std::cerr << acp::examples::summary_line(*shared_rules, *totals) << "\n";
+  return code;
+}
