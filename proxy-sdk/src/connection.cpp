@@ -460,6 +460,12 @@ void connection::notify_closed() {
   if (reader_done_ && writer_done_) {
     if (transport_) transport_->close();
     closed_wake_.cancel();
+    // Nothing will call the handlers again: release them (they may hold this connection, or
+    // others that hold it). Destroyed from a fresh handler, never under their own call.
+    if (on_message_ || on_close_)
+      asio::post(ex_, [m = std::move(on_message_), c = std::move(on_close_)] {});
+    on_message_ = nullptr;
+    on_close_ = nullptr;
   }
 }
 

@@ -98,6 +98,8 @@ public:
   /// Incoming requests and notifications, in arrival order. Set before `start`.
   void on_message(message_handler handler) { on_message_ = std::move(handler); }
   /// Called once when reading ends (end of stream, error, oversized message, or `close`).
+  /// Both handlers are released once reading and writing have finished, so they may capture
+  /// shared_ptrs to this connection without leaking it.
   void on_close(close_handler handler) { on_close_ = std::move(handler); }
   /// Starts the reader and the writer.
   void start();
