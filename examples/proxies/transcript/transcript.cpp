@@ -24,9 +24,9 @@ using clock = std::chrono::system_clock;
 std::string prepare_transcript_dir(const std::string& dir) {
   if (dir.empty()) return "--dir: empty path";
   std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) return "--dir " + dir + ": not a directory";
   const bool created = fs::create_directories(dir, ec);
   if (ec) return "--dir " + dir + ": cannot create directory: " + ec.message();
-  if (!fs::is_directory(dir, ec)) return "--dir " + dir + ": not a directory";
   if (created) fs::permissions(dir, fs::perms::owner_all, ec); // transcripts are private
   if (::access(dir.c_str(), W_OK | X_OK) != 0) return "--dir " + dir + ": not writable: " + std::strerror(errno);
   return {};
