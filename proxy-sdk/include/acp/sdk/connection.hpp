@@ -127,7 +127,9 @@ public:
   /// Answers every pending request with `error` (its callbacks run now).
   void fail_pending(const rpc_error& error);
 
-  /// Stops reading, writes what is queued, then ends the stream. Idempotent.
+  /// Stops reading, writes what is queued, then ends the stream. Messages sent before the
+  /// writer has finished (answers to pending requests failed by the close included) are still
+  /// written; after that, sends are dropped. Idempotent.
   void close();
   /// Stops at once: queued output is dropped. Idempotent.
   void abort();
