@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Chain benchmarks of acp-conductor (docs/PERFORMANCE.md): round trip, streaming, a 50 MiB
+# message, start-up and memory, against a raw byte relay of the same process topology (the floor)
+# and, when node and the npm packages are available, against @thinkwell/conductor.
+#
+#   tests/bench/run_benchmarks.sh [--smoke] [BUILD_DIR]     (BUILD_DIR defaults to ./build)
+#
+# Environment: ACP_BENCH_RUNS (runs per figure, default 5), ACP_BENCH_NO_NODE=1 (skip the
+# TypeScript comparison). Results: BUILD_DIR/bench-results.jsonl (every run) and the table on
+# stdout (also BUILD_DIR/bench-results.md). --smoke runs a tiny configuration (the CTest
+# bench_chain_smoke test) and checks that every setup works.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+smoke=0
+if [ "${1:-}" = "--smoke" ]; then smoke=1; shift; fi
+build=$(cd "${1:-$root/build}" && pwd)
+
+chain=$build/tests/bench/chain
+client=$chain/acp-bench-client
+agent=$chain/acp-bench-agent
+proxy=$chain/acp-bench-proxy
+relay=$chain/acp-bench-relay
+conductor=$build/conductor/acp-conductor
+legacy=$build/tests/interop/acp-interop-legacy-proxy
+node_dir=$build/tests/interop/node
+for exe in "$client" "$agent" "$proxy" "$relay" "$conductor"; do
+  [ -x "$exe" ] || { echo "run_benchmarks.sh: $exe is missing; build first (./scripts/build.sh)" >&2; exit 2; }
+done
+
+runs=${ACP_BENCH_RUNS:-5}
+turns=1000 updates=10000 stream_turns=3 big=$((50 << 20)) startup_runs=10 ts_runs=3
+if [ "$smoke" = 1 ]; then
+  runs=1 turns=50 updates=500 stream_turns=1 big=$((1 << 20)) startup_runs=1
+fi
+
+out=$build/bench-results.jsonl
+: > "$out"
+
+# run BENCH SETUP MODE [client options] -- COMMAND...: one client run, appended to the results.
+run() {
+  local bench=$1 setup=$2 i line
+  shift 2
+  for ((i = 0; i < runs_now; ++i)); do
+    if ! line=$(timeout 300 "$@" 2>>"$build/bench-stderr.log" | tail -n 1); then line=''; fi
+    if [ -z "$line" ] || ! printf '%s' "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(1 if "error" in d else 0)' 2>/dev/null; then
+      echo "run_benchmarks.sh: $bench/$setup run $i failed: ${line:-no output} (see $build/bench-stderr.log)" >&2
+      [ "$smoke" = 1 ] && exit 1
+      continue
+    fi
+    printf '{"bench":"%s","setup":"%s","run":%d,"result":%s}\n' "$bench" "$setup" "$i" "$line" >> "$out"
+  done
+}
+
+: > "$build/bench-stderr.log"
+cpp_setups() { # NAME COMMAND... for each topology, C++ agent at the end
+  echo "direct|$agent"
+  echo "relay-0|$relay hub 0 $agent"
+  echo "conductor-0|$conductor agent $agent"
+  echo "relay-1|$relay hub 1 $agent"
+  echo "conductor-1|$conductor agent $proxy $agent"
+  echo "relay-3|$relay hub 3 $agent"
+  echo "conductor-3|$conductor agent $proxy $proxy $proxy $agent"
+}
+
+echo "== C++ endpoints (runs: $runs)" >&2
+runs_now=$runs
+while IFS='|' read -r name cmd; do
+  echo "   rtt + stream: $name" >&2
+  # shellcheck disable=SC2086
+  run rtt "$name" "$client" rtt --turns "$turns" -- $cmd
+  # shellcheck disable=SC2086
+  run stream "$name" "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- $cmd
+done < <(cpp_setups)
+
+echo "   50 MiB fs/read_text_file result, start-up, idle" >&2
+run bigfile relay-3 "$client" bigfile --bytes "$big" -- "$relay" hub 3 "$agent"
+run bigfile conductor-3 "$client" bigfile --bytes "$big" -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+runs_now=$startup_runs
+run startup direct "$client" startup -- "$agent"
+run startup relay-3 "$client" startup -- "$relay" hub 3 "$agent"
+run startup conductor-3 "$client" startup -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+runs_now=$runs
+run idle conductor-3 "$client" idle -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+
+# ---- the TypeScript comparison ----------------------------------------------------------------
+ts_note=""
+if [ "$smoke" = 1 ] || [ "${ACP_BENCH_NO_NODE:-0}" = 1 ]; then
+  ts_note="TypeScript comparison not run (smoke run or ACP_BENCH_NO_NODE=1)"
+elif ! "$root/tests/interop/npm_install.sh" "$node_dir" @agentclientprotocol/sdk@2.4.0 @thinkwell/conductor@0.5.7 >&2; then
+  ts_note="TypeScript comparison skipped: $(cat "$node_dir/skip-reason.txt" 2>/dev/null || echo 'npm install failed')"
+elif [ ! -x "$legacy" ]; then
+  ts_note="TypeScript comparison skipped: $legacy is missing (build the interop tests)"
+else
+  cp "$root/tests/bench/chain/thinkwell_conductor.mjs" "$node_dir/"
+  nodebin=$(command -v node)
+  thinkwell="$nodebin $node_dir/thinkwell_conductor.mjs"
+  ts_agent="$nodebin $node_dir/sdk_agent.mjs"
+  echo "== @thinkwell/conductor comparison (legacy-generation proxies, runs: $runs)" >&2
+  # C++ endpoints: the conductors are the only difference. Proxies: the legacy pass-through proxy
+  # (thinkwell speaks only the older generation; ours speaks both).
+  run rtt conductor-3L "$client" rtt --turns "$turns" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
+  run rtt thinkwell-3L "$client" rtt --turns "$turns" -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
+  run stream conductor-3L "$client" stream --turns "$stream_turns" --updates "$updates" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
+  run stream thinkwell-3L "$client" stream --turns "$stream_turns" --updates "$updates" -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
+  run bigfile conductor-3L "$client" bigfile --bytes "$big" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
+  run bigfile thinkwell-3L "$client" bigfile --bytes "$big" -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
+  runs_now=$startup_runs
+  run startup thinkwell-3L "$client" startup -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
+  run startup conductor-3L "$client" startup -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
+  runs_now=$runs
+  run idle thinkwell-3L "$client" idle -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
+  # TypeScript SDK endpoints (client and agent), same chains.
+  echo "== TypeScript SDK endpoints (runs: $ts_runs)" >&2
+  runs_now=$ts_runs
+  ts_client=("$nodebin" "$node_dir/sdk_client.mjs")
+  run ts-rtt direct "${ts_client[@]}" --bench-turns "$turns" -- "$nodebin" "$node_dir/sdk_agent.mjs"
+  run ts-rtt conductor-3L "${ts_client[@]}" --bench-turns "$turns" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$ts_agent"
+  run ts-rtt thinkwell-3L "${ts_client[@]}" --bench-turns "$turns" -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$ts_agent"
+  run ts-stream direct "${ts_client[@]}" --bench-stream "$updates" --turns 1 -- "$nodebin" "$node_dir/sdk_agent.mjs"
+  run ts-stream conductor-3L "${ts_client[@]}" --bench-stream "$updates" --turns 1 -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$ts_agent"
+  run ts-stream thinkwell-3L "${ts_client[@]}" --bench-stream "$updates" --turns 1 -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$ts_agent"
+  runs_now=$runs
+fi
+
+python3 "$root/tests/bench/chain/summarize.py" "$out" "$big" "$ts_note" | tee "$build/bench-results.md"
+if [ "$smoke" = 1 ]; then
+  python3 - "$out" <<'EOF'
+import json, sys
+seen = {(d["bench"], d["setup"]) for d in map(json.loads, open(sys.argv[1]))}
+need = {("rtt", s) for s in ["direct", "relay-0", "conductor-0", "relay-1", "conductor-1", "relay-3", "conductor-3"]}
+need |= {("bigfile", "conductor-3"), ("startup", "conductor-3"), ("idle", "conductor-3")}
+missing = need - seen
+if missing:
+    sys.exit(f"smoke: missing results for {sorted(missing)}")
+print("smoke: every setup ran")
+EOF
+fi
