@@ -36,7 +36,50 @@ struct node {
   bool proxy = false;      // speaks the proxy protocol
   bool initialized = true; // answered `initialize` (components start false)
   std::vector<std::function<void()>> held; // deliveries waiting for that answer
+  pp::generation generation = pp::generation::current; // envelope spelling (PROTOCOL.md §4.7)
+  std::optional<message> init_request; // the `_proxy/initialize` sent, kept for the older handshake
 };
+
+/// The older generation's handshake (PROTOCOL.md §4.7): a plain `initialize` whose params carry
+/// the proxy flag, in `_meta` and in `clientCapabilities._meta.symposium`.
+message legacy_initialize(message msg) {
+  msg.json()["method"] = "initialize";
+  auto& params = msg.json()["params"];
+  if (!params.is_object()) params = json::object();
+  auto& p = params.get_object();
+  if (!p["_meta"].is_object()) p["_meta"] = json::object();
+  p["_meta"].get_object()["proxy"] = true;
+  if (!p["clientCapabilities"].is_object()) p["clientCapabilities"] = json::object();
+  auto& caps = p["clientCapabilities"].get_object();
+  if (!caps["_meta"].is_object()) caps["_meta"] = json::object();
+  auto& symposium = caps["_meta"].get_object()["symposium"];
+  if (!symposium.is_object()) symposium = json::object();
+  symposium.get_object()["proxy"] = true;
+  return msg;
+}
+
+/// Removes the older generation's proxy flag from `obj._meta` (and `_meta.symposium`); true when
+/// it was set. An `_meta` left empty by the removal goes too.
+bool take_proxy_flag(json::value* obj) {
+  auto* o = obj ? obj->if_object() : nullptr;
+  auto* meta = o ? o->if_contains("_meta") : nullptr;
+  auto* m = meta ? meta->if_object() : nullptr;
+  if (!m) return false;
+  bool flag = false;
+  if (auto* f = m->if_contains("proxy")) {
+    flag = f->is_bool() && f->get_bool();
+    m->erase("proxy");
+  }
+  if (auto* sym = m->if_contains("symposium"); sym && sym->is_object()) {
+    if (auto* f = sym->get_object().if_contains("proxy")) {
+      flag = flag || (f->is_bool() && f->get_bool());
+      sym->get_object().erase("proxy");
+      if (sym->get_object().empty()) m->erase("symposium");
+    }
+  }
+  if (m->empty()) o->erase("_meta");
+  return flag;
+}
 
 struct inflight {
   std::size_t origin;
@@ -219,6 +262,8 @@ void router::deliver(long position, toward dir, message msg, std::size_t origin)
     wrapped = dir == toward::client;
   }
   const bool is_init = dir == toward::agent && msg.is_request() && msg.method() == "initialize";
+  // An older-generation proxy may forward its own role flag; it is hop-scoped.
+  if (is_init && nodes_[origin].generation == pp::generation::legacy) (void)take_proxy_flag(msg.params());
   if (is_init && dest != upstream_node && nodes_[dest].proxy) msg.json()["method"] = pp::initialize_method;
   auto& target = nodes_[dest];
   if (!target.initialized && !is_init) {
@@ -238,13 +283,15 @@ void router::send_to(std::size_t dest, bool wrapped, message msg, std::size_t or
   // A message delivered wrapped travels toward the client, so it came from the successor side.
   if (trace_) trace_->message(trace_endpoint(origin, wrapped || dest < origin), trace_endpoint(dest, wrapped && dest == upstream_node), msg);
   if (!msg.is_request()) {
-    conn.send(wrapped ? pp::wrap_message(std::move(msg), std::nullopt) : std::move(msg));
+    conn.send(wrapped ? pp::wrap_message(std::move(msg), std::nullopt, nodes_[dest].generation) : std::move(msg));
     return;
   }
+  if (is_init && dest != upstream_node && nodes_[dest].proxy && nodes_[dest].generation == pp::generation::current)
+    nodes_[dest].init_request = msg; // for the older handshake, should it answer -32601
   const json::value origin_id = msg.id();
   auto key = inflight_key(origin, origin_id);
   auto self = shared_from_this();
-  auto outgoing = wrapped ? pp::wrap_message(std::move(msg), json::value(0)) : std::move(msg);
+  auto outgoing = wrapped ? pp::wrap_message(std::move(msg), json::value(0), nodes_[dest].generation) : std::move(msg);
   auto wire = std::make_shared<json::value>();
   *wire = conn.send_request(std::move(outgoing), [self, key, wire, is_init](message resp) {
     self->on_response(key, *wire, is_init, std::move(resp));
@@ -259,16 +306,33 @@ void router::on_response(const std::string& key, const json::value& wire_id, boo
   inflight_.erase(it);
   auto& dest = nodes_[entry.dest];
   if (is_init && entry.dest != upstream_node) {
-    if (auto e = resp.error(); e && e->code == error_codes::method_not_found && dest.proxy) {
+    const auto e = resp.error();
+    const bool refused = e && e->code == error_codes::method_not_found;
+    if (dest.proxy && refused && dest.generation == pp::generation::current && dest.init_request) {
+      // Perhaps a proxy of the older generation (PROTOCOL.md §4.7): retry with its handshake.
+      dest.generation = pp::generation::legacy;
+      auto retry = legacy_initialize(std::move(*dest.init_request));
+      dest.init_request.reset();
+      send_to(entry.dest, false, std::move(retry), entry.origin, true);
+      return;
+    }
+    dest.init_request.reset();
+    const bool legacy = dest.generation == pp::generation::legacy;
+    // The older handshake succeeded only when the proxy echoed the flag in its result's `_meta`.
+    const bool accepted = !legacy || (!e && take_proxy_flag(resp.json().if_contains("result")));
+    if (dest.proxy && (refused || !accepted)) {
       json::object data;
       data["reason"] = "not_a_proxy";
       data["component"] = dest.name;
-      data["detail"] = e->message;
-      resp = message::error_response(nullptr, rpc_error::internal_error(
-                                                  "component '" + dest.name +
-                                                      "' does not speak the proxy protocol (it answered -32601 to "
-                                                      "`_proxy/initialize`); only the last component may be an agent",
-                                                  json::value(std::move(data))));
+      data["detail"] = e ? e->message : std::string("the `initialize` result does not echo `_meta.proxy`");
+      resp = message::error_response(
+          nullptr, rpc_error::internal_error(
+                       "component '" + dest.name +
+                           "' does not speak the proxy protocol (it answered -32601 to `_proxy/initialize`" +
+                           (legacy ? std::string(" and did not accept the older `initialize` with `_meta.proxy`")
+                                   : std::string()) +
+                           "); only the last component may be an agent",
+                       json::value(std::move(data))));
     }
     dest.initialized = true;
     auto held = std::move(dest.held);
@@ -296,7 +360,8 @@ void router::handle_cancel(std::size_t origin, const message& msg) {
   json::object p;
   p["requestId"] = entry.wire_id;
   auto cancel = message::notification("$/cancel_request", json::value(std::move(p)));
-  nodes_[entry.dest].conn->send(entry.wrapped ? pp::wrap_message(std::move(cancel), std::nullopt) : std::move(cancel));
+  nodes_[entry.dest].conn->send(entry.wrapped ? pp::wrap_message(std::move(cancel), std::nullopt, nodes_[entry.dest].generation)
+                                              : std::move(cancel));
 }
 
 // ---- components --------------------------------------------------------------------------
