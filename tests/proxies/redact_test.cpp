@@ -186,6 +186,27 @@ TEST(redact_patterns, user_patterns_are_named_in_order_and_match_within_a_line) 
   EXPECT_EQ(r.describe(t), "pattern-1\u00d71, pattern-2\u00d72");
 }
 
+// A pattern starting with a literal runs only where that literal occurs; the matches must be
+// those of the same regex run on every line.
+TEST(redact_patterns, a_literal_prefix_prefilter_finds_what_a_full_scan_finds) {
+  const std::string text = "key=12 xkey=3 key=\nkey=45$ key=6\n\nkey=7";
+  const std::vector<std::pair<std::string, std::string>> same = {
+      {"key=[0-9]+", "(?:key)=[0-9]+"},           // prefix "key=" vs no prefix (a group)
+      {"key=[0-9]+$", "(?:key)=[0-9]+$"},         // `$` is the end of the line in both
+      {"\\bkey=[0-9]", "\\b(?:key)=[0-9]"},   // no prefix either way (an escape)
+      {"ke?y=[0-9]", "(?:ke?y)=[0-9]"},           // "k" only: too short to prefilter
+      {"key\\=\\d", "(?:key)=\\d"},         // escaped punctuation is literal
+  };
+  for (const auto& [with, without] : same) {
+    const auto a = redacted(text, rules({.patterns = {with}, .builtins = false}));
+    const auto b = redacted(text, rules({.patterns = {without}, .builtins = false}));
+    EXPECT_EQ(a, b) << with << " vs " << without;
+    EXPECT_NE(a, text) << with;
+  }
+  EXPECT_EQ(redacted(text, rules({.patterns = {"key=[0-9]+$"}, .builtins = false})),
+            "key=12 xkey=3 key=\nkey=45$ [REDACTED:pattern-1]\n\n[REDACTED:pattern-1]");
+}
+
 TEST(redact_patterns, an_invalid_regex_is_reported_with_the_regex_error) {
   const auto e = load_error({.patterns = {"ok", "a(b"}});
   EXPECT_EQ(e.rfind("--pattern 'a(b': invalid regex: ", 0), 0u) << e;

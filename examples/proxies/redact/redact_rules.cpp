@@ -4,6 +4,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -43,9 +44,33 @@ const std::vector<builtin>& builtins() {
       {"private-key", {"-----BEGIN "}, false, R"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)", 0, true},
       {"bearer-token", {"bearer"}, true, R"(\bbearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*))", 1, false},
       // No `\b` before "api": OPENAI_API_KEY=… must match, and `_` is a word character.
-      {"api-key", {"api"}, true, R"(api[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=]{8,}))", 1, false},
+      {"api-key", {"api_key", "api-key", "apikey"}, true, R"(api[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=]{8,}))", 1, false},
   };
   return table;
+}
+
+// The literal text every match of a user regex starts with ("corp-" for `corp-[0-9]{6}`), or ""
+// when there is none: it starts with a class, group, anchor or escape like `\d`, or has a `|`.
+std::string literal_prefix(std::string_view re) {
+  if (re.find('|') != std::string_view::npos) return {};
+  std::string out;
+  for (std::size_t i = 0; i < re.size();) {
+    char lit = re[i];
+    std::size_t len = 1;
+    if (lit == '\\') {
+      if (i + 1 >= re.size() || std::isalnum(static_cast<unsigned char>(re[i + 1]))) break;
+      lit = re[i + 1]; // an escaped punctuation character is itself
+      len = 2;
+    } else if (std::strchr(".[]()*+?{}^$", lit)) {
+      break;
+    }
+    const char next = i + len < re.size() ? re[i + len] : '\0';
+    if (next == '?' || next == '*' || next == '{') break; // this character may be absent
+    out += lit;
+    if (next == '+') break; // present, but what follows it is not fixed
+    i += len;
+  }
+  return out;
 }
 
 std::string_view trim(std::string_view s) {
@@ -231,6 +256,8 @@ boost::system::result<redactor, std::string> load_redactor(const redact_options&
     }
     r.id = add_name("pattern-" + std::to_string(i + 1));
     r.how = redactor::kind::user_regex;
+    // With a literal prefix of 3+ characters the regex only runs where the prefix occurs.
+    if (auto prefix = literal_prefix(o.patterns[i]); prefix.size() >= 3) r.triggers.push_back(std::move(prefix));
     out.rules_.push_back(std::move(r));
   }
   return out;
@@ -239,9 +266,19 @@ boost::system::result<redactor, std::string> load_redactor(const redact_options&
 void redactor::find_regex(const rule& r, std::string_view text, std::string_view lower, std::vector<hit>& out) const {
   const std::string_view hay = r.ignore_case ? lower : text;
   for (const auto& trigger : r.triggers) {
-    for (auto pos = hay.find(trigger); pos != std::string_view::npos; pos = hay.find(trigger, pos + 1)) {
+    std::size_t line_end = 0; // a user regex stops at the end of the line (cached per line)
+    auto next = [&](std::size_t from) { // memmem (glibc's two-way search) is the fastest scan here
+      const void* at = ::memmem(hay.data() + from, hay.size() - from, trigger.data(), trigger.size());
+      return at ? static_cast<std::size_t>(static_cast<const char*>(at) - hay.data()) : std::string_view::npos;
+    };
+    for (auto pos = next(0); pos != std::string_view::npos; pos = next(pos + 1)) {
+      std::size_t stop = std::min(text.size(), pos + trigger_window);
+      if (r.how == kind::user_regex) {
+        if (line_end <= pos) line_end = std::min(text.size(), text.find('\n', pos));
+        stop = line_end;
+      }
       const char* first = text.data() + pos;
-      const char* last = text.data() + std::min(text.size(), pos + trigger_window);
+      const char* last = text.data() + stop;
       auto flags = std::regex_constants::match_continuous;
       if (pos > 0) flags |= std::regex_constants::match_prev_avail;
       std::cmatch m;
@@ -289,12 +326,18 @@ std::vector<redactor::hit> redactor::find(std::string_view text) const {
     for (auto& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   for (const auto& r : rules_) {
-    if (r.how == kind::user_regex) find_user_regex(r, text, hits);
+    if (r.how == kind::user_regex && r.triggers.empty()) find_user_regex(r, text, hits);
     else find_regex(r, text, lower, hits);
   }
-  for (const auto& l : literals_)
-    for (auto pos = text.find(l.value); pos != std::string_view::npos; pos = text.find(l.value, pos + l.value.size()))
+  for (const auto& l : literals_) {
+    for (std::size_t from = 0; from < text.size();) {
+      const void* at = ::memmem(text.data() + from, text.size() - from, l.value.data(), l.value.size());
+      if (!at) break;
+      const auto pos = static_cast<std::size_t>(static_cast<const char*>(at) - text.data());
       hits.push_back({pos, pos + l.value.size(), l.id});
+      from = pos + l.value.size();
+    }
+  }
 
   // Earliest first, then longest; a hit overlapping an earlier kept one is dropped.
   std::sort(hits.begin(), hits.end(), [](const hit& a, const hit& b) {
