@@ -41,7 +41,7 @@ run() {
   local bench=$1 setup=$2 i line
   shift 2
   for ((i = 0; i < runs_now; ++i)); do
-    if ! line=$(timeout 300 "$@" 2>>"$build/bench-stderr.log" | tail -n 1); then line=''; fi
+    if ! line=$(timeout 300 "$@" 2>>"$build/bench-stderr.log" | grep "\"mode\"" | tail -n 1); then line=""; fi
     if [ -z "$line" ] || ! printf '%s' "$line" | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(1 if "error" in d else 0)' 2>/dev/null; then
       echo "run_benchmarks.sh: $bench/$setup run $i failed: ${line:-no output} (see $build/bench-stderr.log)" >&2
       [ "$smoke" = 1 ] && exit 1
