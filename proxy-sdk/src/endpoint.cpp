@@ -6,6 +6,7 @@
 #include <acp/protocol/envelope.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <csignal>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -232,6 +233,8 @@ endpoint endpoint_builder::connect_to(const asio::any_io_executor& ex, transport
 }
 
 int endpoint_builder::run_stdio() {
+  // A peer that went away must be a write error, not a signal that kills the process.
+  std::signal(SIGPIPE, SIG_IGN);
   asio::io_context io;
   auto ep = connect_to(io.get_executor(), make_stdio_transport(io.get_executor()));
   io.run();
