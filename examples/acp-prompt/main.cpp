@@ -1,9 +1,8 @@
 // acp-prompt: send one prompt to an ACP agent and print the answer (see prompt.hpp).
 #include "prompt.hpp"
 
+#include <acp/examples/cli.hpp>
 #include <acp/sdk/log.hpp>
-
-#include <CLI/CLI.hpp>
 
 #include <boost/json/parse.hpp>
 
@@ -16,12 +15,7 @@ namespace {
 
 constexpr std::string_view usage_line = "usage: acp-prompt [OPTIONS] PROMPT -- AGENT_COMMAND [ARGS...]";
 
-int usage_error(std::string what) {
-  for (auto& c : what)
-    if (c == '\n' || c == '\r') c = ' ';
-  std::cerr << "acp-prompt: " << what << " (try --help)\n";
-  return 2;
-}
+int usage_error(std::string what) { return acp::examples::usage_error("acp-prompt", std::move(what)); }
 
 } // namespace
 
@@ -58,17 +52,7 @@ int main(int argc, char** argv) {
              "Example:\n  acp-prompt --cwd /tmp \"hello\" -- acp-test-agent\n\n"
              "Exit status: 0 when the turn ended with stopReason end_turn; 1 for another stop reason, an error\n"
              "response, a dead agent or the timeout; 2 for a usage error.");
-  try {
-    app.parse(static_cast<int>(ours.size()), ours.data());
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::CallForVersion&) {
-    std::cout << "acp-prompt " << ACP_VERSION << "\n";
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
+  if (auto code = acp::examples::parse_command_line(app, static_cast<int>(ours.size()), ours.data(), "acp-prompt", ACP_VERSION)) return *code;
   if (!has_separator) return usage_error("missing -- AGENT_COMMAND after the prompt");
   if (command.empty() || command.front().empty()) return usage_error("missing the agent command after --");
   opts.command = std::move(command);

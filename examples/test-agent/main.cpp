@@ -1,22 +1,11 @@
 // acp-test-agent: a deterministic ACP agent with scripted modes (see test_agent.hpp).
 #include "test_agent.hpp"
 
+#include <acp/examples/cli.hpp>
 #include <acp/sdk/log.hpp>
-
-#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <iostream>
-
-namespace {
-
-std::string one_line(std::string s) {
-  for (auto& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
-}
-
-} // namespace
 
 int main(int argc, char** argv) {
   acp::examples::test_agent_options opts;
@@ -29,22 +18,9 @@ int main(int argc, char** argv) {
   app.footer(std::string(acp::examples::test_agent_commands()) +
              "\nExit status: 0 when the client closed the connection, 1 on a broken connection, 2 for a usage "
              "error; 3 in crash mode.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::CallForVersion&) {
-    std::cout << "acp-test-agent " << ACP_VERSION << "\n";
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "acp-test-agent: " << one_line(e.what()) << " (try --help)\n";
-    return 2;
-  }
-  if (!acp::examples::is_test_agent_command(opts.mode)) {
-    std::cerr << "acp-test-agent: unknown --mode '" << one_line(opts.mode) << "' (try --help)\n";
-    return 2;
-  }
+  if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-test-agent", ACP_VERSION)) return *code;
+  if (!acp::examples::is_test_agent_command(opts.mode))
+    return acp::examples::usage_error("acp-test-agent", "unknown --mode '" + opts.mode + "'");
   opts.delay = std::chrono::milliseconds(delay_ms);
   std::signal(SIGPIPE, SIG_IGN);
   acp::log::set_program_name("acp-test-agent");

@@ -1,9 +1,8 @@
 // acp-arrow-proxy: prefixes the agent's message text with '>' (see arrow.hpp).
 #include "arrow.hpp"
 
+#include <acp/examples/cli.hpp>
 #include <acp/sdk/log.hpp>
-
-#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <iostream>
@@ -15,21 +14,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("acp-arrow-proxy ") + ACP_VERSION);
   app.footer("Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage "
              "error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::CallForVersion&) {
-    std::cout << "acp-arrow-proxy " << ACP_VERSION << "\n";
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    for (auto& c : what)
-      if (c == '\n' || c == '\r') c = ' ';
-    std::cerr << "acp-arrow-proxy: " << what << " (try --help)\n";
-    return 2;
-  }
+  if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-arrow-proxy", ACP_VERSION)) return *code;
   std::signal(SIGPIPE, SIG_IGN);
   acp::log::set_program_name("acp-arrow-proxy");
   return acp::examples::make_arrow_proxy().run_stdio();

@@ -2,21 +2,15 @@
 // policy.hpp).
 #include "policy.hpp"
 
+#include <acp/examples/cli.hpp>
 #include <acp/sdk/log.hpp>
-
-#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <iostream>
 
 namespace {
 
-int usage_error(std::string what, bool hint = true) {
-  for (auto& c : what)
-    if (c == '\n' || c == '\r') c = ' ';
-  std::cerr << "acp-policy-proxy: " << what << (hint ? " (try --help)" : "") << "\n";
-  return 2;
-}
+int usage_error(std::string what, bool hint = true) { return acp::examples::usage_error("acp-policy-proxy", std::move(what), hint); }
 
 } // namespace
 
@@ -40,17 +34,7 @@ int main(int argc, char** argv) {
              "Example:\n  acp-conductor agent \"acp-policy-proxy --config policy.json\" \"claude-code-acp\"\n\n"
              "Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage\n"
              "or configuration error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::CallForVersion&) {
-    std::cout << "acp-policy-proxy " << ACP_VERSION << "\n";
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
+  if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-policy-proxy", ACP_VERSION)) return *code;
 
   auto options = acp::examples::load_policy_config(config);
   if (!options) return usage_error(options.error().message, false);
