@@ -4,21 +4,32 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cstring>
 
 namespace acp::framing {
 
 line_decoder::line_decoder(std::size_t max_line_bytes) : max_(max_line_bytes == 0 ? 1 : max_line_bytes) {}
 
+namespace {
+constexpr std::size_t small_capacity = 64 * 1024;
+constexpr std::size_t shrink_above = std::size_t{1} << 20;
+} // namespace
+
 void line_decoder::compact() {
   if (pos_ == 0) return;
   if (pos_ == filled_) {
     pos_ = filled_ = 0;
+    // After a large message, give the memory back instead of keeping it for the next one.
+    if (capacity_ > shrink_above) {
+      buf_.reset();
+      capacity_ = 0;
+    }
     return;
   }
   // Move the unconsumed tail to the front only when it is cheap relative to what we free.
   if (pos_ >= filled_ - pos_ || pos_ > (std::size_t{1} << 20)) {
-    std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
+    std::memmove(buf_.get(), buf_.get() + pos_, filled_ - pos_);
     filled_ -= pos_;
     pos_ = 0;
   }
@@ -26,15 +37,24 @@ void line_decoder::compact() {
 
 std::span<char> line_decoder::prepare(std::size_t n) {
   compact();
-  if (buf_.size() < filled_ + n) buf_.resize(std::max(filled_ + n, buf_.size() * 2));
-  return {buf_.data() + filled_, n};
+  if (capacity_ < filled_ + n) {
+    // Grow by half (not double): a large line costs about 1.5x its size here, not 2x.
+    const std::size_t wanted = std::max({filled_ - pos_ + n, capacity_ + capacity_ / 2, small_capacity});
+    auto bigger = std::unique_ptr<char[]>(new char[wanted]);
+    if (filled_ > pos_) std::memcpy(bigger.get(), buf_.get() + pos_, filled_ - pos_);
+    filled_ -= pos_;
+    pos_ = 0;
+    buf_ = std::move(bigger);
+    capacity_ = wanted;
+  }
+  return {buf_.get() + filled_, n};
 }
 
 void line_decoder::commit(std::size_t n) {
   filled_ += n;
   if (!discarding_) return;
   // Drop bytes of the over-long line up to (not including) the next '\n'.
-  const char* start = buf_.data() + pos_;
+  const char* start = buf_.get() + pos_;
   const void* nl = std::memchr(start, '\n', filled_ - pos_);
   if (!nl) {
     oversize_seen_ += filled_ - pos_;
@@ -59,7 +79,7 @@ void line_decoder::feed(std::string_view bytes) {
 }
 
 std::optional<frame> line_decoder::classify(std::size_t begin, std::size_t end) {
-  std::string_view line(buf_.data() + begin, end - begin);
+  std::string_view line(buf_.get() + begin, end - begin);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const auto first = line.find_first_not_of(" \t\r");
   if (first == std::string_view::npos) return std::nullopt; // blank
@@ -76,7 +96,7 @@ std::optional<frame> line_decoder::classify(std::size_t begin, std::size_t end) 
 std::optional<frame> line_decoder::next() {
   while (!discarding_) {
     const std::size_t avail = filled_ - pos_;
-    const char* start = buf_.data() + pos_;
+    const char* start = buf_.get() + pos_;
     const void* nl = scanned_ < avail ? std::memchr(start + scanned_, '\n', avail - scanned_) : nullptr;
     if (!nl) {
       scanned_ = avail;

@@ -146,20 +146,26 @@ checked check(json::value v) {
 }
 
 line_parser::line_parser(std::size_t max_depth, std::size_t sample_bytes)
-    : parser_({}, [&] {
+    : options_([&] {
         json::parse_options opt;
         opt.max_depth = max_depth;
         return opt;
       }()),
-      sample_bytes_(sample_bytes) {}
+      sample_bytes_(sample_bytes) {
+  parser_.emplace(json::storage_ptr(), options_);
+}
 
 parsed_line line_parser::parse(std::string_view line) {
   parsed_line out;
-  parser_.reset();
+  parser_->reset();
   boost::system::error_code ec;
-  parser_.write(line.data(), line.size(), ec);
+  parser_->write(line.data(), line.size(), ec);
   json::value v;
-  if (!ec) v = parser_.release();
+  if (!ec) v = parser_->release();
+  if (line.size() > big_line_bytes) {
+    // The parser keeps its working memory for the next line; after a large one, let it go.
+    parser_.emplace(json::storage_ptr(), options_);
+  }
   if (ec) {
     json::object data;
     data["line"] = utf8_sample(line, sample_bytes_);

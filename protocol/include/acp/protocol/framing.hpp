@@ -10,6 +10,7 @@
 #include <boost/json/fwd.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -53,10 +54,11 @@ private:
   void compact();
 
   std::size_t max_;
-  std::string buf_;
+  std::unique_ptr<char[]> buf_; // not zero-filled: pages are touched only as bytes arrive
+  std::size_t capacity_ = 0;
   std::size_t pos_ = 0;       // start of unconsumed bytes
   std::size_t scanned_ = 0;   // bytes from pos_ known to hold no '\n'
-  std::size_t filled_ = 0;    // valid bytes in buf_ (buf_ may be larger while prepared)
+  std::size_t filled_ = 0;    // valid bytes in buf_ (capacity_ may be larger while prepared)
   bool discarding_ = false;   // inside an over-long line: drop until '\n'
   std::size_t oversize_seen_ = 0;
 };

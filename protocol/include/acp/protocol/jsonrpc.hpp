@@ -109,7 +109,9 @@ public:
   [[nodiscard]] parsed_line parse(std::string_view line);
 
 private:
-  boost::json::parser parser_;
+  static constexpr std::size_t big_line_bytes = std::size_t{1} << 20;
+  boost::json::parse_options options_;
+  std::optional<boost::json::parser> parser_; // re-created after a large line
   std::size_t sample_bytes_;
 };
 
