@@ -207,6 +207,24 @@ TEST(redact_patterns, a_literal_prefix_prefilter_finds_what_a_full_scan_finds) {
             "key=12 xkey=3 key=\nkey=45$ [REDACTED:pattern-1]\n\n[REDACTED:pattern-1]");
 }
 
+// libstdc++'s regex recurses per matched character: an unbounded `.*` over a long line would
+// overflow the stack, so long lines are searched in overlapping windows.
+TEST(redact_patterns, long_lines_are_searched_in_windows_without_losing_matches) {
+  const std::string long_line = "secret=" + std::string(300000, 'x') + "\n";
+  for (const char* pattern : {"secret=.*", "(?:secret)=.*"}) {
+    const auto out = redacted(long_line, rules({.patterns = {pattern}, .builtins = false}));
+    EXPECT_EQ(out.rfind("[REDACTED:pattern-1]", 0), 0u) << pattern;
+  }
+  // A match straddling a window boundary is found whole, with and without the prefilter.
+  for (std::size_t at : {4090u, 6140u, 8190u}) {
+    const std::string text = std::string(at, '.') + "corp-123456" + std::string(10000, '.');
+    for (const char* pattern : {"corp-[0-9]{6}", "(?:corp)-[0-9]{6}"})
+      EXPECT_EQ(redacted(text, rules({.patterns = {pattern}, .builtins = false})),
+                std::string(at, '.') + "[REDACTED:pattern-1]" + std::string(10000, '.'))
+          << pattern << " at " << at;
+  }
+}
+
 TEST(redact_patterns, an_invalid_regex_is_reported_with_the_regex_error) {
   const auto e = load_error({.patterns = {"ok", "a(b"}});
   EXPECT_EQ(e.rfind("--pattern 'a(b': invalid regex: ", 0), 0u) << e;

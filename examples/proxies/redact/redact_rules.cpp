@@ -1,3 +1,9 @@
+// GCC 12 with -fsanitize reports -Wmaybe-uninitialized inside its own <regex> (std::function in
+// the NFA states): a false positive that would fail the sanitizer build with -Werror.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include "redact_rules.hpp"
 
 #include <boost/json/parse.hpp>
@@ -20,6 +26,10 @@ namespace {
 // How far past its trigger a builtin regex may look. Tokens are shorter than this; bounding
 // the window keeps a miss cheap however large the text is.
 constexpr std::size_t trigger_window = 1024;
+// The window a user pattern runs in: libstdc++'s regex recurses once per matched character, so
+// an unbounded `.*` over a 100 KiB line would overflow the stack. Matches up to half of it are
+// always found whole; longer ones may be cut.
+constexpr std::size_t user_window = 4096;
 
 struct builtin {
   const char* name;
@@ -263,26 +273,40 @@ boost::system::result<redactor, std::string> load_redactor(const redact_options&
   return out;
 }
 
+namespace {
+
+// Runs `re` on text[first, stop), a window inside the line that ends at `line_end`, telling the
+// regex what lies outside the window: `\b` and `^` see the real previous character, `$` only
+// matches at the real end of the line.
+bool search_window(std::string_view text, std::size_t first, std::size_t stop, std::size_t line_end,
+                   const std::regex& re, std::cmatch& m, bool anchored) {
+  auto flags = anchored ? std::regex_constants::match_continuous : std::regex_constants::match_default;
+  if (first > 0 && text[first - 1] != '\n') flags |= std::regex_constants::match_prev_avail;
+  if (stop < line_end) flags |= std::regex_constants::match_not_eol;
+  return std::regex_search(text.data() + first, text.data() + stop, m, re, flags);
+}
+
+std::size_t end_of_line(std::string_view text, std::size_t pos) {
+  return std::min(text.size(), text.find('\n', pos));
+}
+
+} // namespace
+
 void redactor::find_regex(const rule& r, std::string_view text, std::string_view lower, std::vector<hit>& out) const {
   const std::string_view hay = r.ignore_case ? lower : text;
   for (const auto& trigger : r.triggers) {
-    std::size_t line_end = 0; // a user regex stops at the end of the line (cached per line)
+    std::size_t line_end = 0; // cached: triggers come in increasing order
     auto next = [&](std::size_t from) { // memmem (glibc's two-way search) is the fastest scan here
       const void* at = ::memmem(hay.data() + from, hay.size() - from, trigger.data(), trigger.size());
       return at ? static_cast<std::size_t>(static_cast<const char*>(at) - hay.data()) : std::string_view::npos;
     };
     for (auto pos = next(0); pos != std::string_view::npos; pos = next(pos + 1)) {
-      std::size_t stop = std::min(text.size(), pos + trigger_window);
-      if (r.how == kind::user_regex) {
-        if (line_end <= pos) line_end = std::min(text.size(), text.find('\n', pos));
-        stop = line_end;
-      }
-      const char* first = text.data() + pos;
-      const char* last = text.data() + stop;
-      auto flags = std::regex_constants::match_continuous;
-      if (pos > 0) flags |= std::regex_constants::match_prev_avail;
+      if (line_end <= pos) line_end = end_of_line(text, pos);
+      // Builtins look a fixed window ahead; a user pattern stays within its line.
+      const std::size_t stop = r.how == kind::user_regex ? std::min(line_end, pos + user_window)
+                                                         : std::min(text.size(), pos + trigger_window);
       std::cmatch m;
-      if (!std::regex_search(first, last, m, r.re, flags)) continue;
+      if (!search_window(text, pos, stop, r.how == kind::user_regex ? line_end : text.size(), r.re, m, true)) continue;
       if (r.how == kind::private_key_block) {
         // The block ends after its END line. Without one (a read cut by `limit`), everything
         // after the header is key material: redact to the end of the text.
@@ -301,20 +325,23 @@ void redactor::find_regex(const rule& r, std::string_view text, std::string_view
 }
 
 void redactor::find_user_regex(const rule& r, std::string_view text, std::vector<hit>& out) const {
-  // Line by line: `^`/`$` mean line start/end, and the match length — hence libstdc++'s
-  // recursion depth — is bounded by the line.
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto nl = text.find('\n', start);
-    if (nl == std::string_view::npos) nl = text.size();
-    const char* b = text.data() + start;
-    const char* e = text.data() + nl;
-    for (std::cregex_iterator it(b, e, r.re), end; it != end; ++it) {
-      if (it->length(0) == 0) continue;
-      const auto begin = static_cast<std::size_t>((*it)[0].first - text.data());
-      out.push_back({begin, begin + static_cast<std::size_t>(it->length(0)), r.id});
+  // Line by line, so `^`/`$` mean line start/end; a long line in windows overlapping by half.
+  for (std::size_t line = 0; line < text.size();) {
+    const std::size_t line_end = end_of_line(text, line);
+    for (std::size_t start = line; start < line_end;) {
+      const std::size_t stop = std::min(line_end, start + user_window);
+      std::cmatch m;
+      if (!search_window(text, start, stop, line_end, r.re, m, false)) {
+        if (stop == line_end) break;
+        start = stop - user_window / 2; // a match starting here fits in the next window
+        continue;
+      }
+      const auto begin = static_cast<std::size_t>(m[0].first - text.data());
+      const auto end = begin + static_cast<std::size_t>(m.length(0));
+      if (end > begin) out.push_back({begin, end, r.id});
+      start = end > begin ? end : begin + 1;
     }
-    start = nl + 1;
+    line = line_end + 1;
   }
 }
 

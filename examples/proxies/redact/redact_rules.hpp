@@ -15,7 +15,8 @@
 // anchored, where its literal trigger occurs: "AKIA", "ghp_", "-----BEGIN ", … for builtins;
 // for a user pattern, the literal text it starts with (`corp-` of `corp-[0-9]{6}`) when that is
 // 3+ characters. A user pattern without one runs on every line, the expensive case (figures in
-// the man page). A user pattern never matches across a line break.
+// the man page). A user pattern never matches across a line break, and runs in 4 KiB windows
+// (libstdc++'s regex recursion would overflow the stack on a long `.*` match).
 
 #include <boost/json/string.hpp>
 #include <boost/system/result.hpp>
