@@ -1,9 +1,8 @@
 // acp-redact-proxy: removes secrets from what flows to the agent (see redact.hpp).
 #include "redact.hpp"
 
+#include <acp/examples/cli.hpp>
 #include <acp/sdk/log.hpp>
-
-#include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <iostream>
@@ -31,27 +30,10 @@ int main(int argc, char** argv) {
       ->type_name("TEXT");
   app.footer("Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage or "
              "configuration error.");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::cout << app.help();
-    return 0;
-  } catch (const CLI::CallForVersion&) {
-    std::cout << "acp-redact-proxy " << ACP_VERSION << "\n";
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::string what = e.what();
-    for (auto& c : what)
-      if (c == '\n' || c == '\r') c = ' ';
-    std::cerr << "acp-redact-proxy: " << what << " (try --help)\n";
-    return 2;
-  }
+  if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-redact-proxy", ACP_VERSION)) return *code;
   o.builtins = !no_builtins;
   auto rules = acp::examples::load_redactor(o);
-  if (!rules) {
-    std::cerr << "acp-redact-proxy: " << rules.error() << "\n";
-    return 2;
-  }
+  if (!rules) return acp::examples::usage_error("acp-redact-proxy", rules.error(), false);
   std::signal(SIGPIPE, SIG_IGN);
   acp::log::set_program_name("acp-redact-proxy");
   auto shared_rules = std::make_shared<const acp::examples::redactor>(std::move(*rules));
