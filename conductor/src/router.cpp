@@ -98,9 +98,9 @@ std::string inflight_key(std::size_t origin, const json::value& id) {
 class router : public std::enable_shared_from_this<router> {
 public:
   router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream,
-         std::optional<trace_writer> trace)
+         std::optional<trace_writer> trace, std::vector<transport_ptr> in_process = {})
       : io_(io), ex_(io.get_executor()), opts_(opts), gate_(std::make_shared<flow_gate>(ex_)),
-        trace_(std::move(trace)) {
+        trace_(std::move(trace)), in_process_(std::move(in_process)) {
     node up;
     up.name = opts_.mode == conductor_options::mode::agent ? "editor" : "parent";
     up.conn = connection::create(ex_, std::move(upstream), link_options(up.name));
@@ -164,6 +164,7 @@ private:
   std::vector<node> nodes_; // [0] upstream, [1 + k] component k
   std::unordered_map<std::string, inflight> inflight_;
   std::optional<trace_writer> trace_;
+  std::vector<transport_ptr> in_process_; // test seam: component links instead of spawned children
   bool started_ = false;
   bool stopping_ = false;
   bool failed_ = false;
@@ -371,6 +372,15 @@ bool router::start_components(std::string& error, json::object& data) {
   err_opts.mode = opts_.stderr_mode;
   for (std::size_t k = 0; k < count(); ++k) {
     const auto& spec = opts_.components[k];
+    if (k < in_process_.size()) { // test seam (start_in_process): no process, just the link
+      node n;
+      n.name = spec.name;
+      n.proxy = !agent_mode() || k + 1 < count();
+      n.initialized = false;
+      n.conn = connection::create(ex_, std::move(in_process_[k]), link_options(spec.name));
+      nodes_.push_back(std::move(n));
+      continue;
+    }
     auto child = child_process::spawn(ex_, spec, err_opts);
     if (!child) {
       error = "cannot start component '" + spec.name + "': " + child.error().message;
@@ -396,6 +406,7 @@ bool router::start_components(std::string& error, json::object& data) {
     conn.on_message([self, k](message msg) { self->on_component(k, std::move(msg)); });
     conn.on_close([self, k](const close_info&) { self->component_ended(k); });
     conn.start();
+    if (!nodes_[k + 1].child) continue;
     asio::co_spawn(ex_, [self, k]() -> asio::awaitable<void> {
       (void)co_await self->nodes_[k + 1].child->async_wait();
       self->component_ended(k);
@@ -413,13 +424,16 @@ void router::component_ended(std::size_t k) {
 asio::awaitable<void> router::fail_component(std::size_t k) {
   auto self = shared_from_this();
   auto& n = nodes_[k + 1];
-  auto status = co_await n.child->async_wait_for(std::chrono::seconds(1));
-  const std::string how = status ? to_string(*status) : "closed its output but is still running";
+  std::optional<exit_status> status;
+  if (n.child) status = co_await n.child->async_wait_for(std::chrono::seconds(1));
+  const std::string how = !n.child ? "closed its link"
+                          : status ? to_string(*status)
+                                   : "closed its output but is still running";
   json::object data;
   data["reason"] = "component_exited";
   data["component"] = n.name;
   data["exit_status"] = how;
-  data["stderr_tail"] = n.child->stderr_tail();
+  data["stderr_tail"] = n.child ? n.child->stderr_tail() : std::string();
   const auto err = rpc_error::internal_error("component '" + n.name + "' " + how, json::value(data));
   log::error(n.name, "component " + how + "; shutting down the chain");
   n.conn->fail_pending(err);
@@ -462,6 +476,7 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   asio::steady_timer all_done(ex_, asio::steady_timer::time_point::max());
   for (std::size_t i = 1; i < nodes_.size(); ++i) {
     nodes_[i].conn->close();
+    if (!nodes_[i].child) continue;
     ++running;
     asio::co_spawn(ex_, [self, i, &running, &all_done]() -> asio::awaitable<void> {
       (void)co_await self->nodes_[i].child->terminate(self->opts_.grace_period);
@@ -506,6 +521,13 @@ int run(const conductor_options& options, transport_ptr upstream) {
   r->start();
   io.run();
   return r->exit_code();
+}
+
+std::shared_ptr<router> start_in_process(asio::io_context& io, const conductor_options& options,
+                                         transport_ptr upstream, std::vector<transport_ptr> components) {
+  auto r = std::make_shared<router>(io, options, std::move(upstream), std::nullopt, std::move(components));
+  r->start();
+  return r;
 }
 
 int run_stdio(const conductor_options& options) {

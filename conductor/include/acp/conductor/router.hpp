@@ -19,6 +19,11 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <memory>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+} // namespace boost::asio
 
 namespace acp::conductor {
 
@@ -27,6 +32,16 @@ class router;
 /// Runs a conductor on `upstream` (the editor's link, or the parent conductor's in proxy mode)
 /// until the chain ends. Returns the exit code.
 [[nodiscard]] int run(const conductor_options& options, transport_ptr upstream);
+
+/// Test seam (fuzzing and in-process tests): starts a conductor on `io` whose component k is the
+/// in-process link `components[k]` instead of a spawned `options.components[k]` (only the specs'
+/// names are used). Nothing is spawned, no signal is handled, no trace is written. The caller runs
+/// `io`; the chain ends as `run` describes (a link closing plays a component exiting), after
+/// which the router stops `io`. The returned handle keeps the router alive.
+[[nodiscard]] std::shared_ptr<router> start_in_process(boost::asio::io_context& io,
+                                                       const conductor_options& options,
+                                                       transport_ptr upstream,
+                                                       std::vector<transport_ptr> components);
 
 /// Runs on this process's stdin/stdout, with SIGINT/SIGTERM handling.
 [[nodiscard]] int run_stdio(const conductor_options& options);
