@@ -6,3 +6,4 @@ build=${ACP_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh"
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" --timeout 300 "$@"
+if [ -n "${CI:-}" ] || [ -n "${ACP_FUZZ_SECONDS:-}" ]; then "$root/scripts/fuzz.sh" "${ACP_FUZZ_SECONDS:-30}"; fi

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/).
+
+The seeds are small, realistic inputs: ACP messages, envelopes, component strings and router
+scripts. Run it after changing a seed; the files are committed. fuzz.sh never writes here.
+"""
+import json
+import os
+import struct
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def msg(**kw):
+    return json.dumps({"jsonrpc": "2.0", **kw}, separators=(",", ":"))
+
+
+INIT = msg(id=0, method="initialize", params={"protocolVersion": 1, "clientCapabilities": {
+    "fs": {"readTextFile": True, "writeTextFile": True}, "terminal": True}, "clientInfo": {"name": "zed", "version": "0.1"}})
+NEW = msg(id=1, method="session/new", params={"cwd": "/home/u/project", "mcpServers": []})
+PROMPT = msg(id=2, method="session/prompt", params={"sessionId": "s1", "prompt": [
+    {"type": "text", "text": "echo hello"},
+    {"type": "resource_link", "uri": "file:///a.txt", "name": "a.txt"},
+    {"type": "resource", "resource": {"uri": "file:///b.txt", "text": "b", "mimeType": "text/plain"}},
+    {"type": "image", "data": "aGk=", "mimeType": "image/png"}], "_meta": {"trace": "x"}})
+CANCEL = msg(method="session/cancel", params={"sessionId": "s1"})
+CANCEL_REQ = msg(method="$/cancel_request", params={"requestId": 2})
+UPDATE = msg(method="session/update", params={"sessionId": "s1", "update": {
+    "sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": "hi"}, "_meta": {"seq": 1}}})
+TOOL = msg(method="session/update", params={"sessionId": "s1", "update": {
+    "sessionUpdate": "tool_call", "toolCallId": "t1", "title": "Read", "kind": "read", "status": "pending",
+    "locations": [{"path": "/a", "line": 3}], "content": [{"type": "diff", "path": "/a", "oldText": None, "newText": "x"}]}})
+PLAN = msg(method="session/update", params={"sessionId": "s1", "update": {
+    "sessionUpdate": "plan", "entries": [{"content": "do", "priority": "high", "status": "pending"}]}})
+PERM = msg(id=5, method="session/request_permission", params={"sessionId": "s1", "toolCall": {"toolCallId": "t1"},
+    "options": [{"optionId": "a", "name": "Allow", "kind": "allow_once"}]})
+PERM_RESULT = msg(id=5, result={"outcome": {"outcome": "selected", "optionId": "a"}})
+READ = msg(id=6, method="fs/read_text_file", params={"sessionId": "s1", "path": "/a", "line": 1, "limit": 10})
+TERM = msg(id=7, method="terminal/create", params={"sessionId": "s1", "command": "ls", "args": ["-l"],
+    "env": [{"name": "A", "value": "b"}], "outputByteLimit": 1000})
+INIT_RESULT = msg(id=0, result={"protocolVersion": 1, "agentCapabilities": {"loadSession": True,
+    "promptCapabilities": {"image": True}}, "authMethods": [{"id": "x", "name": "X"}]})
+NEW_RESULT = msg(id=1, result={"sessionId": "s1", "modes": {"currentModeId": "a", "availableModes": [
+    {"id": "a", "name": "Ask"}]}, "configOptions": []})
+PROMPT_RESULT = msg(id=2, result={"stopReason": "end_turn"})
+ERROR = msg(id=3, error={"code": -32603, "message": "boom", "data": {"reason": "component_exited"}})
+SUCC_REQ = msg(id="c-17", method="_proxy/successor", params={"method": "session/prompt", "params": {
+    "sessionId": "s1", "prompt": [{"type": "text", "text": "x"}]}, "_meta": {"k": 1}})
+SUCC_NOTE = msg(method="_proxy/successor", params={"method": "session/update", "params": {"sessionId": "s1",
+    "update": {"sessionUpdate": "agent_message_chunk", "content": {"type": "text", "text": ">"}}}})
+SUCC_NULL = msg(id=9, method="proxy/successor", params={"method": "session/cancel", "params": None, "meta": {}})
+LEGACY = msg(id=4, method="_proxy/successor/request", params={"method": "initialize", "params": {"protocolVersion": 1}})
+PROXY_INIT = msg(id=0, method="_proxy/initialize", params={"protocolVersion": 1, "clientCapabilities": {}})
+
+MESSAGES = [INIT, NEW, PROMPT, CANCEL, CANCEL_REQ, UPDATE, TOOL, PLAN, PERM, PERM_RESULT, READ, TERM,
+            INIT_RESULT, NEW_RESULT, PROMPT_RESULT, ERROR, SUCC_REQ, SUCC_NOTE, SUCC_NULL, LEGACY, PROXY_INIT]
+
+
+def write(target, name, data):
+    d = os.path.join(here, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def main():
+    # line decoder: limit byte, 8 chunk-plan bytes, stream
+    stream = "\n".join([INIT, "", "  \r", NEW + "\r", "Content-Length: 12", PROMPT]) + "\n" + UPDATE
+    write("fuzz_line_decoder", "chain_small_limit", bytes([60, 1, 0x82, 0x43, 5, 0xff, 2, 0x40, 9]) + stream.encode())
+    write("fuzz_line_decoder", "chain_default_limit", bytes([250, 0x8f, 0xc1, 3, 4, 5, 6, 7, 8]) + stream.encode())
+    write("fuzz_line_decoder", "long_blank", bytes([4, 1, 1, 1, 1, 1, 1, 1, 1]) + b"          \n\r\nab\r\r\n")
+
+    # jsonrpc: lines of messages, batches, garbage
+    write("fuzz_jsonrpc", "messages", "\n".join(MESSAGES))
+    write("fuzz_jsonrpc", "batch", "[" + ",".join([INIT, CANCEL, ERROR]) + "]\n[]\n[1]")
+    write("fuzz_jsonrpc", "garbage", 'Starting agent v1.2...\n{"jsonrpc":"2.0","id":1.5,"method":"x"}\n'
+          '{"jsonrpc":"1.0","id":3}\n{"id":"a","result":{},"error":{}}\n\xff\xfe{"\xc3(\n')
+    write("fuzz_jsonrpc", "ids", "\n".join([msg(id="1", method="m"), msg(id=None, method="m"),
+                                           msg(id=18446744073709551615, result=None), msg(id=-9223372036854775808, result={})]))
+
+    # envelope: mode byte, then JSON
+    for i, (mode, j) in enumerate([(0, SUCC_REQ), (0, SUCC_NOTE), (0, SUCC_NULL), (0, LEGACY),
+                                   (1, '{"method":"session/new","params":{"cwd":"/"},"_meta":{"a":[1]}}'),
+                                   (0x40, '{"method":"x","params":[1,2],"meta":null}'),
+                                   (3, '{"method":5}'), (5, '{"method":"m","params":"s"}')]):
+        write("fuzz_envelope", f"seed{i}", bytes([mode]) + j.encode())
+
+    # typed: whole messages and bare params/results
+    for i, m in enumerate(MESSAGES):
+        write("fuzz_typed", f"msg{i}", m)
+    write("fuzz_typed", "params_prompt", json.dumps(json.loads(PROMPT)["params"]))
+    write("fuzz_typed", "elicitation", msg(id=8, method="elicitation/create", params={
+        "sessionId": "s1", "message": "Pick", "requestedSchema": {"type": "object", "properties": {
+            "color": {"type": "string", "enum": ["r", "g"]}, "n": {"type": "number", "minimum": 1.5}}}}))
+    write("fuzz_typed", "numbers", msg(id=1, result={"stopReason": "end_turn", "usage": {"inputTokens": 1.0,
+        "outputTokens": 2, "x": 1e300}, "unknown": None}))
+
+    # component strings
+    for i, c in enumerate(["acp-arrow-proxy", "FOO=bar 'my proxy' --flag \"a b\" c\\ d",
+                           "/usr/bin/node ./agent.js --x=\"$HOME\"", "A=1 B='2 3' C=\"\\$x\" cmd",
+                           '{"command":"claude-code-acp","args":["--x"],"env":{"K":"v"},"name":"claude"}',
+                           "'unterminated", "cmd \\\n arg", '"a"\'b\'c', "A=b", '{"command":""}']):
+        write("fuzz_component", f"seed{i}", c)
+
+    # router scripts: config bytes, then records [op][len lo][len hi][bytes]
+    def rec(op, text):
+        b = text.encode()
+        return bytes([op]) + struct.pack("<H", len(b)) + b
+
+    def lines(*ms):
+        return "\n".join(ms) + "\n"
+
+    prompt = msg(id=2, method="session/prompt", params={"sessionId": "s1", "prompt": [{"type": "text", "text": "hi"}]})
+    # one agent that answers everything; editor initializes, opens a session, prompts
+    write("fuzz_router", "agent_answers", bytes([0, 1]) + rec(0x40, lines(INIT)) + rec(0x40, lines(NEW, prompt)))
+    # two behaving proxies and a behaving agent
+    write("fuzz_router", "chain_proper", bytes([2 | 8, 0x3f]) + rec(0x40, lines(INIT)) + rec(0x40, lines(NEW)) +
+          rec(0x40, lines(prompt, CANCEL)) + rec(0x40, lines(CANCEL_REQ)))
+    # scripted agent: answers initialize by hand (conductor ids start at 0), streams, asks permission
+    write("fuzz_router", "scripted_agent", bytes([0, 0]) + rec(0x40, lines(INIT)) +
+          rec(0x41, lines(msg(id=0, result={"protocolVersion": 1, "agentCapabilities": {}}))) +
+          rec(0x40, lines(prompt)) + rec(0x41, lines(UPDATE, PERM)) + rec(0x40, lines(PERM_RESULT)) +
+          rec(0x41, lines(msg(id=1, result={"stopReason": "end_turn"}))))
+    # a proxy that refuses _proxy/initialize (older generation retry, then not_a_proxy)
+    write("fuzz_router", "refusing_proxy", bytes([1, 2 | (1 << 2)]) + rec(0x40, lines(INIT)) + rec(0x40, lines(NEW)))
+    # scripted proxy sending successor envelopes, garbage and an exit mid-turn
+    write("fuzz_router", "proxy_envelopes", bytes([1, 1 << 2]) + rec(0x40, lines(INIT)) +
+          rec(0x41, lines(msg(id=0, result={}), SUCC_NOTE, SUCC_REQ, "garbage line", "[]")) +
+          rec(0x40, lines(prompt)) + rec(0xc2, lines(UPDATE)))
+    # proxy mode: the parent sends _proxy/initialize and successor envelopes
+    write("fuzz_router", "proxy_mode", bytes([4, 1]) + rec(0x40, lines(PROXY_INIT, SUCC_NOTE)) +
+          rec(0x40, lines(SUCC_REQ, NEW)))
+    # garbage and split lines from the editor, requests before initialize, a batch
+    write("fuzz_router", "editor_garbage", bytes([0, 1]) + rec(0, NEW[:10]) + rec(0x40, NEW[10:] + "\n") +
+          rec(0x40, "not json\n[" + INIT + "," + CANCEL + "]\n") + rec(0x40, lines(INIT, NEW)) + rec(0x80, prompt))
+
+
+if __name__ == "__main__":
+    main()
