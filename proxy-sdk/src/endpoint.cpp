@@ -180,6 +180,17 @@ void context::send_notification_to(peer to, std::string_view method, std::option
 }
 
 void context::spawn(asio::awaitable<void> task) { rt_->spawn(std::move(task)); }
+
+void context::on_session_request(std::string session_id, peer from, std::string method, raw_request_handler f) {
+  rt_->add_session_request_handler(std::move(session_id), {from, std::move(method), std::move(f)});
+}
+
+void context::on_session_notification(std::string session_id, peer from, std::string method,
+                                      raw_notification_handler f) {
+  rt_->add_session_notification_handler(std::move(session_id), {from, std::move(method), std::move(f)});
+}
+
+void context::forget_session(const std::string& session_id) { rt_->forget_session(session_id); }
 chain_role context::endpoint_role() const noexcept { return rt_->role_; }
 asio::any_io_executor context::get_executor() const { return rt_->ex_; }
 void context::shutdown() const { rt_->begin_shutdown(); }

@@ -80,23 +80,10 @@ void runtime::dispatch_request(peer from, jsonrpc::message& msg) {
   responder r(st);
   st.reset();
   context cx(shared_from_this());
-  for (auto& h : requests_) {
-    if (h.from != from || (!h.method.empty() && h.method != msg.method())) continue;
-    handled verdict = handled::yes;
-    try {
-      verdict = h.fn(msg, r, cx);
-    } catch (const std::exception& e) {
-      log::error(conn_->name(), "handler for " + std::string(msg.method()) + " failed: " + e.what());
-      if (r) r.respond_error(rpc_error::internal_error(std::string("handler failed: ") + e.what()));
-      return;
-    }
-    if (verdict == handled::yes) return; // an untaken responder answers -32603 as it goes
-    if (!r) {
-      log::error(conn_->name(), "a handler for " + std::string(msg.method()) +
-                                    " took the responder but returned handled::no; dispatch stops");
-      return;
-    }
+  if (auto session = session_handlers_for(msg)) {
+    if (run_request_handlers(session->requests, from, msg, r, cx)) return;
   }
+  if (run_request_handlers(requests_, from, msg, r, cx)) return;
   // Default behaviour.
   if (role_ == chain_role::proxy) {
     const peer to = from == peer::client ? peer::agent : peer::client;
@@ -108,15 +95,10 @@ void runtime::dispatch_request(peer from, jsonrpc::message& msg) {
 
 void runtime::dispatch_notification(peer from, jsonrpc::message& msg) {
   context cx(shared_from_this());
-  for (auto& h : notifications_) {
-    if (h.from != from || (!h.method.empty() && h.method != msg.method())) continue;
-    try {
-      if (h.fn(msg, cx) == handled::yes) return;
-    } catch (const std::exception& e) {
-      log::error(conn_->name(), "handler for " + std::string(msg.method()) + " failed: " + e.what());
-      return;
-    }
+  if (auto session = session_handlers_for(msg)) {
+    if (run_notification_handlers(session->notifications, from, msg, cx)) return;
   }
+  if (run_notification_handlers(notifications_, from, msg, cx)) return;
   if (role_ == chain_role::proxy) {
     send_notification(from == peer::client ? peer::agent : peer::client, std::move(msg));
     return;
@@ -149,6 +131,70 @@ void runtime::complete_request(request_state& st, jsonrpc::message response) {
   }
   conn_->send(std::move(response));
 }
+
+// ---- handler chains ----------------------------------------------------------------------
+
+bool runtime::run_request_handlers(const std::vector<request_entry>& chain, peer from, jsonrpc::message& msg,
+                                   responder& r, context& cx) {
+  for (const auto& h : chain) {
+    if (h.from != from || (!h.method.empty() && h.method != msg.method())) continue;
+    handled verdict = handled::yes;
+    try {
+      verdict = h.fn(msg, r, cx);
+    } catch (const std::exception& e) {
+      log::error(conn_->name(), "handler for " + std::string(msg.method()) + " failed: " + e.what());
+      if (r) r.respond_error(rpc_error::internal_error(std::string("handler failed: ") + e.what()));
+      return true;
+    }
+    if (verdict == handled::yes) return true; // an untaken responder answers -32603 as it goes
+    if (!r) {
+      log::error(conn_->name(), "a handler for " + std::string(msg.method()) +
+                                    " took the responder but returned handled::no; dispatch stops");
+      return true;
+    }
+  }
+  return false;
+}
+
+bool runtime::run_notification_handlers(const std::vector<notification_entry>& chain, peer from,
+                                        jsonrpc::message& msg, context& cx) {
+  for (const auto& h : chain) {
+    if (h.from != from || (!h.method.empty() && h.method != msg.method())) continue;
+    try {
+      if (h.fn(msg, cx) == handled::yes) return true;
+    } catch (const std::exception& e) {
+      log::error(conn_->name(), "handler for " + std::string(msg.method()) + " failed: " + e.what());
+      return true;
+    }
+  }
+  return false;
+}
+
+std::shared_ptr<const session_handlers> runtime::session_handlers_for(const jsonrpc::message& msg) const {
+  if (sessions_.empty()) return nullptr;
+  const auto* params = msg.params();
+  const auto* obj = params ? params->if_object() : nullptr;
+  const auto* id = obj ? obj->if_contains("sessionId") : nullptr;
+  if (!id || !id->is_string()) return nullptr;
+  auto it = sessions_.find(std::string(id->get_string()));
+  return it == sessions_.end() ? nullptr : it->second; // a copy: handlers may change the table
+}
+
+void runtime::add_session_request_handler(std::string session_id, request_entry entry) {
+  auto& slot = sessions_[std::move(session_id)];
+  auto next = std::make_shared<session_handlers>(slot ? *slot : session_handlers{});
+  next->requests.push_back(std::move(entry));
+  slot = std::move(next);
+}
+
+void runtime::add_session_notification_handler(std::string session_id, notification_entry entry) {
+  auto& slot = sessions_[std::move(session_id)];
+  auto next = std::make_shared<session_handlers>(slot ? *slot : session_handlers{});
+  next->notifications.push_back(std::move(entry));
+  slot = std::move(next);
+}
+
+void runtime::forget_session(const std::string& session_id) { sessions_.erase(session_id); }
 
 // ---- outgoing ----------------------------------------------------------------------------
 

@@ -42,6 +42,12 @@ struct notification_entry {
   raw_notification_handler fn;
 };
 
+/// Handlers added at run time for one session id (copy-on-write: dispatch holds a snapshot).
+struct session_handlers {
+  std::vector<request_entry> requests;
+  std::vector<notification_entry> notifications;
+};
+
 class runtime : public std::enable_shared_from_this<runtime> {
 public:
   explicit runtime(chain_role r) : role_(r) {}
@@ -53,6 +59,9 @@ public:
   void cancel_sent(const sent_state& st);
   void spawn(boost::asio::awaitable<void> task);
   void begin_shutdown();
+  void add_session_request_handler(std::string session_id, request_entry entry);
+  void add_session_notification_handler(std::string session_id, notification_entry entry);
+  void forget_session(const std::string& session_id);
   [[nodiscard]] const std::optional<close_info>& close_status() const noexcept;
 
   chain_role role_;
@@ -69,6 +78,12 @@ private:
   void dispatch_request(peer from, jsonrpc::message& msg);
   void dispatch_notification(peer from, jsonrpc::message& msg);
   void handle_cancel(peer from, const jsonrpc::message& msg);
+  /// True when the chain ended dispatch (handled, or failed and answered).
+  bool run_request_handlers(const std::vector<request_entry>& chain, peer from, jsonrpc::message& msg,
+                            responder& r, context& cx);
+  bool run_notification_handlers(const std::vector<notification_entry>& chain, peer from, jsonrpc::message& msg,
+                                 context& cx);
+  [[nodiscard]] std::shared_ptr<const session_handlers> session_handlers_for(const jsonrpc::message& msg) const;
   void on_closed(const close_info& info);
   void task_finished();
   void finish_shutdown();
@@ -77,6 +92,7 @@ private:
 
   std::shared_ptr<runtime> self_; // alive while running
   std::unordered_map<std::string, std::weak_ptr<request_state>> active_;
+  std::unordered_map<std::string, std::shared_ptr<const session_handlers>> sessions_;
   std::list<boost::asio::cancellation_signal> tasks_;
   std::optional<boost::asio::steady_timer> grace_timer_;
   bool shutting_down_ = false;

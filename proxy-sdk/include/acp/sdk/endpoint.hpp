@@ -121,6 +121,10 @@ private:
   std::shared_ptr<detail::sent_state> st_;
 };
 
+class context;
+using raw_request_handler = std::function<handled(jsonrpc::message& msg, responder& r, context& cx)>;
+using raw_notification_handler = std::function<handled(jsonrpc::message& msg, context& cx)>;
+
 /// What handlers use to send and spawn. Cheap to copy; valid while the endpoint lives.
 class context {
 public:
@@ -145,6 +149,22 @@ public:
     requires(!std::is_convertible_v<T, std::string_view>)
   void send_notification_to(P to, const T& typed);
 
+  /// Per-session handlers: for messages from `from` whose `params.sessionId` is `session_id`,
+  /// these run before the builder's handlers (falling through to them on `handled::no`), until
+  /// `forget_session`. Typically added when a `session/new` response reveals the id.
+  void on_session_request(std::string session_id, peer from, std::string method, raw_request_handler f);
+  void on_session_notification(std::string session_id, peer from, std::string method,
+                               raw_notification_handler f);
+  template <peer_tag P>
+  void on_session_request(std::string session_id, P, std::string method, raw_request_handler f) {
+    on_session_request(std::move(session_id), P::value, std::move(method), std::move(f));
+  }
+  template <peer_tag P>
+  void on_session_notification(std::string session_id, P, std::string method, raw_notification_handler f) {
+    on_session_notification(std::move(session_id), P::value, std::move(method), std::move(f));
+  }
+  void forget_session(const std::string& session_id);
+
   /// Runs a coroutine beside the handlers (it may await responses). A failure is logged.
   void spawn(boost::asio::awaitable<void> task);
 
@@ -158,8 +178,6 @@ private:
   std::shared_ptr<detail::runtime> rt_;
 };
 
-using raw_request_handler = std::function<handled(jsonrpc::message& msg, responder& r, context& cx)>;
-using raw_notification_handler = std::function<handled(jsonrpc::message& msg, context& cx)>;
 
 struct endpoint_options {
   connection_options connection;
