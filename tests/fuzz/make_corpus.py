@@ -103,6 +103,9 @@ def main():
                            '{"command":"claude-code-acp","args":["--x"],"env":{"K":"v"},"name":"claude"}',
                            "'unterminated", "cmd \\\n arg", '"a"\'b\'c', "A=b", '{"command":""}']):
         write("fuzz_component", f"seed{i}", c)
+    # found by fuzz_component: a JSON key with a newline made a two-line error message
+    write("fuzz_component", "error_key_with_newline",
+          '{"command":"claude-code-acp","args":["--x"],"\\nv":{"K":"v"},"name":"claude"}')
 
     # router scripts: config bytes, then records [op][len lo][len hi][bytes]
     def rec(op, text):
@@ -118,17 +121,22 @@ def main():
     # two behaving proxies and a behaving agent
     write("fuzz_router", "chain_proper", bytes([2 | 8, 0x3f]) + rec(0x40, lines(INIT)) + rec(0x40, lines(NEW)) +
           rec(0x40, lines(prompt, CANCEL)) + rec(0x40, lines(CANCEL_REQ)))
-    # scripted agent: answers initialize by hand (conductor ids start at 0), streams, asks permission
+    # scripted agent: answers initialize by hand (the conductor's ids on a link start at 1),
+    # streams, asks permission
     write("fuzz_router", "scripted_agent", bytes([0, 0]) + rec(0x40, lines(INIT)) +
-          rec(0x41, lines(msg(id=0, result={"protocolVersion": 1, "agentCapabilities": {}}))) +
+          rec(0x41, lines(msg(id=1, result={"protocolVersion": 1, "agentCapabilities": {}}))) +
           rec(0x40, lines(prompt)) + rec(0x41, lines(UPDATE, PERM)) + rec(0x40, lines(PERM_RESULT)) +
-          rec(0x41, lines(msg(id=1, result={"stopReason": "end_turn"}))))
+          rec(0x41, lines(msg(id=2, result={"stopReason": "end_turn"}))))
     # a proxy that refuses _proxy/initialize (older generation retry, then not_a_proxy)
     write("fuzz_router", "refusing_proxy", bytes([1, 2 | (1 << 2)]) + rec(0x40, lines(INIT)) + rec(0x40, lines(NEW)))
     # scripted proxy sending successor envelopes, garbage and an exit mid-turn
     write("fuzz_router", "proxy_envelopes", bytes([1, 1 << 2]) + rec(0x40, lines(INIT)) +
-          rec(0x41, lines(msg(id=0, result={}), SUCC_NOTE, SUCC_REQ, "garbage line", "[]")) +
+          rec(0x41, lines(msg(id=1, result={}), SUCC_NOTE, SUCC_REQ, "garbage line", "[]")) +
           rec(0x40, lines(prompt)) + rec(0xc2, lines(UPDATE)))
+    # an editor request held until a proxy answers `_proxy/initialize`, when the agent exits: the
+    # held request must still be answered (PROTOCOL.md §6)
+    write("fuzz_router", "held_request_when_agent_exits", bytes([1, 1 << 2]) + rec(0x40, lines(INIT)) +
+          rec(0x40, lines(prompt)) + rec(0xc2, ""))
     # proxy mode: the parent sends _proxy/initialize and successor envelopes
     write("fuzz_router", "proxy_mode", bytes([4, 1]) + rec(0x40, lines(PROXY_INIT, SUCC_NOTE)) +
           rec(0x40, lines(SUCC_REQ, NEW)))
