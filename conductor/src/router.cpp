@@ -132,6 +132,7 @@ private:
     o.max_message_bytes = opts_.max_message_size;
     o.gate = gate_;
     o.fail_pending_on_close = false;
+    o.pause_on_own_congestion = false; // links forward to each other: see connection_options
     return o;
   }
 

@@ -30,7 +30,12 @@ flow_gate::flow_gate(const asio::any_io_executor& ex) : wake_(ex) {
 void flow_gate::congest() noexcept { ++congested_; }
 
 void flow_gate::relieve() noexcept {
-  if (congested_ > 0 && --congested_ == 0) wake_.cancel();
+  if (congested_ == 0) return;
+  --congested_;
+  // Wake every waiter on each change: a reader that ignores its own link's congestion may
+  // be free to go before the gate is fully open.
+  ++generation_;
+  wake_.cancel();
 }
 
 void flow_gate::interrupt() noexcept {
@@ -101,7 +106,7 @@ void connection::start() {
 
 asio::awaitable<void> connection::read_loop() {
   while (reading_) {
-    while (reading_ && !gate_->is_open()) co_await gate_->wait_open();
+    while (reading_ && !may_read()) co_await gate_->wait_open();
     if (!reading_) break;
     auto buf = decoder_.prepare(read_chunk);
     error_code ec;

@@ -232,6 +232,16 @@ void runtime::cancel_sent(const sent_state& st) {
 // ---- tasks and shutdown ------------------------------------------------------------------
 
 void runtime::spawn(asio::awaitable<void> task) {
+  if (shutting_down_ && closed_) return; // nothing may start any more
+  if (tasks_.size() < std::max<std::size_t>(opts_.max_running_tasks, 1)) return start_task(std::move(task));
+  waiting_.push_back(std::move(task));
+  if (!reading_paused_ && waiting_.size() >= opts_.max_waiting_tasks) {
+    reading_paused_ = true;
+    conn_->gate().congest();
+  }
+}
+
+void runtime::start_task(asio::awaitable<void> task) {
   auto it = tasks_.emplace(tasks_.end());
   asio::co_spawn(ex_, std::move(task),
                  asio::bind_cancellation_slot(it->slot(), [self = shared_from_this(), it](std::exception_ptr e) {
@@ -258,6 +268,12 @@ void runtime::on_closed(const close_info& info) {
 void runtime::begin_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  // Tasks that never started are dropped: their responders answer -32603 as they go.
+  waiting_.clear();
+  if (reading_paused_) {
+    reading_paused_ = false;
+    conn_->gate().relieve();
+  }
   if (tasks_.empty()) return finish_shutdown();
   grace_timer_.emplace(ex_);
   grace_timer_->expires_after(opts_.grace_period);
@@ -270,6 +286,15 @@ void runtime::begin_shutdown() {
 }
 
 void runtime::task_finished() {
+  if (!waiting_.empty() && !shutting_down_) {
+    auto next = std::move(waiting_.front());
+    waiting_.pop_front();
+    start_task(std::move(next));
+  }
+  if (reading_paused_ && waiting_.size() <= opts_.max_waiting_tasks / 2) {
+    reading_paused_ = false;
+    conn_->gate().relieve();
+  }
   if (shutting_down_ && tasks_.empty()) finish_shutdown();
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <deque>
 #include <list>
 #include <unordered_map>
 
@@ -86,6 +87,7 @@ private:
   [[nodiscard]] std::shared_ptr<const session_handlers> session_handlers_for(const jsonrpc::message& msg) const;
   void on_closed(const close_info& info);
   void task_finished();
+  void start_task(boost::asio::awaitable<void> task);
   void finish_shutdown();
   [[nodiscard]] peer only_peer() const noexcept { return role_ == chain_role::agent ? peer::client : peer::agent; }
   [[nodiscard]] bool wraps(peer to) const noexcept { return role_ == chain_role::proxy && to == peer::agent; }
@@ -94,6 +96,8 @@ private:
   std::unordered_map<std::string, std::weak_ptr<request_state>> active_;
   std::unordered_map<std::string, std::shared_ptr<const session_handlers>> sessions_;
   std::list<boost::asio::cancellation_signal> tasks_;
+  std::deque<boost::asio::awaitable<void>> waiting_; // spawned over max_running_tasks
+  bool reading_paused_ = false;                      // we closed the gate for waiting_
   std::optional<boost::asio::steady_timer> grace_timer_;
   bool shutting_down_ = false;
   bool closed_ = false;

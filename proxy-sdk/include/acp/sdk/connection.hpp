@@ -49,6 +49,8 @@ class flow_gate {
 public:
   explicit flow_gate(const boost::asio::any_io_executor& ex);
   [[nodiscard]] bool is_open() const noexcept { return congested_ == 0; }
+  /// How many connections sharing the gate are congested now.
+  [[nodiscard]] int congested() const noexcept { return congested_; }
   void congest() noexcept;
   void relieve() noexcept;
   /// Completes when the gate is open, or early when `interrupt` is called (callers re-check
@@ -68,6 +70,11 @@ struct connection_options {
   std::size_t max_message_bytes = framing::default_max_line_bytes; ///< reading and writing
   std::size_t write_high_watermark = std::size_t{8} << 20;        ///< queued bytes that close the gate
   std::shared_ptr<flow_gate> gate;                                 ///< null: the connection makes its own
+  /// Whether this connection's own congestion pauses its own reader. True for an endpoint with
+  /// one link (its reads produce its writes). A hub whose links forward to each other (the
+  /// conductor) sets false: reading from a peer is what lets that peer drain the queue we hold
+  /// for it, so pausing it on its own congestion could deadlock the two.
+  bool pause_on_own_congestion = true;
   bool fail_pending_on_close = true; ///< false: the close handler resolves pending requests itself
 };
 
@@ -137,6 +144,12 @@ public:
   boost::asio::awaitable<void> wait_closed();
 
   [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
+  /// Whether the gate lets this connection's reader go on (see pause_on_own_congestion).
+  [[nodiscard]] bool may_read() const noexcept {
+    return gate_->congested() - (congested_ && !options_.pause_on_own_congestion ? 1 : 0) == 0;
+  }
+  /// The gate this connection's reader waits at (shared with others in the conductor).
+  [[nodiscard]] flow_gate& gate() const noexcept { return *gate_; }
   [[nodiscard]] const boost::asio::any_io_executor& get_executor() const noexcept { return ex_; }
   [[nodiscard]] bool reading() const noexcept { return reading_; }
   [[nodiscard]] bool closed() const noexcept { return reader_done_ && writer_done_; }

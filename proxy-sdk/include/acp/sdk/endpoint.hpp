@@ -182,6 +182,12 @@ private:
 struct endpoint_options {
   connection_options connection;
   std::chrono::milliseconds grace_period{2000}; ///< for running tasks at shutdown
+  /// Spawned tasks that run at once; further ones wait their turn, in order.
+  std::size_t max_running_tasks = 256;
+  /// Waiting tasks above which the connection stops reading until half of them have started
+  /// (back-pressure instead of memory growth). Reading resumes as running tasks finish, so a
+  /// task must not need a *new* incoming request to finish — responses are fine once it runs.
+  std::size_t max_waiting_tasks = 1024;
 };
 
 /// A running proxy, agent or client.
