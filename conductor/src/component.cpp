@@ -1,5 +1,8 @@
 #include <acp/conductor/component.hpp>
 
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -137,6 +140,13 @@ bool is_env_name(std::string_view n) {
   return true;
 }
 
+/// A key as it may appear in a one-line error: plain when it is printable ASCII, else as a
+/// JSON string (so newlines and terminal escapes in a key cannot break the line).
+std::string printable_key(std::string_view key) {
+  const bool plain = std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"'; });
+  return plain ? std::string(key) : boost::json::serialize(boost::json::value(boost::json::string(key)));
+}
+
 boost::system::result<component_spec, std::string> parse_json_spec(std::string_view text) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
@@ -171,7 +181,7 @@ boost::system::result<component_spec, std::string> parse_json_spec(std::string_v
       for (const auto& [name, e] : val.get_object()) {
         const std::string n(name);
         if (!is_env_name(n))
-          return fail<component_spec>("env." + n + ": not a valid environment variable name");
+          return fail<component_spec>("env." + printable_key(n) + ": not a valid environment variable name");
         if (!e.is_string())
           return fail<component_spec>("env." + n + ": expected string");
         spec.env.emplace_back(n, std::string(e.get_string()));
@@ -183,7 +193,7 @@ boost::system::result<component_spec, std::string> parse_json_spec(std::string_v
       if (spec.name.empty())
         return fail<component_spec>("name: must not be empty");
     } else {
-      return fail<component_spec>(k + ": unknown key (expected command, args, env, name)");
+      return fail<component_spec>(printable_key(k) + ": unknown key (expected command, args, env, name)");
     }
   }
   if (!have_command)

@@ -35,7 +35,12 @@ struct node {
   std::optional<child_process> child;
   bool proxy = false;      // speaks the proxy protocol
   bool initialized = true; // answered `initialize` (components start false)
-  std::vector<std::function<void()>> held; // deliveries waiting for that answer
+  struct held_delivery {
+    bool wrapped;
+    message msg;
+    std::size_t origin;
+  };
+  std::vector<held_delivery> held; // deliveries waiting for that answer
   pp::generation generation = pp::generation::current; // envelope spelling (PROTOCOL.md §4.7)
   std::optional<message> init_request; // the `_proxy/initialize` sent, kept for the older handshake
 };
@@ -270,11 +275,7 @@ void router::deliver(long position, toward dir, message msg, std::size_t origin)
   auto& target = nodes_[dest];
   if (!target.initialized && !is_init) {
     // Never pipeline ahead of an unanswered `initialize` (some agents reject that).
-    auto self = shared_from_this();
-    auto shared = std::make_shared<message>(std::move(msg));
-    target.held.push_back([self, dest, wrapped, shared, origin] {
-      self->send_to(dest, wrapped, std::move(*shared), origin, false);
-    });
+    target.held.push_back({wrapped, std::move(msg), origin});
     return;
   }
   send_to(dest, wrapped, std::move(msg), origin, is_init);
@@ -338,7 +339,7 @@ void router::on_response(const std::string& key, const json::value& wire_id, boo
     }
     dest.initialized = true;
     auto held = std::move(dest.held);
-    for (auto& send : held) send();
+    for (auto& h : held) send_to(entry.dest, h.wrapped, std::move(h.msg), h.origin, false);
   }
   if (stopping_ && entry.origin != upstream_node) return;
   resp.set_id(entry.origin_id);
@@ -470,6 +471,12 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   fail_upstream_requests(err);
   nodes_[upstream_node].conn->fail_pending(err);
   for (std::size_t i = 1; i < nodes_.size(); ++i) nodes_[i].conn->fail_pending(err);
+  // Requests still held for a component that never answered `initialize` are answered too.
+  for (std::size_t i = 1; i < nodes_.size(); ++i) {
+    auto held = std::move(nodes_[i].held);
+    for (auto& h : held)
+      if (h.msg.is_request()) nodes_[h.origin].conn->send_error(h.msg.id(), err);
+  }
 
   // Flush what the editor is owed, then give every child EOF, the grace period, TERM, KILL.
   nodes_[upstream_node].conn->close();
@@ -485,15 +492,15 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
     }, [](std::exception_ptr) {});
   }
   if (running > 0) (void)co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-  asio::steady_timer flush_limit(ex_, opts_.grace_period);
+  auto flush_limit = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
   auto up = nodes_[upstream_node].conn;
   if (!up->closed()) {
     // Give the editor's writer the grace period to drain; then stop regardless.
-    asio::co_spawn(ex_, [up, &flush_limit]() -> asio::awaitable<void> {
+    asio::co_spawn(ex_, [up, flush_limit]() -> asio::awaitable<void> {
       co_await up->wait_closed();
-      flush_limit.cancel();
+      flush_limit->cancel();
     }, [](std::exception_ptr) {});
-    (void)co_await flush_limit.async_wait(asio::as_tuple(asio::use_awaitable));
+    (void)co_await flush_limit->async_wait(asio::as_tuple(asio::use_awaitable));
   }
   io_.stop();
 }

@@ -271,3 +271,24 @@ TEST(command_line, help_version_and_usage_errors) {
 
 } // namespace
 } // namespace acp::test
+
+namespace acp::test {
+namespace {
+// Found by fuzzing: a request held back until the agent answers `initialize` must still be
+// answered when the agent dies before answering.
+TEST(lifecycle, requests_held_for_an_agent_that_dies_during_initialize_are_answered) {
+  scripted_peer editor(chain({"sh -c 'read line; exit 3'"}));
+  editor.send(request(0, "initialize", json::object{{"protocolVersion", 1}}));
+  editor.send(request(1, "session/new", json::object{{"cwd", "/"}, {"mcpServers", json::array()}}));
+  std::vector<json::value> seen;
+  auto held = editor.read_response(1, &seen);
+  ASSERT_TRUE(held) << editor.stderr_text();
+  EXPECT_EQ(held->at("error").at("code"), -32603);
+  bool init_answered = false;
+  for (auto& m : seen) init_answered = init_answered || (m.as_object().contains("id") && m.at("id") == 0);
+  if (!init_answered) init_answered = editor.read_response(0, nullptr, 5s).has_value();
+  EXPECT_TRUE(init_answered);
+  EXPECT_EQ(editor.wait_exit(10s), 1);
+}
+} // namespace
+} // namespace acp::test

@@ -165,3 +165,12 @@ TEST(component_json, invalid_json_is_an_error) {
 
 } // namespace
 } // namespace acp::conductor
+
+// Found by fuzzing: a key with a newline or escape character must not break the one-line error.
+TEST(component_json, unknown_key_with_control_characters_is_quoted_in_one_line) {
+  auto r = acp::conductor::parse_component(R"({"command":"x","\nv\u001b[31m":1})");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().find('\n'), std::string::npos) << r.error();
+  EXPECT_EQ(r.error().find('\x1b'), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("unknown key"), std::string::npos) << r.error();
+}
