@@ -1,25 +1,31 @@
 #!/usr/bin/env bash
 # The README's main command: builds everything, then runs a real chain — the acp-prompt client
-# drives acp-conductor with two example proxies in front of the bundled test agent — and shows
-# the reply streamed back through the chain, plus the trace of every routed message.
+# drives acp-conductor with example proxies in front of the bundled test agent — and shows the
+# reply streamed back through the chain, the Markdown transcript one proxy wrote, and the
+# conductor's trace of every routed message.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ACP_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh"
 
-bin() { echo "$build/$1"; }
-conductor=$(bin conductor/acp-conductor)
-agent=$(bin examples/test-agent/acp-test-agent)
-arrow=$(bin examples/proxies/arrow/acp-arrow-proxy)
-prompt=$(bin examples/acp-prompt/acp-prompt)
-trace=$(mktemp /tmp/acp-demo-trace.XXXXXX.jsonl)
+conductor=$build/conductor/acp-conductor
+agent=$build/examples/test-agent/acp-test-agent
+arrow=$build/examples/proxies/arrow/acp-arrow-proxy
+transcript=$build/examples/proxies/transcript/acp-transcript-proxy
+prompt=$build/examples/acp-prompt/acp-prompt
+work=$(mktemp -d /tmp/acp-demo.XXXXXX)
+trap 'rm -rf "$work"' EXIT
 
-echo "== chain: acp-prompt -> acp-conductor -> arrow proxy -> arrow proxy -> acp-test-agent"
+echo
+echo "== chain: acp-prompt -> acp-conductor -> transcript proxy -> arrow proxy -> arrow proxy -> acp-test-agent"
 echo "== prompt: \"echo Hello through the chain\""
 echo
 "$prompt" "echo Hello through the chain" -- \
-  "$conductor" --trace "$trace" agent "$arrow" "$arrow" "$agent"
+  "$conductor" --trace "$work/trace.jsonl" agent "$transcript --dir $work/transcripts" "$arrow" "$arrow" "$agent"
 echo
-echo "== each arrow proxy prefixed '>' to the agent's text; the conductor traced $(wc -l <"$trace") routed messages:"
-cut -c1-160 "$trace"
-rm -f "$trace"
+echo "== each arrow proxy prefixed '>' to the agent's text. The transcript proxy wrote:"
+echo
+cat "$work"/transcripts/*.md
+echo
+echo "== the conductor traced $(wc -l <"$work/trace.jsonl") routed messages (first 6, cut to 150 columns):"
+head -n 6 "$work/trace.jsonl" | cut -c1-150
