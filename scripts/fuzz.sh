@@ -2,6 +2,7 @@
 # Builds the libFuzzer targets of tests/fuzz with clang++ and ASan/UBSan into ./build-fuzz (or
 # $ACP_FUZZ_BUILD_DIR) and runs each for SECONDS (default 60) on a copy of its seed corpus.
 # Fails on any crash, leak, timeout or out-of-memory; prints executions and coverage per target.
+# ACP_FUZZ_RUNS=N replaces the time budget by N runs from a fixed seed (deterministic).
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # Crash inputs land in $build/fuzz-artifacts/; reproduce one with `$build/tests/fuzz/TARGET FILE`.
 set -euo pipefail
@@ -40,7 +41,11 @@ run_one() { # target -> $work/target.{log,rc}
   mkdir -p "$work/$t.corpus"
   cp -r "$root/tests/fuzz/corpus/$t/." "$work/$t.corpus/"
   local rc=0
-  "$build/tests/fuzz/$t" -max_total_time="$seconds" -max_len="${max_len[$t]:-4096}" -timeout=10 \
+  local budget=(-max_total_time="$seconds")
+  # ACP_FUZZ_RUNS=N: a fixed number of runs from a fixed seed instead of a time budget, so the
+  # run is the same on every machine (what CI uses: a gate must not depend on luck or speed).
+  if [ -n "${ACP_FUZZ_RUNS:-}" ]; then budget=(-runs="$ACP_FUZZ_RUNS" -seed=1); fi
+  "$build/tests/fuzz/$t" "${budget[@]}" -max_len="${max_len[$t]:-4096}" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "$work/$t.corpus" \
     >"$work/$t.log" 2>&1 || rc=$?
   echo "$rc" >"$work/$t.rc"
