@@ -205,25 +205,32 @@ struct editor_view {
   bool oversized = false;
 };
 
-void observe_editor(editor_view& v, acp::framing::line_decoder& d, acp::jsonrpc::line_parser& p) {
-  while (auto f = d.next()) {
-    if (f->type == acp::framing::frame::kind::oversized) v.oversized = true;
-    if (f->type != acp::framing::frame::kind::line) continue;
-    auto parsed = p.parse(f->text);
-    for (auto& item : parsed.items) {
-      if (auto* m = std::get_if<message>(&item)) {
-        if (m->is_request() && !m->id().is_null()) {
-          ++v.request_ids[acp::jsonrpc::id_key(m->id())];
-          v.unsettled.push_back(acp::jsonrpc::id_key(m->id()));
-          ++v.all_ids[acp::jsonrpc::id_key(m->id())];
-        } else if (m->is_response() && !m->id().is_null()) {
-          ++v.all_ids[acp::jsonrpc::id_key(m->id())];
-        }
-      } else if (const auto& bad = std::get<acp::jsonrpc::invalid_message>(item); !bad.id.is_null()) {
-        ++v.all_ids[acp::jsonrpc::id_key(bad.id)];
+void observe_frame(editor_view& v, const acp::framing::frame& f, acp::jsonrpc::line_parser& p) {
+  if (f.type == acp::framing::frame::kind::oversized) v.oversized = true;
+  if (f.type != acp::framing::frame::kind::line) return;
+  auto parsed = p.parse(f.text);
+  for (auto& item : parsed.items) {
+    if (auto* m = std::get_if<message>(&item)) {
+      if (m->is_request() && !m->id().is_null()) {
+        ++v.request_ids[acp::jsonrpc::id_key(m->id())];
+        v.unsettled.push_back(acp::jsonrpc::id_key(m->id()));
+        ++v.all_ids[acp::jsonrpc::id_key(m->id())];
+      } else if (m->is_response() && !m->id().is_null()) {
+        ++v.all_ids[acp::jsonrpc::id_key(m->id())];
       }
+    } else if (const auto& bad = std::get<acp::jsonrpc::invalid_message>(item); !bad.id.is_null()) {
+      ++v.all_ids[acp::jsonrpc::id_key(bad.id)];
     }
   }
+}
+
+void observe_editor(editor_view& v, acp::framing::line_decoder& d, acp::jsonrpc::line_parser& p) {
+  while (auto f = d.next()) observe_frame(v, *f, p);
+}
+
+/// The editor's end of input: the conductor reads a last line without '\n' too.
+void observe_editor_end(editor_view& v, acp::framing::line_decoder& d, acp::jsonrpc::line_parser& p) {
+  if (auto f = d.finish()) observe_frame(v, *f, p);
 }
 } // namespace
 
@@ -290,6 +297,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     if (op & 0x80 && !l.write_closed) {
+      if (target == 0) observe_editor_end(view, editor_lines, editor_parser);
       pump(io, links, [&] { return l.out.empty(); }); // what was written goes first
       l.out.clear();
       ::shutdown(l.fd, SHUT_WR);
@@ -310,9 +318,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   pump(io, links, [&] { return editor.out.empty(); });
   const bool read_all = editor.out.empty() && !editor.eof;
   if (!editor.write_closed) {
-    if (auto f = editor_lines.finish()) { // the conductor reads a last line without '\n' too
-      if (f->type == acp::framing::frame::kind::oversized) view.oversized = true;
-    }
+    observe_editor_end(view, editor_lines, editor_parser);
     editor.out.clear();
     ::shutdown(editor.fd, SHUT_WR);
     editor.write_closed = true;
