@@ -27,7 +27,8 @@ if [ ! -f "$build/build.ninja" ]; then
     -DACP_WERROR=OFF -DCMAKE_CXX_FLAGS=-Wno-unknown-warning-option "${launcher[@]}" >/dev/null
 fi
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
-echo "fuzz: built in $(($(date +%s) - start)) s; running ${#targets[@]} targets for ${seconds} s each" >&2
+if [ -n "${ACP_FUZZ_RUNS:-}" ]; then budget_text="$ACP_FUZZ_RUNS runs each from seed 1"; else budget_text="${seconds} s each"; fi
+echo "fuzz: built in $(($(date +%s) - start)) s; running ${#targets[@]} targets, $budget_text" >&2
 
 work=$(mktemp -d /tmp/acp-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
