@@ -5,11 +5,20 @@
 //                       answers with the client's result or error.
 //   forward-proxy-init  a broken proxy that forwards `_proxy/initialize` to its successor.
 //   pass-proxy          an empty proxy (pure pass-through).
+//   fault-proxy FAULT   a pass-through proxy that misbehaves when a prompt's text contains
+//                       "FAULT": crash (SIGKILL itself), exit (status 0), hang (stops serving),
+//                       garbage (a non-JSON line on stdout, then passes the prompt on), overlong
+//                       (a 200 KiB line on stdout, then passes the prompt on).
 #include <acp/sdk.hpp>
+
+#include <boost/json/serialize.hpp>
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <unistd.h>
 #include <string>
 
 namespace json = boost::json;
@@ -62,6 +71,30 @@ int forward_proxy_init() {
   return proxy.run_stdio();
 }
 
+int fault_proxy(const std::string& fault) {
+  // The protocol stdout as the SDK will use it, kept for writing raw bytes behind its back.
+  static int raw_out = ::dup(STDOUT_FILENO);
+  acp::proxy_builder proxy;
+  proxy.on_receive_request_from(acp::client, "session/prompt", [fault](acp::jsonrpc::message& msg, acp::responder&, acp::context&) {
+    if (json::serialize(msg.json()).find("FAULT") == std::string::npos) return acp::handled::no;
+    auto write_raw = [](const std::string& bytes) {
+      std::size_t done = 0;
+      while (done < bytes.size()) {
+        const auto n = ::write(raw_out, bytes.data() + done, bytes.size() - done);
+        if (n <= 0) return;
+        done += static_cast<std::size_t>(n);
+      }
+    };
+    if (fault == "crash") ::kill(::getpid(), SIGKILL);
+    if (fault == "exit") std::_Exit(0);
+    if (fault == "hang") for (;;) ::pause();
+    if (fault == "garbage") write_raw("this is not JSON\n");
+    if (fault == "overlong") write_raw("{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\"" + std::string(200 * 1024, 'a') + "\"}\n");
+    return acp::handled::no; // and pass the prompt on
+  });
+  return proxy.run_stdio();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +102,7 @@ int main(int argc, char** argv) {
   if (role == "echo-agent") return echo_agent();
   if (role == "forward-proxy-init") return forward_proxy_init();
   if (role == "pass-proxy") return acp::proxy_builder().run_stdio();
-  std::fprintf(stderr, "usage: acp-chain-test-component echo-agent|forward-proxy-init|pass-proxy\n");
+  if (role == "fault-proxy" && argc > 2) return fault_proxy(argv[2]);
+  std::fprintf(stderr, "usage: acp-chain-test-component echo-agent|forward-proxy-init|pass-proxy|fault-proxy FAULT\n");
   return 2;
 }

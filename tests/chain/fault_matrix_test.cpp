@@ -1,0 +1,97 @@
+// Faults of a proxy at each position of the chain, mid-turn: what the editor receives, the
+// conductor's exit code, and that no process is left. (The agent's faults: lifecycle_test.cpp.)
+#include "harness.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <gtest/gtest.h>
+
+namespace acp::test {
+namespace {
+namespace json = boost::json;
+
+struct fault_case {
+  int position; // 0: first proxy, 1: middle proxy of three components
+  std::string fault;
+};
+
+std::string name_of(const ::testing::TestParamInfo<fault_case>& info) {
+  return std::string(info.param.position == 0 ? "first" : "middle") + "_proxy_" + info.param.fault;
+}
+
+class proxy_fault : public ::testing::TestWithParam<fault_case> {
+protected:
+  scripted_peer start() {
+    std::vector<std::string> argv{conductor_path(), "--grace-period", "300ms", "--max-message-size", "64KiB", "agent"};
+    const std::string faulty =
+        R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" + GetParam().fault + R"("],"name":"faulty"})";
+    const std::string plain = component(arrow_path());
+    argv.push_back(GetParam().position == 0 ? faulty : plain);
+    argv.push_back(GetParam().position == 0 ? plain : faulty);
+    argv.push_back(component(test_agent_path()));
+    return scripted_peer(argv);
+  }
+};
+
+json::value prompt(const std::string& session, const std::string& text) {
+  json::object block{{"type", "text"}, {"text", text}};
+  return request("turn", "session/prompt", json::object{{"sessionId", session}, {"prompt", json::array{block}}});
+}
+
+TEST_P(proxy_fault, mid_turn) {
+  auto editor = start();
+  ASSERT_TRUE(editor.initialize()) << editor.stderr_text();
+  const auto session = editor.new_session();
+  ASSERT_FALSE(session.empty());
+  const auto tree = editor.descendants();
+  ASSERT_EQ(tree.size(), 3u);
+  editor.send(prompt(session, "echo FAULT now"));
+  const auto& fault = GetParam().fault;
+
+  if (fault == "garbage") { // answered -32700 by the conductor; the turn goes on
+    std::vector<json::value> seen;
+    auto r = editor.read_response("turn", &seen);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->at("result").at("stopReason"), "end_turn");
+    editor.close_stdin();
+    EXPECT_EQ(editor.wait_exit(10s), 0);
+    EXPECT_TRUE(all_gone(tree));
+    return;
+  }
+  if (fault == "hang") { // nothing comes back; the editor leaves; the hung proxy is stopped
+    EXPECT_FALSE(editor.read(500ms));
+    editor.close_stdin();
+    auto r = editor.read_response("turn", nullptr, 5s);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->at("error").at("data").at("reason"), "incoming_transport_closed");
+    EXPECT_EQ(editor.wait_exit(10s), 0);
+    EXPECT_TRUE(all_gone(tree));
+    return;
+  }
+  // crash, exit, overlong: the turn fails naming the proxy, the chain ends with status 1.
+  auto r = editor.read_response("turn", nullptr);
+  ASSERT_TRUE(r) << editor.stderr_text();
+  ASSERT_TRUE(r->as_object().contains("error")) << json::serialize(*r);
+  EXPECT_EQ(r->at("error").at("code"), -32603);
+  EXPECT_EQ(r->at("error").at("data").at("component"), "faulty") << json::serialize(*r);
+  if (fault == "crash") {
+    EXPECT_EQ(r->at("error").at("data").at("exit_status"), "killed by signal 9");
+  }
+  if (fault == "exit") {
+    EXPECT_EQ(r->at("error").at("data").at("exit_status"), "exited with status 0");
+  }
+  std::vector<std::string> extra;
+  EXPECT_TRUE(editor.read_eof(10s, &extra));
+  EXPECT_TRUE(extra.empty()) << "nothing after the end: " << extra.front();
+  EXPECT_EQ(editor.wait_exit(10s), 1);
+  EXPECT_TRUE(all_gone(tree));
+}
+
+INSTANTIATE_TEST_SUITE_P(matrix, proxy_fault,
+                         ::testing::Values(fault_case{0, "crash"}, fault_case{0, "exit"}, fault_case{0, "hang"},
+                                           fault_case{0, "garbage"}, fault_case{0, "overlong"},
+                                           fault_case{1, "crash"}, fault_case{1, "exit"}, fault_case{1, "hang"},
+                                           fault_case{1, "garbage"}, fault_case{1, "overlong"}),
+                         name_of);
+
+} // namespace
+} // namespace acp::test
