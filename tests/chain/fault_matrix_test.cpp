@@ -95,3 +95,55 @@ INSTANTIATE_TEST_SUITE_P(matrix, proxy_fault,
 
 } // namespace
 } // namespace acp::test
+
+namespace acp::test {
+namespace {
+
+std::vector<std::string> chain_with_faulty_first(const std::string& fault, const std::string& when) {
+  return {conductor_path(), "--grace-period", "300ms", "agent",
+          R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" + fault + R"(",")" + when +
+              R"("],"name":"faulty"})",
+          component(arrow_path()), component(test_agent_path())};
+}
+
+void expect_failed_chain(scripted_peer& editor, const std::vector<pid_t>& tree) {
+  std::vector<std::string> extra;
+  EXPECT_TRUE(editor.read_eof(10s, &extra));
+  EXPECT_TRUE(extra.empty()) << "nothing after the end: " << extra.front();
+  EXPECT_EQ(editor.wait_exit(10s), 1);
+  EXPECT_TRUE(all_gone(tree));
+}
+
+TEST(proxy_fault_phase, crash_before_initialize_is_answered_naming_the_proxy) {
+  scripted_peer editor(chain_with_faulty_first("crash", "initialize"));
+  auto init = editor.initialize();
+  ASSERT_TRUE(init);
+  EXPECT_EQ(init->at("error").at("data").at("component"), "faulty");
+  EXPECT_EQ(init->at("error").at("data").at("exit_status"), "killed by signal 9");
+  expect_failed_chain(editor, editor.descendants());
+}
+
+TEST(proxy_fault_phase, crash_while_a_permission_request_is_pending) {
+  scripted_peer editor(chain_with_faulty_first("crash", "permission"));
+  ASSERT_TRUE(editor.initialize());
+  const auto session = editor.new_session();
+  const auto tree = editor.descendants();
+  json::object block{{"type", "text"}, {"text", "permission"}};
+  editor.send(request("turn", "session/prompt", json::object{{"sessionId", session}, {"prompt", json::array{block}}}));
+  auto r = editor.read_response("turn", nullptr);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at("error").at("data").at("component"), "faulty");
+  expect_failed_chain(editor, tree);
+}
+
+TEST(proxy_fault_phase, crash_when_idle_ends_the_chain_with_nothing_more_sent) {
+  scripted_peer editor(chain_with_faulty_first("crash", "notice"));
+  ASSERT_TRUE(editor.initialize());
+  ASSERT_FALSE(editor.new_session().empty());
+  const auto tree = editor.descendants();
+  editor.send(json::value{{"jsonrpc", "2.0"}, {"method", "test/fault-now"}, {"params", json::object()}});
+  expect_failed_chain(editor, tree);
+}
+
+} // namespace
+} // namespace acp::test

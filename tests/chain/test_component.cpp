@@ -5,10 +5,11 @@
 //                       answers with the client's result or error.
 //   forward-proxy-init  a broken proxy that forwards `_proxy/initialize` to its successor.
 //   pass-proxy          an empty proxy (pure pass-through).
-//   fault-proxy FAULT   a pass-through proxy that misbehaves when a prompt's text contains
-//                       "FAULT": crash (SIGKILL itself), exit (status 0), hang (stops serving),
-//                       garbage (a non-JSON line on stdout, then passes the prompt on), overlong
-//                       (a 200 KiB line on stdout, then passes the prompt on).
+//   fault-proxy FAULT [WHEN]
+//                       a pass-through proxy that misbehaves at WHEN (see fault_proxy): crash
+//                       (SIGKILL itself), exit (status 0), hang (stops serving), garbage (a
+//                       non-JSON line on stdout, then passes the message on), overlong (a 200 KiB
+//                       line on stdout, then passes the message on).
 #include <acp/sdk.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -71,27 +72,45 @@ int forward_proxy_init() {
   return proxy.run_stdio();
 }
 
-int fault_proxy(const std::string& fault) {
+void write_raw(int fd, const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+/// Misbehaves as `fault` says; returns when the message should then be passed on.
+void misbehave(const std::string& fault, int raw_out) {
+  if (fault == "crash") ::kill(::getpid(), SIGKILL);
+  if (fault == "exit") std::_Exit(0);
+  if (fault == "hang") for (;;) ::pause();
+  if (fault == "garbage") write_raw(raw_out, "this is not JSON\n");
+  if (fault == "overlong")
+    write_raw(raw_out, "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\"" + std::string(200 * 1024, 'a') + "\"}\n");
+}
+
+/// `when`: prompt (a session/prompt whose text contains FAULT), initialize (its
+/// `_proxy/initialize`), permission (a session/request_permission coming from the agent), or
+/// notice (a `test/fault-now` notification from the client, when nothing is in flight).
+int fault_proxy(const std::string& fault, const std::string& when) {
   // The protocol stdout as the SDK will use it, kept for writing raw bytes behind its back.
   static int raw_out = ::dup(STDOUT_FILENO);
   acp::proxy_builder proxy;
-  proxy.on_receive_request_from(acp::client, "session/prompt", [fault](acp::jsonrpc::message& msg, acp::responder&, acp::context&) {
-    if (json::serialize(msg.json()).find("FAULT") == std::string::npos) return acp::handled::no;
-    auto write_raw = [](const std::string& bytes) {
-      std::size_t done = 0;
-      while (done < bytes.size()) {
-        const auto n = ::write(raw_out, bytes.data() + done, bytes.size() - done);
-        if (n <= 0) return;
-        done += static_cast<std::size_t>(n);
-      }
-    };
-    if (fault == "crash") ::kill(::getpid(), SIGKILL);
-    if (fault == "exit") std::_Exit(0);
-    if (fault == "hang") for (;;) ::pause();
-    if (fault == "garbage") write_raw("this is not JSON\n");
-    if (fault == "overlong") write_raw("{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\"" + std::string(200 * 1024, 'a') + "\"}\n");
-    return acp::handled::no; // and pass the prompt on
-  });
+  auto on_request = [fault](acp::jsonrpc::message& msg, acp::responder&, acp::context&) {
+    if (msg.method() != "session/prompt" || json::serialize(msg.json()).find("FAULT") != std::string::npos)
+      misbehave(fault, raw_out);
+    return acp::handled::no; // and pass it on
+  };
+  if (when == "prompt") proxy.on_receive_request_from(acp::client, "session/prompt", on_request);
+  if (when == "initialize") proxy.on_receive_request_from(acp::client, "initialize", on_request);
+  if (when == "permission") proxy.on_receive_request_from(acp::agent, "session/request_permission", on_request);
+  if (when == "notice")
+    proxy.on_receive_notification_from(acp::client, "test/fault-now", [fault](acp::jsonrpc::message&, acp::context&) {
+      misbehave(fault, raw_out);
+      return acp::handled::yes;
+    });
   return proxy.run_stdio();
 }
 
@@ -102,7 +121,7 @@ int main(int argc, char** argv) {
   if (role == "echo-agent") return echo_agent();
   if (role == "forward-proxy-init") return forward_proxy_init();
   if (role == "pass-proxy") return acp::proxy_builder().run_stdio();
-  if (role == "fault-proxy" && argc > 2) return fault_proxy(argv[2]);
+  if (role == "fault-proxy" && argc > 2) return fault_proxy(argv[2], argc > 3 ? argv[3] : "prompt");
   std::fprintf(stderr, "usage: acp-chain-test-component echo-agent|forward-proxy-init|pass-proxy|fault-proxy FAULT\n");
   return 2;
 }
