@@ -15,7 +15,10 @@ struct fault_case {
 };
 
 std::string name_of(const ::testing::TestParamInfo<fault_case>& info) {
-  return std::string(info.param.position == 0 ? "first" : "middle") + "_proxy_" + info.param.fault;
+  std::string fault = info.param.fault;
+  for (auto& c : fault)
+    if (c == '-') c = '_';
+  return std::string(info.param.position == 0 ? "first" : "middle") + "_proxy_" + fault;
 }
 
 class proxy_fault : public ::testing::TestWithParam<fault_case> {
@@ -47,7 +50,7 @@ TEST_P(proxy_fault, mid_turn) {
   editor.send(prompt(session, "echo FAULT now"));
   const auto& fault = GetParam().fault;
 
-  if (fault == "garbage") { // answered -32700 by the conductor; the turn goes on
+  if (fault == "garbage" || fault == "badutf8") { // answered -32700 by the conductor; the turn goes on
     std::vector<json::value> seen;
     auto r = editor.read_response("turn", &seen);
     ASSERT_TRUE(r);
@@ -67,7 +70,7 @@ TEST_P(proxy_fault, mid_turn) {
     EXPECT_TRUE(all_gone(tree));
     return;
   }
-  // crash, exit, overlong: the turn fails naming the proxy, the chain ends with status 1.
+  // crash, exit, overlong, close-stdout: the turn fails naming the proxy, the chain ends with 1.
   auto r = editor.read_response("turn", nullptr);
   ASSERT_TRUE(r) << editor.stderr_text();
   ASSERT_TRUE(r->as_object().contains("error")) << json::serialize(*r);
@@ -79,6 +82,9 @@ TEST_P(proxy_fault, mid_turn) {
   if (fault == "exit") {
     EXPECT_EQ(r->at("error").at("data").at("exit_status"), "exited with status 0");
   }
+  if (fault == "close-stdout") {
+    EXPECT_EQ(r->at("error").at("data").at("exit_status"), "closed its output but is still running");
+  }
   std::vector<std::string> extra;
   EXPECT_TRUE(editor.read_eof(10s, &extra));
   EXPECT_TRUE(extra.empty()) << "nothing after the end: " << extra.front();
@@ -88,9 +94,11 @@ TEST_P(proxy_fault, mid_turn) {
 
 INSTANTIATE_TEST_SUITE_P(matrix, proxy_fault,
                          ::testing::Values(fault_case{0, "crash"}, fault_case{0, "exit"}, fault_case{0, "hang"},
-                                           fault_case{0, "garbage"}, fault_case{0, "overlong"},
+                                           fault_case{0, "garbage"}, fault_case{0, "badutf8"},
+                                           fault_case{0, "overlong"}, fault_case{0, "close-stdout"},
                                            fault_case{1, "crash"}, fault_case{1, "exit"}, fault_case{1, "hang"},
-                                           fault_case{1, "garbage"}, fault_case{1, "overlong"}),
+                                           fault_case{1, "garbage"}, fault_case{1, "badutf8"},
+                                           fault_case{1, "overlong"}, fault_case{1, "close-stdout"}),
                          name_of);
 
 } // namespace

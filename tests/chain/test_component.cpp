@@ -9,7 +9,8 @@
 //                       a pass-through proxy that misbehaves at WHEN (see fault_proxy): crash
 //                       (SIGKILL itself), exit (status 0), hang (stops serving), garbage (a
 //                       non-JSON line on stdout, then passes the message on), overlong (a 200 KiB
-//                       line on stdout, then passes the message on).
+//                       line on stdout, then passes the message on), badutf8 (a line with invalid
+//                       UTF-8), close-stdout (closes its protocol output and stays alive).
 #include <acp/sdk.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -19,6 +20,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <string>
 
@@ -87,6 +89,17 @@ void misbehave(const std::string& fault, int raw_out) {
   if (fault == "exit") std::_Exit(0);
   if (fault == "hang") for (;;) ::pause();
   if (fault == "garbage") write_raw(raw_out, "this is not JSON\n");
+  if (fault == "badutf8") write_raw(raw_out, "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":{\"t\":\"\xff\xfe\"}}\n");
+  if (fault == "close-stdout") {
+    // Close every descriptor of the protocol output (ours and the SDK's), then stay alive.
+    struct stat out {};
+    ::fstat(raw_out, &out);
+    for (int fd = 0; fd < 1024; ++fd) {
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && st.st_dev == out.st_dev && st.st_ino == out.st_ino) ::close(fd);
+    }
+    for (;;) ::pause();
+  }
   if (fault == "overlong")
     write_raw(raw_out, "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":\"" + std::string(200 * 1024, 'a') + "\"}\n");
 }
