@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <unordered_set>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -112,6 +113,7 @@ struct turn {
 struct agent_state {
   test_agent_options opts;
   int sessions = 0;
+  std::unordered_set<std::string> open_sessions; // created and not closed
   int tool_calls = 0;
   bool hung = false;
   std::vector<responder> held; // `hang`: requests that are never answered
@@ -412,7 +414,17 @@ agent_builder make_agent(const std::shared_ptr<agent_state>& st) {
   agent.on_receive_request_from(acp::client, [st](new_session_request, responder r, context) {
     new_session_response res;
     res.session_id = "sess-" + std::to_string(++st->sessions);
+    st->open_sessions.insert(res.session_id);
     r.respond(res);
+  });
+
+  agent.on_receive_request_from(acp::client, [st](close_session_request req, responder r, context) {
+    if (st->open_sessions.erase(req.session_id) == 0)
+      return r.respond_error(rpc_error::resource_not_found("no open session " + req.session_id));
+    auto turns = st->turns; // cancel() may end a turn, which edits the list
+    for (auto& t : turns)
+      if (t->session_id == req.session_id) t->cancel();
+    r.respond(close_session_response{});
   });
 
   agent.on_receive_notification_from(acp::client, [st](cancel_notification n, context) {
