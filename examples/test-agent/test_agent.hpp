@@ -13,6 +13,7 @@
 //   read PATH            fs/read_text_file; a chunk with the content (or "error: MESSAGE")
 //   write PATH TEXT      fs/write_text_file; a chunk "wrote PATH" (or "error: MESSAGE")
 //   terminal CMD ARGS…   terminal/create, wait_for_exit, output, release; a chunk with the output
+//   (session/close ends a session: its turns are cancelled; an unknown id gets -32002)
 //   wait-for-cancel      answers stopReason "cancelled" once session/cancel (or $/cancel_request)
 //                        arrives for the turn
 //   crash / exit         std::_Exit(3) / std::_Exit(0) in the middle of the turn

@@ -5,6 +5,9 @@
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
+#include <csignal>
+#include <fstream>
+
 namespace acp::test {
 namespace {
 namespace json = boost::json;
@@ -107,11 +110,13 @@ INSTANTIATE_TEST_SUITE_P(matrix, proxy_fault,
 namespace acp::test {
 namespace {
 
-std::vector<std::string> chain_with_faulty_first(const std::string& fault, const std::string& when) {
-  return {conductor_path(), "--grace-period", "300ms", "agent",
-          R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" + fault + R"(",")" + when +
-              R"("],"name":"faulty"})",
-          component(arrow_path()), component(test_agent_path())};
+/// A chain of two proxies and the test agent with the fault proxy at `position` (0 or 1).
+std::vector<std::string> chain_with_faulty(int position, const std::string& fault, const std::string& when) {
+  const std::string faulty = R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" + fault +
+                             R"(",")" + when + R"("],"name":"faulty"})";
+  const std::string plain = component(arrow_path());
+  return {conductor_path(), "--grace-period", "300ms", "agent", position == 0 ? faulty : plain,
+          position == 0 ? plain : faulty, component(test_agent_path())};
 }
 
 void expect_failed_chain(scripted_peer& editor, const std::vector<pid_t>& tree) {
@@ -122,8 +127,15 @@ void expect_failed_chain(scripted_peer& editor, const std::vector<pid_t>& tree) 
   EXPECT_TRUE(all_gone(tree));
 }
 
-TEST(proxy_fault_phase, crash_before_initialize_is_answered_naming_the_proxy) {
-  scripted_peer editor(chain_with_faulty_first("crash", "initialize"));
+json::value prompt_request(const std::string& session, const std::string& text) {
+  json::object block{{"type", "text"}, {"text", text}};
+  return request("turn", "session/prompt", json::object{{"sessionId", session}, {"prompt", json::array{block}}});
+}
+
+class proxy_fault_phase : public ::testing::TestWithParam<int> {};
+
+TEST_P(proxy_fault_phase, crash_before_initialize_is_answered_naming_the_proxy) {
+  scripted_peer editor(chain_with_faulty(GetParam(), "crash", "initialize"));
   auto init = editor.initialize();
   ASSERT_TRUE(init);
   EXPECT_EQ(init->at("error").at("data").at("component"), "faulty");
@@ -131,25 +143,72 @@ TEST(proxy_fault_phase, crash_before_initialize_is_answered_naming_the_proxy) {
   expect_failed_chain(editor, editor.descendants());
 }
 
-TEST(proxy_fault_phase, crash_while_a_permission_request_is_pending) {
-  scripted_peer editor(chain_with_faulty_first("crash", "permission"));
+TEST_P(proxy_fault_phase, crash_while_a_permission_request_is_pending) {
+  scripted_peer editor(chain_with_faulty(GetParam(), "crash", "permission"));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   const auto tree = editor.descendants();
-  json::object block{{"type", "text"}, {"text", "permission"}};
-  editor.send(request("turn", "session/prompt", json::object{{"sessionId", session}, {"prompt", json::array{block}}}));
+  editor.send(prompt_request(session, "permission"));
   auto r = editor.read_response("turn", nullptr);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->at("error").at("data").at("component"), "faulty");
   expect_failed_chain(editor, tree);
 }
 
-TEST(proxy_fault_phase, crash_when_idle_ends_the_chain_with_nothing_more_sent) {
-  scripted_peer editor(chain_with_faulty_first("crash", "notice"));
+TEST_P(proxy_fault_phase, crash_when_idle_ends_the_chain_with_nothing_more_sent) {
+  scripted_peer editor(chain_with_faulty(GetParam(), "crash", "notice"));
   ASSERT_TRUE(editor.initialize());
   ASSERT_FALSE(editor.new_session().empty());
   const auto tree = editor.descendants();
   editor.send(json::value{{"jsonrpc", "2.0"}, {"method", "test/fault-now"}, {"params", json::object()}});
+  expect_failed_chain(editor, tree);
+}
+
+INSTANTIATE_TEST_SUITE_P(positions, proxy_fault_phase, ::testing::Values(0, 1),
+                         [](const ::testing::TestParamInfo<int>& i) { return i.param == 0 ? "first" : "middle"; });
+
+/// The agent's pid in a chain whose last component is the test agent.
+pid_t agent_pid(const scripted_peer& editor) {
+  for (auto pid : editor.descendants()) {
+    std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string argv0;
+    std::getline(cmd, argv0, '\0');
+    if (argv0 == test_agent_path()) return pid;
+  }
+  return 0;
+}
+
+TEST(agent_fault_phase, agent_killed_while_a_permission_request_is_pending) {
+  scripted_peer editor(chain_with_faulty(1, "none", "prompt"));
+  ASSERT_TRUE(editor.initialize());
+  const auto session = editor.new_session();
+  const auto tree = editor.descendants();
+  editor.send(prompt_request(session, "permission"));
+  bool asked = false;
+  for (int i = 0; i < 10 && !asked; ++i) {
+    auto m = editor.read(10s);
+    ASSERT_TRUE(m);
+    asked = m->as_object().contains("method") && m->at("method") == "session/request_permission";
+  }
+  ASSERT_TRUE(asked);
+  const pid_t agent = agent_pid(editor);
+  ASSERT_NE(agent, 0);
+  ::kill(agent, SIGKILL);
+  auto r = editor.read_response("turn", nullptr);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->at("error").at("data").at("component"), "acp-test-agent");
+  EXPECT_EQ(r->at("error").at("data").at("exit_status"), "killed by signal 9");
+  expect_failed_chain(editor, tree);
+}
+
+TEST(agent_fault_phase, agent_killed_when_idle_ends_the_chain) {
+  scripted_peer editor(chain_with_faulty(1, "none", "prompt"));
+  ASSERT_TRUE(editor.initialize());
+  ASSERT_FALSE(editor.new_session().empty());
+  const auto tree = editor.descendants();
+  const pid_t agent = agent_pid(editor);
+  ASSERT_NE(agent, 0);
+  ::kill(agent, SIGKILL);
   expect_failed_chain(editor, tree);
 }
 
