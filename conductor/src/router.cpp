@@ -412,7 +412,7 @@ bool router::start_components(std::string& error, json::object& data) {
     asio::co_spawn(ex_, [self, k]() -> asio::awaitable<void> {
       (void)co_await self->nodes_[k + 1].child->async_wait();
       self->component_ended(k);
-    }, [](std::exception_ptr) {});
+    }, log::on_failure(nodes_[k + 1].name, "watching for the component's exit", [self, k] { self->component_ended(k); }));
   }
   return true;
 }
@@ -420,7 +420,10 @@ bool router::start_components(std::string& error, json::object& data) {
 void router::component_ended(std::size_t k) {
   if (stopping_ || failed_) return;
   failed_ = true;
-  asio::co_spawn(ex_, fail_component(k), [](std::exception_ptr) {});
+  auto self = shared_from_this();
+  asio::co_spawn(ex_, fail_component(k), log::on_failure(nodes_[k + 1].name, "reporting the component's failure", [self] {
+                   self->shutdown(1, "internal_error", "failure report failed");
+                 }));
 }
 
 asio::awaitable<void> router::fail_component(std::size_t k) {
@@ -459,7 +462,15 @@ void router::shutdown(int code, std::string reason, std::string detail) {
   if (stopping_) return;
   stopping_ = true;
   exit_code_ = code;
-  asio::co_spawn(ex_, shutdown_sequence(std::move(reason), std::move(detail)), [](std::exception_ptr) {});
+  // If the orderly sequence itself fails, stop hard: kill every child's group and end the loop.
+  auto self = shared_from_this();
+  asio::co_spawn(ex_, shutdown_sequence(std::move(reason), std::move(detail)),
+                 log::on_failure("", "orderly shutdown", [self] {
+                   for (auto& n : self->nodes_)
+                     if (n.child) n.child->kill_group();
+                   self->exit_code_ = 1;
+                   self->io_.stop();
+                 }));
 }
 
 asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string detail) {
@@ -489,7 +500,10 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
     asio::co_spawn(ex_, [self, i, &running, &all_done]() -> asio::awaitable<void> {
       (void)co_await self->nodes_[i].child->terminate(self->opts_.grace_period);
       if (--running == 0) all_done.cancel();
-    }, [](std::exception_ptr) {});
+    }, log::on_failure(nodes_[i].name, "stopping the component", [self, i, &running, &all_done] {
+      self->nodes_[i].child->kill_group();
+      if (--running == 0) all_done.cancel();
+    }));
   }
   if (running > 0) (void)co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
   auto flush_limit = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
@@ -499,7 +513,7 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
     asio::co_spawn(ex_, [up, flush_limit]() -> asio::awaitable<void> {
       co_await up->wait_closed();
       flush_limit->cancel();
-    }, [](std::exception_ptr) {});
+    }, log::on_failure(up->name(), "flushing the output", [flush_limit] { flush_limit->cancel(); }));
     (void)co_await flush_limit->async_wait(asio::as_tuple(asio::use_awaitable));
   }
   io_.stop();

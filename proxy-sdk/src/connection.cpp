@@ -2,7 +2,6 @@
 #include <acp/sdk/log.hpp>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -86,22 +85,14 @@ void connection::start() {
   reading_ = true;
   auto self = shared_from_this();
   asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->read_loop(); },
-                 [self](std::exception_ptr e) {
-                   if (!e) return;
-                   try { std::rethrow_exception(e); } catch (const std::exception& ex) {
-                     log::error(self->name(), std::string("reader failed: ") + ex.what());
-                   }
+                 log::on_failure(name(), "reader", [self] {
                    self->reading_ended({close_reason::read_error, {}, "internal error in reader"});
-                 });
+                 }));
   asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->write_loop(); },
-                 [self](std::exception_ptr e) {
-                   if (!e) return;
-                   try { std::rethrow_exception(e); } catch (const std::exception& ex) {
-                     log::error(self->name(), std::string("writer failed: ") + ex.what());
-                   }
+                 log::on_failure(name(), "writer", [self] {
                    self->writer_done_ = true;
                    self->notify_closed();
-                 });
+                 }));
 }
 
 asio::awaitable<void> connection::read_loop() {

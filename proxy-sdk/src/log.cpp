@@ -58,4 +58,18 @@ void write(level l, std::string_view where, std::string_view message) {
   std::fflush(stderr);
 }
 
+std::function<void(std::exception_ptr)> on_failure(std::string where, std::string what, std::function<void()> then) {
+  return [where = std::move(where), what = std::move(what), then = std::move(then)](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      write(level::error, where, what + " failed: " + ex.what());
+    } catch (...) {
+      write(level::error, where, what + " failed: unknown exception");
+    }
+    if (then) then();
+  };
+}
+
 } // namespace acp::log

@@ -245,13 +245,7 @@ void runtime::start_task(asio::awaitable<void> task) {
   auto it = tasks_.emplace(tasks_.end());
   asio::co_spawn(ex_, std::move(task),
                  asio::bind_cancellation_slot(it->slot(), [self = shared_from_this(), it](std::exception_ptr e) {
-                   if (e) {
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       log::error(self->conn_->name(), std::string("spawned task failed: ") + ex.what());
-                     }
-                   }
+                   if (e) log::on_failure(self->conn_->name(), "spawned task")(e);
                    // Erase after the signal's handler has returned.
                    asio::post(self->ex_, [self, it] {
                      self->tasks_.erase(it);
@@ -312,7 +306,11 @@ void runtime::finish_shutdown() {
     self->conn_->on_message(nullptr);
     self->conn_->on_close(nullptr);
     self->self_.reset();
-  }, [](std::exception_ptr) {});
+  }, log::on_failure(conn_->name(), "closing", [self = shared_from_this()] {
+    self->done_ = true;
+    self->done_wake_->cancel();
+    self->self_.reset();
+  }));
 }
 
 } // namespace acp::detail

@@ -3,6 +3,9 @@
 // The level comes from `set_level` or, at first use, from the ACP_LOG environment variable
 // (error|warn|info|debug|trace; default warn).
 
+#include <exception>
+#include <functional>
+#include <string>
 #include <string_view>
 
 namespace acp::log {
@@ -19,6 +22,12 @@ void set_program_name(std::string_view name);
 
 /// Writes one line: "<program>: <level>: <where>: <message>".
 void write(level l, std::string_view where, std::string_view message);
+
+/// A completion handler for `co_spawn`: when the coroutine ends with an exception, logs
+/// "<where>: <what> failed: <exception>" as an error and then runs `then` (if given), e.g. to
+/// stop the process instead of leaving it waiting for work that will never finish.
+[[nodiscard]] std::function<void(std::exception_ptr)> on_failure(std::string where, std::string what,
+                                                                 std::function<void()> then = {});
 
 inline void error(std::string_view where, std::string_view m) { write(level::error, where, m); }
 inline void warn(std::string_view where, std::string_view m) {
