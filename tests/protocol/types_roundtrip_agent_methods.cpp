@@ -1,5 +1,7 @@
 // encode(decode(x)) == x for the params and results of every client -> agent method. Each
 // sample carries unknown members and `_meta` at the top and in nested objects.
+#include "types_round_trip.hpp"
+
 #include <acp/protocol/types.hpp>
 
 #include <boost/json/parse.hpp>
@@ -8,17 +10,7 @@
 
 namespace {
 
-template <class T>
-T round_trip(std::string_view text) {
-  const auto original = boost::json::parse(text);
-  auto decoded = acp::decode<T>(original);
-  EXPECT_TRUE(decoded.has_value()) << (decoded ? "" : decoded.error().what());
-  if (!decoded) return T{};
-  const auto encoded = acp::encode(*decoded);
-  EXPECT_EQ(encoded, original) << "encoded:  " << boost::json::serialize(encoded)
-                               << "\noriginal: " << boost::json::serialize(original);
-  return std::move(*decoded);
-}
+using acp::test::round_trip;
 
 TEST(types_round_trip, initialize_request) {
   auto r = round_trip<acp::initialize_request>(R"({

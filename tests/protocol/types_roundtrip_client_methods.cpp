@@ -1,5 +1,7 @@
 // encode(decode(x)) == x for the params and results of every agent -> client method, every
 // session/update variant and every elicitation shape.
+#include "types_round_trip.hpp"
+
 #include <acp/protocol/types.hpp>
 
 #include <boost/json/parse.hpp>
@@ -8,17 +10,7 @@
 
 namespace {
 
-template <class T>
-T round_trip(std::string_view text) {
-  const auto original = boost::json::parse(text);
-  auto decoded = acp::decode<T>(original);
-  EXPECT_TRUE(decoded.has_value()) << (decoded ? "" : decoded.error().what());
-  if (!decoded) return T{};
-  const auto encoded = acp::encode(*decoded);
-  EXPECT_EQ(encoded, original) << "encoded:  " << boost::json::serialize(encoded)
-                               << "\noriginal: " << boost::json::serialize(original);
-  return std::move(*decoded);
-}
+using acp::test::round_trip;
 
 acp::session_update update_round_trip(std::string_view update) {
   auto n = round_trip<acp::session_notification>(

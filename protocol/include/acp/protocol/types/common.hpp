@@ -55,4 +55,12 @@ struct unknown_variant {
   [[nodiscard]] bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err); \
   void encode_value(const T& in, ::boost::json::value& out)
 
+/// Empty results (`{}`, maybe with `_meta`).
+#define ACP_EMPTY_MESSAGE(name)             \
+  struct name {                             \
+    std::optional<boost::json::value> meta; \
+    boost::json::object extra;              \
+  };                                        \
+  ACP_DECLARE_CODEC(name)
+
 } // namespace acp

@@ -77,13 +77,6 @@ struct wait_for_terminal_exit_response {
     boost::json::object extra;              \
   };                                        \
   ACP_DECLARE_CODEC(name)
-/// Empty results (`{}`, maybe with `_meta`).
-#define ACP_EMPTY_MESSAGE(name)             \
-  struct name {                             \
-    std::optional<boost::json::value> meta; \
-    boost::json::object extra;              \
-  };                                        \
-  ACP_DECLARE_CODEC(name)
 
 ACP_EMPTY_MESSAGE(write_text_file_response);
 ACP_TERMINAL_MESSAGE(terminal_output_request);
@@ -93,7 +86,6 @@ ACP_TERMINAL_MESSAGE(wait_for_terminal_exit_request);
 ACP_TERMINAL_MESSAGE(kill_terminal_request);
 ACP_EMPTY_MESSAGE(kill_terminal_response);
 #undef ACP_TERMINAL_MESSAGE
-#undef ACP_EMPTY_MESSAGE
 
 ACP_DECLARE_CODEC(write_text_file_request);
 ACP_DECLARE_CODEC(read_text_file_request);

@@ -132,13 +132,6 @@ struct resume_session_response {
     boost::json::object extra;              \
   };                                        \
   ACP_DECLARE_CODEC(name)
-/// Empty results (`{}`, maybe with `_meta`).
-#define ACP_EMPTY_MESSAGE(name)             \
-  struct name {                             \
-    std::optional<boost::json::value> meta; \
-    boost::json::object extra;              \
-  };                                        \
-  ACP_DECLARE_CODEC(name)
 
 ACP_SESSION_ID_MESSAGE(delete_session_request);
 ACP_EMPTY_MESSAGE(delete_session_response);
@@ -147,7 +140,6 @@ ACP_EMPTY_MESSAGE(close_session_response);
 ACP_SESSION_ID_MESSAGE(cancel_notification); ///< `session/cancel`
 ACP_EMPTY_MESSAGE(set_session_mode_response);
 #undef ACP_SESSION_ID_MESSAGE
-#undef ACP_EMPTY_MESSAGE
 
 struct set_session_mode_request {
   std::string session_id;
