@@ -232,7 +232,11 @@ void runtime::cancel_sent(const sent_state& st) {
 // ---- tasks and shutdown ------------------------------------------------------------------
 
 void runtime::spawn(asio::awaitable<void> task) {
-  if (shutting_down_ && closed_) return; // nothing may start any more
+  if (shutting_down_ && closed_) {
+    // Nothing may start any more; the task's responders (if any) answer -32603 as it is dropped.
+    log::warn(conn_->name(), "a task spawned after the connection closed was not started");
+    return;
+  }
   if (tasks_.size() < std::max<std::size_t>(opts_.max_running_tasks, 1)) return start_task(std::move(task));
   waiting_.push_back(std::move(task));
   if (!reading_paused_ && waiting_.size() >= opts_.max_waiting_tasks) {
