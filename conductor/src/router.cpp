@@ -48,7 +48,7 @@ struct node {
 /// The older generation's handshake (PROTOCOL.md §4.7): a plain `initialize` whose params carry
 /// the proxy flag, in `_meta` and in `clientCapabilities._meta.symposium`.
 message legacy_initialize(message msg) {
-  msg.json()["method"] = "initialize";
+  msg.set_method("initialize");
   auto& params = msg.json()["params"];
   if (!params.is_object()) params = json::object();
   auto& p = params.get_object();
@@ -200,7 +200,7 @@ void router::on_upstream(message msg) {
       return;
     }
     started_ = true;
-    msg.json()["method"] = "initialize";
+    msg.set_method("initialize");
     deliver(0, toward::agent, std::move(msg), upstream_node);
     return;
   }
@@ -219,7 +219,7 @@ void router::on_upstream(message msg) {
     return;
   }
   if (msg.method() == "$/cancel_request") return handle_cancel(upstream_node, msg);
-  if (!agent_mode() && pp::is_proxy_initialize_method(msg.method())) msg.json()["method"] = "initialize";
+  if (!agent_mode() && pp::is_proxy_initialize_method(msg.method())) msg.set_method("initialize");
   deliver(0, toward::agent, std::move(msg), upstream_node);
 }
 
@@ -271,7 +271,7 @@ void router::deliver(long position, toward dir, message msg, std::size_t origin)
   const bool is_init = dir == toward::agent && msg.is_request() && msg.method() == "initialize";
   // An older-generation proxy may forward its own role flag; it is hop-scoped.
   if (is_init && nodes_[origin].generation == pp::generation::legacy) (void)take_proxy_flag(msg.params());
-  if (is_init && dest != upstream_node && nodes_[dest].proxy) msg.json()["method"] = pp::initialize_method;
+  if (is_init && dest != upstream_node && nodes_[dest].proxy) msg.set_method(pp::initialize_method);
   auto& target = nodes_[dest];
   if (!target.initialized && !is_init) {
     // Never pipeline ahead of an unanswered `initialize` (some agents reject that).

@@ -1,4 +1,9 @@
 #include <acp/protocol/envelope.hpp>
+#include <acp/protocol/json_scan.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <array>
 
 namespace acp::proxy_protocol {
 namespace json = boost::json;
@@ -49,7 +54,35 @@ jsonrpc::message wrap(const inner_message& inner, std::optional<json::value> out
   return make_envelope(std::move(params), std::move(outer_id), gen);
 }
 
+namespace {
+
+std::string_view envelope_method(const std::optional<json::value>& outer_id, generation gen) {
+  if (gen == generation::legacy) return outer_id ? legacy_successor_request : legacy_successor_notification;
+  return successor_method;
+}
+
+/// Appends `s` as a JSON string (`s` holds no character that needs escaping, or goes the slow way).
+void append_method(std::string& out, std::string_view s) {
+  out.append(json::serialize(json::value(json::string_view(s.data(), s.size()))));
+}
+
+} // namespace
+
 jsonrpc::message wrap_message(jsonrpc::message inner, std::optional<json::value> outer_id, generation gen) {
+  if (const auto* payload = inner.payload_text(); payload && !inner.is_response()) {
+    // Text form: splice the params text into the envelope; nothing is parsed or re-serialized.
+    std::string params;
+    params.reserve(payload->size() + inner.method().size() + 32);
+    params.append(R"({"method":)");
+    append_method(params, inner.method());
+    params.append(R"(,"params":)");
+    params.append(payload->empty() ? std::string_view("null") : std::string_view(*payload));
+    params.push_back('}');
+    const auto kind = outer_id ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
+    const auto method = envelope_method(outer_id, gen);
+    return jsonrpc::message::from_text(kind, outer_id ? std::move(*outer_id) : json::value(), std::string(method),
+                                       std::move(params));
+  }
   auto& obj = inner.json();
   json::object params;
   params.reserve(2);
@@ -70,7 +103,48 @@ std::optional<inner_message> unwrap(const jsonrpc::message& envelope, std::strin
   return out;
 }
 
+namespace {
+
+/// Text form: the envelope's inner message, cut out of its params text. nullopt when the params
+/// hold anything but `method` (a plain string) and `params` (the DOM path handles the rest).
+std::optional<jsonrpc::message> unwrap_text(jsonrpc::message& envelope) {
+  auto* payload = envelope.payload_text();
+  if (!payload || payload->empty()) return std::nullopt;
+  std::array<json_scan::member, 2> members;
+  const auto n = json_scan::scan_object(*payload, members);
+  if (!n) return std::nullopt;
+  const json_scan::member* method = nullptr;
+  const json_scan::member* params = nullptr;
+  for (std::size_t i = 0; i < *n; ++i) {
+    const auto& m = members[i];
+    if (m.key_escaped) return std::nullopt;
+    if (m.key == "method" && !method) method = &m;
+    else if (m.key == "params" && !params) params = &m;
+    else return std::nullopt;
+  }
+  if (!method || method->value.front() != '"') return std::nullopt;
+  const auto name = method->value.substr(1, method->value.size() - 2);
+  if (json_scan::has_escape(name)) return std::nullopt;
+  const char c = params ? params->value.front() : 'n';
+  if (c != '{' && c != '[' && c != 'n') return std::nullopt;
+  std::string method_name(name);
+  std::string inner;
+  if (c != 'n') {
+    // Cut the params text out in place: no new buffer for a large message.
+    const auto begin = static_cast<std::size_t>(params->value.data() - payload->data());
+    const auto size = params->value.size();
+    inner = std::move(*payload);
+    inner.erase(begin + size);
+    inner.erase(0, begin);
+  }
+  const auto kind = envelope.is_request() ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
+  return jsonrpc::message::from_text(kind, envelope.id(), std::move(method_name), std::move(inner));
+}
+
+} // namespace
+
 std::optional<jsonrpc::message> unwrap_message(jsonrpc::message envelope, std::string* error) {
+  if (auto inner = unwrap_text(envelope)) return inner;
   if (!check_envelope(envelope, error)) return std::nullopt;
   auto& p = envelope.params()->get_object();
   std::optional<json::value> params;

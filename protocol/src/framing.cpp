@@ -1,4 +1,5 @@
 #include <acp/protocol/framing.hpp>
+#include <acp/protocol/jsonrpc.hpp>
 
 #include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
@@ -151,6 +152,12 @@ void append_impl(std::string& out, const T& v) {
 
 void append_line(std::string& out, const boost::json::value& v) { append_impl(out, v); }
 void append_line(std::string& out, const boost::json::object& v) { append_impl(out, v); }
+
+void append_line(std::string& out, const jsonrpc::message& m) {
+  if (!m.is_text()) return append_impl(out, m.json());
+  m.write_to(out);
+  out.push_back('\n');
+}
 
 std::string encode_line(const boost::json::value& v) {
   std::string out;

@@ -1,6 +1,14 @@
 #include <acp/protocol/jsonrpc.hpp>
 
+#include <acp/protocol/json_scan.hpp>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
+
+#include <array>
+#include <charconv>
+#include <stdexcept>
 
 namespace acp::jsonrpc {
 namespace json = boost::json;
@@ -19,29 +27,52 @@ const json::value null_value;
 } // namespace
 
 std::string_view message::method() const noexcept {
+  if (text_) return kind_ == message_kind::response ? std::string_view() : std::string_view(method_);
   if (const auto* m = obj_.if_contains("method"); m && m->is_string()) return m->get_string();
   return {};
 }
 
 const json::value& message::id() const noexcept {
+  if (text_) return kind_ == message_kind::notification ? null_value : id_;
   if (const auto* i = obj_.if_contains("id")) return *i;
   return null_value;
 }
 
-const json::value* message::params() const noexcept {
+const json::object& message::json() const {
+  materialize();
+  return obj_;
+}
+
+json::object& message::json() {
+  materialize();
+  return obj_;
+}
+
+json::object message::release() && {
+  materialize();
+  return std::move(obj_);
+}
+
+const json::value* message::params() const {
+  materialize();
   const auto* p = obj_.if_contains("params");
   return (p && !p->is_null()) ? p : nullptr;
 }
 
-json::value* message::params() noexcept {
+json::value* message::params() {
+  materialize();
   auto* p = obj_.if_contains("params");
   return (p && !p->is_null()) ? p : nullptr;
 }
 
-bool message::is_error() const noexcept { return kind_ == message_kind::response && obj_.contains("error"); }
+bool message::is_error() const noexcept {
+  return kind_ == message_kind::response && !text_ && obj_.contains("error"); // text: never an error
+}
 
-const json::value* message::result() const noexcept {
-  return kind_ == message_kind::response ? obj_.if_contains("result") : nullptr;
+const json::value* message::result() const {
+  if (kind_ != message_kind::response) return nullptr;
+  materialize();
+  return obj_.if_contains("result");
 }
 
 std::optional<rpc_error> message::error() const {
@@ -52,7 +83,178 @@ std::optional<rpc_error> message::error() const {
 }
 
 void message::set_id(json::value id) {
-  if (kind_ != message_kind::notification) obj_["id"] = std::move(id);
+  if (kind_ == message_kind::notification) return;
+  if (text_) id_ = std::move(id);
+  else obj_["id"] = std::move(id);
+}
+
+void message::make_request(json::value id) {
+  if (kind_ == message_kind::response) return;
+  kind_ = message_kind::request;
+  if (text_) id_ = std::move(id);
+  else obj_["id"] = std::move(id);
+}
+
+void message::set_method(std::string_view method) {
+  if (kind_ == message_kind::response) return;
+  if (text_) method_ = method;
+  else obj_["method"] = method;
+}
+
+namespace {
+
+const json::parse_options& payload_parse_options() {
+  static const json::parse_options options = [] {
+    json::parse_options o;
+    o.max_depth = line_parser::default_max_depth;
+    return o;
+  }();
+  return options;
+}
+
+/// Appends `s` as a JSON string.
+void append_string(std::string& out, std::string_view s) {
+  bool plain = true;
+  for (const char c : s) {
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+  } else {
+    out.append(json::serialize(json::string_view(s.data(), s.size())));
+  }
+}
+
+void append_id(std::string& out, const json::value& id) {
+  if (id.is_int64()) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, id.get_int64());
+    out.append(buf, r.ptr);
+  } else if (id.is_string()) {
+    append_string(out, id.get_string());
+  } else {
+    out.append(json::serialize(id));
+  }
+}
+
+} // namespace
+
+void message::materialize() const {
+  if (!text_) return;
+  json::object o;
+  o.reserve(4);
+  o["jsonrpc"] = "2.0";
+  if (kind_ != message_kind::notification) o["id"] = id_;
+  if (kind_ != message_kind::response) o["method"] = method_;
+  if (!payload_.empty()) {
+    boost::system::error_code ec;
+    auto v = json::parse(payload_, ec, {}, payload_parse_options());
+    if (ec) throw std::logic_error("acp::jsonrpc::message: text payload is not JSON: " + ec.message());
+    o[kind_ == message_kind::response ? "result" : "params"] = std::move(v);
+  }
+  obj_ = std::move(o);
+  text_ = false;
+  std::string().swap(payload_);
+}
+
+void message::write_to(std::string& out) const {
+  if (!text_) {
+    json::serializer sr;
+    sr.reset(&obj_);
+    char buf[4096];
+    while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+    return;
+  }
+  out.reserve(out.size() + payload_.size() + method_.size() + 64);
+  out.append(R"({"jsonrpc":"2.0")");
+  if (kind_ != message_kind::notification) {
+    out.append(R"(,"id":)");
+    append_id(out, id_);
+  }
+  if (kind_ != message_kind::response) {
+    out.append(R"(,"method":)");
+    append_string(out, method_);
+  }
+  if (!payload_.empty()) {
+    out.append(kind_ == message_kind::response ? R"(,"result":)" : R"(,"params":)");
+    out.append(payload_);
+  }
+  out.push_back('}');
+}
+
+message message::from_text(message_kind kind, json::value id, std::string method, std::string payload) {
+  message m;
+  m.kind_ = kind;
+  m.text_ = true;
+  m.id_ = std::move(id);
+  m.method_ = std::move(method);
+  m.payload_ = std::move(payload);
+  return m;
+}
+
+std::optional<message> message::scan(std::string_view line, std::size_t max_depth) {
+  std::array<json_scan::member, 5> members;
+  const auto n = json_scan::scan_object(line, members, max_depth);
+  if (!n) return std::nullopt;
+  const json_scan::member* version = nullptr;
+  const json_scan::member* id = nullptr;
+  const json_scan::member* method = nullptr;
+  const json_scan::member* params = nullptr;
+  const json_scan::member* result = nullptr;
+  for (std::size_t i = 0; i < *n; ++i) {
+    const auto& m = members[i];
+    if (m.key_escaped) return std::nullopt;
+    const json_scan::member** slot = nullptr;
+    if (m.key == "jsonrpc") slot = &version;
+    else if (m.key == "id") slot = &id;
+    else if (m.key == "method") slot = &method;
+    else if (m.key == "params") slot = &params;
+    else if (m.key == "result") slot = &result;
+    else return std::nullopt; // an error response or unknown members: the DOM path keeps them
+    if (*slot) return std::nullopt; // duplicates: the DOM path decides
+    *slot = &m;
+  }
+  if (!version || version->value != R"("2.0")") return std::nullopt;
+
+  json::value id_value;
+  if (id) {
+    const auto t = id->value;
+    if (t == "null") {
+      id_value = nullptr;
+    } else if (t.front() == '"') {
+      const auto body = t.substr(1, t.size() - 2);
+      if (json_scan::has_escape(body)) return std::nullopt;
+      id_value = json::string(body);
+    } else {
+      // Integers only, as Boost.JSON reads them into int64 (no "-0": it would not echo as sent).
+      if (t == "-0" || t.find_first_of(".eE") != std::string_view::npos) return std::nullopt;
+      std::int64_t v = 0;
+      const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+      if (r.ec != std::errc() || r.ptr != t.data() + t.size()) return std::nullopt;
+      id_value = v;
+    }
+  }
+
+  if (method) {
+    if (result || method->value.front() != '"') return std::nullopt;
+    const auto name = method->value.substr(1, method->value.size() - 2);
+    if (json_scan::has_escape(name)) return std::nullopt;
+    std::string payload;
+    if (params) {
+      const char c = params->value.front();
+      if (c != '{' && c != '[' && params->value != "null") return std::nullopt;
+      payload = params->value;
+    }
+    return from_text(id ? message_kind::request : message_kind::notification, std::move(id_value),
+                     std::string(name), std::move(payload));
+  }
+  if (!id || !result || params) return std::nullopt;
+  return from_text(message_kind::response, std::move(id_value), {}, std::string(result->value));
 }
 
 message message::request(json::value id, std::string_view method, std::optional<json::value> params) {
@@ -146,7 +348,7 @@ checked check(json::value v) {
 }
 
 line_parser::line_parser(std::size_t max_depth, std::size_t sample_bytes)
-    : options_([&] {
+    : max_depth_(max_depth), options_([&] {
         json::parse_options opt;
         opt.max_depth = max_depth;
         return opt;
@@ -157,6 +359,10 @@ line_parser::line_parser(std::size_t max_depth, std::size_t sample_bytes)
 
 parsed_line line_parser::parse(std::string_view line) {
   parsed_line out;
+  if (auto fast = message::scan(line, max_depth_)) {
+    out.items.emplace_back(std::move(*fast));
+    return out;
+  }
   parser_->reset();
   boost::system::error_code ec;
   parser_->write(line.data(), line.size(), ec);

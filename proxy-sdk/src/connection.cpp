@@ -272,7 +272,7 @@ void connection::send(jsonrpc::message msg) {
       return;
     }
   }
-  enqueue(msg.json(), &msg);
+  enqueue(msg, false);
 }
 
 void connection::send(const json::object& msg) {
@@ -281,33 +281,45 @@ void connection::send(const json::object& msg) {
     if (auto c = jsonrpc::check(json::value(msg)); std::holds_alternative<jsonrpc::message>(c))
       return send(std::get<jsonrpc::message>(std::move(c)));
   }
-  enqueue(msg, nullptr);
+  if (writable()) {
+    const auto before = out_.size();
+    framing::append_line(out_, msg);
+    enqueued(before, id, id && !msg.contains("method"), false);
+  }
 }
 
-void connection::enqueue(const json::object& obj, const jsonrpc::message* original) {
+void connection::enqueue(const jsonrpc::message& msg, bool ours) {
+  if (!writable()) return;
+  const auto before = out_.size();
+  framing::append_line(out_, msg);
+  enqueued(before, msg.is_notification() ? nullptr : &msg.id(), msg.is_response(), ours);
+}
+
+bool connection::writable() {
   // After close() the writer still flushes what is queued, answers to pending requests included;
   // only once it has finished (or after abort) is output dropped.
   if (writer_done_ || aborted_) {
     log::debug(name(), "dropping a message: the connection is closed");
-    return;
+    return false;
   }
-  const auto before = out_.size();
-  framing::append_line(out_, obj);
+  return true;
+}
+
+void connection::enqueued(std::size_t before, const json::value* id, bool response, bool ours) {
   const auto size = out_.size() - before - 1;
   if (size > options_.max_message_bytes) {
     out_.resize(before);
     const std::string why = "outgoing message of " + std::to_string(size) + " bytes exceeds the limit of " +
                             std::to_string(options_.max_message_bytes);
     log::error(name(), why);
-    const auto* id = obj.if_contains("id");
-    if (id && !obj.contains("method")) {
+    if (id && response) {
       // A response: answer with an error instead, so the request is not left hanging.
       json::object data;
       data["reason"] = "message_too_large";
       framing::append_line(out_, jsonrpc::message::error_response(*id, rpc_error::internal_error(
                                                                                why, json::value(std::move(data))))
                                      .json());
-    } else if (id && original == nullptr && id->is_int64()) {
+    } else if (id && ours && id->is_int64()) {
       // One of our requests: resolve it locally (not re-entrantly).
       if (auto it = pending_.find(id->get_int64()); it != pending_.end()) {
         auto cb = std::make_shared<response_callback>(std::move(it->second));
@@ -330,16 +342,15 @@ json::value connection::send_request(std::string_view method, std::optional<json
                                      response_callback on_response) {
   const auto id = ++next_id_;
   pending_.emplace(id, std::move(on_response));
-  auto msg = jsonrpc::message::request(id, method, std::move(params));
-  enqueue(msg.json(), nullptr);
+  enqueue(jsonrpc::message::request(id, method, std::move(params)), true);
   return id;
 }
 
 json::value connection::send_request(jsonrpc::message request, response_callback on_response) {
   const auto id = ++next_id_;
   pending_.emplace(id, std::move(on_response));
-  request.json()["id"] = id;
-  enqueue(request.json(), nullptr);
+  request.make_request(id);
+  enqueue(request, true);
   return id;
 }
 

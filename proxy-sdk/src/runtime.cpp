@@ -61,7 +61,7 @@ void runtime::on_message(jsonrpc::message msg) {
                                         "Invalid request: proxies must be initialized with `_proxy/initialize`"));
         return;
       }
-      if (pp::is_proxy_initialize_method(msg.method())) msg.json()["method"] = "initialize";
+      if (pp::is_proxy_initialize_method(msg.method())) msg.set_method("initialize");
     }
   }
   if (msg.method() == "$/cancel_request") return handle_cancel(from, msg);

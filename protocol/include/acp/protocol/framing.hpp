@@ -16,6 +16,10 @@
 #include <string>
 #include <string_view>
 
+namespace acp::jsonrpc {
+class message;
+} // namespace acp::jsonrpc
+
 namespace acp::framing {
 
 inline constexpr std::size_t default_max_line_bytes = std::size_t{64} << 20; // 64 MiB
@@ -66,6 +70,8 @@ private:
 /// Appends `v` as compact JSON plus '\n' to `out`.
 void append_line(std::string& out, const boost::json::value& v);
 void append_line(std::string& out, const boost::json::object& v);
+/// A text message (jsonrpc.hpp) is written from its parts, its payload copied as it is.
+void append_line(std::string& out, const jsonrpc::message& m);
 /// `v` as compact JSON plus '\n'.
 [[nodiscard]] std::string encode_line(const boost::json::value& v);
 

@@ -1,8 +1,15 @@
 #pragma once
 // JSON-RPC 2.0 messages as ACP uses them.
 //
-// A `message` owns the raw JSON object it was read from and never re-creates it: forwarding a
-// message forwards the same object, unknown members included. Accessors only read.
+// A `message` owns what it was read from and never re-creates it: forwarding a message forwards
+// the same content, unknown members included. Accessors only read.
+//
+// Two forms, one behaviour. A message read from a line in the common shape (`jsonrpc`, `id`,
+// `method`, and `params` or `result`; see `message::scan`) is kept as *text*: its id and method
+// are decoded, its params or result stay the JSON text that arrived. Routing, re-wrapping and
+// replacing the id then cost no parse and no re-serialization. Anything that needs the DOM
+// (`json()`, `params()`, `result()`, ...) builds it on first use, once; from then on the message
+// is an ordinary DOM message. Every other message is a DOM message from the start.
 //
 // Ids are integers, strings or null and are echoed with the same JSON type and value; use
 // `id_key` (the id's JSON text) as the key of pending-request tables, so `1` and `"1"` differ.
@@ -33,28 +40,54 @@ public:
   [[nodiscard]] bool is_notification() const noexcept { return kind_ == message_kind::notification; }
   [[nodiscard]] bool is_response() const noexcept { return kind_ == message_kind::response; }
 
-  /// The whole message as read (or built), unknown members included.
-  [[nodiscard]] const boost::json::object& json() const noexcept { return obj_; }
-  [[nodiscard]] boost::json::object& json() noexcept { return obj_; }
-  [[nodiscard]] boost::json::object release() && noexcept { return std::move(obj_); }
+  /// The whole message as read (or built), unknown members included. Builds the DOM of a text
+  /// message (once).
+  [[nodiscard]] const boost::json::object& json() const;
+  [[nodiscard]] boost::json::object& json();
+  [[nodiscard]] boost::json::object release() &&;
 
   /// Method name of a request or notification; empty for a response.
   [[nodiscard]] std::string_view method() const noexcept;
   /// Id of a request or response; a null value for a notification.
   [[nodiscard]] const boost::json::value& id() const noexcept;
   /// Params of a request or notification; nullptr when absent or null.
-  [[nodiscard]] const boost::json::value* params() const noexcept;
-  [[nodiscard]] boost::json::value* params() noexcept;
+  [[nodiscard]] const boost::json::value* params() const;
+  [[nodiscard]] boost::json::value* params();
 
   /// Response accessors.
   [[nodiscard]] bool is_error() const noexcept;
   /// The `result` member (a null value when the response carries `"result": null`); nullptr for errors.
-  [[nodiscard]] const boost::json::value* result() const noexcept;
+  [[nodiscard]] const boost::json::value* result() const;
   /// The error as a typed value; nullopt for a success response.
   [[nodiscard]] std::optional<rpc_error> error() const;
 
   /// Replaces the id (requests and responses only).
   void set_id(boost::json::value id);
+  /// Makes a request or notification a request with this id.
+  void make_request(boost::json::value id);
+  /// Replaces the method (requests and notifications only).
+  void set_method(std::string_view method);
+
+  /// Appends the message as compact JSON (no newline).
+  void write_to(std::string& out) const;
+
+  /// Text form (see the top of this file): whether the DOM has not been built.
+  [[nodiscard]] bool is_text() const noexcept { return text_; }
+  /// Text form: the params (request, notification) or result (response) as JSON text; empty
+  /// when a request or notification has none. nullptr for a DOM message.
+  [[nodiscard]] const std::string* payload_text() const noexcept { return text_ ? &payload_ : nullptr; }
+  [[nodiscard]] std::string* payload_text() noexcept { return text_ ? &payload_ : nullptr; }
+
+  /// The fast path of `line_parser`: `line` as a text message, or nullopt when it is not a
+  /// message in the common shape (anything else: invalid, a batch, an error response, unknown
+  /// members, escapes in keys, the method or a string id, ...). When it returns a message, the
+  /// DOM path would have produced the same message (tests/fuzz/fuzz_json_scan.cpp).
+  /// `max_depth` as for `line_parser`.
+  [[nodiscard]] static std::optional<message> scan(std::string_view line, std::size_t max_depth = 512);
+  /// A text message from parts known to be valid: `payload` is JSON text (params: an object, an
+  /// array or null, or empty for none; result: any value). Used by the envelope.
+  [[nodiscard]] static message from_text(message_kind kind, boost::json::value id, std::string method,
+                                         std::string payload);
 
   [[nodiscard]] static message request(boost::json::value id, std::string_view method,
                                        std::optional<boost::json::value> params = {});
@@ -67,8 +100,17 @@ public:
   message(message_kind kind, boost::json::object obj) noexcept : kind_(kind), obj_(std::move(obj)) {}
 
 private:
-  message_kind kind_;
-  boost::json::object obj_;
+  message() = default;
+  /// Builds the DOM of a text message; afterwards it is a DOM message.
+  void materialize() const;
+
+  message_kind kind_ = message_kind::notification;
+  mutable boost::json::object obj_;
+  // The text form; `obj_` stays empty while `text_`.
+  mutable bool text_ = false;
+  boost::json::value id_;        // requests and responses
+  std::string method_;           // requests and notifications
+  mutable std::string payload_;  // params or result as JSON text; empty: no params
 };
 
 /// A JSON value that is not a valid message.
@@ -110,6 +152,7 @@ public:
 
 private:
   static constexpr std::size_t big_line_bytes = std::size_t{1} << 20;
+  std::size_t max_depth_;
   boost::json::parse_options options_;
   std::optional<boost::json::parser> parser_; // re-created after a large line
   std::size_t sample_bytes_;

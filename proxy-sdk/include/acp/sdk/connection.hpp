@@ -172,7 +172,12 @@ private:
   void handle_response(jsonrpc::message msg);
   void handle_invalid(jsonrpc::invalid_message bad, bool in_batch);
   void reading_ended(close_info info);
-  void enqueue(const boost::json::object& obj, const jsonrpc::message* original);
+  /// Queues a message; `ours`: a request we sent (an oversized one is failed locally).
+  void enqueue(const jsonrpc::message& msg, bool ours);
+  [[nodiscard]] bool writable();
+  /// Accounts for the line just appended at `before`; an oversized one is taken back (and a
+  /// response replaced by an error, our own request failed).
+  void enqueued(std::size_t before, const boost::json::value* id, bool response, bool ours);
   void update_congestion();
   void wake_writer();
   void relieve_congestion();

@@ -1,0 +1,45 @@
+#pragma once
+// A validating JSON scanner that builds nothing: it checks that text is JSON and reports where
+// an object's members are, so a message can be routed and forwarded without a DOM.
+//
+// Contract: whenever a function here succeeds, `boost::json::parse` with `max_depth` of at least
+// `json_scan::max_depth` accepts the same text (tests/fuzz/fuzz_json_scan.cpp checks this
+// against Boost.JSON). The scanner may refuse valid JSON that it leaves to the full parser:
+// nesting deeper than `max_depth`, `\u` escapes of surrogates, exponents of more than three
+// digits. A refusal says nothing about validity; callers fall back to Boost.JSON.
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace acp::json_scan {
+
+inline constexpr std::size_t max_depth = 64;
+
+/// One member of a scanned object, as text: `key` is what stands between the quotes (escapes
+/// not decoded; `key_escaped` says whether there are any), `value` the value's exact text.
+struct member {
+  std::string_view key;
+  std::string_view value;
+  bool key_escaped = false;
+};
+
+/// Validates `text` as exactly one JSON value, whitespace around it allowed. Returns the value's
+/// text without that whitespace.
+/// `depth_limit` (at most `max_depth`) is the deepest nesting accepted, counted as Boost.JSON's
+/// `parse_options::max_depth` counts it.
+[[nodiscard]] std::optional<std::string_view> scan_value(std::string_view text,
+                                                         std::size_t depth_limit = max_depth) noexcept;
+
+/// Validates `text` as exactly one JSON object and stores its members in order. nullopt when the
+/// text is not an object the scanner accepts or has more members than `out` holds.
+[[nodiscard]] std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out,
+                                                     std::size_t depth_limit = max_depth) noexcept;
+
+/// Whether a string's text (between the quotes, as scanned) contains a backslash escape.
+[[nodiscard]] inline bool has_escape(std::string_view string_text) noexcept {
+  return string_text.find('\\') != std::string_view::npos;
+}
+
+} // namespace acp::json_scan

@@ -1,0 +1,246 @@
+#include <acp/protocol/json_scan.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+namespace acp::json_scan {
+
+namespace {
+
+class scanner {
+public:
+  scanner(std::string_view text, std::size_t depth_limit) noexcept
+      : p_(text.data()), end_(text.data() + text.size()), limit_(std::min(depth_limit, max_depth)) {}
+
+  void skip_ws() noexcept {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+  [[nodiscard]] bool at_end() const noexcept { return p_ == end_; }
+  [[nodiscard]] const char* pos() const noexcept { return p_; }
+
+  /// One value of any kind at the current position.
+  bool value(std::size_t depth) noexcept {
+    if (p_ == end_) return false;
+    switch (*p_) {
+    case '{': return object(depth + 1, nullptr, nullptr);
+    case '[': return array(depth + 1);
+    case '"': return string(nullptr);
+    case 't': return literal("true");
+    case 'f': return literal("false");
+    case 'n': return literal("null");
+    default: return number();
+    }
+  }
+
+  /// An object; when `out` is given, its members are recorded (false when they do not fit).
+  bool object(std::size_t depth, std::span<member>* out, std::size_t* count) noexcept {
+    if (depth > limit_) return false;
+    ++p_; // '{'
+    skip_ws();
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (p_ == end_ || *p_ != '"') return false;
+      const char* key_begin = p_ + 1;
+      bool escaped = false;
+      if (!string(&escaped)) return false;
+      const char* key_end = p_ - 1;
+      skip_ws();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      skip_ws();
+      const char* value_begin = p_;
+      if (!value(depth)) return false;
+      if (out) {
+        if (*count == out->size()) return false;
+        (*out)[(*count)++] = member{std::string_view(key_begin, static_cast<std::size_t>(key_end - key_begin)),
+                                    std::string_view(value_begin, static_cast<std::size_t>(p_ - value_begin)),
+                                    escaped};
+      }
+      skip_ws();
+      if (p_ == end_) return false;
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      skip_ws();
+    }
+  }
+
+private:
+  bool array(std::size_t depth) noexcept {
+    if (depth > limit_) return false;
+    ++p_; // '['
+    skip_ws();
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!value(depth)) return false;
+      skip_ws();
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      skip_ws();
+    }
+  }
+
+  bool literal(std::string_view word) noexcept {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0)
+      return false;
+    p_ += word.size();
+    return true;
+  }
+
+  static bool digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+  bool number() noexcept {
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ != end_ && digit(*p_)) ++p_;
+    } else {
+      return false;
+    }
+    if (p_ != end_ && *p_ == '.') {
+      ++p_;
+      if (p_ == end_ || !digit(*p_)) return false;
+      while (p_ != end_ && digit(*p_)) ++p_;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char* digits = p_;
+      while (p_ != end_ && digit(*p_)) ++p_;
+      // No digits is invalid; more than three is left to the full parser (it can overflow).
+      if (p_ == digits || p_ - digits > 3) return false;
+    }
+    return true;
+  }
+
+  static int hex(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  /// Eight bytes that are all plain string content: no quote, backslash, control or non-ASCII byte.
+  static bool plain8(const char* s) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, s, 8);
+    constexpr std::uint64_t ones = 0x0101010101010101ULL;
+    constexpr std::uint64_t highs = 0x8080808080808080ULL;
+    const std::uint64_t control = (w - ones * 0x20) & ~w & highs; // some byte < 0x20
+    const std::uint64_t q = w ^ (ones * '"');
+    const std::uint64_t b = w ^ (ones * '\\');
+    const std::uint64_t quote = (q - ones) & ~q & highs;
+    const std::uint64_t backslash = (b - ones) & ~b & highs;
+    return ((w & highs) | control | quote | backslash) == 0;
+  }
+
+  /// One multi-byte UTF-8 sequence starting at p_ (its lead byte is >= 0x80).
+  bool utf8() noexcept {
+    const auto c = static_cast<unsigned char>(*p_);
+    std::size_t len = 0;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4;
+    else return false;
+    if (static_cast<std::size_t>(end_ - p_) < len) return false;
+    for (std::size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(p_[k]) & 0xC0) != 0x80) return false;
+    const auto c1 = static_cast<unsigned char>(p_[1]);
+    if (c == 0xE0 && c1 < 0xA0) return false; // overlong
+    if (c == 0xED && c1 >= 0xA0) return false; // surrogate
+    if (c == 0xF0 && c1 < 0x90) return false; // overlong
+    if (c == 0xF4 && c1 >= 0x90) return false; // above U+10FFFF
+    p_ += len;
+    return true;
+  }
+
+  /// A string at p_ (the opening quote); p_ ends after the closing quote.
+  bool string(bool* escaped) noexcept {
+    ++p_; // '"'
+    for (;;) {
+      while (end_ - p_ >= 8 && plain8(p_)) p_ += 8;
+      if (p_ == end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        if (escaped) *escaped = true;
+        if (end_ - p_ < 2) return false;
+        switch (p_[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+          p_ += 2;
+          continue;
+        case 'u': {
+          if (end_ - p_ < 6) return false;
+          int code = 0;
+          for (int k = 2; k < 6; ++k) {
+            const int h = hex(p_[k]);
+            if (h < 0) return false;
+            code = code * 16 + h;
+          }
+          if (code >= 0xD800 && code <= 0xDFFF) return false; // surrogates: left to the full parser
+          p_ += 6;
+          continue;
+        }
+        default: return false;
+        }
+      }
+      if (c < 0x20) return false;
+      if (c < 0x80) {
+        ++p_;
+        continue;
+      }
+      if (!utf8()) return false;
+    }
+  }
+
+  const char* p_;
+  const char* end_;
+  std::size_t limit_;
+};
+
+} // namespace
+
+std::optional<std::string_view> scan_value(std::string_view text, std::size_t depth_limit) noexcept {
+  scanner s(text, depth_limit);
+  s.skip_ws();
+  const char* begin = s.pos();
+  if (!s.value(0)) return std::nullopt;
+  const char* end = s.pos();
+  s.skip_ws();
+  if (!s.at_end()) return std::nullopt;
+  return std::string_view(begin, static_cast<std::size_t>(end - begin));
+}
+
+std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out,
+                                       std::size_t depth_limit) noexcept {
+  scanner s(text, depth_limit);
+  s.skip_ws();
+  if (s.at_end() || *s.pos() != '{') return std::nullopt;
+  std::size_t count = 0;
+  if (!s.object(1, &out, &count)) return std::nullopt;
+  s.skip_ws();
+  if (!s.at_end()) return std::nullopt;
+  return count;
+}
+
+} // namespace acp::json_scan
