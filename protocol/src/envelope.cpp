@@ -61,27 +61,27 @@ std::string_view envelope_method(const std::optional<json::value>& outer_id, gen
   return successor_method;
 }
 
-/// Appends `s` as a JSON string (`s` holds no character that needs escaping, or goes the slow way).
-void append_method(std::string& out, std::string_view s) {
-  out.append(json::serialize(json::value(json::string_view(s.data(), s.size()))));
-}
 
 } // namespace
 
 jsonrpc::message wrap_message(jsonrpc::message inner, std::optional<json::value> outer_id, generation gen) {
-  if (const auto* payload = inner.payload_text(); payload && !inner.is_response()) {
+  if (const auto payload = inner.payload_text(); payload && !inner.is_response()) {
     // Text form: splice the params text into the envelope; nothing is parsed or re-serialized.
-    std::string params;
-    params.reserve(payload->size() + inner.method().size() + 32);
-    params.append(R"({"method":)");
-    append_method(params, inner.method());
-    params.append(R"(,"params":)");
-    params.append(payload->empty() ? std::string_view("null") : std::string_view(*payload));
-    params.push_back('}');
-    const auto kind = outer_id ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
     const auto method = envelope_method(outer_id, gen);
-    return jsonrpc::message::from_text(kind, outer_id ? std::move(*outer_id) : json::value(), std::string(method),
-                                       std::move(params));
+    std::string head;
+    head.append(method);
+    const std::size_t begin = head.size();
+    head.append(R"({"method":)");
+    jsonrpc::append_json_string(head, inner.method());
+    head.append(R"(,"params":)");
+    text_buffer text;
+    text.reserve(head.size() + payload->size() + 5);
+    text.append(head);
+    text.append(payload->empty() ? std::string_view("null") : *payload);
+    text.append("}");
+    const auto kind = outer_id ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
+    return jsonrpc::message::from_text(kind, outer_id ? std::move(*outer_id) : json::value(), std::move(text),
+                                       {0, method.size()}, {begin, text.size() - begin});
   }
   auto& obj = inner.json();
   json::object params;
@@ -108,10 +108,10 @@ namespace {
 /// Text form: the envelope's inner message, cut out of its params text. nullopt when the params
 /// hold anything but `method` (a plain string) and `params` (the DOM path handles the rest).
 std::optional<jsonrpc::message> unwrap_text(jsonrpc::message& envelope) {
-  auto* payload = envelope.payload_text();
+  const auto payload = envelope.payload_text();
   if (!payload || payload->empty()) return std::nullopt;
   std::array<json_scan::member, 2> members;
-  const auto n = json_scan::scan_object(*payload, members);
+  const auto n = json_scan::members_of_valid_object(*payload, members);
   if (!n) return std::nullopt;
   const json_scan::member* method = nullptr;
   const json_scan::member* params = nullptr;
@@ -127,18 +127,17 @@ std::optional<jsonrpc::message> unwrap_text(jsonrpc::message& envelope) {
   if (json_scan::has_escape(name)) return std::nullopt;
   const char c = params ? params->value.front() : 'n';
   if (c != '{' && c != '[' && c != 'n') return std::nullopt;
-  std::string method_name(name);
-  std::string inner;
-  if (c != 'n') {
-    // Cut the params text out in place: no new buffer for a large message.
-    const auto begin = static_cast<std::size_t>(params->value.data() - payload->data());
-    const auto size = params->value.size();
-    inner = std::move(*payload);
-    inner.erase(begin + size);
-    inner.erase(0, begin);
-  }
+  // The inner message is a slice of the same buffer: nothing is copied.
+  const auto base = envelope.payload_span().offset;
+  const auto at = [&](std::string_view part) {
+    return jsonrpc::message::span{base + static_cast<std::size_t>(part.data() - payload->data()), part.size()};
+  };
+  const auto method_span = at(name);
+  const auto params_span = c == 'n' ? jsonrpc::message::span{} : at(params->value);
   const auto kind = envelope.is_request() ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
-  return jsonrpc::message::from_text(kind, envelope.id(), std::move(method_name), std::move(inner));
+  json::value id = envelope.id();
+  return jsonrpc::message::from_text(kind, std::move(id), std::move(envelope).take_text_buffer(), method_span,
+                                     params_span);
 }
 
 } // namespace

@@ -22,15 +22,12 @@ void line_decoder::compact() {
   if (pos_ == filled_) {
     pos_ = filled_ = 0;
     // After a large message, give the memory back instead of keeping it for the next one.
-    if (capacity_ > shrink_above) {
-      buf_.reset();
-      capacity_ = 0;
-    }
+    if (buf_.capacity() > shrink_above) buf_.reset();
     return;
   }
   // Move the unconsumed tail to the front only when it is cheap relative to what we free.
   if (pos_ >= filled_ - pos_ || pos_ > (std::size_t{1} << 20)) {
-    std::memmove(buf_.get(), buf_.get() + pos_, filled_ - pos_);
+    std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
     filled_ -= pos_;
     pos_ = 0;
   }
@@ -38,24 +35,41 @@ void line_decoder::compact() {
 
 std::span<char> line_decoder::prepare(std::size_t n) {
   compact();
-  if (capacity_ < filled_ + n) {
-    // Grow by half (not double): a large line costs about 1.5x its size here, not 2x.
-    const std::size_t wanted = std::max({filled_ - pos_ + n, capacity_ + capacity_ / 2, small_capacity});
-    auto bigger = std::unique_ptr<char[]>(new char[wanted]);
-    if (filled_ > pos_) std::memcpy(bigger.get(), buf_.get() + pos_, filled_ - pos_);
-    filled_ -= pos_;
-    pos_ = 0;
-    buf_ = std::move(bigger);
-    capacity_ = wanted;
+  if (buf_.capacity() < filled_ + n) {
+    if (pos_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
+      filled_ -= pos_;
+      pos_ = 0;
+    }
+    // text_buffer grows by half; a large buffer grows without copying (mremap).
+    buf_.set_size(filled_);
+    buf_.reserve(std::max(filled_ + n, small_capacity));
   }
-  return {buf_.get() + filled_, n};
+  return {buf_.data() + filled_, n};
+}
+
+text_buffer line_decoder::take_buffer(const frame& f, std::size_t& offset) {
+  offset = 0;
+  if (f.type != frame::kind::line || f.text.size() < text_buffer::large_bytes || f.text.data() < buf_.data() ||
+      f.text.data() + f.text.size() > buf_.data() + filled_)
+    return {};
+  offset = static_cast<std::size_t>(f.text.data() - buf_.data());
+  text_buffer rest;
+  rest.append(std::string_view(buf_.data() + pos_, filled_ - pos_));
+  text_buffer out = std::move(buf_);
+  out.set_size(offset + f.text.size());
+  buf_ = std::move(rest);
+  filled_ -= pos_;
+  pos_ = 0;
+  scanned_ = 0;
+  return out;
 }
 
 void line_decoder::commit(std::size_t n) {
   filled_ += n;
   if (!discarding_) return;
   // Drop bytes of the over-long line up to (not including) the next '\n'.
-  const char* start = buf_.get() + pos_;
+  const char* start = buf_.data() + pos_;
   const void* nl = std::memchr(start, '\n', filled_ - pos_);
   if (!nl) {
     oversize_seen_ += filled_ - pos_;
@@ -80,7 +94,7 @@ void line_decoder::feed(std::string_view bytes) {
 }
 
 std::optional<frame> line_decoder::classify(std::size_t begin, std::size_t end) {
-  std::string_view line(buf_.get() + begin, end - begin);
+  std::string_view line(buf_.data() + begin, end - begin);
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const auto first = line.find_first_not_of(" \t\r");
   if (first == std::string_view::npos) return std::nullopt; // blank
@@ -97,7 +111,7 @@ std::optional<frame> line_decoder::classify(std::size_t begin, std::size_t end) 
 std::optional<frame> line_decoder::next() {
   while (!discarding_) {
     const std::size_t avail = filled_ - pos_;
-    const char* start = buf_.get() + pos_;
+    const char* start = buf_.data() + pos_;
     const void* nl = scanned_ < avail ? std::memchr(start + scanned_, '\n', avail - scanned_) : nullptr;
     if (!nl) {
       scanned_ = avail;

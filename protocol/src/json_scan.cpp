@@ -1,6 +1,7 @@
 #include <acp/protocol/json_scan.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -8,6 +9,9 @@ namespace acp::json_scan {
 
 namespace {
 
+/// `Validate` false: the text is known to be valid JSON (it was scanned before); only its
+/// structure is followed, which is several times faster.
+template <bool Validate>
 class scanner {
 public:
   scanner(std::string_view text, std::size_t depth_limit) noexcept
@@ -96,6 +100,10 @@ private:
   }
 
   bool literal(std::string_view word) noexcept {
+    if constexpr (!Validate) {
+      p_ += word.size();
+      return true;
+    }
     if (static_cast<std::size_t>(end_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0)
       return false;
     p_ += word.size();
@@ -105,6 +113,10 @@ private:
   static bool digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
   bool number() noexcept {
+    if constexpr (!Validate) {
+      while (p_ != end_ && (digit(*p_) || *p_ == '-' || *p_ == '+' || *p_ == '.' || *p_ == 'e' || *p_ == 'E')) ++p_;
+      return true;
+    }
     if (p_ != end_ && *p_ == '-') ++p_;
     if (p_ == end_) return false;
     if (*p_ == '0') {
@@ -137,18 +149,19 @@ private:
     return -1;
   }
 
-  /// Eight bytes that are all plain string content: no quote, backslash, control or non-ASCII byte.
-  static bool plain8(const char* s) noexcept {
+  /// Of eight bytes, a mask with bit 7 of each byte set where a string may not simply go on:
+  /// a quote or a backslash, and when validating also control and non-ASCII bytes. Only the
+  /// lowest set bit is exact (borrows may set higher ones), which is all `string` uses.
+  static std::uint64_t special8(const char* s) noexcept {
     std::uint64_t w;
     std::memcpy(&w, s, 8);
     constexpr std::uint64_t ones = 0x0101010101010101ULL;
     constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    const std::uint64_t control = (w - ones * 0x20) & ~w & highs; // some byte < 0x20
     const std::uint64_t q = w ^ (ones * '"');
     const std::uint64_t b = w ^ (ones * '\\');
-    const std::uint64_t quote = (q - ones) & ~q & highs;
-    const std::uint64_t backslash = (b - ones) & ~b & highs;
-    return ((w & highs) | control | quote | backslash) == 0;
+    std::uint64_t mask = ((q - ones) & ~q) | ((b - ones) & ~b);
+    if constexpr (Validate) mask |= (w - ones * 0x20) | w; // bytes < 0x20, bytes >= 0x80
+    return mask & highs;
   }
 
   /// One multi-byte UTF-8 sequence starting at p_ (its lead byte is >= 0x80).
@@ -175,7 +188,15 @@ private:
   bool string(bool* escaped) noexcept {
     ++p_; // '"'
     for (;;) {
-      while (end_ - p_ >= 8 && plain8(p_)) p_ += 8;
+      while (end_ - p_ >= 8) {
+        const std::uint64_t mask = special8(p_);
+        if (mask == 0) {
+          p_ += 8;
+          continue;
+        }
+        p_ += static_cast<unsigned>(std::countr_zero(mask)) / 8; // little-endian: first byte first
+        break;
+      }
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -185,6 +206,10 @@ private:
       if (c == '\\') {
         if (escaped) *escaped = true;
         if (end_ - p_ < 2) return false;
+        if constexpr (!Validate) {
+          p_ += 2;
+          continue;
+        }
         switch (p_[1]) {
         case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
           p_ += 2;
@@ -204,12 +229,12 @@ private:
         default: return false;
         }
       }
-      if (c < 0x20) return false;
-      if (c < 0x80) {
-        ++p_;
-        continue;
+      if constexpr (Validate) {
+        if (c < 0x20) return false;
+        if (c >= 0x80 && !utf8()) return false;
+        if (c >= 0x80) continue;
       }
-      if (!utf8()) return false;
+      ++p_;
     }
   }
 
@@ -218,10 +243,23 @@ private:
   std::size_t limit_;
 };
 
+template <bool Validate>
+std::optional<std::size_t> scan_object_impl(std::string_view text, std::span<member> out,
+                                            std::size_t depth_limit) noexcept {
+  scanner<Validate> s(text, depth_limit);
+  s.skip_ws();
+  if (s.at_end() || *s.pos() != '{') return std::nullopt;
+  std::size_t count = 0;
+  if (!s.object(1, &out, &count)) return std::nullopt;
+  s.skip_ws();
+  if (!s.at_end()) return std::nullopt;
+  return count;
+}
+
 } // namespace
 
 std::optional<std::string_view> scan_value(std::string_view text, std::size_t depth_limit) noexcept {
-  scanner s(text, depth_limit);
+  scanner<true> s(text, depth_limit);
   s.skip_ws();
   const char* begin = s.pos();
   if (!s.value(0)) return std::nullopt;
@@ -233,14 +271,11 @@ std::optional<std::string_view> scan_value(std::string_view text, std::size_t de
 
 std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out,
                                        std::size_t depth_limit) noexcept {
-  scanner s(text, depth_limit);
-  s.skip_ws();
-  if (s.at_end() || *s.pos() != '{') return std::nullopt;
-  std::size_t count = 0;
-  if (!s.object(1, &out, &count)) return std::nullopt;
-  s.skip_ws();
-  if (!s.at_end()) return std::nullopt;
-  return count;
+  return scan_object_impl<true>(text, out, depth_limit);
+}
+
+std::optional<std::size_t> members_of_valid_object(std::string_view text, std::span<member> out) noexcept {
+  return scan_object_impl<false>(text, out, max_depth);
 }
 
 } // namespace acp::json_scan

@@ -27,7 +27,10 @@ const json::value null_value;
 } // namespace
 
 std::string_view message::method() const noexcept {
-  if (text_) return kind_ == message_kind::response ? std::string_view() : std::string_view(method_);
+  if (text_) {
+    if (kind_ == message_kind::response) return {};
+    return method_is_set_ ? std::string_view(method_set_) : buf_.view().substr(method_.offset, method_.size);
+  }
   if (const auto* m = obj_.if_contains("method"); m && m->is_string()) return m->get_string();
   return {};
 }
@@ -97,8 +100,12 @@ void message::make_request(json::value id) {
 
 void message::set_method(std::string_view method) {
   if (kind_ == message_kind::response) return;
-  if (text_) method_ = method;
-  else obj_["method"] = method;
+  if (text_) {
+    method_set_ = method;
+    method_is_set_ = true;
+  } else {
+    obj_["method"] = method;
+  }
 }
 
 namespace {
@@ -112,8 +119,9 @@ const json::parse_options& payload_parse_options() {
   return options;
 }
 
-/// Appends `s` as a JSON string.
-void append_string(std::string& out, std::string_view s) {
+} // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
   bool plain = true;
   for (const char c : s) {
     if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) {
@@ -130,13 +138,15 @@ void append_string(std::string& out, std::string_view s) {
   }
 }
 
+namespace {
+
 void append_id(std::string& out, const json::value& id) {
   if (id.is_int64()) {
     char buf[24];
     const auto r = std::to_chars(buf, buf + sizeof buf, id.get_int64());
     out.append(buf, r.ptr);
   } else if (id.is_string()) {
-    append_string(out, id.get_string());
+    append_json_string(out, id.get_string());
   } else {
     out.append(json::serialize(id));
   }
@@ -150,16 +160,31 @@ void message::materialize() const {
   o.reserve(4);
   o["jsonrpc"] = "2.0";
   if (kind_ != message_kind::notification) o["id"] = id_;
-  if (kind_ != message_kind::response) o["method"] = method_;
-  if (!payload_.empty()) {
+  if (kind_ != message_kind::response) o["method"] = method();
+  if (payload_.size != 0) {
     boost::system::error_code ec;
-    auto v = json::parse(payload_, ec, {}, payload_parse_options());
+    auto v = json::parse(*payload_text(), ec, {}, payload_parse_options());
     if (ec) throw std::logic_error("acp::jsonrpc::message: text payload is not JSON: " + ec.message());
     o[kind_ == message_kind::response ? "result" : "params"] = std::move(v);
   }
   obj_ = std::move(o);
   text_ = false;
-  std::string().swap(payload_);
+  buf_.reset();
+  std::string().swap(method_set_);
+}
+
+void message::write_head(std::string& out) const {
+  const auto name = method();
+  out.append(R"({"jsonrpc":"2.0")");
+  if (kind_ != message_kind::notification) {
+    out.append(R"(,"id":)");
+    append_id(out, id_);
+  }
+  if (kind_ != message_kind::response) {
+    out.append(R"(,"method":)");
+    append_json_string(out, name);
+  }
+  if (payload_.size != 0) out.append(kind_ == message_kind::response ? R"(,"result":)" : R"(,"params":)");
 }
 
 void message::write_to(std::string& out) const {
@@ -170,34 +195,33 @@ void message::write_to(std::string& out) const {
     while (!sr.done()) out.append(sr.read(buf, sizeof buf));
     return;
   }
-  out.reserve(out.size() + payload_.size() + method_.size() + 64);
-  out.append(R"({"jsonrpc":"2.0")");
-  if (kind_ != message_kind::notification) {
-    out.append(R"(,"id":)");
-    append_id(out, id_);
-  }
-  if (kind_ != message_kind::response) {
-    out.append(R"(,"method":)");
-    append_string(out, method_);
-  }
-  if (!payload_.empty()) {
-    out.append(kind_ == message_kind::response ? R"(,"result":)" : R"(,"params":)");
-    out.append(payload_);
-  }
+  const auto payload = *payload_text();
+  out.reserve(out.size() + payload.size() + method().size() + 64);
+  write_head(out);
+  out.append(payload);
   out.push_back('}');
 }
 
-message message::from_text(message_kind kind, json::value id, std::string method, std::string payload) {
+message message::from_text(message_kind kind, json::value id, text_buffer buffer, span method, span payload) {
   message m;
   m.kind_ = kind;
   m.text_ = true;
   m.id_ = std::move(id);
-  m.method_ = std::move(method);
-  m.payload_ = std::move(payload);
+  m.buf_ = std::move(buffer);
+  m.method_ = method;
+  m.payload_ = payload;
   return m;
 }
 
-std::optional<message> message::scan(std::string_view line, std::size_t max_depth) {
+message message::from_text(message_kind kind, json::value id, std::string_view method, std::string_view payload) {
+  text_buffer buffer;
+  buffer.reserve(method.size() + payload.size());
+  buffer.append(method);
+  buffer.append(payload);
+  return from_text(kind, std::move(id), std::move(buffer), {0, method.size()}, {method.size(), payload.size()});
+}
+
+std::optional<message> message::scan(std::string_view line, std::size_t max_depth, text_buffer* owner) {
   std::array<json_scan::member, 5> members;
   const auto n = json_scan::scan_object(line, members, max_depth);
   if (!n) return std::nullopt;
@@ -240,21 +264,25 @@ std::optional<message> message::scan(std::string_view line, std::size_t max_dept
     }
   }
 
+  // Spans are relative to the buffer the message keeps: a copy of the line, or `owner`.
+  const char* base = owner ? owner->data() : line.data();
+  const auto at = [&](std::string_view part) { return span{static_cast<std::size_t>(part.data() - base), part.size()}; };
+  const auto keep = [&] { return owner ? std::move(*owner) : text_buffer(line); };
   if (method) {
     if (result || method->value.front() != '"') return std::nullopt;
     const auto name = method->value.substr(1, method->value.size() - 2);
     if (json_scan::has_escape(name)) return std::nullopt;
-    std::string payload;
+    span payload;
     if (params) {
       const char c = params->value.front();
       if (c != '{' && c != '[' && params->value != "null") return std::nullopt;
-      payload = params->value;
+      payload = at(params->value);
     }
     return from_text(id ? message_kind::request : message_kind::notification, std::move(id_value),
-                     std::string(name), std::move(payload));
+                     keep(), at(name), payload);
   }
   if (!id || !result || params) return std::nullopt;
-  return from_text(message_kind::response, std::move(id_value), {}, std::string(result->value));
+  return from_text(message_kind::response, std::move(id_value), keep(), {}, at(result->value));
 }
 
 message message::request(json::value id, std::string_view method, std::optional<json::value> params) {
@@ -357,9 +385,9 @@ line_parser::line_parser(std::size_t max_depth, std::size_t sample_bytes)
   parser_.emplace(json::storage_ptr(), options_);
 }
 
-parsed_line line_parser::parse(std::string_view line) {
+parsed_line line_parser::parse(std::string_view line, text_buffer* owner) {
   parsed_line out;
-  if (auto fast = message::scan(line, max_depth_)) {
+  if (auto fast = message::scan(line, max_depth_, owner)) {
     out.items.emplace_back(std::move(*fast));
     return out;
   }

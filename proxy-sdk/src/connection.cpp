@@ -126,9 +126,14 @@ asio::awaitable<void> connection::read_loop() {
 
 void connection::handle_frame(const framing::frame& f) {
   switch (f.type) {
-  case framing::frame::kind::line:
-    handle_line(f.text);
-    return;
+  case framing::frame::kind::line: {
+    if (f.text.size() < text_buffer::large_bytes) return handle_line(f.text, nullptr);
+    // A large line: its message takes the decoder's buffer instead of copying it.
+    std::size_t offset = 0;
+    auto owner = decoder_.take_buffer(f, offset);
+    if (owner.empty()) return handle_line(f.text, nullptr);
+    return handle_line(std::string_view(owner.data() + offset, f.text.size()), &owner);
+  }
   case framing::frame::kind::header: {
     json::object data;
     data["line"] = jsonrpc::utf8_sample(f.text, 128);
@@ -154,9 +159,9 @@ void connection::handle_frame(const framing::frame& f) {
   }
 }
 
-void connection::handle_line(std::string_view line) {
+void connection::handle_line(std::string_view line, text_buffer* owner) {
   ++stats_.messages_in;
-  auto parsed = parser_.parse(line);
+  auto parsed = parser_.parse(line, owner);
   if (!parsed.batch) {
     auto& item = parsed.items.front();
     if (auto* bad = std::get_if<jsonrpc::invalid_message>(&item)) return handle_invalid(std::move(*bad), false);
@@ -288,11 +293,38 @@ void connection::send(const json::object& msg) {
   }
 }
 
-void connection::enqueue(const jsonrpc::message& msg, bool ours) {
+void connection::enqueue(jsonrpc::message& msg, bool ours) {
   if (!writable()) return;
+  const auto* id = msg.is_notification() ? nullptr : &msg.id();
+  if (const auto payload = msg.payload_text(); payload && payload->size() >= text_buffer::large_bytes) {
+    // A large text message is not copied: what is queued so far and the message's head are
+    // sealed, the payload is written from the message's own buffer, `}` starts what follows.
+    const auto before = out_.size();
+    msg.write_head(out_);
+    const auto size = out_.size() - before + payload->size() + 1;
+    if (size > options_.max_message_bytes) {
+      out_.resize(before);
+      if (replace_oversized(size, id, msg.is_response(), ours)) {
+        ++stats_.messages_out;
+        wake_writer();
+        update_congestion();
+      }
+      return;
+    }
+    const auto span = msg.payload_span();
+    sealed_piece piece{std::move(out_), std::move(msg).take_text_buffer(), span.offset, span.size};
+    out_.clear();
+    sealed_bytes_ += piece.head.size() + piece.size;
+    sealed_.push_back(std::move(piece));
+    out_.append("}\n");
+    ++stats_.messages_out;
+    wake_writer();
+    update_congestion();
+    return;
+  }
   const auto before = out_.size();
   framing::append_line(out_, msg);
-  enqueued(before, msg.is_notification() ? nullptr : &msg.id(), msg.is_response(), ours);
+  enqueued(before, id, msg.is_response(), ours);
 }
 
 bool connection::writable() {
@@ -309,40 +341,45 @@ void connection::enqueued(std::size_t before, const json::value* id, bool respon
   const auto size = out_.size() - before - 1;
   if (size > options_.max_message_bytes) {
     out_.resize(before);
-    const std::string why = "outgoing message of " + std::to_string(size) + " bytes exceeds the limit of " +
-                            std::to_string(options_.max_message_bytes);
-    log::error(name(), why);
-    if (id && response) {
-      // A response: answer with an error instead, so the request is not left hanging.
-      json::object data;
-      data["reason"] = "message_too_large";
-      framing::append_line(out_, jsonrpc::message::error_response(*id, rpc_error::internal_error(
-                                                                               why, json::value(std::move(data))))
-                                     .json());
-    } else if (id && ours && id->is_int64()) {
-      // One of our requests: resolve it locally (not re-entrantly).
-      if (auto it = pending_.find(id->get_int64()); it != pending_.end()) {
-        auto cb = std::make_shared<response_callback>(std::move(it->second));
-        pending_.erase(it);
-        asio::post(ex_, [cb, rid = *id, why] {
-          (*cb)(jsonrpc::message::error_response(rid, rpc_error::internal_error(why)));
-        });
-      }
-      return;
-    } else {
-      return;
-    }
+    if (!replace_oversized(size, id, response, ours)) return;
   }
   ++stats_.messages_out;
   wake_writer();
   update_congestion();
 }
 
+bool connection::replace_oversized(std::size_t size, const json::value* id, bool response, bool ours) {
+  const std::string why = "outgoing message of " + std::to_string(size) + " bytes exceeds the limit of " +
+                          std::to_string(options_.max_message_bytes);
+  log::error(name(), why);
+  if (id && response) {
+    // A response: answer with an error instead, so the request is not left hanging.
+    json::object data;
+    data["reason"] = "message_too_large";
+    framing::append_line(out_, jsonrpc::message::error_response(*id, rpc_error::internal_error(
+                                                                             why, json::value(std::move(data))))
+                                   .json());
+    return true;
+  }
+  if (id && ours && id->is_int64()) {
+    // One of our requests: resolve it locally (not re-entrantly).
+    if (auto it = pending_.find(id->get_int64()); it != pending_.end()) {
+      auto cb = std::make_shared<response_callback>(std::move(it->second));
+      pending_.erase(it);
+      asio::post(ex_, [cb, rid = *id, why] {
+        (*cb)(jsonrpc::message::error_response(rid, rpc_error::internal_error(why)));
+      });
+    }
+  }
+  return false;
+}
+
 json::value connection::send_request(std::string_view method, std::optional<json::value> params,
                                      response_callback on_response) {
   const auto id = ++next_id_;
   pending_.emplace(id, std::move(on_response));
-  enqueue(jsonrpc::message::request(id, method, std::move(params)), true);
+  auto msg = jsonrpc::message::request(id, method, std::move(params));
+  enqueue(msg, true);
   return id;
 }
 
@@ -390,22 +427,37 @@ void connection::update_congestion() {
 
 asio::awaitable<void> connection::write_loop() {
   for (;;) {
-    if (out_.empty()) {
+    error_code ec;
+    if (!sealed_.empty()) {
+      // A large message: the bytes queued before it, then its payload from its own buffer.
+      auto piece = std::move(sealed_.front());
+      sealed_.pop_front();
+      sealed_bytes_ -= piece.head.size() + piece.size;
+      writing_big_ = piece.size;
+      std::swap(piece.head, writing_);
+      co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
+      stats_.bytes_out += writing_.size();
+      writing_.clear();
+      if (!ec) {
+        co_await transport_->write_all(std::span<const char>(piece.buffer.data() + piece.offset, piece.size), ec);
+        stats_.bytes_out += piece.size;
+      }
+      writing_big_ = 0;
+    } else if (!out_.empty()) {
+      std::swap(out_, writing_);
+      out_.clear();
+      co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
+      stats_.bytes_out += writing_.size();
+      if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);
+      else writing_.clear();
+    } else {
       if (closing_) break;
       (void)co_await writer_wake_.async_wait(use_tuple);
       continue;
     }
-    std::swap(out_, writing_);
-    out_.clear();
-    error_code ec;
-    co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
-    stats_.bytes_out += writing_.size();
-    if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);
-    else writing_.clear();
     if (ec) {
       if (!aborted_) log::warn(name(), "write failed: " + ec.message());
-      out_.clear();
-      std::string().swap(out_);
+      drop_output();
       writer_done_ = true;
       update_congestion();
       if (!close_info_) {
@@ -421,6 +473,12 @@ asio::awaitable<void> connection::write_loop() {
   transport_->shutdown_write();
   writer_done_ = true;
   notify_closed();
+}
+
+void connection::drop_output() {
+  std::string().swap(out_);
+  sealed_.clear();
+  sealed_bytes_ = 0;
 }
 
 void connection::close() {
@@ -445,7 +503,7 @@ void connection::abort() {
   aborted_ = true;
   closing_ = true;
   reading_ = false;
-  out_.clear();
+  drop_output();
   transport_->close();
   gate_->interrupt();
   relieve_congestion();

@@ -7,6 +7,8 @@
 // to the next '\n', so memory stays bounded by the limit. A line that starts with
 // `Content-Length:` is reported as a header (LSP-style framing is not ACP) rather than as JSON.
 
+#include <acp/protocol/text_buffer.hpp>
+
 #include <boost/json/fwd.hpp>
 
 #include <cstddef>
@@ -50,6 +52,12 @@ public:
   /// At end of input: the last line if it had no final '\n' (once), then nullopt.
   [[nodiscard]] std::optional<frame> finish();
 
+  /// After `next()` returned `f` (a line): the buffer holding it, handed over as it is when the
+  /// line is at least `text_buffer::large_bytes` long (the decoder goes on with a new buffer
+  /// holding the bytes after the line), so a large message is never copied; `offset` is where
+  /// `f.text` starts in it. For a shorter line: an empty buffer.
+  [[nodiscard]] text_buffer take_buffer(const frame& f, std::size_t& offset);
+
   [[nodiscard]] std::size_t buffered_bytes() const noexcept { return filled_ - pos_; }
   [[nodiscard]] std::size_t max_line_bytes() const noexcept { return max_; }
 
@@ -58,11 +66,10 @@ private:
   void compact();
 
   std::size_t max_;
-  std::unique_ptr<char[]> buf_; // not zero-filled: pages are touched only as bytes arrive
-  std::size_t capacity_ = 0;
+  text_buffer buf_; // not zero-filled: pages are touched only as bytes arrive
   std::size_t pos_ = 0;       // start of unconsumed bytes
   std::size_t scanned_ = 0;   // bytes from pos_ known to hold no '\n'
-  std::size_t filled_ = 0;    // valid bytes in buf_ (capacity_ may be larger while prepared)
+  std::size_t filled_ = 0;    // valid bytes in buf_ (its capacity may be larger while prepared)
   bool discarding_ = false;   // inside an over-long line: drop until '\n'
   std::size_t oversize_seen_ = 0;
 };

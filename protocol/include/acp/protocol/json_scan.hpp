@@ -37,6 +37,11 @@ struct member {
 [[nodiscard]] std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out,
                                                      std::size_t depth_limit = max_depth) noexcept;
 
+/// `scan_object` for text known to be one valid JSON object (scanned before): follows the
+/// structure only, without validating. Undefined for anything else.
+[[nodiscard]] std::optional<std::size_t> members_of_valid_object(std::string_view text,
+                                                                 std::span<member> out) noexcept;
+
 /// Whether a string's text (between the quotes, as scanned) contains a backslash escape.
 [[nodiscard]] inline bool has_escape(std::string_view string_text) noexcept {
   return string_text.find('\\') != std::string_view::npos;

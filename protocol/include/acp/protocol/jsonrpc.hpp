@@ -15,6 +15,7 @@
 // `id_key` (the id's JSON text) as the key of pending-request tables, so `1` and `"1"` differ.
 
 #include <acp/protocol/rpc_error.hpp>
+#include <acp/protocol/text_buffer.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/parser.hpp>
@@ -74,20 +75,39 @@ public:
   /// Text form (see the top of this file): whether the DOM has not been built.
   [[nodiscard]] bool is_text() const noexcept { return text_; }
   /// Text form: the params (request, notification) or result (response) as JSON text; empty
-  /// when a request or notification has none. nullptr for a DOM message.
-  [[nodiscard]] const std::string* payload_text() const noexcept { return text_ ? &payload_ : nullptr; }
-  [[nodiscard]] std::string* payload_text() noexcept { return text_ ? &payload_ : nullptr; }
+  /// when a request or notification has none. nullopt for a DOM message.
+  [[nodiscard]] std::optional<std::string_view> payload_text() const noexcept {
+    if (!text_) return std::nullopt;
+    return buf_.view().substr(payload_.offset, payload_.size);
+  }
 
   /// The fast path of `line_parser`: `line` as a text message, or nullopt when it is not a
   /// message in the common shape (anything else: invalid, a batch, an error response, unknown
   /// members, escapes in keys, the method or a string id, ...). When it returns a message, the
   /// DOM path would have produced the same message (tests/fuzz/fuzz_json_scan.cpp).
   /// `max_depth` as for `line_parser`.
-  [[nodiscard]] static std::optional<message> scan(std::string_view line, std::size_t max_depth = 512);
+  /// `owner`, when given, is the buffer `line` lies in: a text message adopts it instead of
+  /// copying the line (it is left as it is when nullopt is returned).
+  [[nodiscard]] static std::optional<message> scan(std::string_view line, std::size_t max_depth = 512,
+                                                   text_buffer* owner = nullptr);
   /// A text message from parts known to be valid: `payload` is JSON text (params: an object, an
-  /// array or null, or empty for none; result: any value). Used by the envelope.
-  [[nodiscard]] static message from_text(message_kind kind, boost::json::value id, std::string method,
-                                         std::string payload);
+  /// array or null, or empty for none; result: any value).
+  [[nodiscard]] static message from_text(message_kind kind, boost::json::value id, std::string_view method,
+                                         std::string_view payload);
+  /// The same, the text given as one buffer and two spans into it (no copy).
+  struct span {
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  [[nodiscard]] static message from_text(message_kind kind, boost::json::value id, text_buffer buffer,
+                                         span method, span payload);
+  /// Text form: moves the buffer out (the message is left empty); for re-slicing with `from_text`.
+  [[nodiscard]] text_buffer take_text_buffer() && { return std::move(buf_); }
+  /// Text form with a payload: appends everything before the payload (`write_to` is this, the
+  /// payload and `}`).
+  void write_head(std::string& out) const;
+  /// Text form: where the payload lies in the buffer.
+  [[nodiscard]] span payload_span() const noexcept { return payload_; }
 
   [[nodiscard]] static message request(boost::json::value id, std::string_view method,
                                        std::optional<boost::json::value> params = {});
@@ -106,11 +126,15 @@ private:
 
   message_kind kind_ = message_kind::notification;
   mutable boost::json::object obj_;
-  // The text form; `obj_` stays empty while `text_`.
+  // The text form; `obj_` stays empty while `text_`. The method and the payload are spans of
+  // `buf_` (usually the line as it arrived); a method set later lives in `method_set_`.
   mutable bool text_ = false;
-  boost::json::value id_;        // requests and responses
-  std::string method_;           // requests and notifications
-  mutable std::string payload_;  // params or result as JSON text; empty: no params
+  bool method_is_set_ = false;
+  boost::json::value id_; // requests and responses
+  mutable text_buffer buf_;
+  span method_;
+  span payload_;
+  mutable std::string method_set_;
 };
 
 /// A JSON value that is not a valid message.
@@ -148,7 +172,8 @@ public:
 
   /// Not JSON -> one invalid_message with -32700 and `data.line` (a truncated, UTF-8-safe sample).
   /// An empty array -> -32600. Otherwise one item per message.
-  [[nodiscard]] parsed_line parse(std::string_view line);
+  /// `owner`: the buffer `line` lies in, adopted by a text message (see message::scan).
+  [[nodiscard]] parsed_line parse(std::string_view line, text_buffer* owner = nullptr);
 
 private:
   static constexpr std::size_t big_line_bytes = std::size_t{1} << 20;
@@ -157,6 +182,9 @@ private:
   std::optional<boost::json::parser> parser_; // re-created after a large line
   std::size_t sample_bytes_;
 };
+
+/// Appends `s` as a JSON string (quoted, escaped where needed).
+void append_json_string(std::string& out, std::string_view s);
 
 /// A printable, valid UTF-8 sample of at most `max_bytes` bytes of `text` (invalid sequences
 /// become U+FFFD; "…" marks a cut).

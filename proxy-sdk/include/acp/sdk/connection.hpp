@@ -36,6 +36,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -154,7 +155,9 @@ public:
   [[nodiscard]] bool reading() const noexcept { return reading_; }
   [[nodiscard]] bool closed() const noexcept { return reader_done_ && writer_done_; }
   [[nodiscard]] std::size_t pending_requests() const noexcept { return pending_.size(); }
-  [[nodiscard]] std::size_t queued_bytes() const noexcept { return out_.size() + writing_.size(); }
+  [[nodiscard]] std::size_t queued_bytes() const noexcept {
+    return out_.size() + writing_.size() + sealed_bytes_ + writing_big_;
+  }
   [[nodiscard]] const std::optional<close_info>& close_status() const noexcept { return close_info_; }
 
   struct stats {
@@ -168,12 +171,17 @@ private:
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
   void handle_frame(const framing::frame& f);
-  void handle_line(std::string_view line);
+  void handle_line(std::string_view line, text_buffer* owner);
   void handle_response(jsonrpc::message msg);
   void handle_invalid(jsonrpc::invalid_message bad, bool in_batch);
   void reading_ended(close_info info);
-  /// Queues a message; `ours`: a request we sent (an oversized one is failed locally).
-  void enqueue(const jsonrpc::message& msg, bool ours);
+  /// Queues a message (a large text message's buffer is taken, not copied); `ours`: a request
+  /// we sent (an oversized one is failed locally).
+  void enqueue(jsonrpc::message& msg, bool ours);
+  /// An outgoing message over the limit was taken back: a response is replaced by an error
+  /// (true: that error was queued), our own request is failed locally.
+  bool replace_oversized(std::size_t size, const boost::json::value* id, bool response, bool ours);
+  void drop_output();
   [[nodiscard]] bool writable();
   /// Accounts for the line just appended at `before`; an oversized one is taken back (and a
   /// response replaced by an error, our own request failed).
@@ -196,6 +204,17 @@ private:
 
   std::string out_;     // serialized, waiting for the writer
   std::string writing_; // being written
+  // Large text messages queued without a copy, in order before `out_`: each with the bytes
+  // queued before it (and its head), then its payload in its own buffer.
+  struct sealed_piece {
+    std::string head;
+    text_buffer buffer;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+  };
+  std::deque<sealed_piece> sealed_;
+  std::size_t sealed_bytes_ = 0;
+  std::size_t writing_big_ = 0; // payload bytes of a sealed piece being written
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer closed_wake_;
   bool congested_ = false;

@@ -1,0 +1,49 @@
+#pragma once
+// A growable byte buffer for message text that never zero-fills and never copies to grow when
+// it is large: from `large_bytes` on it is a private anonymous mapping that grows with
+// mremap(2) (the pages move, the bytes are not copied) and is returned to the system when
+// released. Below that it is an ordinary heap block. The line decoder reads into one, and a
+// large line's buffer is handed to its message as it is (see line_decoder::take_buffer), so a
+// 50 MiB message is not copied between reading, routing and writing.
+
+#include <cstddef>
+#include <string_view>
+
+namespace acp {
+
+class text_buffer {
+public:
+  static constexpr std::size_t large_bytes = std::size_t{1} << 20;
+
+  text_buffer() noexcept = default;
+  explicit text_buffer(std::string_view bytes);
+  text_buffer(text_buffer&& other) noexcept;
+  text_buffer& operator=(text_buffer&& other) noexcept;
+  text_buffer(const text_buffer& other);
+  text_buffer& operator=(const text_buffer& other);
+  ~text_buffer();
+
+  [[nodiscard]] char* data() noexcept { return data_; }
+  [[nodiscard]] const char* data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }
+
+  /// Makes room for at least `n` bytes in total, keeping the content. Throws std::bad_alloc.
+  void reserve(std::size_t n);
+  /// Sets the size (at most the capacity); new bytes are uninitialized.
+  void set_size(std::size_t n) noexcept { size_ = n; }
+  void append(std::string_view bytes);
+  void clear() noexcept { size_ = 0; }
+  /// Frees the memory.
+  void reset() noexcept;
+
+private:
+  char* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+  bool mapped_ = false;
+};
+
+} // namespace acp
