@@ -21,7 +21,8 @@ agent=$chain/acp-bench-agent
 proxy=$chain/acp-bench-proxy
 relay=$chain/acp-bench-relay
 conductor=$build/conductor/acp-conductor
-legacy=$build/tests/interop/acp-interop-legacy-proxy
+legacy_exe=$build/tests/interop/acp-interop-legacy-proxy
+legacy="$legacy_exe --pass-through"
 node_dir=$build/tests/interop/node
 for exe in "$client" "$agent" "$proxy" "$relay" "$conductor"; do
   [ -x "$exe" ] || { echo "run_benchmarks.sh: $exe is missing; build first (./scripts/build.sh)" >&2; exit 2; }
@@ -88,8 +89,8 @@ if [ "$smoke" = 1 ] || [ "${ACP_BENCH_NO_NODE:-0}" = 1 ]; then
   ts_note="TypeScript comparison not run (smoke run or ACP_BENCH_NO_NODE=1)"
 elif ! "$root/tests/interop/npm_install.sh" "$node_dir" @agentclientprotocol/sdk@2.4.0 @thinkwell/conductor@0.5.7 >&2; then
   ts_note="TypeScript comparison skipped: $(cat "$node_dir/skip-reason.txt" 2>/dev/null || echo 'npm install failed')"
-elif [ ! -x "$legacy" ]; then
-  ts_note="TypeScript comparison skipped: $legacy is missing (build the interop tests)"
+elif [ ! -x "$legacy_exe" ]; then
+  ts_note="TypeScript comparison skipped: $legacy_exe is missing (build the interop tests)"
 else
   cp "$root/tests/bench/chain/thinkwell_conductor.mjs" "$node_dir/"
   nodebin=$(command -v node)

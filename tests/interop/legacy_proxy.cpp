@@ -4,13 +4,15 @@
 // `_meta`, which it echoes in its result's `_meta`. It reaches its successor with
 // `_proxy/successor/request` / `_proxy/successor/notification` and receives its successor's
 // messages in the same envelopes. It prefixes '~' to the text of every agent_message_chunk.
-//   --no-echo   answer `initialize` without echoing the proxy flag (a broken proxy)
+//   --no-echo       answer `initialize` without echoing the proxy flag (a broken proxy)
+//   --pass-through  forward every message untouched (no '~'; for the benchmarks)
 #include <acp/protocol/envelope.hpp>
 #include <acp/sdk/connection.hpp>
 
 #include <boost/asio/io_context.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -53,13 +55,22 @@ void relay_request(const std::shared_ptr<acp::connection>& conn, message msg, js
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
-  const bool echo = !(argc > 1 && std::strcmp(argv[1], "--no-echo") == 0);
+  bool echo = true;
+  bool mark = true;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--no-echo") == 0) echo = false;
+    else if (std::strcmp(argv[i], "--pass-through") == 0) mark = false;
+    else {
+      std::fprintf(stderr, "acp-interop-legacy-proxy: unknown option '%s' (known: --no-echo, --pass-through)\n", argv[i]);
+      return 2;
+    }
+  }
   boost::asio::io_context io;
   acp::connection_options co;
   co.name = "conductor";
   auto conn = acp::connection::create(io.get_executor(), acp::make_stdio_transport(io.get_executor()), co);
   std::weak_ptr<acp::connection> weak = conn;
-  conn->on_message([weak, echo](message msg) {
+  conn->on_message([weak, echo, mark](message msg) {
     auto c = weak.lock();
     if (!c) return;
     const std::string method(msg.method());
@@ -72,7 +83,7 @@ int main(int argc, char** argv) {
         if (is_request) c->send_error(id, acp::rpc_error::invalid_params("bad envelope"));
         return;
       }
-      if (inner->method() == "session/update") add_tilde(inner->params());
+      if (mark && inner->method() == "session/update") add_tilde(inner->params());
       if (!is_request) return c->send(std::move(*inner));
       return relay_request(c, std::move(*inner), id);
     }
