@@ -414,8 +414,12 @@ bool connection::cancel_request(const json::value& id) {
 void connection::wake_writer() { writer_wake_.cancel(); }
 
 void connection::update_congestion() {
-  const bool over = queued_bytes() > options_.write_high_watermark;
-  const bool under = queued_bytes() <= options_.write_high_watermark / 2;
+  // Only bytes not yet handed to the transport count: the write in progress does not. Were it
+  // counted, two endpoints each blocked writing a large message to the other (neither reading
+  // because its own queue is full) would wait for each other forever.
+  const std::size_t waiting = out_.size() + sealed_bytes_;
+  const bool over = waiting > options_.write_high_watermark;
+  const bool under = waiting <= options_.write_high_watermark / 2;
   if (!congested_ && over) {
     congested_ = true;
     gate_->congest();
@@ -435,6 +439,7 @@ asio::awaitable<void> connection::write_loop() {
       sealed_bytes_ -= piece.head.size() + piece.size;
       writing_big_ = piece.size;
       std::swap(piece.head, writing_);
+      update_congestion(); // handed to the transport: no longer waiting
       co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
       stats_.bytes_out += writing_.size();
       writing_.clear();
@@ -446,6 +451,7 @@ asio::awaitable<void> connection::write_loop() {
     } else if (!out_.empty()) {
       std::swap(out_, writing_);
       out_.clear();
+      update_congestion();
       co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
       stats_.bytes_out += writing_.size();
       if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);

@@ -12,10 +12,13 @@
 //   write. So a message handled before another is also sent before it, responses included.
 //
 // Back-pressure
-//   When the bytes queued for writing pass `write_high_watermark`, the connection's flow gate
-//   closes: every reader sharing that gate stops reading until the queue drains to half. Memory
-//   stays bounded when a peer floods and the other side reads slowly. Connections of one process
-//   that forward to each other (the conductor) share one gate.
+//   When the bytes waiting to be written (queued, not yet handed to the transport) pass
+//   `write_high_watermark`, the connection's flow gate closes: every reader sharing that gate
+//   stops reading until they drain to half. The write in progress does not count, so two peers
+//   each blocked writing a large message to the other keep reading and both get through; memory
+//   per connection stays below about twice the watermark plus one message (what waits, and what
+//   is being written). Connections of one process that forward to each other (the conductor)
+//   share one gate.
 //
 // Errors
 //   Malformed input never ends a connection: a line that is not JSON is answered -32700, an
@@ -69,7 +72,7 @@ private:
 struct connection_options {
   std::string name = "peer";                                      ///< for logs and error data
   std::size_t max_message_bytes = framing::default_max_line_bytes; ///< reading and writing
-  std::size_t write_high_watermark = std::size_t{8} << 20;        ///< queued bytes that close the gate
+  std::size_t write_high_watermark = std::size_t{8} << 20;        ///< waiting bytes that close the gate
   std::shared_ptr<flow_gate> gate;                                 ///< null: the connection makes its own
   /// Whether this connection's own congestion pauses its own reader. True for an endpoint with
   /// one link (its reads produce its writes). A hub whose links forward to each other (the
