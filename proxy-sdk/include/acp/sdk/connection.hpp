@@ -116,6 +116,9 @@ public:
   void start();
 
   /// Queues a message as it is (responses, notifications, or requests whose ids you manage).
+  /// Over `max_message_bytes` it is not sent: a response is replaced by an error response; a
+  /// request or notification is dropped with an error in the log (a request of yours over the
+  /// limit is only answered when sent with `send_request`, whose callback gets the error).
   void send(jsonrpc::message msg);
   void send(const boost::json::object& msg);
   /// Sends a request with a fresh id (returned); `on_response` gets its response.
