@@ -97,6 +97,31 @@ def main():
     write("fuzz_typed", "numbers", msg(id=1, result={"stopReason": "end_turn", "usage": {"inputTokens": 1.0,
         "outputTokens": 2, "x": 1e300}, "unknown": None}))
 
+    # json_scan: depth-limit byte (limit = 1 + byte % 70), then one line; lines in the common shape
+    # (the text form), lines it leaves to the DOM, envelopes, and edge cases of the scanner
+    deep = "[" * 64 + "1" + "]" * 64
+    for name, limit, line in [
+            ("init", 63, INIT), ("prompt", 63, PROMPT), ("update", 63, UPDATE), ("tool_call", 20, TOOL),
+            ("perm_result", 63, PERM_RESULT), ("new_result", 5, NEW_RESULT), ("error", 63, ERROR),
+            ("succ_req_meta", 63, SUCC_REQ), ("succ_note", 63, SUCC_NOTE), ("succ_null_meta", 63, SUCC_NULL),
+            ("legacy", 63, LEGACY),
+            ("succ_plain", 63, msg(id=3, method="_proxy/successor", params={"method": "session/cancel", "params": [1]})),
+            ("succ_bad", 63, msg(id=3, method="_proxy/successor", params={"method": 5, "params": "x"})),
+            ("reordered_ws", 63, ' { "params" : [ ] , "method" : "m" , "id" : -7 , "jsonrpc" : "2.0" } '),
+            ("ids", 63, '{"jsonrpc":"2.0","id":-0,"result":{}}'),
+            ("uint64_id", 63, '{"jsonrpc":"2.0","id":18446744073709551615,"method":"m","params":null}'),
+            ("escaped", 63, '{"jsonrpc":"2.0","id":"a\\"b","method":"session\\/prompt","params":{"k\\u0041":1}}'),
+            ("numbers", 63, '{"jsonrpc":"2.0","id":1,"result":[1E999,-0,1e-999,0.5e+10,18446744073709551616,1e1000,-0.0]}'),
+            ("strings", 63, '{"jsonrpc":"2.0","method":"session/update","params":{"t":"é€😀\\u00e9\\n\\"\\\\/",'
+                            '"s":"\\uD83D\\uDE00","long":"0123456789abcdef\\t0123456789abcdef"}}'),
+            ("deep_at_limit", 63, deep), ("deep_over_limit", 63, "[" + deep + "]"), ("deep_small_limit", 2, "[[{}]]"),
+            ("utf8_edges", 63, b'{"jsonrpc":"2.0","method":"m","params":["\xc2\x80\xdf\xbf","\xe0\xa0\x80","\xed\x9f\xbf",'
+                               b'"\xee\x80\x80","\xf0\x90\x80\x80","\xf4\x8f\xbf\xbf","\x7f"]}'),
+            ("bad_utf8", 63, b'{"jsonrpc":"2.0","method":"m","params":{"a":"\xed\xa0\x80","b":"\xc3\x28"}}'),
+            ("long_decimal", 63, '{"method":"m","params":[18446666666666.6151,0e309],"jsonrpc":"2.0"}'),
+            ("batch", 63, "[" + ",".join([INIT, CANCEL]) + "]")]:
+        write("fuzz_json_scan", name, bytes([limit]) + (line if isinstance(line, bytes) else line.encode()))
+
     # component strings
     for i, c in enumerate(["acp-arrow-proxy", "FOO=bar 'my proxy' --flag \"a b\" c\\ d",
                            "/usr/bin/node ./agent.js --x=\"$HOME\"", "A=1 B='2 3' C=\"\\$x\" cmd",
