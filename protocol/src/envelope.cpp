@@ -109,7 +109,7 @@ namespace {
 /// hold anything but `method` (a plain string) and `params` (the DOM path handles the rest).
 std::optional<jsonrpc::message> unwrap_text(jsonrpc::message& envelope) {
   const auto payload = envelope.payload_text();
-  if (!payload || payload->empty()) return std::nullopt;
+  if (!payload || payload->empty() || envelope.is_response()) return std::nullopt;
   std::array<json_scan::member, 2> members;
   const auto n = json_scan::members_of_valid_object(*payload, members);
   if (!n) return std::nullopt;

@@ -119,10 +119,14 @@ private:
     }
     if (p_ != end_ && *p_ == '-') ++p_;
     if (p_ == end_) return false;
+    long magnitude = 0; // decimal digits before the point, then plus the exponent
     if (*p_ == '0') {
       ++p_;
+      magnitude = 1;
     } else if (*p_ >= '1' && *p_ <= '9') {
+      const char* first = p_;
       while (p_ != end_ && digit(*p_)) ++p_;
+      magnitude = p_ - first;
     } else {
       return false;
     }
@@ -133,13 +137,18 @@ private:
     }
     if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
       ++p_;
-      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      bool negative = false;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) negative = *p_++ == '-';
       const char* digits = p_;
-      while (p_ != end_ && digit(*p_)) ++p_;
+      long exponent = 0;
+      while (p_ != end_ && digit(*p_)) exponent = exponent * 10 + (*p_++ - '0');
       // No digits is invalid; more than three is left to the full parser (it can overflow).
       if (p_ == digits || p_ - digits > 3) return false;
+      magnitude += negative ? -exponent : exponent;
     }
-    return true;
+    // Near or beyond the range of a double (Boost.JSON reads those as infinity, some zeros with
+    // a large exponent as NaN): left to the full parser, which the line parser rejects them in.
+    return magnitude < 300;
   }
 
   static int hex(char c) noexcept {

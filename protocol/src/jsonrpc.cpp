@@ -8,6 +8,8 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace acp::jsonrpc {
@@ -162,10 +164,16 @@ void message::materialize() const {
   if (kind_ != message_kind::notification) o["id"] = id_;
   if (kind_ != message_kind::response) o["method"] = method();
   if (payload_.size != 0) {
+    // Parsed in place, with the bytes that followed it in the line after it: Boost.JSON 1.81
+    // rounds some long decimals differently when few bytes follow a number, and this way the
+    // payload reads exactly as it did inside the whole line.
     boost::system::error_code ec;
-    auto v = json::parse(*payload_text(), ec, {}, payload_parse_options());
-    if (ec) throw std::logic_error("acp::jsonrpc::message: text payload is not JSON: " + ec.message());
-    o[kind_ == message_kind::response ? "result" : "params"] = std::move(v);
+    json::parser p(json::storage_ptr(), payload_parse_options());
+    const char* begin = buf_.data() + payload_.offset;
+    const auto consumed = p.write_some(begin, buf_.size() - payload_.offset, ec);
+    if (ec || consumed < payload_.size)
+      throw std::logic_error("acp::jsonrpc::message: text payload is not one JSON value");
+    o[kind_ == message_kind::response ? "result" : "params"] = p.release();
   }
   obj_ = std::move(o);
   text_ = false;
@@ -222,6 +230,8 @@ message message::from_text(message_kind kind, json::value id, std::string_view m
 }
 
 std::optional<message> message::scan(std::string_view line, std::size_t max_depth, text_buffer* owner) {
+  // One line: a newline (JSON whitespace) would be copied into the output and split the frame.
+  if (std::memchr(line.data(), '\n', line.size())) return std::nullopt;
   std::array<json_scan::member, 5> members;
   const auto n = json_scan::scan_object(line, members, max_depth);
   if (!n) return std::nullopt;
@@ -375,6 +385,25 @@ checked check(json::value v) {
   return message(message_kind::response, std::move(*obj));
 }
 
+namespace {
+
+bool has_non_finite(const json::value& v) {
+  switch (v.kind()) {
+  case json::kind::double_: return !std::isfinite(v.get_double());
+  case json::kind::array:
+    for (const auto& e : v.get_array())
+      if (has_non_finite(e)) return true;
+    return false;
+  case json::kind::object:
+    for (const auto& e : v.get_object())
+      if (has_non_finite(e.value())) return true;
+    return false;
+  default: return false;
+  }
+}
+
+} // namespace
+
 line_parser::line_parser(std::size_t max_depth, std::size_t sample_bytes)
     : max_depth_(max_depth), options_([&] {
         json::parse_options opt;
@@ -400,11 +429,17 @@ parsed_line line_parser::parse(std::string_view line, text_buffer* owner) {
     // The parser keeps its working memory for the next line; after a large one, let it go.
     parser_.emplace(json::storage_ptr(), options_);
   }
-  if (ec) {
+  std::string why = ec ? ec.message() : std::string();
+  if (!ec && has_non_finite(v)) {
+    // Boost.JSON reads numbers beyond a double's range as infinity (and some zeros with a huge
+    // exponent as NaN) and would write them back as `Infinity` / `NaN`, which is not JSON.
+    why = "number out of range for a double";
+  }
+  if (!why.empty()) {
     json::object data;
     data["line"] = utf8_sample(line, sample_bytes_);
-    data["reason"] = ec.message();
-    out.items.emplace_back(invalid_message{rpc_error::parse_error("Parse error: " + ec.message(), json::value(std::move(data))),
+    data["reason"] = why;
+    out.items.emplace_back(invalid_message{rpc_error::parse_error("Parse error: " + why, json::value(std::move(data))),
                                            nullptr, false});
     return out;
   }

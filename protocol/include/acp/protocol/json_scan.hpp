@@ -6,7 +6,8 @@
 // `json_scan::max_depth` accepts the same text (tests/fuzz/fuzz_json_scan.cpp checks this
 // against Boost.JSON). The scanner may refuse valid JSON that it leaves to the full parser:
 // nesting deeper than `max_depth`, `\u` escapes of surrogates, exponents of more than three
-// digits. A refusal says nothing about validity; callers fall back to Boost.JSON.
+// digits, numbers of 10^300 or more. A refusal says nothing about validity; callers fall back to
+// Boost.JSON.
 
 #include <cstddef>
 #include <optional>
