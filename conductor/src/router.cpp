@@ -339,7 +339,16 @@ void router::on_response(const std::string& key, const json::value& wire_id, boo
     }
     dest.initialized = true;
     auto held = std::move(dest.held);
-    for (auto& h : held) send_to(entry.dest, h.wrapped, std::move(h.msg), h.origin, false);
+    for (auto& h : held) {
+      if (stopping_) {
+        // Shutting down (this may be the failure of the `initialize` itself): nothing new is sent;
+        // a request sent now would wait on a link whose pending requests were already failed.
+        if (h.msg.is_request())
+          nodes_[h.origin].conn->send_error(h.msg.id(), rpc_error::internal_error("the conductor is shutting down"));
+        continue;
+      }
+      send_to(entry.dest, h.wrapped, std::move(h.msg), h.origin, false);
+    }
   }
   if (stopping_ && entry.origin != upstream_node) return;
   resp.set_id(entry.origin_id);
