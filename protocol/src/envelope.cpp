@@ -80,8 +80,9 @@ jsonrpc::message wrap_message(jsonrpc::message inner, std::optional<json::value>
     text.append(payload->empty() ? std::string_view("null") : *payload);
     text.append("}");
     const auto kind = outer_id ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
+    const jsonrpc::message::span params_span{begin, text.size() - begin}; // before `text` is moved
     return jsonrpc::message::from_text(kind, outer_id ? std::move(*outer_id) : json::value(), std::move(text),
-                                       {0, method.size()}, {begin, text.size() - begin});
+                                       {0, method.size()}, params_span);
   }
   auto& obj = inner.json();
   json::object params;
