@@ -141,7 +141,10 @@ private:
       if (p_ != end_ && (*p_ == '+' || *p_ == '-')) negative = *p_++ == '-';
       const char* digits = p_;
       long exponent = 0;
-      while (p_ != end_ && digit(*p_)) exponent = exponent * 10 + (*p_++ - '0');
+      while (p_ != end_ && digit(*p_)) {
+        if (p_ - digits < 3) exponent = exponent * 10 + (*p_ - '0');
+        ++p_;
+      }
       // No digits is invalid; more than three is left to the full parser (it can overflow).
       if (p_ == digits || p_ - digits > 3) return false;
       magnitude += negative ? -exponent : exponent;
