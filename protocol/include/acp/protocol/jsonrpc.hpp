@@ -170,7 +170,9 @@ public:
   explicit line_parser(std::size_t max_depth = default_max_depth,
                        std::size_t sample_bytes = default_sample_bytes);
 
-  /// Not JSON -> one invalid_message with -32700 and `data.line` (a truncated, UTF-8-safe sample).
+  /// Not JSON -> one invalid_message with -32700 and `data.line` (a truncated, UTF-8-safe sample);
+  /// so is a number no double can hold (`1e400`: Boost.JSON would read it as infinity and write
+  /// `Infinity`, which is not JSON).
   /// An empty array -> -32600. Otherwise one item per message.
   /// `owner`: the buffer `line` lies in, adopted by a text message (see message::scan).
   [[nodiscard]] parsed_line parse(std::string_view line, text_buffer* owner = nullptr);
