@@ -413,13 +413,15 @@ bool connection::cancel_request(const json::value& id) {
 
 void connection::wake_writer() { writer_wake_.cancel(); }
 
+void connection::reader_may_resume() {
+  // Bytes were handed to the transport: a reader paused on its own congestion may go on now
+  // (see may_read); wake it to look again.
+  if (congested_ && options_.pause_on_own_congestion && may_read()) gate_->interrupt();
+}
+
 void connection::update_congestion() {
-  // Only bytes not yet handed to the transport count: the write in progress does not. Were it
-  // counted, two endpoints each blocked writing a large message to the other (neither reading
-  // because its own queue is full) would wait for each other forever.
-  const std::size_t waiting = out_.size() + sealed_bytes_;
-  const bool over = waiting > options_.write_high_watermark;
-  const bool under = waiting <= options_.write_high_watermark / 2;
+  const bool over = queued_bytes() > options_.write_high_watermark;
+  const bool under = queued_bytes() <= options_.write_high_watermark / 2;
   if (!congested_ && over) {
     congested_ = true;
     gate_->congest();
@@ -439,7 +441,7 @@ asio::awaitable<void> connection::write_loop() {
       sealed_bytes_ -= piece.head.size() + piece.size;
       writing_big_ = piece.size;
       std::swap(piece.head, writing_);
-      update_congestion(); // handed to the transport: no longer waiting
+      reader_may_resume();
       co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
       stats_.bytes_out += writing_.size();
       writing_.clear();
@@ -451,7 +453,7 @@ asio::awaitable<void> connection::write_loop() {
     } else if (!out_.empty()) {
       std::swap(out_, writing_);
       out_.clear();
-      update_congestion();
+      reader_may_resume();
       co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
       stats_.bytes_out += writing_.size();
       if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);

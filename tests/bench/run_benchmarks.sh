@@ -29,7 +29,7 @@ for exe in "$client" "$agent" "$proxy" "$relay" "$conductor"; do
 done
 
 runs=${ACP_BENCH_RUNS:-5}
-turns=1000 updates=10000 stream_turns=3 big=$((50 << 20)) startup_runs=10 ts_runs=3
+turns=1000 updates=10000 stream_turns=10 big=$((50 << 20)) startup_runs=10 ts_runs=3
 if [ "$smoke" = 1 ]; then
   runs=1 turns=50 updates=500 stream_turns=1 big=$((1 << 20)) startup_runs=1
 fi

@@ -12,13 +12,13 @@
 //   write. So a message handled before another is also sent before it, responses included.
 //
 // Back-pressure
-//   When the bytes waiting to be written (queued, not yet handed to the transport) pass
-//   `write_high_watermark`, the connection's flow gate closes: every reader sharing that gate
-//   stops reading until they drain to half. The write in progress does not count, so two peers
-//   each blocked writing a large message to the other keep reading and both get through; memory
-//   per connection stays below about twice the watermark plus one message (what waits, and what
-//   is being written). Connections of one process that forward to each other (the conductor)
-//   share one gate.
+//   When the bytes queued for writing pass `write_high_watermark`, the connection's flow gate
+//   closes: every reader sharing that gate stops reading until the queue drains to half. Memory
+//   stays bounded when a peer floods and the other side reads slowly. Connections of one process
+//   that forward to each other (the conductor) share one gate. A connection's own reader is
+//   paused by its own congestion only while more than half the watermark waits behind the write
+//   in progress: two peers each blocked writing a large message to the other keep reading, and
+//   both get through; memory stays below the batch being written plus half the watermark.
 //
 // Errors
 //   Malformed input never ends a connection: a line that is not JSON is answered -32700, an
@@ -72,7 +72,7 @@ private:
 struct connection_options {
   std::string name = "peer";                                      ///< for logs and error data
   std::size_t max_message_bytes = framing::default_max_line_bytes; ///< reading and writing
-  std::size_t write_high_watermark = std::size_t{8} << 20;        ///< waiting bytes that close the gate
+  std::size_t write_high_watermark = std::size_t{8} << 20;        ///< queued bytes that close the gate
   std::shared_ptr<flow_gate> gate;                                 ///< null: the connection makes its own
   /// Whether this connection's own congestion pauses its own reader. True for an endpoint with
   /// one link (its reads produce its writes). A hub whose links forward to each other (the
@@ -151,9 +151,14 @@ public:
   boost::asio::awaitable<void> wait_closed();
 
   [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
-  /// Whether the gate lets this connection's reader go on (see pause_on_own_congestion).
+  /// Whether the gate lets this connection's reader go on (see pause_on_own_congestion). Its
+  /// own congestion pauses it only while bytes wait to be handed to the transport: the write in
+  /// progress does not count, or two peers each blocked writing a large message to the other
+  /// would wait for each other forever.
   [[nodiscard]] bool may_read() const noexcept {
-    return gate_->congested() - (congested_ && !options_.pause_on_own_congestion ? 1 : 0) == 0;
+    if (gate_->congested() - (congested_ ? 1 : 0) > 0) return false;
+    if (!congested_ || !options_.pause_on_own_congestion) return true;
+    return out_.size() + sealed_bytes_ <= options_.write_high_watermark / 2;
   }
   /// The gate this connection's reader waits at (shared with others in the conductor).
   [[nodiscard]] flow_gate& gate() const noexcept { return *gate_; }
@@ -193,6 +198,7 @@ private:
   /// response replaced by an error, our own request failed).
   void enqueued(std::size_t before, const boost::json::value* id, bool response, bool ours);
   void update_congestion();
+  void reader_may_resume();
   void wake_writer();
   void relieve_congestion();
   void finish_batch_item(const boost::json::value& id, boost::json::object response);
