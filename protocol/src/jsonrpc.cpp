@@ -167,12 +167,20 @@ void message::materialize() const {
     // Parsed in place, with the bytes that followed it in the line after it: Boost.JSON 1.81
     // rounds some long decimals differently when few bytes follow a number, and this way the
     // payload reads exactly as it did inside the whole line.
+    // One parser per thread, reused (building one costs more than parsing a small payload);
+    // a large payload gets its own, so that its working memory is not kept.
+    thread_local json::parser reused(json::storage_ptr(), payload_parse_options());
+    std::optional<json::parser> own;
+    if (payload_.size > line_parser::big_line_bytes) own.emplace(json::storage_ptr(), payload_parse_options());
+    json::parser& p = own ? *own : reused;
+    p.reset();
     boost::system::error_code ec;
-    json::parser p(json::storage_ptr(), payload_parse_options());
     const char* begin = buf_.data() + payload_.offset;
     const auto consumed = p.write_some(begin, buf_.size() - payload_.offset, ec);
-    if (ec || consumed < payload_.size)
+    if (ec || consumed < payload_.size) {
+      p.reset();
       throw std::logic_error("acp::jsonrpc::message: text payload is not one JSON value");
+    }
     o[kind_ == message_kind::response ? "result" : "params"] = p.release();
   }
   obj_ = std::move(o);

@@ -177,8 +177,10 @@ public:
   /// `owner`: the buffer `line` lies in, adopted by a text message (see message::scan).
   [[nodiscard]] parsed_line parse(std::string_view line, text_buffer* owner = nullptr);
 
-private:
+  /// Lines above this size get a parser of their own (its working memory is not kept).
   static constexpr std::size_t big_line_bytes = std::size_t{1} << 20;
+
+private:
   std::size_t max_depth_;
   boost::json::parse_options options_;
   std::optional<boost::json::parser> parser_; // re-created after a large line
