@@ -99,6 +99,11 @@ error_code make_pipe(pipe_pair& p) {
     return errno_code();
   p.read_end.reset(fds[0]);
   p.write_end.reset(fds[1]);
+#if defined(F_SETPIPE_SZ)
+  // A larger pipe (1 MiB, the default maximum for unprivileged processes) moves a large
+  // message in 16x fewer wake-ups. Best effort: the default size works too.
+  (void)::fcntl(fds[0], F_SETPIPE_SZ, 1 << 20);
+#endif
   return {};
 }
 
