@@ -9,8 +9,9 @@
 // One thread, one io_context, 64 KiB reads; end of input closes the matching output.
 #include "proc_util.hpp"
 
+#include <acp/sdk/log.hpp>
+
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read.hpp>
@@ -49,7 +50,9 @@ asio::awaitable<void> copy(std::shared_ptr<stream_descriptor> in, std::shared_pt
 void relay(asio::io_context& io, int from, int to) {
   auto in = std::make_shared<stream_descriptor>(io, from);
   auto out = std::make_shared<stream_descriptor>(io, to);
-  asio::co_spawn(io, copy(in, out), asio::detached);
+  // A relay that failed would leave the benchmark waiting: log it and stop the relay (its peers
+  // then see end of stream and the run fails visibly).
+  asio::co_spawn(io, copy(in, out), acp::log::on_failure("acp-bench-relay", "copying", [&io] { io.stop(); }));
 }
 
 int hub(int k, std::vector<std::string> agent) {
