@@ -123,18 +123,16 @@ std::optional<jsonrpc::message> unwrap_text(jsonrpc::message& envelope) {
     else if (m.key == "params" && !params) params = &m;
     else return std::nullopt;
   }
-  if (!method || method->value.front() != '"') return std::nullopt;
-  const auto name = method->value.substr(1, method->value.size() - 2);
-  if (json_scan::has_escape(name)) return std::nullopt;
-  const char c = params ? params->value.front() : 'n';
-  if (c != '{' && c != '[' && c != 'n') return std::nullopt;
+  const auto name = method ? json_scan::plain_string(method->value) : std::nullopt;
+  if (!name || (params && !json_scan::is_params_value(params->value))) return std::nullopt;
+  const bool no_params = !params || params->value == "null"; // "no params" on unwrap
   // The inner message is a slice of the same buffer: nothing is copied.
   const auto base = envelope.payload_span().offset;
   const auto at = [&](std::string_view part) {
     return jsonrpc::message::span{base + static_cast<std::size_t>(part.data() - payload->data()), part.size()};
   };
-  const auto method_span = at(name);
-  const auto params_span = c == 'n' ? jsonrpc::message::span{} : at(params->value);
+  const auto method_span = at(*name);
+  const auto params_span = no_params ? jsonrpc::message::span{} : at(params->value);
   const auto kind = envelope.is_request() ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
   json::value id = envelope.id();
   return jsonrpc::message::from_text(kind, std::move(id), std::move(envelope).take_text_buffer(), method_span,

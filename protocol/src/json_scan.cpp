@@ -18,8 +18,9 @@ public:
       : p_(text.data()), end_(text.data() + text.size()), limit_(std::min(depth_limit, max_depth)) {}
 
   void skip_ws() noexcept {
-    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\t' || (*p_ == '\n' && !one_line_) || *p_ == '\r')) ++p_;
   }
+  void one_line() noexcept { one_line_ = true; }
   [[nodiscard]] bool at_end() const noexcept { return p_ == end_; }
   [[nodiscard]] const char* pos() const noexcept { return p_; }
 
@@ -253,12 +254,14 @@ private:
   const char* p_;
   const char* end_;
   std::size_t limit_;
+  bool one_line_ = false; // a newline is not whitespace here
 };
 
 template <bool Validate>
-std::optional<std::size_t> scan_object_impl(std::string_view text, std::span<member> out,
-                                            std::size_t depth_limit) noexcept {
+std::optional<std::size_t> scan_object_impl(std::string_view text, std::span<member> out, std::size_t depth_limit,
+                                            bool one_line) noexcept {
   scanner<Validate> s(text, depth_limit);
+  if (one_line) s.one_line();
   s.skip_ws();
   if (s.at_end() || *s.pos() != '{') return std::nullopt;
   std::size_t count = 0;
@@ -281,13 +284,13 @@ std::optional<std::string_view> scan_value(std::string_view text, std::size_t de
   return std::string_view(begin, static_cast<std::size_t>(end - begin));
 }
 
-std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out,
-                                       std::size_t depth_limit) noexcept {
-  return scan_object_impl<true>(text, out, depth_limit);
+std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out, std::size_t depth_limit,
+                                       bool one_line) noexcept {
+  return scan_object_impl<true>(text, out, depth_limit, one_line);
 }
 
 std::optional<std::size_t> members_of_valid_object(std::string_view text, std::span<member> out) noexcept {
-  return scan_object_impl<false>(text, out, max_depth);
+  return scan_object_impl<false>(text, out, max_depth, false);
 }
 
 } // namespace acp::json_scan

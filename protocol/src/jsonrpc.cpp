@@ -9,7 +9,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <stdexcept>
 
 namespace acp::jsonrpc {
@@ -205,10 +204,7 @@ void message::write_head(std::string& out) const {
 
 void message::write_to(std::string& out) const {
   if (!text_) {
-    json::serializer sr;
-    sr.reset(&obj_);
-    char buf[4096];
-    while (!sr.done()) out.append(sr.read(buf, sizeof buf));
+    out.append(json::serialize(obj_));
     return;
   }
   const auto payload = *payload_text();
@@ -239,9 +235,8 @@ message message::from_text(message_kind kind, json::value id, std::string_view m
 
 std::optional<message> message::scan(std::string_view line, std::size_t max_depth, text_buffer* owner) {
   // One line: a newline (JSON whitespace) would be copied into the output and split the frame.
-  if (std::memchr(line.data(), '\n', line.size())) return std::nullopt;
   std::array<json_scan::member, 5> members;
-  const auto n = json_scan::scan_object(line, members, max_depth);
+  const auto n = json_scan::scan_object(line, members, max_depth, /*one_line=*/true);
   if (!n) return std::nullopt;
   const json_scan::member* version = nullptr;
   const json_scan::member* id = nullptr;
@@ -269,9 +264,9 @@ std::optional<message> message::scan(std::string_view line, std::size_t max_dept
     if (t == "null") {
       id_value = nullptr;
     } else if (t.front() == '"') {
-      const auto body = t.substr(1, t.size() - 2);
-      if (json_scan::has_escape(body)) return std::nullopt;
-      id_value = json::string(body);
+      const auto body = json_scan::plain_string(t);
+      if (!body) return std::nullopt;
+      id_value = json::string(*body);
     } else {
       // Integers only, as Boost.JSON reads them into int64 (no "-0": it would not echo as sent).
       if (t == "-0" || t.find_first_of(".eE") != std::string_view::npos) return std::nullopt;
@@ -287,17 +282,10 @@ std::optional<message> message::scan(std::string_view line, std::size_t max_dept
   const auto at = [&](std::string_view part) { return span{static_cast<std::size_t>(part.data() - base), part.size()}; };
   const auto keep = [&] { return owner ? std::move(*owner) : text_buffer(line); };
   if (method) {
-    if (result || method->value.front() != '"') return std::nullopt;
-    const auto name = method->value.substr(1, method->value.size() - 2);
-    if (json_scan::has_escape(name)) return std::nullopt;
-    span payload;
-    if (params) {
-      const char c = params->value.front();
-      if (c != '{' && c != '[' && params->value != "null") return std::nullopt;
-      payload = at(params->value);
-    }
-    return from_text(id ? message_kind::request : message_kind::notification, std::move(id_value),
-                     keep(), at(name), payload);
+    const auto name = json_scan::plain_string(method->value);
+    if (result || !name || (params && !json_scan::is_params_value(params->value))) return std::nullopt;
+    return from_text(id ? message_kind::request : message_kind::notification, std::move(id_value), keep(), at(*name),
+                     params ? at(params->value) : span{});
   }
   if (!id || !result || params) return std::nullopt;
   return from_text(message_kind::response, std::move(id_value), keep(), {}, at(result->value));

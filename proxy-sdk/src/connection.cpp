@@ -196,9 +196,7 @@ void connection::handle_line(std::string_view line, text_buffer* owner) {
   if (b->outstanding == 0 && !b->responses.empty()) {
     json::value arr(std::move(b->responses));
     framing::append_line(out_, arr);
-    ++stats_.messages_out;
-    wake_writer();
-    update_congestion();
+    message_queued();
   }
 }
 
@@ -272,9 +270,7 @@ void connection::send(jsonrpc::message msg) {
       if (--b->outstanding == 0) {
         json::value arr(std::move(b->responses));
         framing::append_line(out_, arr);
-        ++stats_.messages_out;
-        wake_writer();
-        update_congestion();
+        message_queued();
       }
       return;
     }
@@ -291,7 +287,7 @@ void connection::send(const json::object& msg) {
   if (writable()) {
     const auto before = out_.size();
     framing::append_line(out_, msg);
-    enqueued(before, id, id && !msg.contains("method"), false);
+    enqueued(before, out_.size() - before - 1, id, id && !msg.contains("method"), false);
   }
 }
 
@@ -304,29 +300,19 @@ void connection::enqueue(jsonrpc::message& msg, bool ours) {
     const auto before = out_.size();
     msg.write_head(out_);
     const auto size = out_.size() - before + payload->size() + 1;
-    if (size > options_.max_message_bytes) {
-      out_.resize(before);
-      if (replace_oversized(size, id, msg.is_response(), ours)) {
-        ++stats_.messages_out;
-        wake_writer();
-        update_congestion();
-      }
-      return;
+    if (size <= options_.max_message_bytes) {
+      const auto span = msg.payload_span();
+      sealed_piece piece{std::move(out_), std::move(msg).take_text_buffer(), span.offset, span.size};
+      out_.clear();
+      sealed_bytes_ += piece.head.size() + piece.size;
+      sealed_.push_back(std::move(piece));
+      out_.append("}\n");
     }
-    const auto span = msg.payload_span();
-    sealed_piece piece{std::move(out_), std::move(msg).take_text_buffer(), span.offset, span.size};
-    out_.clear();
-    sealed_bytes_ += piece.head.size() + piece.size;
-    sealed_.push_back(std::move(piece));
-    out_.append("}\n");
-    ++stats_.messages_out;
-    wake_writer();
-    update_congestion();
-    return;
+    return enqueued(before, size, id, msg.is_response(), ours);
   }
   const auto before = out_.size();
   framing::append_line(out_, msg);
-  enqueued(before, id, msg.is_response(), ours);
+  enqueued(before, out_.size() - before - 1, id, msg.is_response(), ours);
 }
 
 bool connection::writable() {
@@ -339,12 +325,15 @@ bool connection::writable() {
   return true;
 }
 
-void connection::enqueued(std::size_t before, const json::value* id, bool response, bool ours) {
-  const auto size = out_.size() - before - 1;
+void connection::enqueued(std::size_t before, std::size_t size, const json::value* id, bool response, bool ours) {
   if (size > options_.max_message_bytes) {
     out_.resize(before);
     if (!replace_oversized(size, id, response, ours)) return;
   }
+  message_queued();
+}
+
+void connection::message_queued() {
   ++stats_.messages_out;
   wake_writer();
   update_congestion();

@@ -446,6 +446,25 @@ TEST(json_scan_object, reports_members_in_order_as_raw_text) {
   EXPECT_EQ(obj.size(), *n);
 }
 
+TEST(json_scan_object, one_line_refuses_a_newline_between_tokens_only) {
+  std::array<js::member, 4> m;
+  EXPECT_TRUE(js::scan_object("{\"a\":\n1}", m));
+  EXPECT_FALSE(js::scan_object("{\"a\":\n1}", m, js::max_depth, /*one_line=*/true));
+  EXPECT_FALSE(js::scan_object("{\"a\":1}\n", m, js::max_depth, true));
+  // Other whitespace, and an escaped newline inside a string, are still fine.
+  EXPECT_TRUE(js::scan_object(" {\t\"a\" :\r\"x\\ny\"} ", m, js::max_depth, true));
+}
+
+TEST(json_scan_object, plain_strings_and_params_values) {
+  EXPECT_EQ(js::plain_string(R"("session/update")"), "session/update");
+  EXPECT_EQ(js::plain_string(R"("")"), "");
+  EXPECT_FALSE(js::plain_string(R"("a\/b")"));
+  EXPECT_FALSE(js::plain_string("5"));
+  EXPECT_FALSE(js::plain_string("null"));
+  for (const std::string_view v : {"{}", "[1]", "null"}) EXPECT_TRUE(js::is_params_value(v)) << v;
+  for (const std::string_view v : {"1", "\"x\"", "true", "nul", ""}) EXPECT_FALSE(js::is_params_value(v)) << v;
+}
+
 TEST(json_scan_object, empty_object_has_no_members) {
   std::array<js::member, 1> members;
   EXPECT_EQ(js::scan_object("{}", members), std::optional<std::size_t>(0));

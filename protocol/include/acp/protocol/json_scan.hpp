@@ -35,8 +35,11 @@ struct member {
 
 /// Validates `text` as exactly one JSON object and stores its members in order. nullopt when the
 /// text is not an object the scanner accepts or has more members than `out` holds.
+/// `one_line`: also refuse a newline (JSON whitespace between tokens), so that the text stays
+/// one line wherever it is copied.
 [[nodiscard]] std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out,
-                                                     std::size_t depth_limit = max_depth) noexcept;
+                                                     std::size_t depth_limit = max_depth,
+                                                     bool one_line = false) noexcept;
 
 /// `scan_object` for text known to be one valid JSON object (scanned before): follows the
 /// structure only, without validating. Undefined for anything else.
@@ -46,6 +49,19 @@ struct member {
 /// Whether a string's text (between the quotes, as scanned) contains a backslash escape.
 [[nodiscard]] inline bool has_escape(std::string_view string_text) noexcept {
   return string_text.find('\\') != std::string_view::npos;
+}
+
+/// A scanned value that is a string without escapes: its text, which is also its value.
+[[nodiscard]] inline std::optional<std::string_view> plain_string(std::string_view value) noexcept {
+  if (value.size() < 2 || value.front() != '"') return std::nullopt;
+  const auto body = value.substr(1, value.size() - 2);
+  if (has_escape(body)) return std::nullopt;
+  return body;
+}
+
+/// Whether a scanned value may be JSON-RPC params: an object, an array or null.
+[[nodiscard]] inline bool is_params_value(std::string_view value) noexcept {
+  return !value.empty() && (value.front() == '{' || value.front() == '[' || value == "null");
 }
 
 } // namespace acp::json_scan

@@ -194,9 +194,11 @@ private:
   bool replace_oversized(std::size_t size, const boost::json::value* id, bool response, bool ours);
   void drop_output();
   [[nodiscard]] bool writable();
-  /// Accounts for the line just appended at `before`; an oversized one is taken back (and a
-  /// response replaced by an error, our own request failed).
-  void enqueued(std::size_t before, const boost::json::value* id, bool response, bool ours);
+  /// Accounts for a message of `size` bytes queued from `before` in `out_` on: one over the limit
+  /// is taken back (a response replaced by an error, our own request failed).
+  void enqueued(std::size_t before, std::size_t size, const boost::json::value* id, bool response, bool ours);
+  /// One more message queued: count it, wake the writer, check the watermark.
+  void message_queued();
   void update_congestion();
   void reader_may_resume();
   void wake_writer();
