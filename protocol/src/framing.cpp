@@ -19,61 +19,61 @@ constexpr std::size_t shrink_above = std::size_t{1} << 20;
 
 void line_decoder::compact() {
   if (pos_ == 0) return;
-  if (pos_ == filled_) {
-    pos_ = filled_ = 0;
+  if (pos_ == buf_.size()) {
+    pos_ = 0;
+    buf_.clear();
     // After a large message, give the memory back instead of keeping it for the next one.
     if (buf_.capacity() > shrink_above) buf_.reset();
     return;
   }
   // Move the unconsumed tail to the front only when it is cheap relative to what we free.
-  if (pos_ >= filled_ - pos_ || pos_ > (std::size_t{1} << 20)) {
-    std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
-    filled_ -= pos_;
+  if (pos_ >= buf_.size() - pos_ || pos_ > (std::size_t{1} << 20)) {
+    std::memmove(buf_.data(), buf_.data() + pos_, buf_.size() - pos_);
+    buf_.set_size(buf_.size() - pos_);
     pos_ = 0;
   }
 }
 
 std::span<char> line_decoder::prepare(std::size_t n) {
   compact();
-  if (buf_.capacity() < filled_ + n) {
+  if (buf_.capacity() < buf_.size() + n) {
     if (pos_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + pos_, filled_ - pos_);
-      filled_ -= pos_;
+      std::memmove(buf_.data(), buf_.data() + pos_, buf_.size() - pos_);
+      buf_.set_size(buf_.size() - pos_);
       pos_ = 0;
     }
     // text_buffer grows by half; a large buffer grows without copying (mremap).
-    buf_.set_size(filled_);
-    buf_.reserve(std::max(filled_ + n, small_capacity));
+    buf_.reserve(std::max(buf_.size() + n, small_capacity));
   }
-  return {buf_.data() + filled_, n};
+  return {buf_.data() + buf_.size(), n};
 }
 
 text_buffer line_decoder::take_buffer(const frame& f, std::size_t& offset) {
   offset = 0;
   if (f.type != frame::kind::line || f.text.size() < text_buffer::large_bytes || f.text.data() < buf_.data() ||
-      f.text.data() + f.text.size() > buf_.data() + filled_)
+      f.text.data() + f.text.size() > buf_.data() + buf_.size())
     return {};
   offset = static_cast<std::size_t>(f.text.data() - buf_.data());
   text_buffer rest;
-  rest.append(std::string_view(buf_.data() + pos_, filled_ - pos_));
+  rest.append(std::string_view(buf_.data() + pos_, buf_.size() - pos_));
   text_buffer out = std::move(buf_);
   out.set_size(offset + f.text.size());
   buf_ = std::move(rest);
-  filled_ -= pos_;
   pos_ = 0;
   scanned_ = 0;
   return out;
 }
 
 void line_decoder::commit(std::size_t n) {
-  filled_ += n;
+  buf_.set_size(buf_.size() + n);
   if (!discarding_) return;
   // Drop bytes of the over-long line up to (not including) the next '\n'.
   const char* start = buf_.data() + pos_;
-  const void* nl = std::memchr(start, '\n', filled_ - pos_);
+  const void* nl = std::memchr(start, '\n', buf_.size() - pos_);
   if (!nl) {
-    oversize_seen_ += filled_ - pos_;
-    pos_ = filled_ = 0;
+    oversize_seen_ += buf_.size() - pos_;
+    pos_ = 0;
+    buf_.clear();
     return;
   }
   const auto skip = static_cast<std::size_t>(static_cast<const char*>(nl) - start);
@@ -110,7 +110,7 @@ std::optional<frame> line_decoder::classify(std::size_t begin, std::size_t end) 
 
 std::optional<frame> line_decoder::next() {
   while (!discarding_) {
-    const std::size_t avail = filled_ - pos_;
+    const std::size_t avail = buf_.size() - pos_;
     const char* start = buf_.data() + pos_;
     const void* nl = scanned_ < avail ? std::memchr(start + scanned_, '\n', avail - scanned_) : nullptr;
     if (!nl) {
@@ -119,7 +119,8 @@ std::optional<frame> line_decoder::next() {
         // The line is already too long: report it once, drop what we hold, skip to '\n'.
         discarding_ = true;
         oversize_seen_ = avail;
-        pos_ = filled_ = 0;
+        pos_ = 0;
+        buf_.clear();
         scanned_ = 0;
         return frame{frame::kind::oversized, {}, oversize_seen_};
       }
@@ -137,13 +138,14 @@ std::optional<frame> line_decoder::next() {
 std::optional<frame> line_decoder::finish() {
   if (discarding_) {
     discarding_ = false;
-    pos_ = filled_ = 0;
+    pos_ = 0;
+    buf_.clear();
     return std::nullopt; // already reported
   }
-  if (filled_ == pos_) return std::nullopt;
+  if (buf_.size() == pos_) return std::nullopt;
   const auto begin = pos_;
-  const auto end = filled_;
-  pos_ = filled_;
+  const auto end = buf_.size();
+  pos_ = buf_.size();
   scanned_ = 0;
   return classify(begin, end);
 }

@@ -58,7 +58,7 @@ public:
   /// `f.text` starts in it. For a shorter line: an empty buffer.
   [[nodiscard]] text_buffer take_buffer(const frame& f, std::size_t& offset);
 
-  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return filled_ - pos_; }
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buf_.size() - pos_; }
   [[nodiscard]] std::size_t max_line_bytes() const noexcept { return max_; }
 
 private:
@@ -66,10 +66,9 @@ private:
   void compact();
 
   std::size_t max_;
-  text_buffer buf_; // not zero-filled: pages are touched only as bytes arrive
+  text_buffer buf_; // its size: the bytes read so far; not zero-filled, pages are touched as bytes arrive
   std::size_t pos_ = 0;       // start of unconsumed bytes
   std::size_t scanned_ = 0;   // bytes from pos_ known to hold no '\n'
-  std::size_t filled_ = 0;    // valid bytes in buf_ (its capacity may be larger while prepared)
   bool discarding_ = false;   // inside an over-long line: drop until '\n'
   std::size_t oversize_seen_ = 0;
 };
