@@ -46,16 +46,17 @@ responder::~responder() { drop(); }
 
 void responder::drop() noexcept {
   if (!st_) return;
+  auto st = std::move(st_);
+  if (st->answered()) return;
   try {
-    log::error("responder", "request " + std::string(st_->method) + " (id " + jsonrpc::id_key(st_->id) +
+    log::error("responder", "request " + st->method() + " (id " + jsonrpc::id_key(st->id()) +
                                 ") was dropped without an answer; answering -32603");
     json::object data;
     data["reason"] = "responder_dropped";
-    data["method"] = st_->method;
-    finish(jsonrpc::message::error_response(st_->id, rpc_error::internal_error("request dropped without an answer",
-                                                                               json::value(std::move(data)))));
+    data["method"] = st->method();
+    (void)st->answer_error(rpc_error::internal_error("request dropped without an answer", json::value(std::move(data))));
   } catch (...) {
-    st_.reset(); // out of memory while answering: nothing better to do in a destructor
+    // out of memory while answering: the entry answers -32603 itself as it goes
   }
 }
 
@@ -65,45 +66,31 @@ void responder::finish(jsonrpc::message response) {
     log::error("responder", "a second answer to one request was not sent");
     return;
   }
-  if (auto rt = st->rt.lock()) rt->complete_request(*st, std::move(response));
+  (void)st->answer(std::move(response)); // the id becomes the peer's own
 }
 
-void responder::respond(json::value result) {
-  if (!st_) return finish(jsonrpc::message::response(nullptr, nullptr));
-  const auto id = st_->id;
-  finish(jsonrpc::message::response(id, std::move(result)));
-}
+void responder::respond(json::value result) { finish(jsonrpc::message::response(id(), std::move(result))); }
 
-void responder::respond_error(rpc_error error) {
-  if (!st_) return finish(jsonrpc::message::response(nullptr, nullptr));
-  const auto id = st_->id;
-  finish(jsonrpc::message::error_response(id, error));
-}
+void responder::respond_error(rpc_error error) { finish(jsonrpc::message::error_response(id(), error)); }
 
 void responder::respond_with(rpc_result outcome) {
   if (outcome.has_value()) respond(std::move(*outcome));
   else respond_error(std::move(outcome.error()));
 }
 
-void responder::relay(jsonrpc::message response) {
-  if (!st_) return finish(std::move(response));
-  response.set_id(st_->id);
-  finish(std::move(response));
-}
+void responder::relay(jsonrpc::message response) { finish(std::move(response)); }
 
 const json::value& responder::id() const noexcept {
   static const json::value null_id;
-  return st_ ? st_->id : null_id;
+  return st_ ? st_->id() : null_id;
 }
 
-std::string_view responder::method() const noexcept { return st_ ? std::string_view(st_->method) : std::string_view(); }
+std::string_view responder::method() const noexcept { return st_ ? std::string_view(st_->method()) : std::string_view(); }
 
-bool responder::cancelled() const noexcept { return st_ && st_->cancelled; }
+bool responder::cancelled() const noexcept { return st_ && st_->cancelled(); }
 
 void responder::on_cancel(unique_function<void()> f) {
-  if (!st_) return;
-  if (st_->cancelled) return f();
-  st_->on_cancel.push_back(std::move(f));
+  if (st_) st_->on_cancel(std::move(f));
 }
 
 // ---- sent_request ------------------------------------------------------------------------

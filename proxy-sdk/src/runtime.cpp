@@ -12,11 +12,8 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace pp = acp::proxy_protocol;
 
-namespace {
-std::string active_key(peer from, const json::value& id) {
-  return (from == peer::client ? "c" : "a") + jsonrpc::id_key(id);
-}
-} // namespace
+runtime::runtime(chain_role r)
+    : role_(r), inbound_([this](link_id, jsonrpc::message answer) { reply(std::move(answer)); }) {}
 
 void runtime::start(const asio::any_io_executor& ex, transport_ptr transport) {
   ex_ = ex;
@@ -26,8 +23,13 @@ void runtime::start(const asio::any_io_executor& ex, transport_ptr transport) {
   auto copts = opts_.connection;
   if (copts.name == "peer") copts.name = role_ == chain_role::agent ? "client" : role_ == chain_role::client ? "agent" : "conductor";
   conn_ = connection::create(ex_, std::move(transport), std::move(copts));
-  conn_->on_message([this](jsonrpc::message msg) { on_message(std::move(msg)); });
-  conn_->on_close([this](const close_info& info) { on_closed(info); });
+  // Weak: the connection holds its handlers until it has closed; the runtime may go first.
+  conn_->on_message([weak = weak_from_this()](jsonrpc::message msg) {
+    if (auto self = weak.lock()) self->on_message(std::move(msg));
+  });
+  conn_->on_close([weak = weak_from_this()](const close_info& info) {
+    if (auto self = weak.lock()) self->on_closed(info);
+  });
   conn_->start();
 }
 
@@ -70,27 +72,34 @@ void runtime::on_message(jsonrpc::message msg) {
 }
 
 void runtime::dispatch_request(peer from, jsonrpc::message& msg) {
-  auto st = std::make_shared<request_state>();
-  st->rt = weak_from_this();
-  st->id = msg.id();
-  st->method = msg.method();
-  st->from = from;
-  st->key = active_key(from, st->id);
-  active_[st->key] = st;
-  responder r(st);
-  st.reset();
+  auto in = inbound_.accept(link_of(from), msg);
+  if (!in) {
+    log::warn(conn_->name(), "request id " + jsonrpc::id_key(msg.id()) + " is already in use; refused");
+    return inbound_.reply_now(link_of(from), msg.id(), inbound_table::duplicate_id_error(msg.id()));
+  }
+  responder r(std::move(in));
   context cx(shared_from_this());
   if (auto session = session_handlers_for(msg)) {
     if (run_request_handlers(session->requests, from, msg, r, cx)) return;
   }
   if (run_request_handlers(requests_, from, msg, r, cx)) return;
   // Default behaviour.
-  if (role_ == chain_role::proxy) {
-    const peer to = from == peer::client ? peer::agent : peer::client;
-    send_request(to, std::move(msg)).forward_response_to(std::move(r));
-    return;
-  }
+  if (role_ == chain_role::proxy) return forward_default(from, std::move(msg), std::move(r));
   r.respond_error(rpc_error::method_not_found(msg.method()));
+}
+
+void runtime::forward_default(peer from, jsonrpc::message msg, responder r) {
+  // Unhandled: passed on with the forwarding core (fresh id, cancel re-issued, answered once).
+  auto in = std::move(r).release();
+  if (!in) return;
+  const peer to = from == peer::client ? peer::agent : peer::client;
+  forward_options fo;
+  if (wraps(to)) {
+    fo.wrap = [](jsonrpc::message m) { return pp::wrap_message(std::move(m), std::nullopt); };
+    (void)forward(in, *conn_, pp::wrap_message(std::move(msg), json::value(0)), std::move(fo));
+  } else {
+    (void)forward(in, *conn_, std::move(msg), std::move(fo));
+  }
 }
 
 void runtime::dispatch_notification(peer from, jsonrpc::message& msg) {
@@ -113,23 +122,15 @@ void runtime::handle_cancel(peer from, const jsonrpc::message& msg) {
     log::warn(conn_->name(), "$/cancel_request without requestId");
     return;
   }
-  auto it = active_.find(active_key(from, *id));
-  if (it == active_.end()) return; // already answered: nothing to do
-  if (auto st = it->second.lock()) {
-    if (st->cancelled) return;
-    st->cancelled = true;
-    auto callbacks = std::move(st->on_cancel);
-    for (auto& cb : callbacks) cb();
-  }
+  (void)inbound_.cancel(link_of(from), *id); // false: already answered, nothing to do
 }
 
-void runtime::complete_request(request_state& st, jsonrpc::message response) {
-  active_.erase(st.key);
+void runtime::reply(jsonrpc::message answer) {
   if (closed_ && !conn_->reading() && conn_->closed()) {
-    log::debug("responder", "connection closed; answer to " + st.method + " not sent");
+    log::debug("responder", "connection closed; an answer was not sent");
     return;
   }
-  conn_->send(std::move(response));
+  conn_->send(std::move(answer));
 }
 
 // ---- handler chains ----------------------------------------------------------------------
@@ -223,10 +224,10 @@ void runtime::send_notification(peer to, jsonrpc::message notification) {
 }
 
 void runtime::cancel_sent(const sent_state& st) {
-  if (!conn_->has_pending(st.wire_id)) return;
-  json::object params;
-  params["requestId"] = st.wire_id;
-  send_notification(st.to, jsonrpc::message::notification("$/cancel_request", json::value(std::move(params))));
+  if (wraps(st.to))
+    (void)issue_cancel(*conn_, st.wire_id, [](jsonrpc::message m) { return pp::wrap_message(std::move(m), std::nullopt); });
+  else
+    (void)issue_cancel(*conn_, st.wire_id);
 }
 
 // ---- tasks and shutdown ------------------------------------------------------------------
@@ -235,6 +236,13 @@ void runtime::spawn(asio::awaitable<void> task) {
   if (shutting_down_ && closed_) {
     // Nothing may start any more; the task's responders (if any) answer -32603 as it is dropped.
     log::warn(conn_->name(), "a task spawned after the connection closed was not started");
+    return;
+  }
+  if (shutting_down_) {
+    // Shutdown has begun: the waiting queue is never drained again, so the task starts now and
+    // gets what is left of the grace period (cancelled at once if that has already ended).
+    start_task(std::move(task));
+    if (grace_expired_) tasks_.back().emit(asio::cancellation_type::terminal);
     return;
   }
   if (tasks_.size() < std::max<std::size_t>(opts_.max_running_tasks, 1)) return start_task(std::move(task));
@@ -277,6 +285,7 @@ void runtime::begin_shutdown() {
   grace_timer_->expires_after(opts_.grace_period);
   grace_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->closed_) return;
+    self->grace_expired_ = true;
     if (!self->tasks_.empty())
       log::warn(self->conn_->name(), std::to_string(self->tasks_.size()) + " task(s) still running after the grace period; cancelling");
     for (auto& sig : self->tasks_) sig.emit(asio::cancellation_type::terminal);

@@ -12,16 +12,6 @@
 
 namespace acp::detail {
 
-struct request_state {
-  std::weak_ptr<runtime> rt;
-  boost::json::value id;
-  std::string method;
-  peer from = peer::client;
-  std::string key;
-  bool cancelled = false;
-  std::vector<unique_function<void()>> on_cancel;
-};
-
 struct sent_state {
   std::weak_ptr<runtime> rt;
   peer to = peer::agent;
@@ -51,12 +41,11 @@ struct session_handlers {
 
 class runtime : public std::enable_shared_from_this<runtime> {
 public:
-  explicit runtime(chain_role r) : role_(r) {}
+  explicit runtime(chain_role r);
 
   void start(const boost::asio::any_io_executor& ex, transport_ptr transport);
   sent_request send_request(peer to, jsonrpc::message request);
   void send_notification(peer to, jsonrpc::message notification);
-  void complete_request(request_state& st, jsonrpc::message response);
   void cancel_sent(const sent_state& st);
   void spawn(boost::asio::awaitable<void> task);
   void begin_shutdown();
@@ -78,6 +67,7 @@ private:
   void on_message(jsonrpc::message msg);
   void dispatch_request(peer from, jsonrpc::message& msg);
   void dispatch_notification(peer from, jsonrpc::message& msg);
+  void forward_default(peer from, jsonrpc::message msg, responder r);
   void handle_cancel(peer from, const jsonrpc::message& msg);
   /// True when the chain ended dispatch (handled, or failed and answered).
   bool run_request_handlers(const std::vector<request_entry>& chain, peer from, jsonrpc::message& msg,
@@ -91,15 +81,19 @@ private:
   void finish_shutdown();
   [[nodiscard]] peer only_peer() const noexcept { return role_ == chain_role::agent ? peer::client : peer::agent; }
   [[nodiscard]] bool wraps(peer to) const noexcept { return role_ == chain_role::proxy && to == peer::agent; }
+  /// Requests are registered per peer: the client's and the agent's ids are separate spaces.
+  [[nodiscard]] static link_id link_of(peer p) noexcept { return p == peer::client ? 0 : 1; }
+  void reply(jsonrpc::message answer);
 
   std::shared_ptr<runtime> self_; // alive while running
-  std::unordered_map<std::string, std::weak_ptr<request_state>> active_;
+  inbound_table inbound_; // requests received and not yet answered (the forwarding core)
   std::unordered_map<std::string, std::shared_ptr<const session_handlers>> sessions_;
   std::list<boost::asio::cancellation_signal> tasks_;
   std::deque<boost::asio::awaitable<void>> waiting_; // spawned over max_running_tasks
   bool reading_paused_ = false;                      // we closed the gate for waiting_
   std::optional<boost::asio::steady_timer> grace_timer_;
   bool shutting_down_ = false;
+  bool grace_expired_ = false; // the grace period's end cancelled the running tasks
   bool closed_ = false;
   std::optional<close_info> status_;
 };

@@ -1,4 +1,4 @@
-// fuzz_router: the conductor's routing (conductor/src/router.cpp) fed from a byte script, with a
+// fuzz_router: the conductor's routing (conductor/src/routing.cpp and its neighbours) fed from a byte script, with a
 // fake editor and fake components in this one process (the `start_in_process` seam of
 // acp/conductor/router.hpp: socket pairs instead of spawned children).
 //

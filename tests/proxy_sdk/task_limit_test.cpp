@@ -58,5 +58,33 @@ TEST_F(task_limit_test, tasks_over_the_limit_wait_and_reading_pauses_when_too_ma
   EXPECT_EQ(ids.size(), 10u) << "every request answered exactly once";
 }
 
+TEST_F(task_limit_test, a_task_spawned_after_shutdown_began_runs_within_the_grace_period) {
+  // Before: with every running slot taken, a task spawned once shutdown had begun went to the
+  // waiting queue, which shutdown never drains again: it was neither started nor dropped.
+  client_builder client;
+  endpoint_options o;
+  o.max_running_tasks = 1;
+  o.grace_period = 2s;
+  client.options(o);
+  auto w = wire(client);
+  bool first_done = false, late_ran = false;
+  w.ep.cx().spawn([](bool& done) -> asio::awaitable<void> {
+    asio::steady_timer t(co_await asio::this_coro::executor, 30ms);
+    co_await t.async_wait(asio::use_awaitable);
+    done = true;
+  }(first_done));
+  w.ep.shutdown();
+  w.ep.cx().spawn([](context cx, bool& ran) -> asio::awaitable<void> {
+    cx.send_notification_to(acp::agent, "late/words", std::nullopt);
+    ran = true;
+    co_return;
+  }(w.ep.cx(), late_ran));
+  ASSERT_TRUE(run_until([&] { return w.ep.done(); }, 3s));
+  EXPECT_TRUE(first_done);
+  EXPECT_TRUE(late_ran) << "the task spawned during shutdown never ran";
+  ASSERT_TRUE(run_until([&] { return w.peer->eof; }));
+  EXPECT_EQ(w.peer->with_method("late/words").size(), 1u);
+}
+
 } // namespace
 } // namespace acp::test

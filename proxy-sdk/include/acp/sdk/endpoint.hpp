@@ -36,6 +36,7 @@
 #include <acp/protocol/jsonrpc.hpp>
 #include <acp/protocol/rpc_error.hpp>
 #include <acp/sdk/connection.hpp>
+#include <acp/sdk/forwarding.hpp>
 #include <acp/sdk/peer.hpp>
 #include <acp/sdk/unique_function.hpp>
 
@@ -52,7 +53,6 @@ namespace acp {
 
 namespace detail {
 class runtime;
-struct request_state;
 struct sent_state;
 } // namespace detail
 
@@ -70,7 +70,8 @@ struct rpc_exception : std::runtime_error {
 class [[nodiscard]] responder {
 public:
   responder() noexcept = default;
-  explicit responder(std::shared_ptr<detail::request_state> st) noexcept : st_(std::move(st)) {}
+  /// Answers `request` (an entry of the runtime's `inbound_table`, see forwarding.hpp).
+  explicit responder(inbound_ptr request) noexcept : st_(std::move(request)) {}
   responder(responder&&) noexcept = default;
   responder& operator=(responder&& other) noexcept;
   responder(const responder&) = delete;
@@ -96,11 +97,14 @@ public:
   [[nodiscard]] bool cancelled() const noexcept;
   /// Runs `f` when the peer cancels (at once if it already has).
   void on_cancel(unique_function<void()> f);
+  /// Hands the request over without answering it: whoever takes it answers it (or it answers
+  /// -32603 itself when the last holder lets it go unanswered). For `acp::forward`.
+  [[nodiscard]] inbound_ptr release() && noexcept { return std::move(st_); }
 
 private:
   void finish(jsonrpc::message response);
   void drop() noexcept; // answers -32603 (reason responder_dropped) when still unanswered
-  std::shared_ptr<detail::request_state> st_;
+  inbound_ptr st_;
 };
 
 /// A request we sent. Say what happens to its response — or drop it to ignore the response.

@@ -1,0 +1,272 @@
+// Lifecycle (PROTOCOL.md §6): links and components start, a component fails, the chain shuts
+// down; and the entry points.
+
+#include "router_impl.hpp"
+
+#include <acp/sdk/log.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <csignal>
+
+namespace acp::conductor {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using jsonrpc::message;
+
+router::router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream_transport,
+               std::optional<trace_writer> trace, std::vector<transport_ptr> in_process)
+    : io_(io), ex_(io.get_executor()), opts_(opts), gate_(std::make_shared<flow_gate>(ex_)),
+      inbound_([this](link_id to, message answer) { reply(to, std::move(answer)); }), trace_(std::move(trace)),
+      in_process_(std::move(in_process)) {
+  link up;
+  up.id = upstream;
+  up.name = agent_mode() ? "editor" : "parent";
+  up.conn = connection::create(ex_, std::move(upstream_transport), link_options(up.name));
+  links_.push_back(std::move(up));
+}
+
+connection_options router::link_options(std::string name) const {
+  connection_options o;
+  o.name = std::move(name);
+  o.max_message_bytes = opts_.max_message_size;
+  o.gate = gate_;
+  o.fail_pending_on_close = false;
+  o.pause_on_own_congestion = false; // links forward to each other: see connection_options
+  return o;
+}
+
+void router::start() {
+  auto& up = *at(upstream).conn;
+  up.on_message([weak = weak_from_this()](message msg) {
+    if (auto self = weak.lock()) self->on_message(upstream, std::move(msg));
+  });
+  up.on_close([weak = weak_from_this()](const close_info& info) {
+    auto self = weak.lock();
+    if (!self || self->stopping_) return;
+    const bool clean = info.reason == close_reason::eof || info.reason == close_reason::closed_locally;
+    self->shutdown(clean ? 0 : 1, "incoming_transport_closed", info.detail);
+  });
+  up.start();
+}
+
+// ---- components --------------------------------------------------------------------------
+
+bool router::start_components(std::string& error, json::object& data) {
+  stderr_options err_opts;
+  err_opts.mode = opts_.stderr_mode;
+  const auto count = opts_.components.size();
+  for (std::size_t k = 0; k < count; ++k) {
+    const auto& spec = opts_.components[k];
+    link l;
+    l.id = static_cast<link_id>(links_.size());
+    l.name = spec.name;
+    l.position = k;
+    l.proxy = !agent_mode() || k + 1 < count;
+    l.initialized = false;
+    if (k < in_process_.size()) { // test seam (start_in_process): no process, just the link
+      l.conn = connection::create(ex_, std::move(in_process_[k]), link_options(spec.name));
+    } else {
+      auto child = child_process::spawn(ex_, spec, err_opts);
+      if (!child) {
+        error = "cannot start component '" + spec.name + "': " + child.error().message;
+        data["reason"] = "spawn_failed";
+        data["component"] = spec.name;
+        data["detail"] = child.error().message;
+        return false;
+      }
+      const int out_fd = child->stdout_pipe().release();
+      const int in_fd = child->stdin_pipe().release();
+      l.conn = connection::create(ex_, make_fd_transport(ex_, out_fd, in_fd, "component " + spec.name),
+                                  link_options(spec.name));
+      l.child.emplace(std::move(*child));
+    }
+    chain_.push_back(l.id);
+    links_.push_back(std::move(l));
+  }
+  for (const auto id : chain_) attach(id);
+  return true;
+}
+
+void router::attach(link_id id) {
+  auto weak = weak_from_this();
+  auto& l = at(id);
+  l.conn->on_message([weak, id](message msg) {
+    if (auto self = weak.lock()) self->on_message(id, std::move(msg));
+  });
+  l.conn->on_close([weak, id](const close_info&) {
+    if (auto self = weak.lock()) self->component_ended(id);
+  });
+  l.conn->start();
+  if (!l.child) return;
+  auto self = shared_from_this();
+  asio::co_spawn(ex_, [self, id]() -> asio::awaitable<void> {
+    (void)co_await self->at(id).child->async_wait();
+    self->component_ended(id);
+  }, log::on_failure(l.name, "watching for the component's exit", [self, id] { self->component_ended(id); }));
+}
+
+void router::component_ended(link_id id) {
+  if (stopping_ || failed_) return;
+  failed_ = true;
+  auto self = shared_from_this();
+  asio::co_spawn(ex_, fail_component(id), log::on_failure(at(id).name, "reporting the component's failure", [self] {
+                   self->shutdown(1, "internal_error", "failure report failed");
+                 }));
+}
+
+asio::awaitable<void> router::fail_component(link_id id) {
+  auto self = shared_from_this(); // the router outlives this coroutine
+  auto& n = at(id);
+  std::optional<exit_status> status;
+  if (n.child) status = co_await n.child->async_wait_for(std::chrono::seconds(1));
+  const std::string how = !n.child ? "closed its link"
+                          : status ? to_string(*status)
+                                   : "closed its output but is still running";
+  json::object data;
+  data["reason"] = "component_exited";
+  data["component"] = n.name;
+  data["exit_status"] = how;
+  data["stderr_tail"] = n.child ? n.child->stderr_tail() : std::string();
+  const auto err = rpc_error::internal_error("component '" + n.name + "' " + how, json::value(data));
+  log::error(n.name, "component " + how + "; shutting down the chain");
+  // Requests waiting on the component are answered (their senders learn which one failed),
+  // then every editor request still in flight elsewhere.
+  n.conn->fail_pending(err);
+  inbound_.fail_link(upstream, err);
+  shutdown(1, "component_exited", how);
+}
+
+void router::fail_held(const rpc_error& e) {
+  // Requests held for a component that never answered `initialize` never left: answer them.
+  for (auto id : chain_) {
+    auto held = std::move(at(id).held);
+    at(id).held.clear();
+    for (auto& h : held)
+      if (h.in) (void)h.in->answer_error(e);
+  }
+}
+
+// ---- shutdown ----------------------------------------------------------------------------
+
+void router::shutdown(int code, std::string reason, std::string detail) {
+  if (stopping_) return;
+  stopping_ = true;
+  exit_code_ = code;
+  // If the orderly sequence itself fails, stop hard: kill every child's group and end the loop.
+  auto self = shared_from_this();
+  asio::co_spawn(ex_, shutdown_sequence(std::move(reason), std::move(detail)),
+                 log::on_failure("", "orderly shutdown", [self] {
+                   for (auto& l : self->links_)
+                     if (l.child) l.child->kill_group();
+                   self->exit_code_ = 1;
+                   self->io_.stop();
+                 }));
+}
+
+namespace {
+// What the component stoppers share with the shutdown sequence. Held by every one of them, so
+// it outlives whichever finishes last (never a reference to the sequence's own locals).
+struct stop_count {
+  explicit stop_count(const asio::any_io_executor& ex) : all_done(ex, asio::steady_timer::time_point::max()) {}
+  std::size_t running = 0;
+  asio::steady_timer all_done;
+  void one_done() {
+    if (--running == 0) all_done.cancel();
+  }
+};
+} // namespace
+
+asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string detail) {
+  auto self = shared_from_this();
+  json::object data;
+  data["reason"] = reason;
+  if (!detail.empty()) data["detail"] = detail;
+  const auto err = rpc_error::internal_error("the chain is shutting down (" + reason + ")", json::value(data));
+  inbound_.fail_link(upstream, err);
+  at(upstream).conn->fail_pending(err);
+  for (auto id : chain_) at(id).conn->fail_pending(err);
+  fail_held(err);
+
+  // Flush what the editor is owed, then give every child EOF, the grace period, TERM, KILL.
+  at(upstream).conn->close();
+  auto stops = std::make_shared<stop_count>(ex_);
+  for (auto id : chain_) {
+    at(id).conn->close();
+    if (!at(id).child) continue;
+    ++stops->running;
+    asio::co_spawn(ex_, [self, id, stops]() -> asio::awaitable<void> {
+      (void)co_await self->at(id).child->terminate(self->opts_.grace_period);
+      stops->one_done();
+    }, log::on_failure(at(id).name, "stopping the component", [self, id, stops] {
+      self->at(id).child->kill_group();
+      stops->one_done();
+    }));
+  }
+  if (stops->running > 0) (void)co_await stops->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  auto flush_limit = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
+  auto up = at(upstream).conn;
+  if (!up->closed()) {
+    // Give the editor's writer the grace period to drain; then stop regardless.
+    asio::co_spawn(ex_, [up, flush_limit]() -> asio::awaitable<void> {
+      co_await up->wait_closed();
+      flush_limit->cancel();
+    }, log::on_failure(up->name(), "flushing the output", [flush_limit] { flush_limit->cancel(); }));
+    (void)co_await flush_limit->async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  io_.stop();
+}
+
+// ---- entry points ------------------------------------------------------------------------
+
+namespace {
+/// Opens the trace file, if any. False (and a message on stderr) when it cannot be created.
+bool open_trace(const conductor_options& options, std::optional<trace_writer>& out) {
+  if (!options.trace_file) return true;
+  auto t = trace_writer::open(*options.trace_file);
+  if (!t) {
+    log::error("", "cannot create trace file " + *options.trace_file + ": " + t.error().message());
+    return false;
+  }
+  out.emplace(std::move(*t));
+  return true;
+}
+} // namespace
+
+int run(const conductor_options& options, transport_ptr upstream) {
+  std::optional<trace_writer> trace;
+  if (!open_trace(options, trace)) return 2;
+  asio::io_context io;
+  auto r = std::make_shared<router>(io, options, std::move(upstream), std::move(trace));
+  r->start();
+  io.run();
+  return r->exit_code();
+}
+
+std::shared_ptr<router> start_in_process(asio::io_context& io, const conductor_options& options,
+                                         transport_ptr upstream, std::vector<transport_ptr> components) {
+  auto r = std::make_shared<router>(io, options, std::move(upstream), std::nullopt, std::move(components));
+  r->start();
+  return r;
+}
+
+int run_stdio(const conductor_options& options) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::optional<trace_writer> trace;
+  if (!open_trace(options, trace)) return 2;
+  asio::io_context io;
+  auto r = std::make_shared<router>(io, options, make_stdio_transport(io.get_executor()), std::move(trace));
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([r](boost::system::error_code ec, int sig) {
+    if (!ec) r->shutdown(0, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  });
+  r->start();
+  io.run();
+  return r->exit_code();
+}
+
+} // namespace acp::conductor

@@ -1,0 +1,126 @@
+#pragma once
+// The router's state, shared by its three parts:
+//   routing.cpp           incoming messages, the next hop, delivery (PROTOCOL.md §4)
+//   legacy_handshake.cpp  `initialize` answers and the older generation's handshake (§4.7)
+//   lifecycle.cpp         starting components, a component failing, shutdown, entry points (§6)
+//
+// Links, not positions: the editor's (or parent's) link and each component's link have a
+// `link_id`. The chain is an ordered list of link ids; "the next hop toward the agent from X" is
+// `next_hop(toward::agent, X)`. Requests received on any link are registered in one
+// `inbound_table` and passed on with `acp::forward` (the SDK's forwarding core): fresh id per
+// link, cancels re-issued with the downstream id, answered exactly once.
+
+#include <acp/conductor/child_process.hpp>
+#include <acp/conductor/options.hpp>
+#include <acp/conductor/router.hpp>
+#include <acp/conductor/trace.hpp>
+#include <acp/protocol/envelope.hpp>
+#include <acp/sdk/connection.hpp>
+#include <acp/sdk/forwarding.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acp::conductor {
+
+enum class toward { agent, client };
+
+/// Where a message goes next: a link, and whether it travels inside `_proxy/successor` there.
+struct hop {
+  link_id to = 0;
+  bool wrapped = false;
+};
+
+struct link {
+  link_id id = 0;
+  std::string name;
+  std::shared_ptr<connection> conn;
+  std::optional<child_process> child;
+  std::size_t position = 0; // in the chain (components only)
+  bool proxy = false;       // speaks the proxy protocol
+  bool initialized = true;  // answered `initialize` (components start false)
+  struct held_delivery {
+    hop via;
+    toward dir;
+    jsonrpc::message msg;
+    inbound_ptr in; // null for notifications
+    link_id origin;
+  };
+  std::vector<held_delivery> held; // deliveries waiting for that answer, in order
+  proxy_protocol::generation generation = proxy_protocol::generation::current; // envelope (§4.7)
+  std::optional<jsonrpc::message> init_request; // the `_proxy/initialize` sent, for the older handshake
+};
+
+/// The older generation's handshake (§4.7): `initialize` with the proxy flag in `_meta` and in
+/// `clientCapabilities._meta.symposium`.
+[[nodiscard]] jsonrpc::message legacy_initialize(jsonrpc::message msg);
+/// Removes the older generation's proxy flag from `obj._meta` (and `_meta.symposium`); true
+/// when it was set. An `_meta` left empty by the removal goes too.
+bool take_proxy_flag(boost::json::value* obj);
+
+class router : public std::enable_shared_from_this<router> {
+public:
+  router(boost::asio::io_context& io, const conductor_options& opts, transport_ptr upstream,
+         std::optional<trace_writer> trace, std::vector<transport_ptr> in_process = {});
+
+  void start();
+  void shutdown(int code, std::string reason, std::string detail);
+  [[nodiscard]] int exit_code() const noexcept { return exit_code_; }
+
+private:
+  static constexpr link_id upstream = 0;
+
+  // ---- routing.cpp
+  void on_message(link_id from, jsonrpc::message msg);
+  void dispatch(link_id from, jsonrpc::message msg);
+  void on_first_message(jsonrpc::message msg);
+  void route(link_id from, toward dir, jsonrpc::message msg);
+  [[nodiscard]] std::optional<hop> next_hop(toward dir, link_id from) const;
+  void deliver(hop via, toward dir, jsonrpc::message msg, inbound_ptr in, link_id origin);
+  void send_to(hop via, toward dir, jsonrpc::message msg, inbound_ptr in, link_id origin, bool is_init);
+  void hold(link& target, link::held_delivery d);
+  void reply(link_id to, jsonrpc::message answer);
+  void reject(link_id from, const jsonrpc::message& msg, const rpc_error& e);
+  [[nodiscard]] endpoint trace_endpoint(link_id l, bool successor_side) const;
+
+  // ---- legacy_handshake.cpp
+  /// The answer to the `initialize` sent on `dest`; false when it was taken over (a retry).
+  bool on_initialize_answer(link_id dest, const inbound_ptr& in, link_id origin, jsonrpc::message& resp);
+  /// A component forwarded `_proxy/initialize` inside `_proxy/successor`: an older-generation
+  /// proxy that does not know it. Answered -32601 so that the older handshake follows.
+  void on_forwarded_proxy_initialize(link_id from, const jsonrpc::message& inner);
+
+  // ---- lifecycle.cpp
+  bool start_components(std::string& error, boost::json::object& data);
+  [[nodiscard]] connection_options link_options(std::string name) const;
+  void attach(link_id id);
+  void component_ended(link_id id);
+  boost::asio::awaitable<void> fail_component(link_id id);
+  boost::asio::awaitable<void> shutdown_sequence(std::string reason, std::string detail);
+  void fail_held(const rpc_error& e);
+
+  [[nodiscard]] bool agent_mode() const noexcept { return opts_.mode == conductor_options::mode::agent; }
+  [[nodiscard]] link& at(link_id id) { return links_[id]; }
+  [[nodiscard]] const link& at(link_id id) const { return links_[id]; }
+
+  boost::asio::io_context& io_;
+  boost::asio::any_io_executor ex_;
+  conductor_options opts_;
+  std::shared_ptr<flow_gate> gate_;
+  std::vector<link> links_;    // indexed by link_id; [upstream] is the editor's (or parent's)
+  std::vector<link_id> chain_; // component links, proxies first, in chain order
+  inbound_table inbound_;
+  std::optional<trace_writer> trace_;
+  std::vector<transport_ptr> in_process_; // test seam: component links instead of spawned children
+  bool started_ = false;
+  bool stopping_ = false;
+  bool failed_ = false;
+  int exit_code_ = 0;
+};
+
+} // namespace acp::conductor

@@ -1,0 +1,199 @@
+// Routing (PROTOCOL.md §4): every message a link reads comes through `on_message`, in arrival
+// order, and leaves through `send_to` (which only queues on the target's FIFO writer).
+
+#include "router_impl.hpp"
+
+#include <acp/sdk/log.hpp>
+
+namespace acp::conductor {
+namespace json = boost::json;
+namespace pp = acp::proxy_protocol;
+using jsonrpc::message;
+
+namespace {
+/// The `requestId` of a `$/cancel_request`, or null.
+const json::value* cancelled_id(const message& msg) {
+  const auto* params = msg.params();
+  const auto* obj = params ? params->if_object() : nullptr;
+  return obj ? obj->if_contains("requestId") : nullptr;
+}
+
+constexpr bool is_cancel(std::string_view method) noexcept { return method == "$/cancel_request"; }
+} // namespace
+
+void router::reply(link_id to, message answer) {
+  // Shutting down: only the editor is still owed answers; components are being closed.
+  if (stopping_ && to != upstream) return;
+  at(to).conn->send(std::move(answer));
+}
+
+void router::reject(link_id from, const message& msg, const rpc_error& e) {
+  if (msg.is_request()) at(from).conn->send_error(msg.id(), e);
+  else log::warn(at(from).name, e.message);
+}
+
+endpoint router::trace_endpoint(link_id l, bool successor_side) const {
+  if (l == upstream) return successor_side ? endpoint::agent() : endpoint::client();
+  return at(l).proxy ? endpoint::proxy(at(l).position) : endpoint::agent();
+}
+
+// ---- incoming ----------------------------------------------------------------------------
+
+void router::on_message(link_id from, message msg) {
+  // Reading a text message's DOM (params of a cancel, the older handshake's `_meta`, a traced
+  // error) can only fail on a broken invariant or memory exhaustion; that message is refused,
+  // the link and the chain go on.
+  const bool is_request = msg.is_request();
+  const json::value id = is_request ? msg.id() : json::value();
+  try {
+    dispatch(from, std::move(msg));
+  } catch (const std::exception& e) {
+    log::error(at(from).name, std::string("a message could not be routed: ") + e.what());
+    if (is_request) at(from).conn->send_error(id, rpc_error::internal_error(std::string("cannot route: ") + e.what()));
+  }
+}
+
+void router::dispatch(link_id from, message msg) {
+  if (stopping_) {
+    if (msg.is_request()) reject(from, msg, rpc_error::internal_error("the conductor is shutting down"));
+    return;
+  }
+  if (from == upstream && !started_) return on_first_message(std::move(msg));
+  // Plain messages travel toward the agent from the upstream link and toward the client from a
+  // component; `_proxy/successor` reverses that (from a component: toward its successor; from
+  // the parent, in proxy mode: from our own successor, toward the client).
+  toward dir = from == upstream ? toward::agent : toward::client;
+  const bool enveloped = (from != upstream || !agent_mode()) && pp::is_successor_method(msg.method());
+  if (enveloped) {
+    std::string why;
+    const bool is_request = msg.is_request();
+    const json::value id = msg.id();
+    auto inner = pp::unwrap_message(std::move(msg), &why);
+    if (!inner) {
+      if (is_request) at(from).conn->send_error(id, rpc_error::invalid_params("Invalid params: " + why));
+      return;
+    }
+    msg = std::move(*inner);
+    dir = from == upstream ? toward::client : toward::agent;
+    if (from != upstream && pp::is_proxy_initialize_method(msg.method()))
+      return on_forwarded_proxy_initialize(from, msg);
+  } else if (from == upstream && !agent_mode() && pp::is_proxy_initialize_method(msg.method())) {
+    msg.set_method("initialize");
+  }
+  route(from, dir, std::move(msg));
+}
+
+void router::on_first_message(message msg) {
+  const bool expected = agent_mode() ? msg.method() == "initialize" : pp::is_proxy_initialize_method(msg.method());
+  if (!expected || !msg.is_request()) {
+    return reject(upstream, msg,
+                  rpc_error::invalid_request(agent_mode() ? "Invalid request: expected `initialize` first"
+                                                          : "Invalid request: expected `_proxy/initialize` first"));
+  }
+  std::string error;
+  json::object data;
+  if (!start_components(error, data)) {
+    reject(upstream, msg, rpc_error::internal_error(error, json::value(std::move(data))));
+    shutdown(1, "spawn_failed", error);
+    return;
+  }
+  started_ = true;
+  msg.set_method("initialize");
+  route(upstream, toward::agent, std::move(msg));
+}
+
+void router::route(link_id from, toward dir, message msg) {
+  if (is_cancel(msg.method())) {
+    const auto* id = cancelled_id(msg);
+    if (!id) return log::warn(at(from).name, "$/cancel_request without requestId");
+    (void)inbound_.cancel(from, *id); // false: already answered, nothing to do
+    return;
+  }
+  const auto via = next_hop(dir, from);
+  if (!via) return reject(from, msg, rpc_error::method_not_found("_proxy/successor"));
+  inbound_ptr in;
+  if (msg.is_request()) {
+    in = inbound_.accept(from, msg);
+    if (!in) return inbound_.reply_now(from, msg.id(), inbound_table::duplicate_id_error(msg.id()));
+  }
+  deliver(*via, dir, std::move(msg), std::move(in), from);
+}
+
+std::optional<hop> router::next_hop(toward dir, link_id from) const {
+  if (chain_.empty()) return std::nullopt;
+  if (from == upstream) {
+    // From the editor: the first component. From our successor (proxy mode): the last one.
+    return dir == toward::agent ? hop{chain_.front(), false} : hop{chain_.back(), true};
+  }
+  const std::size_t i = at(from).position;
+  if (dir == toward::client) return i == 0 ? hop{upstream, false} : hop{chain_[i - 1], true};
+  if (i + 1 < chain_.size()) return hop{chain_[i + 1], false};
+  if (agent_mode()) return std::nullopt; // the agent has no successor
+  return hop{upstream, true};            // our successor, through the parent
+}
+
+// ---- delivery ----------------------------------------------------------------------------
+
+void router::deliver(hop via, toward dir, message msg, inbound_ptr in, link_id origin) {
+  const bool is_init = dir == toward::agent && msg.is_request() && msg.method() == "initialize";
+  // An older-generation proxy may forward its own role flag; it is hop-scoped.
+  if (is_init && at(origin).generation == pp::generation::legacy) (void)take_proxy_flag(msg.params());
+  if (is_init && via.to != upstream && at(via.to).proxy) msg.set_method(pp::initialize_method);
+  auto& target = at(via.to);
+  if (!target.initialized && !is_init) {
+    // Never pipeline ahead of an unanswered `initialize` (some agents reject that).
+    return hold(target, {via, dir, std::move(msg), std::move(in), origin});
+  }
+  send_to(via, dir, std::move(msg), std::move(in), origin, is_init);
+}
+
+void router::hold(link& target, link::held_delivery d) {
+  if (d.in) {
+    // Cancelled while held: it never left, so it is answered here and not sent.
+    d.in->on_cancel([weak = weak_from_this(), to = target.id, raw = d.in.get()] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto& held = self->at(to).held;
+      for (auto it = held.begin(); it != held.end(); ++it) {
+        if (it->in.get() != raw) continue;
+        auto in = std::move(it->in);
+        held.erase(it);
+        (void)in->answer_error(rpc_error::request_cancelled("Request cancelled before it was delivered"));
+        return;
+      }
+    });
+  }
+  target.held.push_back(std::move(d));
+}
+
+void router::send_to(hop via, toward dir, message msg, inbound_ptr in, link_id origin, bool is_init) {
+  auto& dest = at(via.to);
+  const auto gen = dest.generation;
+  const bool to_successor_side = dir == toward::agent && via.to == upstream;
+  if (trace_) trace_->message(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg);
+  if (!msg.is_request()) {
+    dest.conn->send(via.wrapped ? pp::wrap_message(std::move(msg), std::nullopt, gen) : std::move(msg));
+    return;
+  }
+  if (is_init && via.to != upstream && dest.proxy && gen == pp::generation::current)
+    dest.init_request = msg; // for the older handshake, should it answer -32601
+  forward_options fo;
+  if (via.wrapped) fo.wrap = [gen](message m) { return pp::wrap_message(std::move(m), std::nullopt, gen); };
+  fo.on_response = [self = shared_from_this(), via, dir, origin, is_init, in_weak = std::weak_ptr(in)](
+                       message& resp, const json::value&) {
+    auto request = in_weak.lock();
+    if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))
+      return false;
+    if (self->trace_) {
+      const auto* payload = resp.is_error() ? resp.json().if_contains("error") : resp.result();
+      self->trace_->response(self->trace_endpoint(via.to, dir == toward::agent && via.to == upstream),
+                             self->trace_endpoint(origin, dir == toward::client), request ? request->id() : resp.id(),
+                             resp.is_error(), payload ? *payload : json::value(nullptr));
+    }
+    return true;
+  };
+  auto outgoing = via.wrapped ? pp::wrap_message(std::move(msg), json::value(0), gen) : std::move(msg);
+  (void)forward(in, *dest.conn, std::move(outgoing), std::move(fo));
+}
+
+} // namespace acp::conductor
