@@ -94,8 +94,9 @@ TEST(routing_order, a_response_never_overtakes_what_was_sent_before_it) {
   chain.expect(chain.component(0), notification("session/update").wrapped().with_params({{"n", 3}}));
   chain.expect(chain.component(0), result_for("p0-7").with_result({{"stopReason", "end_turn"}}));
 
-  chain.component(0).send_together({update(1), update(2), make_request("p0-read", "fs/read_text_file", {{"path", "/a"}}),
-                                    update(3), make_result(at_p0.id(), {{"stopReason", "end_turn"}})});
+  chain.component(0).send_together({update(1), update(2),
+                                    make_request("p0-read", "fs/read_text_file", {{"path", "/a"}}), update(3),
+                                    make_result(at_p0.id(), {{"stopReason", "end_turn"}})});
   chain.expect(chain.editor(), notification("session/update").with_params({{"n", 1}}));
   chain.expect(chain.editor(), notification("session/update").with_params({{"n", 2}}));
   auto at_editor = chain.expect(chain.editor(), request("fs/read_text_file"));
@@ -122,7 +123,8 @@ TEST(routing_order, interleaved_requests_and_notifications_keep_their_order_towa
   auto r2 = chain.expect(chain.component(0), request("_r").with_exact_params({{"n", 4}}));
 
   chain.component(0).send_together({successor_notification("_n", {{"n", 1}}), successor_request("a", "_r", {{"n", 2}}),
-                                    successor_notification("_n", {{"n", 3}}), successor_request("b", "_r", {{"n", 4}})});
+                                    successor_notification("_n", {{"n", 3}}),
+                                    successor_request("b", "_r", {{"n", 4}})});
   chain.expect(chain.agent(), notification("_n").with_exact_params({{"n", 1}}));
   auto a = chain.expect(chain.agent(), request("_r").with_exact_params({{"n", 2}}));
   chain.expect(chain.agent(), notification("_n").with_exact_params({{"n", 3}}));
@@ -163,7 +165,8 @@ TEST(routing_ids, DISABLED_a_duplicate_component_id_in_flight_is_refused_and_the
   scripted_chain chain({"p0", "agent"});
   chain.initialize();
   chain.agent().send(make_request(9, "fs/read_text_file", {{"path", "/first"}}));
-  auto first = chain.expect(chain.component(0), request("fs/read_text_file").wrapped().with_params({{"path", "/first"}}));
+  auto first =
+      chain.expect(chain.component(0), request("fs/read_text_file").wrapped().with_params({{"path", "/first"}}));
   chain.agent().send(make_request(9, "fs/read_text_file", {{"path", "/second"}}));
   chain.expect(chain.agent(), error_for(9, -32600));
   chain.expect_nothing(chain.component(0));

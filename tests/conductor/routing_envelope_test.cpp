@@ -75,16 +75,17 @@ TEST(routing_older_generation, a_proxy_refusing_proxy_initialize_gets_the_older_
   chain.editor().send(make_request(0, "initialize", params));
   auto first = chain.expect(chain.component(0), request("_proxy/initialize"));
   chain.component(0).send(make_error(first.id(), -32601, "Method not found"));
-  auto retry = chain.expect(chain.component(0),
-                            request("initialize")
-                                .with_params({{"protocolVersion", 1},
-                                              {"_meta", {{"proxy", true}}},
-                                              {"clientCapabilities", {{"fs", {{"readTextFile", true}}}}}}));
+  auto retry =
+      chain.expect(chain.component(0), request("initialize")
+                                           .with_params({{"protocolVersion", 1},
+                                                         {"_meta", {{"proxy", true}}},
+                                                         {"clientCapabilities", {{"fs", {{"readTextFile", true}}}}}}));
   chain.expect_nothing(chain.editor()); // the refusal is not the editor's answer
 
   json::value forwarded = retry.params(); // an older proxy forwards what it got, flag included
   chain.component(0).send(successor_request("p0-init", "initialize", forwarded, older_successor_request));
-  auto at_agent = chain.expect(chain.agent(), request("initialize").with_params({{"protocolVersion", 1}}).without_param("_meta"));
+  auto at_agent =
+      chain.expect(chain.agent(), request("initialize").with_params({{"protocolVersion", 1}}).without_param("_meta"));
   chain.agent().send(make_result(at_agent.id(), scripted_chain::agent_init_result()));
   chain.expect(chain.component(0), result_for("p0-init").with_result(scripted_chain::agent_init_result()));
   json::value echoed = scripted_chain::agent_init_result();
@@ -119,7 +120,8 @@ TEST(routing_older_generation, a_component_failing_both_handshakes_is_reported_t
   chain.component(0).send(make_error(first.id(), -32601, "Method not found"));
   auto retry = chain.expect(chain.component(0), request("initialize"));
   chain.component(0).send(make_error(retry.id(), -32601, "Method not found"));
-  chain.expect(chain.editor(), error_for(0, -32603).with_data({{"reason", "not_a_proxy"}, {"component", "p0"}}).with_message("p0"));
+  chain.expect(chain.editor(),
+               error_for(0, -32603).with_data({{"reason", "not_a_proxy"}, {"component", "p0"}}).with_message("p0"));
   chain.expect_quiet();
 }
 
@@ -142,7 +144,8 @@ TEST(routing_older_generation, an_older_handshake_without_the_echo_is_reported_t
 // handshake, after which the chain works. Today the forward is answered -32600 and the editor
 // gets that error instead of a working chain.
 // enabled by the router rewrite
-TEST(routing_older_generation, DISABLED_an_older_proxy_forwarding_proxy_initialize_gets_method_not_found_then_the_older_handshake) {
+TEST(routing_older_generation,
+     DISABLED_an_older_proxy_forwarding_proxy_initialize_gets_method_not_found_then_the_older_handshake) {
   scripted_chain chain({"p0", "agent"});
   const auto params = scripted_chain::init_params();
   chain.editor().send(make_request(0, "initialize", params));

@@ -44,8 +44,9 @@ TEST(routing_lifecycle, a_proxy_closing_its_link_fails_the_editor_requests_namin
   chain.editor().send(make_request(1, "session/prompt", {{"sessionId", "s1"}}));
   chain.expect(chain.component(0), request("session/prompt"));
   chain.component(0).close_write();
-  chain.expect(chain.editor(),
-               error_for(1, -32603).with_data({{"reason", "component_exited"}, {"component", "p0"}}).with_message("p0"));
+  chain.expect(
+      chain.editor(),
+      error_for(1, -32603).with_data({{"reason", "component_exited"}, {"component", "p0"}}).with_message("p0"));
   chain.expect_eof(chain.editor());
   chain.expect_eof(chain.component(0));
   chain.expect_eof(chain.agent());

@@ -102,12 +102,14 @@ TEST(routing_ids, editor_requests_get_fresh_ids_and_answers_return_with_the_edit
   EXPECT_NE(p0_ids[0], json::value("req-a"));
   for (std::size_t i = 0; i < editor_ids.size(); ++i) {
     const json::value tag = editor_ids[i];
-    chain.component(0).send(successor_request(json::string("p0-" + std::to_string(i)), "session/prompt", {{"tag", tag}}));
+    chain.component(0).send(
+        successor_request(json::string("p0-" + std::to_string(i)), "session/prompt", {{"tag", tag}}));
   }
   std::vector<json::value> agent_ids;
   for (const auto& id : editor_ids) {
     auto got = chain.expect(chain.agent(), request("session/prompt").with_exact_params({{"tag", id}}));
-    for (const auto& seen : agent_ids) EXPECT_NE(got.id(), seen) << "two requests in flight share an id on the agent's link";
+    for (const auto& seen : agent_ids)
+      EXPECT_NE(got.id(), seen) << "two requests in flight share an id on the agent's link";
     EXPECT_NE(got.id(), json::value("req-a"));
     EXPECT_FALSE(got.id().is_string() && std::string_view(got.id().get_string()).starts_with("p0-"))
         << "p0's id leaked onto the agent's link: " << got.id();
@@ -116,7 +118,9 @@ TEST(routing_ids, editor_requests_get_fresh_ids_and_answers_return_with_the_edit
   // Answers in reverse order: each finds its own requester.
   for (std::size_t i = editor_ids.size(); i-- > 0;) {
     chain.agent().send(make_result(agent_ids[i], {{"answer", static_cast<std::int64_t>(i)}}));
-    chain.expect(chain.component(0), result_for(json::string("p0-" + std::to_string(i))).with_result({{"answer", static_cast<std::int64_t>(i)}}));
+    chain.expect(
+        chain.component(0),
+        result_for(json::string("p0-" + std::to_string(i))).with_result({{"answer", static_cast<std::int64_t>(i)}}));
     chain.component(0).send(make_result(p0_ids[i], {{"answer", static_cast<std::int64_t>(i)}}));
     chain.expect(chain.editor(), result_for(editor_ids[i]).with_result({{"answer", static_cast<std::int64_t>(i)}}));
   }
@@ -224,7 +228,8 @@ TEST(routing_proxy_answers, a_proxy_answers_requests_itself) {
   chain.agent().send(make_request(4, "session/request_permission", {{"sessionId", "s1"}}));
   auto perm = chain.expect(chain.component(0), request("session/request_permission").wrapped());
   chain.component(0).send(make_result(perm.id(), {{"outcome", {{"outcome", "selected"}, {"optionId", "allow"}}}}));
-  chain.expect(chain.agent(), result_for(4).with_result({{"outcome", {{"outcome", "selected"}, {"optionId", "allow"}}}}));
+  chain.expect(chain.agent(),
+               result_for(4).with_result({{"outcome", {{"outcome", "selected"}, {"optionId", "allow"}}}}));
   chain.expect_quiet();
 }
 
@@ -249,16 +254,19 @@ TEST(routing_passthrough, unknown_fields_and_mcp_over_acp_pass_untouched) {
 
   // The agent connects to the MCP server p0 offers (agent → client direction: p0 gets it wrapped).
   chain.agent().send(make_request(20, "mcp/connect", {{"serverId", "mcp-server:1234"}}));
-  auto connect = chain.expect(chain.component(0), request("mcp/connect").wrapped().with_exact_params({{"serverId", "mcp-server:1234"}}));
+  auto connect = chain.expect(chain.component(0),
+                              request("mcp/connect").wrapped().with_exact_params({{"serverId", "mcp-server:1234"}}));
   chain.component(0).send(make_result(connect.id(), {{"connectionId", "c1"}}));
   chain.expect(chain.agent(), result_for(20).with_result({{"connectionId", "c1"}}));
   const json::value call = {{"connectionId", "c1"}, {"method", "tools/call"}, {"params", {{"name", "t"}}}};
   chain.agent().send(make_request(21, "mcp/message", call));
-  chain.agent().send(make_notification("mcp/message", {{"connectionId", "c1"}, {"method", "notifications/initialized"}}));
+  chain.agent().send(
+      make_notification("mcp/message", {{"connectionId", "c1"}, {"method", "notifications/initialized"}}));
   auto message = chain.expect(chain.component(0), request("mcp/message").wrapped().with_exact_params(call));
   chain.expect(chain.component(0), notification("mcp/message").wrapped().with_params({{"connectionId", "c1"}}));
   // The server side sends an MCP notification toward the agent.
-  chain.component(0).send(successor_notification("mcp/message", {{"connectionId", "c1"}, {"method", "notifications/progress"}}));
+  chain.component(0).send(
+      successor_notification("mcp/message", {{"connectionId", "c1"}, {"method", "notifications/progress"}}));
   chain.expect(chain.agent(), notification("mcp/message").with_params({{"method", "notifications/progress"}}));
   chain.component(0).send(make_result(message.id(), {{"content", json::array()}}));
   chain.expect(chain.agent(), result_for(21).with_result({{"content", json::array()}}));

@@ -38,8 +38,7 @@ json::object make_error(json::value id, std::int64_t code, std::string_view mess
   return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"error", {{"code", code}, {"message", message}}}};
 }
 
-json::object successor_request(json::value id, std::string_view method, json::value params,
-                               std::string_view envelope) {
+json::object successor_request(json::value id, std::string_view method, json::value params, std::string_view envelope) {
   return make_request(std::move(id), envelope, json::object{{"method", method}, {"params", std::move(params)}});
 }
 
@@ -130,9 +129,15 @@ bool contains(const json::value& actual, const json::value& subset) {
 std::string describe(const expected& e) {
   std::ostringstream out;
   switch (e.what) {
-  case expected::kind::request: out << "request \"" << e.method << '"'; break;
-  case expected::kind::notification: out << "notification \"" << e.method << '"'; break;
-  case expected::kind::response: out << (e.error_code ? "error response " + std::to_string(*e.error_code) : "result"); break;
+  case expected::kind::request:
+    out << "request \"" << e.method << '"';
+    break;
+  case expected::kind::notification:
+    out << "notification \"" << e.method << '"';
+    break;
+  case expected::kind::response:
+    out << (e.error_code ? "error response " + std::to_string(*e.error_code) : "result");
+    break;
   }
   if (!e.envelope.empty()) out << " inside " << e.envelope;
   if (e.id) out << " with id " << json::serialize(*e.id);
@@ -160,10 +165,12 @@ std::string mismatch(const expected& e, const json::value& v) {
     if (e.error_code) {
       if (!is_error) return "a result, not an error";
       const auto& err = member(m, "error");
-      if (!err.is_object() || member(err.get_object(), "code") != json::value(*e.error_code)) return "another error code";
+      if (!err.is_object() || member(err.get_object(), "code") != json::value(*e.error_code))
+        return "another error code";
       if (e.data_has && !contains(member(err.get_object(), "data"), *e.data_has)) return "error.data differs";
       const auto& text = member(err.get_object(), "message");
-      if (!e.message_has.empty() && (!text.is_string() || std::string_view(text.get_string()).find(e.message_has) == std::string_view::npos))
+      if (!e.message_has.empty() &&
+          (!text.is_string() || std::string_view(text.get_string()).find(e.message_has) == std::string_view::npos))
         return "error.message differs";
       return {};
     }
@@ -179,7 +186,8 @@ std::string mismatch(const expected& e, const json::value& v) {
   if (wrapped) {
     if (member(m, "method") != json::string_view(e.envelope)) return "not inside " + e.envelope;
     const auto& p = member(m, "params");
-    if (!p.is_object() || member(p.get_object(), "method") != json::string_view(e.method)) return "another inner method";
+    if (!p.is_object() || member(p.get_object(), "method") != json::string_view(e.method))
+      return "another inner method";
   } else if (member(m, "method") != json::string_view(e.method)) {
     return "another method";
   }
@@ -337,8 +345,8 @@ scripted_chain::scripted_chain(std::vector<std::string> names, enum conductor_op
   options_.grace_period = 5s; // no child to wait for: only bounds the final flush
   std::vector<transport_ptr> ends;
   auto [up_ours, up_theirs] = make_memory_duplex(io_.get_executor());
-  peers_.push_back(std::make_unique<scripted_peer>(
-      io_, mode == conductor_options::mode::agent ? "editor" : "parent", std::move(up_ours)));
+  peers_.push_back(std::make_unique<scripted_peer>(io_, mode == conductor_options::mode::agent ? "editor" : "parent",
+                                                   std::move(up_ours)));
   for (auto& name : names) {
     auto [ours, theirs] = make_memory_duplex(io_.get_executor());
     peers_.push_back(std::make_unique<scripted_peer>(io_, name, std::move(ours)));
@@ -456,7 +464,8 @@ void scripted_chain::expect_nothing(scripted_peer& link, where at) {
 void scripted_chain::expect_quiet(where at) {
   settle();
   for (auto& p : peers_)
-    while (p->has_line()) ADD_FAILURE_AT(at.file_name(), at.line()) << p->name() << ": unexpected " << p->take_line().text;
+    while (p->has_line())
+      ADD_FAILURE_AT(at.file_name(), at.line()) << p->name() << ": unexpected " << p->take_line().text;
 }
 
 void scripted_chain::expect_eof(scripted_peer& link, where at) {
@@ -495,7 +504,8 @@ received scripted_chain::initialize(where at) {
     editor().send(make_result(got.id(), agent_init_result()));
   }
   for (std::size_t k = proxies; k-- > 0;) {
-    (void)expect(component(k), result_for(json::string(component(k).name() + "-init")).with_result(agent_init_result()), at);
+    (void)expect(component(k), result_for(json::string(component(k).name() + "-init")).with_result(agent_init_result()),
+                 at);
     component(k).send(make_result(proxy_ids[k], agent_init_result()));
   }
   return expect(editor(), result_for(0).with_result(agent_init_result()), at);

@@ -33,11 +33,13 @@ TEST(scripted_chain_harness, expect_fails_on_another_method_kind_or_envelope) {
   }
   {
     agent_got_initialize t;
-    EXPECT_NONFATAL_FAILURE(t.chain.expect(t.chain.agent(), notification("initialize")), "a request, not a notification");
+    EXPECT_NONFATAL_FAILURE(t.chain.expect(t.chain.agent(), notification("initialize")),
+                            "a request, not a notification");
   }
   {
     agent_got_initialize t;
-    EXPECT_NONFATAL_FAILURE(t.chain.expect(t.chain.agent(), request("initialize").wrapped()), "not inside _proxy/successor");
+    EXPECT_NONFATAL_FAILURE(t.chain.expect(t.chain.agent(), request("initialize").wrapped()),
+                            "not inside _proxy/successor");
   }
   {
     editor_got_refusal t;
@@ -48,8 +50,8 @@ TEST(scripted_chain_harness, expect_fails_on_another_method_kind_or_envelope) {
 TEST(scripted_chain_harness, expect_fails_on_another_id_params_result_or_error) {
   {
     agent_got_initialize t;
-    EXPECT_NONFATAL_FAILURE(t.chain.expect(t.chain.agent(), request("initialize").with_params({{"protocolVersion", 2}})),
-                            "params differ");
+    EXPECT_NONFATAL_FAILURE(
+        t.chain.expect(t.chain.agent(), request("initialize").with_params({{"protocolVersion", 2}})), "params differ");
   }
   {
     agent_got_initialize t;
