@@ -137,7 +137,14 @@ std::optional<hop> router::next_hop(toward dir, link_id from) const {
 void router::deliver(hop via, toward dir, message msg, inbound_ptr in, link_id origin) {
   const bool is_init = dir == toward::agent && msg.is_request() && msg.method() == "initialize";
   // An older-generation proxy may forward its own role flag; it is hop-scoped.
-  if (is_init && at(origin).generation == pp::generation::legacy) (void)take_proxy_flag(msg.params());
+  // An older-generation proxy may forward its own role flag (in `_meta` and in
+  // `clientCapabilities._meta.symposium`); it is hop-scoped, so it goes before the next hop.
+  if (is_init && at(origin).generation == pp::generation::legacy) {
+    auto* params = msg.params();
+    (void)take_proxy_flag(params);
+    auto* obj = params ? params->if_object() : nullptr;
+    if (auto* caps = obj ? obj->if_contains("clientCapabilities") : nullptr) (void)take_proxy_flag(caps);
+  }
   if (is_init && via.to != upstream && at(via.to).proxy) msg.set_method(pp::initialize_method);
   auto& target = at(via.to);
   if (!target.initialized && !is_init) {

@@ -268,12 +268,15 @@ TEST(chain, session_cancel_notification_ends_the_turn) {
   expect_clean_exit(editor);
 }
 
-TEST(chain, a_proxy_forwarding_proxy_initialize_is_rejected) {
+TEST(chain, a_proxy_forwarding_proxy_initialize_gets_the_older_handshake_and_is_named_when_it_fails_it) {
+  // Forwarding `_proxy/initialize` marks an older-generation proxy: the conductor answers the
+  // forward -32601 and tries the older `initialize`, which this SDK proxy refuses (-32600).
   scripted_peer editor(agent_chain({component(component_path(), {"forward-proxy-init"}), component(test_agent_path())}));
   auto init = editor.initialize();
   ASSERT_TRUE(init);
   ASSERT_TRUE(init->as_object().contains("error")) << json::serialize(*init);
-  EXPECT_EQ(init->at("error").at("code"), -32600);
+  EXPECT_EQ(init->at("error").at("code"), -32603);
+  EXPECT_EQ(init->at("error").at("data").at("reason"), "not_a_proxy");
   expect_clean_exit(editor);
 }
 

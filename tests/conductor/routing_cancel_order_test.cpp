@@ -143,8 +143,7 @@ TEST(routing_order, interleaved_requests_and_notifications_keep_their_order_towa
 // second request overwrites the first one's entry: the first one's answer is dropped and a cancel
 // reaches the second one. Expected: the duplicate is answered -32600 (invalid request: id already
 // in use) and goes nowhere; the first request is unaffected (its cancel and its answer still work).
-// enabled by the router rewrite
-TEST(routing_ids, DISABLED_a_duplicate_editor_id_in_flight_is_refused_and_the_first_request_is_unaffected) {
+TEST(routing_ids, a_duplicate_editor_id_in_flight_is_refused_and_the_first_request_is_unaffected) {
   scripted_chain chain({"p0", "agent"});
   chain.initialize();
   chain.editor().send(make_request(7, "session/prompt", {{"n", 1}}));
@@ -160,8 +159,7 @@ TEST(routing_ids, DISABLED_a_duplicate_editor_id_in_flight_is_refused_and_the_fi
 }
 
 // Known defect (a) from a component's side: the agent reuses the id of its request in flight.
-// enabled by the router rewrite
-TEST(routing_ids, DISABLED_a_duplicate_component_id_in_flight_is_refused_and_the_first_request_is_unaffected) {
+TEST(routing_ids, a_duplicate_component_id_in_flight_is_refused_and_the_first_request_is_unaffected) {
   scripted_chain chain({"p0", "agent"});
   chain.initialize();
   chain.agent().send(make_request(9, "fs/read_text_file", {{"path", "/first"}}));
@@ -186,8 +184,7 @@ TEST(routing_ids, DISABLED_a_duplicate_component_id_in_flight_is_refused_and_the
 // cancel with: the conductor is the hop that has it. So the conductor answers it -32800 itself
 // and drops it from the hold queue (delivering it later would send a request its requester gave
 // up on). The rest of the queue is delivered as before, in order.
-// enabled by the router rewrite
-TEST(routing_cancel, DISABLED_a_cancel_for_a_request_held_behind_initialize_answers_it_cancelled) {
+TEST(routing_cancel, a_cancel_for_a_request_held_behind_initialize_answers_it_cancelled) {
   scripted_chain chain({"p0", "agent"});
   chain.editor().send(make_request(0, "initialize", scripted_chain::init_params()));
   auto init = chain.expect(chain.component(0), request("_proxy/initialize"));

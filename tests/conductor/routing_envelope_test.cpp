@@ -2,6 +2,7 @@
 // handshake (§4.7), on the conductor's in-process seam with scripted peers (scripted_peer.hpp).
 #include "scripted_peer.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
 
 namespace acp::conductor::test {
@@ -86,6 +87,10 @@ TEST(routing_older_generation, a_proxy_refusing_proxy_initialize_gets_the_older_
   chain.component(0).send(successor_request("p0-init", "initialize", forwarded, older_successor_request));
   auto at_agent =
       chain.expect(chain.agent(), request("initialize").with_params({{"protocolVersion", 1}}).without_param("_meta"));
+  // The flag is hop-scoped in both places the older generation puts it.
+  const auto* caps = at_agent.params().as_object().if_contains("clientCapabilities");
+  ASSERT_TRUE(caps);
+  EXPECT_FALSE(caps->as_object().contains("_meta")) << json::serialize(*caps);
   chain.agent().send(make_result(at_agent.id(), scripted_chain::agent_init_result()));
   chain.expect(chain.component(0), result_for("p0-init").with_result(scripted_chain::agent_init_result()));
   json::value echoed = scripted_chain::agent_init_result();
@@ -143,9 +148,8 @@ TEST(routing_older_generation, an_older_handshake_without_the_echo_is_reported_t
 // "method not found" as its own answer to `_proxy/initialize`) and fall back to the older
 // handshake, after which the chain works. Today the forward is answered -32600 and the editor
 // gets that error instead of a working chain.
-// enabled by the router rewrite
 TEST(routing_older_generation,
-     DISABLED_an_older_proxy_forwarding_proxy_initialize_gets_method_not_found_then_the_older_handshake) {
+     an_older_proxy_forwarding_proxy_initialize_gets_method_not_found_then_the_older_handshake) {
   scripted_chain chain({"p0", "agent"});
   const auto params = scripted_chain::init_params();
   chain.editor().send(make_request(0, "initialize", params));
