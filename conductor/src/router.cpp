@@ -41,11 +41,11 @@ struct node {
     std::size_t origin;
   };
   std::vector<held_delivery> held; // deliveries waiting for that answer
-  pp::generation generation = pp::generation::current; // envelope spelling (PROTOCOL.md §4.7)
+  pp::generation generation = pp::generation::current; // envelope spelling (docs/PROTOCOL.md §4.7)
   std::optional<message> init_request; // the `_proxy/initialize` sent, kept for the older handshake
 };
 
-/// The older generation's handshake (PROTOCOL.md §4.7): a plain `initialize` whose params carry
+/// The older generation's handshake (docs/PROTOCOL.md §4.7): a plain `initialize` whose params carry
 /// the proxy flag, in `_meta` and in `clientCapabilities._meta.symposium`.
 message legacy_initialize(message msg) {
   msg.set_method("initialize");
@@ -312,7 +312,7 @@ void router::on_response(const std::string& key, const json::value& wire_id, boo
     const auto e = resp.error();
     const bool refused = e && e->code == error_codes::method_not_found;
     if (dest.proxy && refused && dest.generation == pp::generation::current && dest.init_request) {
-      // Perhaps a proxy of the older generation (PROTOCOL.md §4.7): retry with its handshake.
+      // Perhaps a proxy of the older generation (docs/PROTOCOL.md §4.7): retry with its handshake.
       dest.generation = pp::generation::legacy;
       auto retry = legacy_initialize(std::move(*dest.init_request));
       dest.init_request.reset();
