@@ -1,4 +1,4 @@
-// `initialize` answers and the older generation's handshake (PROTOCOL.md §4.7).
+// `initialize` answers and the older generation's handshake (docs/PROTOCOL.md §4.7).
 
 #include "router_impl.hpp"
 

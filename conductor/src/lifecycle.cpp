@@ -1,4 +1,4 @@
-// Lifecycle (PROTOCOL.md §6): links and components start, a component fails, the chain shuts
+// Lifecycle (docs/PROTOCOL.md §6): links and components start, a component fails, the chain shuts
 // down; and the entry points.
 
 #include "router_impl.hpp"

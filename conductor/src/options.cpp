@@ -1,14 +1,12 @@
 #include <acp/conductor/options.hpp>
 
+#include <acp/version.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <charconv>
 #include <limits>
 #include <sstream>
-
-#ifndef ACP_VERSION
-#error "ACP_VERSION must be defined by the build (conductor/CMakeLists.txt)"
-#endif
 
 namespace acp::conductor {
 namespace {

@@ -1,6 +1,6 @@
 #pragma once
 // The router's state, shared by its three parts:
-//   routing.cpp           incoming messages, the next hop, delivery (PROTOCOL.md §4)
+//   routing.cpp           incoming messages, the next hop, delivery (docs/PROTOCOL.md §4)
 //   legacy_handshake.cpp  `initialize` answers and the older generation's handshake (§4.7)
 //   lifecycle.cpp         starting components, a component failing, shutdown, entry points (§6)
 //

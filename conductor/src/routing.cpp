@@ -1,4 +1,4 @@
-// Routing (PROTOCOL.md §4): every message a link reads comes through `on_message`, in arrival
+// Routing (docs/PROTOCOL.md §4): every message a link reads comes through `on_message`, in arrival
 // order, and leaves through `send_to` (which only queues on the target's FIFO writer).
 
 #include "router_impl.hpp"

@@ -3,6 +3,7 @@
 
 #include <acp/examples/cli.hpp>
 #include <acp/sdk/log.hpp>
+#include <acp/version.hpp>
 
 #include <boost/json/parse.hpp>
 

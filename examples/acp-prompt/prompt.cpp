@@ -2,6 +2,7 @@
 
 #include <acp/sdk.hpp>
 #include <acp/sdk/detail/boost_process.hpp>
+#include <acp/version.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -19,10 +20,6 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#ifndef ACP_VERSION
-#error "ACP_VERSION must be defined by the build (examples/acp-prompt/CMakeLists.txt)"
-#endif
 
 namespace acp::examples {
 namespace {

@@ -1,6 +1,7 @@
 #include "test_agent.hpp"
 
 #include <acp/sdk.hpp>
+#include <acp/version.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -19,10 +20,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
-
-#ifndef ACP_VERSION
-#error "ACP_VERSION must be defined by the build (examples/test-agent/CMakeLists.txt)"
-#endif
 
 // GCC 12 reports asio's awaitable frame allocator as a mismatched new/delete in long
 // coroutines (a false positive: the frame's class-specific operator new and delete pair up).

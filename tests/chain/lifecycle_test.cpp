@@ -1,4 +1,4 @@
-// The conductor's lifecycle (PROTOCOL.md §6): failing components, the editor going away,
+// The conductor's lifecycle (docs/PROTOCOL.md §6): failing components, the editor going away,
 // signals, and no process left behind in any case.
 #include "harness.hpp"
 

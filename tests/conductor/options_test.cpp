@@ -1,4 +1,5 @@
 #include <acp/conductor/options.hpp>
+#include <acp/version.hpp>
 
 #include <gtest/gtest.h>
 

@@ -2,6 +2,7 @@
 // bad usage, help and version on stdout with exit 0.
 #include "process_helpers.hpp"
 
+#include <acp/version.hpp>
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -1,6 +1,7 @@
 // acp-test-agent driven directly over its stdio, one JSON line at a time.
 #include "process_helpers.hpp"
 
+#include <acp/version.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 

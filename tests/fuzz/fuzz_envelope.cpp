@@ -1,4 +1,4 @@
-// fuzz_envelope: the `_proxy/successor` envelope (PROTOCOL.md §4.1) on arbitrary JSON.
+// fuzz_envelope: the `_proxy/successor` envelope (docs/PROTOCOL.md §4.1) on arbitrary JSON.
 //
 // Byte 0 chooses how the rest (JSON) becomes an envelope: as a whole message, or as the params
 // of a `_proxy/successor` request / notification (current or older spelling). Checks:

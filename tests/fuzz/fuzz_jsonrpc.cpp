@@ -1,4 +1,4 @@
-// fuzz_jsonrpc: JSON-RPC classification of arbitrary lines (PROTOCOL.md §1-2).
+// fuzz_jsonrpc: JSON-RPC classification of arbitrary lines (docs/PROTOCOL.md §1-2).
 //
 // Every '\n'-separated line of the input goes through one reused `line_parser`. Checks:
 //   - a line that does not parse is exactly one -32700 with a valid UTF-8 `data.line` sample of

@@ -1,4 +1,4 @@
-// fuzz_line_decoder: the newline framing of PROTOCOL.md §1 under arbitrary chunking.
+// fuzz_line_decoder: the newline framing of docs/PROTOCOL.md §1 under arbitrary chunking.
 //
 // Input: byte 0 picks the line limit, bytes 1..8 the chunk sizes (cycled) and whether each chunk
 // goes through feed() or prepare()/commit(); the rest is the stream. Checks:

@@ -159,7 +159,7 @@ def main():
           rec(0x41, lines(msg(id=1, result={}), SUCC_NOTE, SUCC_REQ, "garbage line", "[]")) +
           rec(0x40, lines(prompt)) + rec(0xc2, lines(UPDATE)))
     # an editor request held until a proxy answers `_proxy/initialize`, when the agent exits: the
-    # held request must still be answered (PROTOCOL.md §6)
+    # held request must still be answered (docs/PROTOCOL.md §6)
     write("fuzz_router", "held_request_when_agent_exits", bytes([1, 1 << 2]) + rec(0x40, lines(INIT)) +
           rec(0x40, lines(prompt)) + rec(0xc2, ""))
     # proxy mode: the parent sends _proxy/initialize and successor envelopes

@@ -1,6 +1,6 @@
 // Interop with the official TypeScript ACP SDK (@agentclientprotocol/sdk, pinned in
 // CMakeLists.txt): its client and agent (js/*.mjs) against acp-conductor, our proxies, our agent
-// and our client; and the older proxy generation (PROTOCOL.md §4.7). Every wait is bounded. When
+// and our client; and the older proxy generation (docs/PROTOCOL.md §4.7). Every wait is bounded. When
 // the npm fixture could not install the SDK, every test is skipped with its reason.
 #include "harness.hpp"
 #include "../e2e/process_helpers.hpp"
@@ -313,7 +313,7 @@ TEST(interop, conductor_holds_pipelined_requests_until_the_sdk_agent_answered_in
   }
 }
 
-// ---- the older proxy generation (PROTOCOL.md §4.7) -------------------------------------------
+// ---- the older proxy generation (docs/PROTOCOL.md §4.7) -------------------------------------------
 
 TEST(interop, legacy_proxies_are_spoken_to_in_the_older_generation) {
   REQUIRE_TS_SDK();

@@ -1,4 +1,4 @@
-// acp-interop-legacy-proxy: a proxy of the older generation (PROTOCOL.md §4.7), written for the
+// acp-interop-legacy-proxy: a proxy of the older generation (docs/PROTOCOL.md §4.7), written for the
 // interop tests with the SDK's raw connection. It never speaks `_proxy/initialize` (answers it
 // -32601 like any unknown method) and expects a plain `initialize` carrying the proxy flag in
 // `_meta`, which it echoes in its result's `_meta`. It reaches its successor with

@@ -1,4 +1,4 @@
-// The `_proxy/successor` envelope (PROTOCOL.md §4.1, §4.7): wrap/unwrap, both generations, the
+// The `_proxy/successor` envelope (docs/PROTOCOL.md §4.1, §4.7): wrap/unwrap, both generations, the
 // accepted spellings, malformed envelopes and byte-exact preservation of inner params.
 #include <acp/protocol/envelope.hpp>
 

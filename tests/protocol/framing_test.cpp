@@ -1,4 +1,4 @@
-// Exact-byte tests of newline framing (PROTOCOL.md §1): acp::framing::line_decoder and the
+// Exact-byte tests of newline framing (docs/PROTOCOL.md §1): acp::framing::line_decoder and the
 // writers append_line / encode_line.
 #include <acp/protocol/framing.hpp>
 

@@ -1,4 +1,4 @@
-// JSON-RPC 2.0 classification, parse errors, batches and id echo (PROTOCOL.md §1, §2).
+// JSON-RPC 2.0 classification, parse errors, batches and id echo (docs/PROTOCOL.md §1, §2).
 #include <acp/protocol/framing.hpp>
 #include <acp/protocol/jsonrpc.hpp>
 

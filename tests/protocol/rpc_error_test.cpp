@@ -1,4 +1,4 @@
-// acp::rpc_error: factories, codes, and the wire form (PROTOCOL.md §2).
+// acp::rpc_error: factories, codes, and the wire form (docs/PROTOCOL.md §2).
 #include <acp/protocol/rpc_error.hpp>
 
 #include <boost/json/parse.hpp>

@@ -3,6 +3,7 @@
 #include "harness.hpp"
 #include "process_helpers.hpp"
 
+#include <acp/version.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 //
 // Every `session/update` notification coming from the agent whose update is an
 // `agent_message_chunk` with text content gets `>` prepended to its text, so a chain with two
-// arrow proxies shows `>>hello`. The message is edited in place (PROTOCOL.md §2): every other
+// arrow proxies shows `>>hello`. The message is edited in place (docs/PROTOCOL.md §2): every other
 // member, `_meta` and unknown fields included, is forwarded exactly as received. Everything else
 // passes through untouched in both directions.
 

@@ -4,6 +4,7 @@
 
 #include <acp/examples/cli.hpp>
 #include <acp/sdk/log.hpp>
+#include <acp/version.hpp>
 
 #include <csignal>
 #include <iostream>
@@ -28,9 +29,9 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "Do not write decision lines to stderr");
   app.set_version_flag("--version", std::string("acp-policy-proxy ") + ACP_VERSION);
   app.footer("Config example:\n"
-             "  {\"roots\": [\"/work/project\"], \"allowedCommands\": [\"ls\", \"git\", \"make\"],\n"
+             "  {\"roots\": [\"/srv/project\"], \"allowedCommands\": [\"ls\", \"git\", \"make\"],\n"
              "   \"permissions\": [{\"kind\": \"read\", \"action\": \"allow\"}, {\"title\": \"rm *\", \"action\": \"reject\"},\n"
-             "                   {\"paths\": [\"/work/project/**\"], \"action\": \"allow\"}, {\"action\": \"ask\"}]}\n\n"
+             "                   {\"paths\": [\"/srv/project/**\"], \"action\": \"allow\"}, {\"action\": \"ask\"}]}\n\n"
              "Example:\n  acp-conductor agent \"acp-policy-proxy --config policy.json\" \"claude-code-acp\"\n\n"
              "Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage\n"
              "or configuration error.");

@@ -1,7 +1,7 @@
 #pragma once
 // The conductor: one hub between the editor (or a parent conductor) and a chain of components.
 //
-// Routing follows PROTOCOL.md §4 exactly. Every forwarding decision — requests, notifications
+// Routing follows docs/PROTOCOL.md §4 exactly. Every forwarding decision — requests, notifications
 // and responses — is made in one serialized loop: each connection's reader hands its messages
 // to the router synchronously, in arrival order, and every send only queues on the target's
 // FIFO writer (§4.4). Components are spawned lazily on the first `initialize`; a component is

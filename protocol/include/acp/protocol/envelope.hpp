@@ -1,5 +1,5 @@
 #pragma once
-// The proxy protocol of PROTOCOL.md §4: `_proxy/initialize` and the `_proxy/successor` envelope.
+// The proxy protocol of docs/PROTOCOL.md §4: `_proxy/initialize` and the `_proxy/successor` envelope.
 //
 // The inner message is flattened into the envelope's params: {"method", "params", "_meta"?}.
 // The outer id decides request vs notification; responses are never wrapped. On input we also
@@ -21,7 +21,7 @@ inline constexpr std::string_view initialize_method = "_proxy/initialize";
 inline constexpr std::string_view legacy_successor_request = "_proxy/successor/request";
 inline constexpr std::string_view legacy_successor_notification = "_proxy/successor/notification";
 
-/// Which envelope spelling a peer speaks (PROTOCOL.md §4.7).
+/// Which envelope spelling a peer speaks (docs/PROTOCOL.md §4.7).
 enum class generation { current, legacy };
 
 /// `_proxy/successor` and its accepted spellings (all generations).

@@ -3,7 +3,7 @@
 // members in snake_case), `acp::decode<T>` / `acp::encode` and `acp::method_traits<Params>`.
 //
 // Typed values are for reading messages and building new ones. A proxy forwarding a message it
-// does not change forwards the original JSON (PROTOCOL.md §2); still, encode(decode(x)) == x for
+// does not change forwards the original JSON (docs/PROTOCOL.md §2); still, encode(decode(x)) == x for
 // every valid x, because every struct keeps `_meta` and unknown members (`extra`), and open
 // unions keep unknown variants whole. Exceptions: an optional member given as `null` reads as
 // absent and is then omitted; a double with an integral value is written as an integer.
