@@ -12,6 +12,9 @@ targets=(acp_protocol_tests acp_proxy_sdk_tests acp_conductor_tests)
 
 "$root/scripts/setup.sh"
 launcher=()
+# ccache: paths inside the tree are hashed relative to it and the build directory is not
+# hashed, so every clone shares the cache (debug info of a cache hit names the first clone).
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$root} CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
 start=$(date +%s)
 if [ ! -f "$build/build.ninja" ]; then
