@@ -92,7 +92,8 @@ asio::awaitable<void> connection::read_loop() {
   while (reading_) {
     while (reading_ && !may_read()) co_await gate_->wait_open();
     if (!reading_) break;
-    handle_input(co_await channel_->read());
+    auto input = co_await channel_->read();
+    handle_input(std::move(input));
     // What the same read brought in is handled before the gate is looked at again.
     while (reading_) {
       auto more = channel_->poll();
@@ -404,7 +405,8 @@ asio::awaitable<void> connection::write_loop() {
     // congestion looks again right after (a posted check, which holds the connection).
     if (congested_ && options_.pause_on_own_congestion)
       asio::post(ex_, [self = shared_from_this()] { self->reader_may_resume(); });
-    if (const auto ec = co_await channel_->flush()) {
+    const auto ec = co_await channel_->flush();
+    if (ec) {
       if (!aborted_) log::warn(name(), "write failed: " + ec.message());
       writer_failed({close_reason::write_error, ec, ec.message()});
       co_return;

@@ -60,7 +60,8 @@ public:
         co_return std::tuple{error_code(errno, boost::system::system_category()), std::size_t{0}};
       }
     }
-    co_return co_await desc_.async_read_some(asio::buffer(buf.data(), buf.size()), use_tuple);
+    auto [ec, n] = co_await desc_.async_read_some(asio::buffer(buf.data(), buf.size()), use_tuple);
+    co_return std::tuple{ec, n};
   }
 
   asio::awaitable<error_code> write_all(std::span<const char> bytes) {
@@ -109,10 +110,12 @@ public:
         writer_(std::make_unique<fd_end>(ex, write_fd, unusable)) {}
 
   asio::awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<char> buffer) override {
-    co_return co_await reader_->read_some(buffer);
+    auto result = co_await reader_->read_some(buffer);
+    co_return result;
   }
   asio::awaitable<error_code> write_all(std::span<const char> bytes) override {
-    co_return co_await writer_->write_all(bytes);
+    const auto ec = co_await writer_->write_all(bytes);
+    co_return ec;
   }
   void shutdown_write() noexcept override {
     if (socket_ && writer_->fd() >= 0) ::shutdown(writer_->fd(), SHUT_WR);

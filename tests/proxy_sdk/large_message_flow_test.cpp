@@ -185,7 +185,8 @@ TEST_F(large_message_test, a_queued_large_message_closes_the_gate_until_the_writ
   asio::co_spawn(
       ex(),
       [t = tz.get(), &note, &written]() -> asio::awaitable<void> {
-        written = !co_await t->write_all(std::span<const char>(note.data(), note.size()));
+        const auto ec = co_await t->write_all(std::span<const char>(note.data(), note.size()));
+        written = !ec;
       },
       [](std::exception_ptr e) { EXPECT_FALSE(e) << "the peer's write threw"; });
   // Once the writer has handed the payload to the transport (blocked: the peer does not read),

@@ -127,7 +127,8 @@ private:
           while (!self->queue_.empty() && !self->closed_) {
             std::string bytes = std::move(self->queue_.front());
             self->queue_.pop_front();
-            if (co_await self->t_->write_all(std::span<const char>(bytes.data(), bytes.size()))) break;
+            const auto ec = co_await self->t_->write_all(std::span<const char>(bytes.data(), bytes.size()));
+            if (ec) break;
           }
           self->writing_ = false;
           if (self->shutdown_after_writes_ && self->queue_.empty()) self->t_->shutdown_write();
