@@ -170,7 +170,8 @@ struct ndjson_options {
 };
 
 /// One JSON message per line ('\n'-terminated; a trailing '\r' and blank lines are accepted)
-/// over a byte transport (pipes, stdio, TCP, Unix sockets, a socketpair), taking ownership of it.
+/// over a byte transport (pipes, stdio, TCP, Unix sockets, a socketpair; not null), taking
+/// ownership of it.
 /// Reading: 64 KiB per transport read, 1 MiB while inside a large line; a line over the limit
 /// is reported (`oversized`) and its bytes dropped up to its '\n', so memory stays bounded; a
 /// line of `text_buffer::large_bytes` or more is handed to its message without a copy; a final
