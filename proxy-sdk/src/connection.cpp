@@ -13,9 +13,6 @@ namespace json = boost::json;
 using boost::system::error_code;
 
 namespace {
-constexpr std::size_t read_chunk = 64 * 1024;
-constexpr std::size_t large_read_chunk = 1024 * 1024; // while a large line is coming in
-constexpr std::size_t keep_buffer_capacity = 1 << 20;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 } // namespace
 
@@ -48,28 +45,22 @@ asio::awaitable<void> flow_gate::wait_open() {
   while (congested_ > 0 && generation == generation_) (void)co_await wake_.async_wait(use_tuple);
 }
 
-std::string_view to_string(close_reason r) noexcept {
-  switch (r) {
-  case close_reason::eof: return "eof";
-  case close_reason::read_error: return "read_error";
-  case close_reason::write_error: return "write_error";
-  case close_reason::oversized_message: return "oversized_message";
-  case close_reason::closed_locally: return "closed_locally";
-  }
-  return "unknown";
-}
-
 // ---- connection --------------------------------------------------------------------------
+
+std::shared_ptr<connection> connection::create(asio::any_io_executor ex, message_channel_ptr channel,
+                                               connection_options options) {
+  return std::shared_ptr<connection>(new connection(std::move(ex), std::move(channel), std::move(options)));
+}
 
 std::shared_ptr<connection> connection::create(asio::any_io_executor ex, transport_ptr transport,
                                                connection_options options) {
-  return std::shared_ptr<connection>(new connection(std::move(ex), std::move(transport), std::move(options)));
+  auto channel = make_ndjson_channel(ex, std::move(transport), {.max_message_bytes = options.max_message_bytes});
+  return create(std::move(ex), std::move(channel), std::move(options));
 }
 
-connection::connection(asio::any_io_executor ex, transport_ptr transport, connection_options options)
-    : ex_(std::move(ex)), transport_(std::move(transport)), options_(std::move(options)),
-      gate_(options_.gate ? options_.gate : std::make_shared<flow_gate>(ex_)),
-      decoder_(options_.max_message_bytes), writer_wake_(ex_), closed_wake_(ex_) {
+connection::connection(asio::any_io_executor ex, message_channel_ptr channel, connection_options options)
+    : ex_(std::move(ex)), channel_(std::move(channel)), options_(std::move(options)),
+      gate_(options_.gate ? options_.gate : std::make_shared<flow_gate>(ex_)), writer_wake_(ex_), closed_wake_(ex_) {
   // These timers never expire; cancel() is the wake-up (see flow_gate).
   writer_wake_.expires_at(asio::steady_timer::time_point::max());
   closed_wake_.expires_at(asio::steady_timer::time_point::max());
@@ -77,13 +68,15 @@ connection::connection(asio::any_io_executor ex, transport_ptr transport, connec
 
 connection::~connection() {
   relieve_congestion();
-  if (transport_) transport_->close();
+  if (channel_) channel_->close();
 }
 
 void connection::start() {
   if (started_) return;
   started_ = true;
   reading_ = true;
+  // Each coroutine and its failure handler hold the connection: a failure path never touches a
+  // connection its owner has already let go of.
   auto self = shared_from_this();
   asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->read_loop(); },
                  log::on_failure(name(), "reader", [self] {
@@ -91,8 +84,7 @@ void connection::start() {
                  }));
   asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->write_loop(); },
                  log::on_failure(name(), "writer", [self] {
-                   self->writer_done_ = true;
-                   self->notify_closed();
+                   self->writer_failed({close_reason::write_error, {}, "internal error in writer"});
                  }));
 }
 
@@ -100,45 +92,25 @@ asio::awaitable<void> connection::read_loop() {
   while (reading_) {
     while (reading_ && !may_read()) co_await gate_->wait_open();
     if (!reading_) break;
-    // Inside a large line, read in larger pieces: fewer system calls and fewer buffer checks.
-    auto buf = decoder_.prepare(decoder_.buffered_bytes() >= large_read_chunk ? large_read_chunk : read_chunk);
-    error_code ec;
-    const std::size_t n = co_await transport_->read_some(buf, ec);
-    decoder_.commit(n);
-    stats_.bytes_in += n;
+    auto input = co_await channel_->read();
+    handle_input(std::move(input));
+    // What the same read brought in is handled before the gate is looked at again.
     while (reading_) {
-      auto f = decoder_.next();
-      if (!f) break;
-      handle_frame(*f);
-    }
-    if (ec) {
-      if (!reading_) break;
-      if (ec == asio::error::eof) {
-        if (auto last = decoder_.finish()) handle_frame(*last);
-        reading_ended({close_reason::eof, ec, "end of stream"});
-      } else if (ec == asio::error::operation_aborted && closing_) {
-        reading_ended({close_reason::closed_locally, {}, "closed"});
-      } else {
-        reading_ended({close_reason::read_error, ec, ec.message()});
-      }
+      auto more = channel_->poll();
+      if (!more) break;
+      handle_input(std::move(*more));
     }
   }
   if (!close_info_) reading_ended({close_reason::closed_locally, {}, "closed"});
 }
 
-void connection::handle_frame(const framing::frame& f) {
-  switch (f.type) {
-  case framing::frame::kind::line: {
-    if (f.text.size() < text_buffer::large_bytes) return handle_line(f.text, nullptr);
-    // A large line: its message takes the decoder's buffer instead of copying it.
-    std::size_t offset = 0;
-    auto owner = decoder_.take_buffer(f, offset);
-    if (owner.empty()) return handle_line(f.text, nullptr);
-    return handle_line(std::string_view(owner.data() + offset, f.text.size()), &owner);
-  }
-  case framing::frame::kind::header: {
+void connection::handle_input(channel_input in) {
+  if (!reading_) return; // closed by a handler of an earlier message
+  switch (in.type) {
+  case channel_input::kind::messages: return handle_messages(std::move(in.parsed));
+  case channel_input::kind::content_length_header: {
     json::object data;
-    data["line"] = jsonrpc::utf8_sample(f.text, 128);
+    data["line"] = std::move(in.sample);
     data["reason"] = "content_length_framing";
     log::warn(name(), "received a Content-Length header: ACP uses one JSON message per line, not LSP framing");
     send_error(nullptr, rpc_error::parse_error("Parse error: Content-Length framing is not supported; send one JSON "
@@ -146,25 +118,26 @@ void connection::handle_frame(const framing::frame& f) {
                                                json::value(std::move(data))));
     return;
   }
-  case framing::frame::kind::oversized: {
+  case channel_input::kind::oversized: {
+    const auto limit = channel_->max_message_bytes();
     json::object data;
     data["reason"] = "message_too_large";
-    data["limit"] = options_.max_message_bytes;
-    data["size_at_least"] = f.size;
-    const std::string detail = "incoming message exceeds the limit of " +
-                               std::to_string(options_.max_message_bytes) + " bytes";
+    data["limit"] = limit;
+    data["size_at_least"] = in.size;
+    const std::string detail = "incoming message exceeds the limit of " + std::to_string(limit) + " bytes";
     log::error(name(), detail + "; closing the connection");
     send_error(nullptr, rpc_error::invalid_request("Invalid request: " + detail, json::value(std::move(data))));
     reading_ended({close_reason::oversized_message, {}, detail});
     return;
   }
+  case channel_input::kind::ended: reading_ended(std::move(in.end)); return;
   }
 }
 
-void connection::handle_line(std::string_view line, text_buffer* owner) {
+void connection::handle_messages(jsonrpc::parsed_line parsed) {
   ++stats_.messages_in;
-  auto parsed = parser_.parse(line, owner);
   if (!parsed.batch) {
+    if (parsed.items.empty()) return;
     auto& item = parsed.items.front();
     if (auto* bad = std::get_if<jsonrpc::invalid_message>(&item)) return handle_invalid(std::move(*bad), false);
     auto& msg = std::get<jsonrpc::message>(item);
@@ -193,11 +166,7 @@ void connection::handle_line(std::string_view line, text_buffer* owner) {
     else if (on_message_) on_message_(std::move(msg));
     else if (msg.is_request()) send_error(msg.id(), rpc_error::method_not_found(msg.method()));
   }
-  if (b->outstanding == 0 && !b->responses.empty()) {
-    json::value arr(std::move(b->responses));
-    framing::append_line(out_, arr);
-    message_queued();
-  }
+  if (b->outstanding == 0 && !b->responses.empty()) queue_batch(std::move(b->responses));
 }
 
 void connection::handle_invalid(jsonrpc::invalid_message bad, bool in_batch) {
@@ -267,11 +236,7 @@ void connection::send(jsonrpc::message msg) {
       auto b = it->second;
       batch_ids_.erase(it);
       b->responses.push_back(std::move(msg).release());
-      if (--b->outstanding == 0) {
-        json::value arr(std::move(b->responses));
-        framing::append_line(out_, arr);
-        message_queued();
-      }
+      if (--b->outstanding == 0) queue_batch(std::move(b->responses));
       return;
     }
   }
@@ -284,35 +249,39 @@ void connection::send(const json::object& msg) {
     if (auto c = jsonrpc::check(json::value(msg)); std::holds_alternative<jsonrpc::message>(c))
       return send(std::get<jsonrpc::message>(std::move(c)));
   }
-  if (writable()) {
-    const auto before = out_.size();
-    framing::append_line(out_, msg);
-    enqueued(before, out_.size() - before - 1, id, id && !msg.contains("method"), false);
-  }
+  if (!writable()) return;
+  if (const auto q = channel_->queue(msg); q.ec && !replace_refused(q, id, id && !msg.contains("method"), false))
+    return;
+  message_queued();
 }
 
 void connection::enqueue(jsonrpc::message& msg, bool ours) {
-  if (!writable()) return;
-  const auto* id = msg.is_notification() ? nullptr : &msg.id();
-  if (const auto payload = msg.payload_text(); payload && payload->size() >= text_buffer::large_bytes) {
-    // A large text message is not copied: what is queued so far and the message's head are
-    // sealed, the payload is written from the message's own buffer, `}` starts what follows.
-    const auto before = out_.size();
-    msg.write_head(out_);
-    const auto size = out_.size() - before + payload->size() + 1;
-    if (size <= options_.max_message_bytes) {
-      const auto span = msg.payload_span();
-      sealed_piece piece{std::move(out_), std::move(msg).take_text_buffer(), span.offset, span.size};
-      out_.clear();
-      sealed_bytes_ += piece.head.size() + piece.size;
-      sealed_.push_back(std::move(piece));
-      out_.append("}\n");
-    }
-    return enqueued(before, size, id, msg.is_response(), ours);
+  if (!writable()) {
+    // No response can come: answer our request now (posted), or it would wait forever.
+    if (ours) fail_later(msg.id(), closed_error());
+    return;
   }
-  const auto before = out_.size();
-  framing::append_line(out_, msg);
-  enqueued(before, out_.size() - before - 1, id, msg.is_response(), ours);
+  const bool response = msg.is_response();
+  json::value id; // our request's id, kept only when no response can come to it
+  if (ours && close_info_ && options_.fail_pending_on_close) id = msg.id();
+  // On success the channel may have taken the message's buffer: `msg` is not used after.
+  if (const auto q = channel_->queue(msg); q.ec) {
+    if (!replace_refused(q, msg.is_notification() ? nullptr : &msg.id(), response, ours)) return;
+  } else if (!id.is_null()) {
+    // Written, but reading has ended: its response can never be read.
+    fail_later(id, closed_error());
+  }
+  message_queued();
+}
+
+void connection::queue_batch(json::array responses) {
+  if (!writable()) return;
+  if (const auto q = channel_->queue(responses); q.ec) {
+    // Rare: the answers to a batch together exceed the limit. One error says so.
+    const json::value none;
+    if (!replace_refused(q, &none, true, false)) return;
+  }
+  message_queued();
 }
 
 bool connection::writable() {
@@ -325,44 +294,47 @@ bool connection::writable() {
   return true;
 }
 
-void connection::enqueued(std::size_t before, std::size_t size, const json::value* id, bool response, bool ours) {
-  if (size > options_.max_message_bytes) {
-    out_.resize(before);
-    if (!replace_oversized(size, id, response, ours)) return;
-  }
-  message_queued();
-}
-
 void connection::message_queued() {
   ++stats_.messages_out;
   wake_writer();
   update_congestion();
 }
 
-bool connection::replace_oversized(std::size_t size, const json::value* id, bool response, bool ours) {
-  const std::string why = "outgoing message of " + std::to_string(size) + " bytes exceeds the limit of " +
-                          std::to_string(options_.max_message_bytes);
+bool connection::replace_refused(const queue_result& refused, const json::value* id, bool response, bool ours) {
+  const std::string why =
+      refused.ec == channel_errc::message_too_large
+          ? "outgoing message of " + std::to_string(refused.size) + " bytes exceeds the limit of " +
+                std::to_string(channel_->max_message_bytes())
+          : "outgoing message not sent: " + refused.ec.message();
   log::error(name(), why);
   if (id && response) {
     // A response: answer with an error instead, so the request is not left hanging.
     json::object data;
-    data["reason"] = "message_too_large";
-    framing::append_line(out_, jsonrpc::message::error_response(*id, rpc_error::internal_error(
-                                                                             why, json::value(std::move(data))))
-                                   .json());
-    return true;
+    data["reason"] = refused.ec == channel_errc::message_too_large ? "message_too_large" : "not_sent";
+    const auto error = jsonrpc::message::error_response(*id, rpc_error::internal_error(why, json::value(std::move(data))));
+    return !channel_->queue(error.json()).ec;
   }
-  if (id && ours && id->is_int64()) {
-    // One of our requests: resolve it locally (not re-entrantly).
-    if (auto it = pending_.find(id->get_int64()); it != pending_.end()) {
-      auto cb = std::make_shared<response_callback>(std::move(it->second));
-      pending_.erase(it);
-      asio::post(ex_, [cb, rid = *id, why] {
-        (*cb)(jsonrpc::message::error_response(rid, rpc_error::internal_error(why)));
-      });
-    }
-  }
+  if (id && ours) fail_later(*id, rpc_error::internal_error(why)); // one of our requests: resolve it locally
   return false;
+}
+
+void connection::fail_later(const json::value& id, rpc_error error) {
+  if (!id.is_int64()) return;
+  auto it = pending_.find(id.get_int64());
+  if (it == pending_.end()) return;
+  auto cb = std::make_shared<response_callback>(std::move(it->second));
+  pending_.erase(it);
+  // Posted: the caller (inside send_request) is not re-entered. Holds the callback, not us.
+  asio::post(ex_, [cb, rid = id, error = std::move(error)] { (*cb)(jsonrpc::message::error_response(rid, error)); });
+}
+
+rpc_error connection::closed_error() const {
+  json::object data;
+  data["reason"] = "connection_closed";
+  data["peer"] = name();
+  data["detail"] = close_info_ ? close_info_->detail : std::string("closed");
+  return rpc_error::internal_error("connection to " + name() + " is closed: no response can arrive",
+                                   json::value(std::move(data)));
 }
 
 json::value connection::send_request(std::string_view method, std::optional<json::value> params,
@@ -405,8 +377,8 @@ bool connection::cancel_request(const json::value& id) {
 void connection::wake_writer() { writer_wake_.cancel(); }
 
 void connection::reader_may_resume() {
-  // Bytes were handed to the transport: a reader paused on its own congestion may go on now
-  // (see may_read); wake it to look again.
+  // Bytes were taken by a flush: a reader paused on its own congestion may go on now (see
+  // may_read); wake it to look again.
   if (congested_ && options_.pause_on_own_congestion && may_read()) gate_->interrupt();
 }
 
@@ -424,60 +396,39 @@ void connection::update_congestion() {
 
 asio::awaitable<void> connection::write_loop() {
   for (;;) {
-    error_code ec;
-    if (!sealed_.empty()) {
-      // A large message: the bytes queued before it, then its payload from its own buffer.
-      auto piece = std::move(sealed_.front());
-      sealed_.pop_front();
-      sealed_bytes_ -= piece.head.size() + piece.size;
-      writing_big_ = piece.size;
-      std::swap(piece.head, writing_);
-      reader_may_resume();
-      co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
-      stats_.bytes_out += writing_.size();
-      writing_.clear();
-      if (!ec) {
-        co_await transport_->write_all(std::span<const char>(piece.buffer.data() + piece.offset, piece.size), ec);
-        stats_.bytes_out += piece.size;
-      }
-      writing_big_ = 0;
-    } else if (!out_.empty()) {
-      std::swap(out_, writing_);
-      out_.clear();
-      reader_may_resume();
-      co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()), ec);
-      stats_.bytes_out += writing_.size();
-      if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);
-      else writing_.clear();
-    } else {
+    if (channel_->queued_bytes() == 0) {
       if (closing_) break;
       (void)co_await writer_wake_.async_wait(use_tuple);
       continue;
     }
+    // The flush takes its output before it first suspends; a reader paused on its own
+    // congestion looks again right after (a posted check, which holds the connection).
+    if (congested_ && options_.pause_on_own_congestion)
+      asio::post(ex_, [self = shared_from_this()] { self->reader_may_resume(); });
+    const auto ec = co_await channel_->flush();
     if (ec) {
       if (!aborted_) log::warn(name(), "write failed: " + ec.message());
-      drop_output();
-      writer_done_ = true;
-      update_congestion();
-      if (!close_info_) {
-        transport_->close();
-        if (aborted_) reading_ended({close_reason::closed_locally, {}, "aborted"});
-        else reading_ended({close_reason::write_error, ec, ec.message()});
-      }
-      notify_closed();
+      writer_failed({close_reason::write_error, ec, ec.message()});
       co_return;
     }
     update_congestion();
   }
-  transport_->shutdown_write();
+  channel_->shutdown_write();
   writer_done_ = true;
   notify_closed();
 }
 
-void connection::drop_output() {
-  std::string().swap(out_);
-  sealed_.clear();
-  sealed_bytes_ = 0;
+void connection::writer_failed(close_info info) {
+  if (writer_done_) return;
+  channel_->drop_queued();
+  writer_done_ = true;
+  update_congestion();
+  if (!close_info_) {
+    channel_->close();
+    if (aborted_) reading_ended({close_reason::closed_locally, {}, "aborted"});
+    else reading_ended(std::move(info));
+  }
+  notify_closed();
 }
 
 void connection::close() {
@@ -485,13 +436,13 @@ void connection::close() {
   closing_ = true;
   if (reading_) {
     reading_ = false;
-    transport_->close_read(); // the pending read completes with operation_aborted
-    gate_->interrupt();       // or the reader is paused at the gate
+    channel_->close_read(); // the pending read completes (ended, closed_locally)
+    gate_->interrupt();     // or the reader is paused at the gate
   }
   if (!started_) {
     reader_done_ = writer_done_ = true;
     if (!close_info_) reading_ended({close_reason::closed_locally, {}, "closed"});
-    transport_->close();
+    channel_->close();
     return;
   }
   wake_writer();
@@ -502,8 +453,8 @@ void connection::abort() {
   aborted_ = true;
   closing_ = true;
   reading_ = false;
-  drop_output();
-  transport_->close();
+  channel_->drop_queued();
+  channel_->close();
   gate_->interrupt();
   relieve_congestion();
   if (!started_) {
@@ -522,7 +473,7 @@ void connection::relieve_congestion() {
 
 void connection::notify_closed() {
   if (reader_done_ && writer_done_) {
-    if (transport_) transport_->close();
+    if (channel_) channel_->close();
     closed_wake_.cancel();
     // Nothing will call the handlers again: release them (they may hold this connection, or
     // others that hold it). Destroyed from a fresh handler, never under their own call.

@@ -59,13 +59,13 @@ public:
     });
     auto ex = io_.get_executor();
     if (s == shape::direct) {
-      auto [t_client, t_agent] = acp::make_memory_duplex(ex);
+      auto [t_client, t_agent] = acp::make_memory_duplex(ex).value();
       client_ = client.connect_to(ex, std::move(t_client));
       agent_ = agent.connect_to(ex, std::move(t_agent));
       return;
     }
-    auto [t_client, t_cc] = acp::make_memory_duplex(ex);
-    auto [t_ca, t_agent] = acp::make_memory_duplex(ex);
+    auto [t_client, t_cc] = acp::make_memory_duplex(ex).value();
+    auto [t_ca, t_agent] = acp::make_memory_duplex(ex).value();
     client_ = client.connect_to(ex, std::move(t_client));
     agent_ = agent.connect_to(ex, std::move(t_agent));
     auto to_client = conn(std::move(t_cc));
@@ -80,7 +80,7 @@ public:
         relay(to_client, to_agent, std::move(m), std::move(id));
       });
     } else {
-      auto [t_cp, t_proxy] = acp::make_memory_duplex(ex);
+      auto [t_cp, t_proxy] = acp::make_memory_duplex(ex).value();
       acp::proxy_builder proxy;
       proxy_ = proxy.connect_to(ex, std::move(t_proxy));
       auto to_proxy = conn(std::move(t_cp));

@@ -32,7 +32,7 @@ protected:
   };
 
   link& add_proxy() {
-    auto [ours, theirs] = make_memory_duplex(io_.get_executor());
+    auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
     auto& l = links_.emplace_back(std::make_unique<link>(link{
         nullptr, examples::make_arrow_proxy().connect_to(io_.get_executor(), std::move(theirs)), {}}));
     l->conductor = connection::create(io_.get_executor(), std::move(ours), connection_options{});

@@ -343,7 +343,7 @@ protected:
   void start(policy_options options) {
     options.log_to_stderr = false;
     options.on_decision = [this](const policy_decision& d) { decisions_.push_back(decision_line(d)); };
-    auto [ours, theirs] = make_memory_duplex(io_.get_executor());
+    auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
     proxy_.emplace(make_policy_proxy(std::move(options)).connect_to(io_.get_executor(), std::move(theirs)));
     conductor_ = connection::create(io_.get_executor(), std::move(ours), connection_options{});
     conductor_->on_message([this](jsonrpc::message m) { forwarded_.push_back(std::move(m)); });

@@ -346,7 +346,7 @@ protected:
   void start(const redact_options& o = {}) {
     auto loaded = load_redactor(o);
     ASSERT_TRUE(loaded.has_value());
-    auto [ours, theirs] = make_memory_duplex(io_.get_executor());
+    auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
     rules_ = std::make_shared<const redactor>(std::move(*loaded));
     proxy_.emplace(make_redact_proxy(rules_, totals_, log_).connect_to(io_.get_executor(), std::move(theirs)));
     conductor_ = connection::create(io_.get_executor(), std::move(ours), connection_options{});

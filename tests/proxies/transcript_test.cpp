@@ -130,7 +130,7 @@ protected:
 
   void start() {
     io_.restart(); // run_for stops the context when it runs out of work
-    auto [ours, theirs] = make_memory_duplex(io_.get_executor());
+    auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
     proxy_.emplace(make_transcript_proxy({.dir = dir_.path().string()}).connect_to(io_.get_executor(), std::move(theirs)));
     conductor_ = connection::create(io_.get_executor(), std::move(ours), connection_options{});
     conductor_->on_message([this](jsonrpc::message m) { received_.push_back(std::move(m)); });

@@ -10,7 +10,7 @@ protected:
   /// A started connection that answers every request with {"echo": params} and records
   /// notifications; the scripted peer sits on the other end.
   void start_echo(connection_options o = {}) {
-    auto [a, z] = make_memory_duplex(ex());
+    auto [a, z] = make_memory_duplex(ex()).value();
     conn = raw(std::move(a), std::move(o));
     conn->on_message([this](jsonrpc::message msg) {
       if (msg.is_request()) {
@@ -212,7 +212,7 @@ TEST_F(connection_test, a_batch_of_requests_is_answered_with_one_array) {
 }
 
 TEST_F(connection_test, a_batch_answered_later_is_sent_when_its_last_response_is) {
-  auto [a, z] = make_memory_duplex(ex());
+  auto [a, z] = make_memory_duplex(ex()).value();
   conn = raw(std::move(a));
   std::vector<jsonrpc::message> held;
   conn->on_message([&](jsonrpc::message m) { held.push_back(std::move(m)); });
@@ -255,7 +255,7 @@ TEST_F(connection_test, paused_readers_sharing_a_gate_do_not_spin) {
   o.gate = gate;
   std::vector<std::shared_ptr<connection>> cs;
   for (int i = 0; i < 3; ++i) {
-    auto [a, z] = make_memory_duplex(ex());
+    auto [a, z] = make_memory_duplex(ex()).value();
     cs.push_back(raw(std::move(a), o));
     cs.back()->start();
     make_peer(std::move(z));

@@ -65,8 +65,8 @@ TEST_F(flood_test, a_flood_through_a_slow_reader_keeps_memory_bounded) {
   auto slow_gate = std::make_shared<flow_gate>(ex());
   slow_gate->congest(); // the final reader starts paused
 
-  auto [t_flood, t_ep] = make_memory_duplex(ex());
-  auto [t_out, t_slow] = make_memory_duplex(ex());
+  auto [t_flood, t_ep] = make_memory_duplex(ex()).value();
+  auto [t_out, t_slow] = make_memory_duplex(ex()).value();
 
   connection_options out_opts;
   out_opts.name = "out";

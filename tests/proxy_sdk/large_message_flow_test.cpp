@@ -113,7 +113,7 @@ TEST_F(large_message_peer_goes_away, peer_stops_reading_and_the_connection_is_ab
 }
 
 TEST_F(large_message_test, peer_closes_the_socket_while_a_large_payload_is_written) {
-  auto [ta, tz] = make_memory_duplex(ex());
+  auto [ta, tz] = make_memory_duplex(ex()).value();
   auto c = raw(std::move(ta));
   std::optional<close_info> closed;
   std::vector<message> failed;
@@ -132,7 +132,7 @@ TEST_F(large_message_test, peer_closes_the_socket_while_a_large_payload_is_writt
 }
 
 TEST_F(large_message_test, a_large_line_cut_short_by_end_of_stream_is_a_parse_error_and_pending_requests_fail) {
-  auto [ta, tz] = make_memory_duplex(ex());
+  auto [ta, tz] = make_memory_duplex(ex()).value();
   auto c = raw(std::move(ta));
   std::optional<close_info> closed;
   std::size_t delivered = 0;
@@ -161,7 +161,7 @@ TEST_F(large_message_test, a_large_line_cut_short_by_end_of_stream_is_a_parse_er
 TEST_F(large_message_test, a_queued_large_message_closes_the_gate_until_the_writer_takes_it) {
   connection_options o;
   o.write_high_watermark = 4 * MiB;
-  auto [ta, tz] = make_memory_duplex(ex());
+  auto [ta, tz] = make_memory_duplex(ex()).value();
   auto c = raw(std::move(ta), o);
   std::vector<message> got;
   c->on_message([&](message m) { got.push_back(std::move(m)); });
@@ -185,8 +185,7 @@ TEST_F(large_message_test, a_queued_large_message_closes_the_gate_until_the_writ
   asio::co_spawn(
       ex(),
       [t = tz.get(), &note, &written]() -> asio::awaitable<void> {
-        boost::system::error_code ec;
-        co_await t->write_all(std::span<const char>(note.data(), note.size()), ec);
+        const auto ec = co_await t->write_all(std::span<const char>(note.data(), note.size()));
         written = !ec;
       },
       [](std::exception_ptr e) { EXPECT_FALSE(e) << "the peer's write threw"; });
@@ -215,7 +214,7 @@ TEST_F(large_message_test, the_gate_stays_closed_until_the_queue_is_down_to_half
   // 8 MiB), so the gate stays closed; after the second it opens.
   connection_options o;
   o.write_high_watermark = 8 * MiB;
-  auto [ta, tz] = make_memory_duplex(ex());
+  auto [ta, tz] = make_memory_duplex(ex()).value();
   auto c = raw(std::move(ta), o);
   c->start();
   c->send(text_notification("first", payload(5 * MiB, 1)));

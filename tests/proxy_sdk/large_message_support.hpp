@@ -97,7 +97,7 @@ protected:
 
   /// Two connected connections; `a` records every message and response it gets, in order.
   void connect(connection_options oa = {}, connection_options ob = {}) {
-    auto [ta, tb] = make_memory_duplex(ex());
+    auto [ta, tb] = make_memory_duplex(ex()).value();
     oa.name = "a";
     ob.name = "b";
     a = raw(std::move(ta), std::move(oa));

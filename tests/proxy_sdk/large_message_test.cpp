@@ -201,8 +201,8 @@ TEST_F(large_message_test, our_own_oversized_request_fails_locally_and_nothing_e
 
 TEST_F(large_message_test, a_received_large_message_forwarded_to_another_connection_arrives_byte_exact) {
   // up <-> in (a proxy's upstream side) ... out <-> down: `in` forwards to `out` as a proxy does.
-  auto [t1, t2] = make_memory_duplex(ex());
-  auto [t3, t4] = make_memory_duplex(ex());
+  auto [t1, t2] = make_memory_duplex(ex()).value();
+  auto [t3, t4] = make_memory_duplex(ex()).value();
   auto up = raw(std::move(t1));
   auto in = raw(std::move(t2));
   auto out = raw(std::move(t3));

@@ -47,9 +47,9 @@ TEST_F(minimal_proxy_example, runs_between_a_client_and_an_agent) {
     return handled::yes;
   });
 
-  auto [t_client, t_cond_client] = make_memory_duplex(ex());
-  auto [t_cond_proxy, t_proxy] = make_memory_duplex(ex());
-  auto [t_cond_agent, t_agent] = make_memory_duplex(ex());
+  auto [t_client, t_cond_client] = make_memory_duplex(ex()).value();
+  auto [t_cond_proxy, t_proxy] = make_memory_duplex(ex()).value();
+  auto [t_cond_agent, t_agent] = make_memory_duplex(ex()).value();
   auto builder = make_rules_proxy();
   auto proxy_ep = builder.connect_to(ex(), std::move(t_proxy));
   auto agent_ep = agent.connect_to(ex(), std::move(t_agent));

@@ -93,8 +93,7 @@ private:
           std::vector<char> buf(64 * 1024);
           std::string pending;
           for (;;) {
-            boost::system::error_code ec;
-            const auto n = co_await self->t_->read_some(std::span<char>(buf), ec);
+            const auto [ec, n] = co_await self->t_->read_some(std::span<char>(buf));
             pending.append(buf.data(), n);
             std::size_t start = 0;
             for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
@@ -128,8 +127,7 @@ private:
           while (!self->queue_.empty() && !self->closed_) {
             std::string bytes = std::move(self->queue_.front());
             self->queue_.pop_front();
-            boost::system::error_code ec;
-            co_await self->t_->write_all(std::span<const char>(bytes.data(), bytes.size()), ec);
+            const auto ec = co_await self->t_->write_all(std::span<const char>(bytes.data(), bytes.size()));
             if (ec) break;
           }
           self->writing_ = false;
@@ -182,7 +180,7 @@ protected:
     std::shared_ptr<line_peer> peer;
   };
   wired wire(endpoint_builder& b) {
-    auto [a, z] = make_memory_duplex(ex());
+    auto [a, z] = make_memory_duplex(ex()).value();
     auto ep = b.connect_to(ex(), std::move(a));
     endpoints_.push_back(ep);
     return {ep, make_peer(std::move(z))};
@@ -190,7 +188,7 @@ protected:
 
   /// Two endpoints wired to each other (client side first).
   std::pair<endpoint, endpoint> wire(endpoint_builder& a, endpoint_builder& b) {
-    auto [ta, tb] = make_memory_duplex(ex());
+    auto [ta, tb] = make_memory_duplex(ex()).value();
     auto ea = a.connect_to(ex(), std::move(ta));
     auto eb = b.connect_to(ex(), std::move(tb));
     endpoints_.push_back(ea);

@@ -3,6 +3,7 @@
 // agent and client builders. See acp/sdk/endpoint.hpp for the ordering and deadlock rules.
 
 #include <acp/protocol/types.hpp>
+#include <acp/sdk/channel.hpp>
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/endpoint.hpp>
 #include <acp/sdk/log.hpp>

@@ -1,15 +1,18 @@
 #pragma once
-// One JSON-RPC connection over a byte-stream transport: the runtime under proxies, agents,
-// clients and the conductor.
+// One JSON-RPC connection over a message channel: the runtime under proxies, agents, clients
+// and the conductor.
+//
+// The connection sees whole messages: a `message_channel` (channel.hpp) frames them (NDJSON
+// over a byte transport for stdio and sockets; `create(ex, transport)` makes that channel).
 //
 // Threading and ordering
 //   Everything runs on one executor (one io_context, one thread). Per connection there is one
-//   reader coroutine and one writer coroutine, and nobody else touches the transport. The reader
+//   reader coroutine and one writer coroutine, and nobody else touches the channel. The reader
 //   handles each incoming message to completion before it reads the next: requests and
 //   notifications go to the message handler, responses complete the pending request's callback,
-//   both synchronously and in arrival order. Sending never blocks: it serializes the message
-//   into the outgoing buffer (FIFO) and wakes the writer, which writes everything queued in one
-//   write. So a message handled before another is also sent before it, responses included.
+//   both synchronously and in arrival order. Sending never blocks: it queues the message in the
+//   channel (FIFO; its size is known at once) and wakes the writer, which flushes everything
+//   queued. So a message handled before another is also sent before it, responses included.
 //
 // Back-pressure
 //   When the bytes queued for writing pass `write_high_watermark`, the connection's flow gate
@@ -23,13 +26,17 @@
 // Errors
 //   Malformed input never ends a connection: a line that is not JSON is answered -32700, an
 //   invalid message -32600 (with its id when one can be recovered), a `Content-Length:` header
-//   -32700 with a diagnostic; reading goes on. A line over `max_message_bytes` is answered and
-//   ends the connection (reason `oversized_message`): its id is unknown, so closing is the only
-//   way to resolve the sender's request. When reading ends, the close handler runs, then every
-//   request still pending is answered with -32603 and `data.reason`.
+//   -32700 with a diagnostic; reading goes on. A message over the channel's `max_message_bytes`
+//   is answered and ends the connection (reason `oversized_message`): its id is unknown, so
+//   closing is the only way to resolve the sender's request. When reading ends, the close
+//   handler runs, then every request still pending is answered with -32603 and `data.reason`.
+//   A request sent once no response can arrive any more (the writer has finished, or reading
+//   has ended with `fail_pending_on_close`) is answered -32603 too, from a posted handler
+//   (`data.reason` "connection_closed"), never from inside `send_request`.
 
 #include <acp/protocol/framing.hpp>
 #include <acp/protocol/jsonrpc.hpp>
+#include <acp/sdk/channel.hpp>
 #include <acp/sdk/transport.hpp>
 #include <acp/sdk/unique_function.hpp>
 
@@ -39,7 +46,6 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -71,7 +77,9 @@ private:
 
 struct connection_options {
   std::string name = "peer";                                      ///< for logs and error data
-  std::size_t max_message_bytes = framing::default_max_line_bytes; ///< reading and writing
+  /// Reading and writing, for the NDJSON channel `create(ex, transport)` makes; a channel given
+  /// to `create(ex, channel)` has its own limit (message_channel::max_message_bytes).
+  std::size_t max_message_bytes = framing::default_max_line_bytes;
   std::size_t write_high_watermark = std::size_t{8} << 20;        ///< queued bytes that close the gate
   std::shared_ptr<flow_gate> gate;                                 ///< null: the connection makes its own
   /// Whether this connection's own congestion pauses its own reader. True for an endpoint with
@@ -80,15 +88,6 @@ struct connection_options {
   /// for it, so pausing it on its own congestion could deadlock the two.
   bool pause_on_own_congestion = true;
   bool fail_pending_on_close = true; ///< false: the close handler resolves pending requests itself
-};
-
-enum class close_reason { eof, read_error, write_error, oversized_message, closed_locally };
-[[nodiscard]] std::string_view to_string(close_reason r) noexcept;
-
-struct close_info {
-  close_reason reason = close_reason::eof;
-  boost::system::error_code ec;
-  std::string detail;
 };
 
 /// Receives the response to a request we sent: a response message (result or error). Called
@@ -100,6 +99,11 @@ public:
   using message_handler = std::function<void(jsonrpc::message)>;
   using close_handler = std::function<void(const close_info&)>;
 
+  /// A connection on `channel` (not null), which it owns.
+  [[nodiscard]] static std::shared_ptr<connection> create(boost::asio::any_io_executor ex, message_channel_ptr channel,
+                                                          connection_options options = {});
+  /// A connection on `transport` (not null) framed as NDJSON (make_ndjson_channel with
+  /// `options.max_message_bytes`).
   [[nodiscard]] static std::shared_ptr<connection> create(boost::asio::any_io_executor ex, transport_ptr transport,
                                                           connection_options options = {});
   ~connection();
@@ -121,7 +125,8 @@ public:
   /// limit is only answered when sent with `send_request`, whose callback gets the error).
   void send(jsonrpc::message msg);
   void send(const boost::json::object& msg);
-  /// Sends a request with a fresh id (returned); `on_response` gets its response.
+  /// Sends a request with a fresh id (returned); `on_response` gets its response. When no
+  /// response can come any more (see Errors above) it gets -32603 from a posted handler.
   boost::json::value send_request(std::string_view method, std::optional<boost::json::value> params,
                                   response_callback on_response);
   /// Sends `request` (a request or notification-shaped message) with its id replaced by a fresh one.
@@ -152,13 +157,13 @@ public:
 
   [[nodiscard]] const std::string& name() const noexcept { return options_.name; }
   /// Whether the gate lets this connection's reader go on (see pause_on_own_congestion). Its
-  /// own congestion pauses it only while bytes wait to be handed to the transport: the write in
+  /// own congestion pauses it only while bytes wait for a flush to take them: the write in
   /// progress does not count, or two peers each blocked writing a large message to the other
   /// would wait for each other forever.
   [[nodiscard]] bool may_read() const noexcept {
     if (gate_->congested() - (congested_ ? 1 : 0) > 0) return false;
     if (!congested_ || !options_.pause_on_own_congestion) return true;
-    return out_.size() + sealed_bytes_ <= options_.write_high_watermark / 2;
+    return channel_->queued_bytes() <= options_.write_high_watermark / 2;
   }
   /// The gate this connection's reader waits at (shared with others in the conductor).
   [[nodiscard]] flow_gate& gate() const noexcept { return *gate_; }
@@ -166,69 +171,65 @@ public:
   [[nodiscard]] bool reading() const noexcept { return reading_; }
   [[nodiscard]] bool closed() const noexcept { return reader_done_ && writer_done_; }
   [[nodiscard]] std::size_t pending_requests() const noexcept { return pending_.size(); }
+  /// Output bytes not yet written: queued, and taken by the flush in progress.
   [[nodiscard]] std::size_t queued_bytes() const noexcept {
-    return out_.size() + writing_.size() + sealed_bytes_ + writing_big_;
+    return channel_->queued_bytes() + channel_->flushing_bytes();
   }
   [[nodiscard]] const std::optional<close_info>& close_status() const noexcept { return close_info_; }
 
   struct stats {
     std::uint64_t messages_in = 0, messages_out = 0, bytes_in = 0, bytes_out = 0;
   };
-  [[nodiscard]] const stats& statistics() const noexcept { return stats_; }
+  /// Messages counted by the connection, bytes by the channel (on the wire, framing included).
+  [[nodiscard]] const stats& statistics() const noexcept {
+    stats_.bytes_in = channel_->bytes_read();
+    stats_.bytes_out = channel_->bytes_written();
+    return stats_;
+  }
+  /// The channel (for its description and limits; reading and writing are the connection's).
+  [[nodiscard]] const message_channel& channel() const noexcept { return *channel_; }
 
 private:
-  connection(boost::asio::any_io_executor ex, transport_ptr transport, connection_options options);
+  connection(boost::asio::any_io_executor ex, message_channel_ptr channel, connection_options options);
 
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
-  void handle_frame(const framing::frame& f);
-  void handle_line(std::string_view line, text_buffer* owner);
+  void handle_input(channel_input in);
+  void handle_messages(jsonrpc::parsed_line parsed);
   void handle_response(jsonrpc::message msg);
   void handle_invalid(jsonrpc::invalid_message bad, bool in_batch);
   void reading_ended(close_info info);
-  /// Queues a message (a large text message's buffer is taken, not copied); `ours`: a request
-  /// we sent (an oversized one is failed locally).
+  /// The writer stopped (a write error, or the writer failed): output is dropped, the channel
+  /// closed, and reading ends with `info` unless it has already ended.
+  void writer_failed(close_info info);
+  /// Queues a message (a large text message's buffer may be taken, not copied); `ours`: a
+  /// request we sent (an oversized one is failed locally, so is one no response can come to).
   void enqueue(jsonrpc::message& msg, bool ours);
-  /// An outgoing message over the limit was taken back: a response is replaced by an error
-  /// (true: that error was queued), our own request is failed locally.
-  bool replace_oversized(std::size_t size, const boost::json::value* id, bool response, bool ours);
-  void drop_output();
+  /// Queues the responses to a batch we received as one array.
+  void queue_batch(boost::json::array responses);
+  /// An outgoing message the channel refused: a response is replaced by an error (true: that
+  /// error was queued), our own request is failed locally.
+  bool replace_refused(const queue_result& refused, const boost::json::value* id, bool response, bool ours);
+  /// Answers our request `id` with -32603 from a posted handler (not re-entrantly).
+  void fail_later(const boost::json::value& id, rpc_error error);
+  /// -32603 for a request sent when no response can arrive (data.reason "connection_closed").
+  [[nodiscard]] rpc_error closed_error() const;
   [[nodiscard]] bool writable();
-  /// Accounts for a message of `size` bytes queued from `before` in `out_` on: one over the limit
-  /// is taken back (a response replaced by an error, our own request failed).
-  void enqueued(std::size_t before, std::size_t size, const boost::json::value* id, bool response, bool ours);
   /// One more message queued: count it, wake the writer, check the watermark.
   void message_queued();
   void update_congestion();
   void reader_may_resume();
   void wake_writer();
   void relieve_congestion();
-  void finish_batch_item(const boost::json::value& id, boost::json::object response);
   void notify_closed();
 
   boost::asio::any_io_executor ex_;
-  transport_ptr transport_;
+  message_channel_ptr channel_;
   connection_options options_;
   std::shared_ptr<flow_gate> gate_;
   message_handler on_message_;
   close_handler on_close_;
 
-  framing::line_decoder decoder_;
-  jsonrpc::line_parser parser_;
-
-  std::string out_;     // serialized, waiting for the writer
-  std::string writing_; // being written
-  // Large text messages queued without a copy, in order before `out_`: each with the bytes
-  // queued before it (and its head), then its payload in its own buffer.
-  struct sealed_piece {
-    std::string head;
-    text_buffer buffer;
-    std::size_t offset = 0;
-    std::size_t size = 0;
-  };
-  std::deque<sealed_piece> sealed_;
-  std::size_t sealed_bytes_ = 0;
-  std::size_t writing_big_ = 0; // payload bytes of a sealed piece being written
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer closed_wake_;
   bool congested_ = false;
@@ -249,7 +250,7 @@ private:
     boost::json::array responses;
   };
   std::unordered_map<std::string, std::shared_ptr<batch>> batch_ids_;
-  stats stats_;
+  mutable stats stats_; // bytes: refreshed from the channel by statistics()
 };
 
 } // namespace acp
