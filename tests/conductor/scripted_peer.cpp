@@ -295,8 +295,7 @@ scripted_peer::line scripted_peer::take_line() {
 asio::awaitable<void> scripted_peer::read_lines(std::shared_ptr<state> s) {
   std::array<char, 4096> chunk{};
   for (;;) {
-    boost::system::error_code ec;
-    const auto n = co_await s->link->read_some(chunk, ec);
+    const auto [ec, n] = co_await s->link->read_some(chunk);
     if (ec || n == 0) {
       if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted) s->failure = "reading: " + ec.message();
       s->eof = true;
@@ -319,8 +318,7 @@ asio::awaitable<void> scripted_peer::write_lines(std::shared_ptr<state> s) {
     while (!s->outbox.empty() && !s->stopped) {
       auto bytes = std::move(s->outbox.front());
       s->outbox.pop_front();
-      boost::system::error_code ec;
-      co_await s->link->write_all(bytes, ec);
+      const auto ec = co_await s->link->write_all(bytes);
       if (ec) {
         s->failure = "writing: " + ec.message();
         co_return;
@@ -344,11 +342,11 @@ scripted_chain::scripted_chain(std::vector<std::string> names, enum conductor_op
   options_.stderr_mode = stderr_mode::discard;
   options_.grace_period = 5s; // no child to wait for: only bounds the final flush
   std::vector<transport_ptr> ends;
-  auto [up_ours, up_theirs] = make_memory_duplex(io_.get_executor());
+  auto [up_ours, up_theirs] = make_memory_duplex(io_.get_executor()).value();
   peers_.push_back(std::make_unique<scripted_peer>(io_, mode == conductor_options::mode::agent ? "editor" : "parent",
                                                    std::move(up_ours)));
   for (auto& name : names) {
-    auto [ours, theirs] = make_memory_duplex(io_.get_executor());
+    auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
     peers_.push_back(std::make_unique<scripted_peer>(io_, name, std::move(ours)));
     ends.push_back(std::move(theirs));
     options_.components.push_back({.name = name, .command = "in-process"});
