@@ -2,9 +2,9 @@
 
 #include <acp/protocol/json_scan.hpp>
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <charconv>
@@ -32,17 +32,18 @@ boost::system::error_code errno_code(int e = errno) {
   return {e, boost::system::system_category()};
 }
 
-/// The writer waits this long after the first event of a batch, or until this much has gathered,
-/// so that a write(2) carries many events and a steady stream wakes it rarely.
-constexpr auto batch_delay = std::chrono::milliseconds(2);
-constexpr std::size_t batch_bytes = std::size_t{64} << 10;
+/// The writer gathers events this long before it writes them, so that a write(2) carries many
+/// events and a steady stream costs the routing thread no wake-ups (see `run`).
+constexpr auto batch_delay = std::chrono::milliseconds(5);
 
-/// Scratch strings above this capacity are given back after use (one large message must not pin
-/// its size for the rest of the run).
-constexpr std::size_t keep_capacity = std::size_t{1} << 20;
+/// Strings above this capacity are given back after use (one large message or burst must not pin
+/// its size for the rest of the run); below it they are reused, so steady tracing does not
+/// allocate or fault in fresh pages.
+constexpr std::size_t keep_scratch = std::size_t{1} << 20;
+constexpr std::size_t keep_batch = std::size_t{4} << 20;
 
-void trim(std::string& s) {
-  if (s.capacity() > keep_capacity) std::string().swap(s);
+void trim(std::string& s, std::size_t keep = keep_scratch) {
+  if (s.capacity() > keep) std::string().swap(s);
   else s.clear();
 }
 
@@ -59,10 +60,16 @@ void append_endpoint(std::string& out, const endpoint& e) {
   out += ')';
 }
 
-void append_seconds(std::string& out, double seconds) {
-  std::array<char, 48> buf{};
-  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), seconds, std::chars_format::fixed, 6);
+/// Seconds with six decimals.
+void append_seconds(std::string& out, std::chrono::microseconds t) {
+  const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(t.count(), 0));
+  std::array<char, 32> buf{};
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), us / 1000000);
   out.append(buf.data(), r.ptr);
+  std::array<char, 7> frac{'.', '0', '0', '0', '0', '0', '0'};
+  auto rest = us % 1000000;
+  for (std::size_t i = 6; i > 0; --i, rest /= 10) frac[i] = static_cast<char>('0' + rest % 10);
+  out.append(frac.data(), frac.size());
 }
 
 void append_id(std::string& out, const json::value& id) {
@@ -77,40 +84,14 @@ void append_id(std::string& out, const json::value& id) {
   }
 }
 
-/// Whether a scanned member's key is `name` (escapes in the key decoded).
-bool key_is(const json_scan::member& m, std::string_view name) {
-  if (!m.key_escaped) return m.key == name;
-  std::string quoted;
-  quoted.reserve(m.key.size() + 2);
-  quoted += '"';
-  quoted += m.key;
-  quoted += '"';
-  boost::system::error_code ec;
-  const json::value v = json::parse(quoted, ec);
-  return !ec && v.is_string() && v.get_string() == name;
-}
-
 /// `params.sessionId` as JSON string text, from params as JSON text, without a DOM: the value's
-/// text as it arrived (quotes and escapes included). The last member wins, as in a DOM.
-/// `fallback`: where a DOM-found id is written when the object has too many members to scan.
-std::optional<std::string_view> session_in_text(std::string_view params, std::string& fallback) {
+/// text as it arrived (quotes and escapes included). The scan stops at the first `sessionId`
+/// member, so the rest of the params (the update, the prompt) is not walked.
+std::optional<std::string_view> session_in_text(std::string_view params) {
   if (params.empty() || params.front() != '{') return std::nullopt;
-  std::array<json_scan::member, 64> members;
-  if (const auto n = json_scan::members_of_valid_object(params, members)) {
-    std::optional<std::string_view> found;
-    for (std::size_t i = 0; i < *n; ++i)
-      if (key_is(members[i], "sessionId")) found = members[i].value;
-    if (found && found->front() == '"') return found;
-    return std::nullopt;
-  }
-  // More members than scanned at once (rare): the DOM finds it.
-  boost::system::error_code ec;
-  const json::value v = json::parse(params, ec);
-  const json::value* s = !ec && v.is_object() ? v.get_object().if_contains("sessionId") : nullptr;
-  if (!s || !s->is_string()) return std::nullopt;
-  fallback.clear();
-  jsonrpc::append_json_string(fallback, s->get_string());
-  return fallback;
+  const auto m = json_scan::find_member_of_valid_object(params, "sessionId");
+  if (!m || m->value.front() != '"') return std::nullopt;
+  return m->value;
 }
 
 /// Writes all of `data`; the errno of the first failure.
@@ -150,8 +131,8 @@ struct trace_writer::state {
 
   // Shared with the writer thread, under `mu_`.
   mutable std::mutex mu_;
-  std::condition_variable work_; // the queue has events, or closing
-  std::condition_variable done_; // a batch was written
+  std::condition_variable work_; // to the writer: the first event, a full queue, flush or close
+  std::condition_variable done_; // from the writer: a batch was written
   std::string queued_;
   std::size_t in_flight_ = 0;           // bytes of the batch being written
   std::uint64_t enqueued_total_ = 0;    // bytes ever queued
@@ -159,6 +140,8 @@ struct trace_writer::state {
   std::uint64_t dropped_total_ = 0;
   std::uint64_t dropped_pending_ = 0;   // dropped since the last marker
   bool closing_ = false;
+  bool writer_idle_ = false; // the writer waits for a first event
+  int flushing_ = 0;         // flush() calls waiting
   boost::system::error_code error_;
 
   std::thread thread_;
@@ -169,23 +152,44 @@ struct trace_writer::state {
   std::string dom_;
   std::string session_;
 
-  [[nodiscard]] double elapsed() const noexcept {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  [[nodiscard]] std::chrono::microseconds elapsed() const noexcept {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_);
   }
 
+  /// What each of the two batch strings starts with, so that a stream does not grow them (and
+  /// fault in fresh pages) step by step.
+  [[nodiscard]] std::size_t initial_batch_capacity() const noexcept {
+    return std::min(options_.max_queued_bytes, std::size_t{1} << 20);
+  }
+
+  /// Half the bound: a queue this full is written at once rather than after the delay.
+  [[nodiscard]] std::size_t high_water() const noexcept { return options_.max_queued_bytes / 2; }
+
+  /// The writer thread. Idle, it waits for the first event (the one wake-up the routing thread
+  /// gives while events keep coming); then it gathers for `batch_delay`, writes everything queued,
+  /// and goes on so, on its own timer, until the queue is found empty.
   void run() {
     std::string writing;
+    writing.reserve(initial_batch_capacity()); // the address space only: no page is touched yet
     std::unique_lock lk(mu_);
     for (;;) {
-      work_.wait(lk, [&] { return !queued_.empty() || closing_; });
-      work_.wait_for(lk, batch_delay, [&] { return queued_.size() >= batch_bytes || closing_; });
-      if (queued_.empty()) break; // closing, and everything written
+      if (queued_.empty() && !closing_) {
+        writer_idle_ = true;
+        work_.wait(lk, [&] { return !queued_.empty() || closing_; });
+        writer_idle_ = false;
+      }
+      work_.wait_for(lk, batch_delay,
+                     [&] { return closing_ || flushing_ > 0 || queued_.size() >= high_water(); });
+      if (queued_.empty()) {
+        if (closing_) break; // everything written
+        continue;
+      }
       writing.swap(queued_);
       in_flight_ = writing.size();
       lk.unlock();
       const auto ec = write_all(fd_, writing);
       const std::size_t n = writing.size();
-      trim(writing);
+      trim(writing, keep_batch);
       lk.lock();
       in_flight_ = 0;
       processed_total_ += n;
@@ -237,8 +241,10 @@ struct trace_writer::state {
     }
     queued_ += "}\n";
     enqueued_total_ += queued_.size() - before;
-    // The writer waits for a first event, then for a batch's worth: wake it at those two points only.
-    const bool wake = was == 0 || (was < batch_bytes && queued_.size() >= batch_bytes);
+    // Wake the writer only when it is idle, or when the queue passes half the bound (not to drop
+    // events while it waits out the delay). Otherwise it comes back on its own.
+    const bool wake = writer_idle_ || (was < high_water() && queued_.size() >= high_water());
+    writer_idle_ = false;
     lk.unlock();
     if (wake) work_.notify_one();
   }
@@ -330,6 +336,7 @@ boost::system::result<trace_writer> trace_writer::open(const std::filesystem::pa
 
 boost::system::result<trace_writer> trace_writer::adopt(int fd, trace_options options) {
   auto s = std::make_unique<state>(fd, options);
+  s->queued_.reserve(s->initial_batch_capacity());
   // The thread starts with every signal blocked: signals are the routing thread's business.
   sigset_t all;
   sigset_t old;
@@ -384,7 +391,11 @@ bool trace_writer::flush(std::chrono::milliseconds timeout) {
   auto& s = *state_;
   std::unique_lock lk(s.mu_);
   const auto target = s.enqueued_total_;
-  return s.done_.wait_for(lk, timeout, [&] { return s.processed_total_ >= target; });
+  ++s.flushing_; // the writer does not wait out its delay
+  s.work_.notify_one();
+  const bool done = s.done_.wait_for(lk, timeout, [&] { return s.processed_total_ >= target; });
+  --s.flushing_;
+  return done;
 }
 
 boost::system::error_code trace_writer::last_error() const {
@@ -405,7 +416,7 @@ void trace_writer::message(endpoint from, endpoint to, const jsonrpc::message& m
   auto& s = *state_;
   const json::value* id = m.is_request() ? &m.id() : nullptr;
   if (const auto text = m.payload_text()) {
-    s.call(from, to, id, m.method(), session_in_text(*text, s.session_), *text, protocol);
+    s.call(from, to, id, m.method(), session_in_text(*text), *text, protocol);
     return;
   }
   s.call_dom(from, to, id, m.method(), m.params(), protocol);

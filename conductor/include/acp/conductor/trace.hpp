@@ -18,14 +18,17 @@
 // From the message's text. A text message (`jsonrpc::message::is_text`) is traced without a DOM:
 // its params or result text is copied into the event as it arrived (numbers, escapes and key
 // order as written; a newline between tokens becomes a space so that the event stays one line),
-// and `session` is found with `json_scan`. Tracing never materializes the message. Only a DOM
-// message has its params, result or error serialized.
+// and `session` is found with `json_scan`, which stops at the first `sessionId` member (of
+// duplicate keys the first counts, where a DOM keeps the last; a key spelled with escapes is not
+// recognized). Tracing never materializes the message. Only a DOM message has its params, result
+// or error serialized.
 //
 // Off the routing thread. The caller (the conductor's one routing thread) only composes the event
 // and appends it to an in-memory queue; a writer thread of this object takes the whole queue at
-// once and writes it with one write(2). It waits up to 2 ms after the first event of a batch (or
-// until 64 KiB have gathered) so that one write carries many events and a steady stream wakes it
-// rarely: `tail -f` sees an event within a few milliseconds. A thread, not a coroutine: a
+// once and writes it with one write(2). It gathers events for 5 ms before each write, on its own
+// timer while events keep coming, so that one write carries many events and a steady stream costs
+// the routing thread no wake-up calls (only the first event after a pause, or a queue half
+// full, wakes the writer); `tail -f` sees an event within a few milliseconds. A thread, not a coroutine: a
 // regular file cannot be written asynchronously with Asio here (epoll does not poll regular
 // files; `asio::stream_file` needs io_uring, which Boost 1.81 enables only on request and this
 // build does not), and a write to a slow or full disk, or to a FIFO nobody reads, must not stall
