@@ -7,7 +7,7 @@
 #
 # Environment: ACP_BENCH_RUNS (runs per figure, default 5), ACP_BENCH_NO_NODE=1 (skip the
 # TypeScript comparison), ACP_BENCH_TRACE_DIR (where the `--trace` case writes its trace file,
-# default BUILD_DIR). Results: BUILD_DIR/bench-results.jsonl (every run) and the table on
+# default BUILD_DIR), ACP_BENCH_TRACE_PAIRS (off/on run pairs of that case, default the runs). Results: BUILD_DIR/bench-results.jsonl (every run) and the table on
 # stdout (also BUILD_DIR/bench-results.md). --smoke runs a tiny configuration (the CTest
 # bench_chain_smoke test) and checks that every setup works. --stream-only runs only the
 # streaming cases (C++ endpoints, and conductor-3 with `--trace` off and on).
@@ -88,7 +88,9 @@ done < <(cpp_setups)
 trace_file=${ACP_BENCH_TRACE_DIR:-$build}/bench-trace.jsonl
 echo "   stream with --trace off/on (alternating): conductor-3" >&2
 runs_now=1
-for ((k = 0; k < runs; ++k)); do
+trace_pairs=${ACP_BENCH_TRACE_PAIRS:-$runs}
+[ "$smoke" = 1 ] && trace_pairs=1
+for ((k = 0; k < trace_pairs; ++k)); do
   run_offset=$k
   run stream trace-off-3 "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- \
     "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
