@@ -1,5 +1,7 @@
 #include <acp/conductor/trace.hpp>
 
+#include "trace_blocks.hpp"
+
 #include <acp/protocol/json_scan.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -36,14 +38,16 @@ boost::system::error_code errno_code(int e = errno) {
 /// events and a steady stream costs the routing thread no wake-ups (see `run`).
 constexpr auto batch_delay = std::chrono::milliseconds(5);
 
-/// Strings above this capacity are given back after use (one large message or burst must not pin
-/// its size for the rest of the run); below it they are reused, so steady tracing does not
-/// allocate or fault in fresh pages.
+/// Scratch strings above this capacity are given back after use (one large message must not pin
+/// its size for the rest of the run).
 constexpr std::size_t keep_scratch = std::size_t{1} << 20;
-constexpr std::size_t keep_batch = std::size_t{4} << 20;
 
-void trim(std::string& s, std::size_t keep = keep_scratch) {
-  if (s.capacity() > keep) std::string().swap(s);
+/// Queue blocks kept for reuse after a batch is written (2 MiB): a steady stream needs no more;
+/// a burst's blocks beyond that are freed.
+constexpr std::size_t keep_blocks = (std::size_t{2} << 20) / detail::trace_block::capacity;
+
+void trim(std::string& s) {
+  if (s.capacity() > keep_scratch) std::string().swap(s);
   else s.clear();
 }
 
@@ -94,20 +98,6 @@ std::optional<std::string_view> session_in_text(std::string_view params) {
   return m->value;
 }
 
-/// Writes all of `data`; the errno of the first failure.
-boost::system::error_code write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_code();
-    }
-    if (n == 0) return errno_code(EIO);
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return {};
-}
-
 } // namespace
 
 std::string to_string(const endpoint& e) {
@@ -133,7 +123,8 @@ struct trace_writer::state {
   mutable std::mutex mu_;
   std::condition_variable work_; // to the writer: the first event, a full queue, flush or close
   std::condition_variable done_; // from the writer: a batch was written
-  std::string queued_;
+  detail::trace_blocks queued_;
+  std::vector<detail::trace_block> spares_; // blocks for reuse
   std::size_t in_flight_ = 0;           // bytes of the batch being written
   std::uint64_t enqueued_total_ = 0;    // bytes ever queued
   std::uint64_t processed_total_ = 0;   // bytes ever written (or failed)
@@ -156,12 +147,6 @@ struct trace_writer::state {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_);
   }
 
-  /// What each of the two batch strings starts with, so that a stream does not grow them (and
-  /// fault in fresh pages) step by step.
-  [[nodiscard]] std::size_t initial_batch_capacity() const noexcept {
-    return std::min(options_.max_queued_bytes, std::size_t{1} << 20);
-  }
-
   /// Half the bound: a queue this full is written at once rather than after the delay.
   [[nodiscard]] std::size_t high_water() const noexcept { return options_.max_queued_bytes / 2; }
 
@@ -169,8 +154,7 @@ struct trace_writer::state {
   /// gives while events keep coming); then it gathers for `batch_delay`, writes everything queued,
   /// and goes on so, on its own timer, until the queue is found empty.
   void run() {
-    std::string writing;
-    writing.reserve(initial_batch_capacity()); // the address space only: no page is touched yet
+    std::vector<detail::trace_block> writing;
     std::unique_lock lk(mu_);
     for (;;) {
       if (queued_.empty() && !closing_) {
@@ -179,18 +163,20 @@ struct trace_writer::state {
         writer_idle_ = false;
       }
       work_.wait_for(lk, batch_delay,
-                     [&] { return closing_ || flushing_ > 0 || queued_.size() >= high_water(); });
+                     [&] { return closing_ || flushing_ > 0 || queued_.bytes() >= high_water(); });
       if (queued_.empty()) {
         if (closing_) break; // everything written
         continue;
       }
-      writing.swap(queued_);
-      in_flight_ = writing.size();
+      const std::size_t n = queued_.bytes();
+      queued_.take(writing);
+      in_flight_ = n;
       lk.unlock();
-      const auto ec = write_all(fd_, writing);
-      const std::size_t n = writing.size();
-      trim(writing, keep_batch);
+      const auto ec = detail::write_blocks(fd_, writing);
       lk.lock();
+      for (auto& b : writing)
+        if (spares_.size() < keep_blocks) spares_.push_back(std::move(b));
+      writing.clear();
       in_flight_ = 0;
       processed_total_ += n;
       if (ec && !error_) error_ = ec;
@@ -201,16 +187,21 @@ struct trace_writer::state {
   /// Under `mu_`: the `dropped` marker, if events were dropped since the last one.
   void append_marker_locked() {
     if (dropped_pending_ == 0) return;
-    const std::size_t before = queued_.size();
-    queued_ += R"({"type":"dropped","ts":)";
-    append_seconds(queued_, elapsed());
-    queued_ += R"(,"count":)";
+    std::string marker = R"({"type":"dropped","ts":)";
+    append_seconds(marker, elapsed());
+    marker += R"(,"count":)";
     std::array<char, 24> buf{};
     const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), dropped_pending_);
-    queued_.append(buf.data(), r.ptr);
-    queued_ += "}\n";
-    enqueued_total_ += queued_.size() - before;
+    marker.append(buf.data(), r.ptr);
+    marker += "}\n";
+    put_locked(marker);
     dropped_pending_ = 0;
+  }
+
+  /// Under `mu_`: appends bytes to the queue.
+  void put_locked(std::string_view bytes, bool newlines_to_spaces = false) {
+    queued_.append(bytes, spares_, newlines_to_spaces);
+    enqueued_total_ += bytes.size();
   }
 
   /// Queues `head_`, then `payload` (JSON text; empty: null) and the end of the event; or drops it.
@@ -219,31 +210,21 @@ struct trace_writer::state {
     const std::size_t size = head_.size() + (payload.empty() ? 4 : payload.size()) + 2;
     std::unique_lock lk(mu_);
     if (closing_) return;
-    const std::size_t waiting = queued_.size() + in_flight_;
+    const std::size_t waiting = queued_.bytes() + in_flight_;
     if (waiting != 0 && waiting + size > options_.max_queued_bytes) {
       ++dropped_total_;
       ++dropped_pending_;
       return;
     }
-    const std::size_t was = queued_.size();
+    const std::size_t was = queued_.bytes();
     append_marker_locked();
-    const std::size_t before = queued_.size();
-    queued_ += head_;
-    if (payload.empty()) {
-      queued_ += "null";
-    } else {
-      const std::size_t at = queued_.size();
-      queued_ += payload;
-      // A newline can only be whitespace between tokens: a space means the same, on one line.
-      if (has_newline)
-        for (std::size_t i = at; i < queued_.size(); ++i)
-          if (queued_[i] == '\n') queued_[i] = ' ';
-    }
-    queued_ += "}\n";
-    enqueued_total_ += queued_.size() - before;
+    put_locked(head_);
+    // A newline can only be whitespace between tokens: a space means the same, on one line.
+    put_locked(payload.empty() ? std::string_view("null") : payload, has_newline);
+    put_locked("}\n");
     // Wake the writer only when it is idle, or when the queue passes half the bound (not to drop
     // events while it waits out the delay). Otherwise it comes back on its own.
-    const bool wake = writer_idle_ || (was < high_water() && queued_.size() >= high_water());
+    const bool wake = writer_idle_ || (was < high_water() && queued_.bytes() >= high_water());
     writer_idle_ = false;
     lk.unlock();
     if (wake) work_.notify_one();
@@ -336,7 +317,6 @@ boost::system::result<trace_writer> trace_writer::open(const std::filesystem::pa
 
 boost::system::result<trace_writer> trace_writer::adopt(int fd, trace_options options) {
   auto s = std::make_unique<state>(fd, options);
-  s->queued_.reserve(s->initial_batch_capacity());
   // The thread starts with every signal blocked: signals are the routing thread's business.
   sigset_t all;
   sigset_t old;
