@@ -30,9 +30,7 @@ namespace json = boost::json;
 
 namespace {
 
-boost::system::error_code errno_code(int e = errno) {
-  return {e, boost::system::system_category()};
-}
+boost::system::error_code errno_code(int e = errno) { return {e, boost::system::system_category()}; }
 
 /// The writer gathers events this long before it writes them, so that a write(2) carries many
 /// events and a steady stream costs the routing thread no wake-ups (see `run`).
@@ -47,15 +45,22 @@ constexpr std::size_t keep_scratch = std::size_t{1} << 20;
 constexpr std::size_t keep_blocks = (std::size_t{2} << 20) / detail::trace_block::capacity;
 
 void trim(std::string& s) {
-  if (s.capacity() > keep_scratch) std::string().swap(s);
-  else s.clear();
+  if (s.capacity() > keep_scratch)
+    std::string().swap(s);
+  else
+    s.clear();
 }
 
 void append_endpoint(std::string& out, const endpoint& e) {
   switch (e.which) {
-  case endpoint::kind::client: out += "Client"; return;
-  case endpoint::kind::agent: out += "Agent"; return;
-  case endpoint::kind::proxy: break;
+  case endpoint::kind::client:
+    out += "Client";
+    return;
+  case endpoint::kind::agent:
+    out += "Agent";
+    return;
+  case endpoint::kind::proxy:
+    break;
   }
   out += "Proxy(";
   std::array<char, 24> buf{};
@@ -106,9 +111,7 @@ std::string to_string(const endpoint& e) {
   return s;
 }
 
-std::string_view to_string(trace_protocol p) noexcept {
-  return p == trace_protocol::mcp ? "mcp" : "acp";
-}
+std::string_view to_string(trace_protocol p) noexcept { return p == trace_protocol::mcp ? "mcp" : "acp"; }
 
 // ---- the queue and the writer thread -----------------------------------------------------
 
@@ -125,11 +128,11 @@ struct trace_writer::state {
   std::condition_variable done_; // from the writer: a batch was written
   detail::trace_blocks queued_;
   std::vector<detail::trace_block> spares_; // blocks for reuse
-  std::size_t in_flight_ = 0;           // bytes of the batch being written
-  std::uint64_t enqueued_total_ = 0;    // bytes ever queued
-  std::uint64_t processed_total_ = 0;   // bytes ever written (or failed)
+  std::size_t in_flight_ = 0;               // bytes of the batch being written
+  std::uint64_t enqueued_total_ = 0;        // bytes ever queued
+  std::uint64_t processed_total_ = 0;       // bytes ever written (or failed)
   std::uint64_t dropped_total_ = 0;
-  std::uint64_t dropped_pending_ = 0;   // dropped since the last marker
+  std::uint64_t dropped_pending_ = 0; // dropped since the last marker
   bool closing_ = false;
   bool writer_idle_ = false; // the writer waits for a first event
   int flushing_ = 0;         // flush() calls waiting
@@ -162,8 +165,7 @@ struct trace_writer::state {
         work_.wait(lk, [&] { return !queued_.empty() || closing_; });
         writer_idle_ = false;
       }
-      work_.wait_for(lk, batch_delay,
-                     [&] { return closing_ || flushing_ > 0 || queued_.bytes() >= high_water(); });
+      work_.wait_for(lk, batch_delay, [&] { return closing_ || flushing_ > 0 || queued_.bytes() >= high_water(); });
       if (queued_.empty()) {
         if (closing_) break; // everything written
         continue;
@@ -279,8 +281,8 @@ struct trace_writer::state {
   }
 
   /// DOM params: serialized into `dom_`; the session into `session_`.
-  void call_dom(endpoint from, endpoint to, const json::value* id, std::string_view method,
-                const json::value* params, trace_protocol protocol) {
+  void call_dom(endpoint from, endpoint to, const json::value* id, std::string_view method, const json::value* params,
+                trace_protocol protocol) {
     std::optional<std::string_view> session;
     if (params && params->is_object())
       if (const auto* s = params->get_object().if_contains("sessionId"); s && s->is_string()) {
@@ -348,9 +350,7 @@ trace_writer& trace_writer::operator=(trace_writer&& other) noexcept {
   return *this;
 }
 
-trace_writer::~trace_writer() {
-  close();
-}
+trace_writer::~trace_writer() { close(); }
 
 void trace_writer::close() {
   if (!state_ || state_->closed_) return;

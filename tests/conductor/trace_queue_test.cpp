@@ -80,9 +80,7 @@ void trace_numbered(trace_writer& w, int i) {
   w.notification(endpoint::client(), endpoint::agent(), "n", &params);
 }
 
-std::int64_t number_of(const std::string& line) {
-  return json::parse(line).at("params").at("i").as_int64();
-}
+std::int64_t number_of(const std::string& line) { return json::parse(line).at("params").at("i").as_int64(); }
 
 trace_writer adopt_ok(int fd, trace_options options = {}) {
   auto w = trace_writer::adopt(fd, options);
@@ -114,8 +112,8 @@ TEST_F(trace_queue_test, close_writes_every_event_in_order) {
   {
     auto w = open_ok();
     for (int i = 0; i < n; ++i) {
-      const auto line = R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s","i":)" +
-                        std::to_string(i) + "}}";
+      const auto line =
+          R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s","i":)" + std::to_string(i) + "}}";
       w.message(endpoint::agent(), endpoint::client(), *jsonrpc::message::scan(line));
     }
     EXPECT_EQ(w.dropped_events(), 0u);

@@ -43,7 +43,7 @@ TEST_F(trace_test, file_is_created_with_mode_0600) {
   const mode_t old = ::umask(0);
   auto w = open_ok();
   ::umask(old);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
@@ -55,7 +55,7 @@ TEST_F(trace_test, existing_file_is_truncated_and_narrowed_to_0600) {
   }
   ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
   auto w = open_ok();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   EXPECT_EQ(contents(), "");
@@ -79,10 +79,9 @@ TEST_F(trace_test, text_notification_is_spliced_byte_for_byte) {
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 1u);
   // 0.000306 as written (a DOM would write 3.06E-4), the escapes as written.
-  EXPECT_EQ(without_ts(l[0]),
-            R"j({"type":"notification","ts":T,"protocol":"acp","from":"Agent","to":"Proxy(0)",)j"
-            R"("method":"session/update","session":"s1","params":{"sessionId":"s1",)"
-            R"("update":{"sessionUpdate":"usage","cost":0.000306,"big":1E2,"t":"a\"b\u00e9"}}})");
+  EXPECT_EQ(without_ts(l[0]), R"j({"type":"notification","ts":T,"protocol":"acp","from":"Agent","to":"Proxy(0)",)j"
+                              R"("method":"session/update","session":"s1","params":{"sessionId":"s1",)"
+                              R"("update":{"sessionUpdate":"usage","cost":0.000306,"big":1E2,"t":"a\"b\u00e9"}}})");
 }
 
 TEST_F(trace_test, text_request_is_spliced_byte_for_byte) {
@@ -94,10 +93,9 @@ TEST_F(trace_test, text_request_is_spliced_byte_for_byte) {
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 1u);
   // The session id's text as written, escape included (the same string).
-  EXPECT_EQ(without_ts(l[0]),
-            R"j({"type":"request","ts":T,"protocol":"mcp","from":"Client","to":"Proxy(1)","id":7,)j"
-            R"("method":"session/prompt","session":"s\u0031","params":)"
-            R"({"prompt":[{"type":"text","text":"x"}],"sessionId":"s\u0031","n":-0.5e-3}})");
+  EXPECT_EQ(without_ts(l[0]), R"j({"type":"request","ts":T,"protocol":"mcp","from":"Client","to":"Proxy(1)","id":7,)j"
+                              R"("method":"session/prompt","session":"s\u0031","params":)"
+                              R"({"prompt":[{"type":"text","text":"x"}],"sessionId":"s\u0031","n":-0.5e-3}})");
   EXPECT_EQ(json::parse(l[0]).at("session"), "s1");
 }
 
@@ -151,10 +149,10 @@ TEST_F(trace_test, session_is_found_in_params_text_only_as_a_top_level_string) {
     const auto m = jsonrpc::message::from_text(jsonrpc::message_kind::notification, nullptr, "n", params);
     w.message(endpoint::client(), endpoint::agent(), m);
   };
-  trace(R"({"sessionId":5})");                         // not a string
-  trace(R"({"update":{"sessionId":"inner"}})");        // not at the top
-  trace(R"(["sessionId","s"])");                       // not an object
-  trace(R"({"session\u0049d":"escaped-key"})");        // a key spelled with escapes: not seen
+  trace(R"({"sessionId":5})");                          // not a string
+  trace(R"({"update":{"sessionId":"inner"}})");         // not at the top
+  trace(R"(["sessionId","s"])");                        // not an object
+  trace(R"({"session\u0049d":"escaped-key"})");         // a key spelled with escapes: not seen
   trace(R"({"sessionId":"first","sessionId":"last"})"); // the first counts (the scan stops there)
   std::string many = "{";
   for (int i = 0; i < 100; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
@@ -221,8 +219,8 @@ TEST_F(trace_test, request_event_fields) {
   auto ev = events(w);
   ASSERT_EQ(ev.size(), 1u);
   const auto& e = ev[0];
-  EXPECT_EQ(keys(e), (std::vector<std::string>{"type", "ts", "protocol", "from", "to", "id", "method", "session",
-                                               "params"}));
+  EXPECT_EQ(keys(e),
+            (std::vector<std::string>{"type", "ts", "protocol", "from", "to", "id", "method", "session", "params"}));
   EXPECT_EQ(e.at("type"), "request");
   EXPECT_TRUE(e.at("ts").is_double());
   EXPECT_GE(e.at("ts").as_double(), 0.0);
@@ -251,7 +249,8 @@ TEST_F(trace_test, request_without_session_or_params) {
 
 TEST_F(trace_test, response_event_fields) {
   auto w = open_ok();
-  w.response(endpoint::proxy(0), endpoint::client(), json::value(7), false, json::parse(R"({"stopReason":"end_turn"})"));
+  w.response(endpoint::proxy(0), endpoint::client(), json::value(7), false,
+             json::parse(R"({"stopReason":"end_turn"})"));
   w.response(endpoint::agent(), endpoint::proxy(0), json::value("x"), true,
              json::parse(R"({"code":-32603,"message":"boom"})"));
   auto ev = events(w);

@@ -25,22 +25,23 @@
 //
 // Off the routing thread. The caller (the conductor's one routing thread) only composes the event
 // and appends it to an in-memory queue; a writer thread of this object takes the whole queue at
-// once and writes it with one write(2). It gathers events for 5 ms before each write, on its own
-// timer while events keep coming, so that one write carries many events and a steady stream costs
-// the routing thread no wake-up calls (only the first event after a pause, or a queue half
-// full, wakes the writer); `tail -f` sees an event within a few milliseconds. A thread, not a coroutine: a
-// regular file cannot be written asynchronously with Asio here (epoll does not poll regular
-// files; `asio::stream_file` needs io_uring, which Boost 1.81 enables only on request and this
-// build does not), and a write to a slow or full disk, or to a FIFO nobody reads, must not stall
-// routing. The thread blocks every signal and touches only the queue and the descriptor (which
-// is close-on-exec), so forking children while it runs is safe.
+// once and writes it with one writev(2). It gathers events for 5 ms before each write, on its own
+// timer while events keep coming, so that one write carries many events and a steady stream
+// costs the routing thread no wake-up calls (only the first event after a pause, or a queue half
+// full, wakes the writer); `tail -f` sees an event within a few milliseconds.
+// A thread, not a coroutine: a regular file cannot be written asynchronously with Asio here
+// (epoll does not poll regular files; `asio::stream_file` needs io_uring, which Boost 1.81 enables
+// only on request and this build does not), and a write to a slow or full disk, or to a FIFO
+// nobody reads, must not stall routing. The thread blocks every signal and touches only the queue
+// and the descriptor (which is close-on-exec), so forking children while it runs is safe.
 //
 // Bounded. Events waiting for the writer (the queue and the batch being written) may take at most
 // `trace_options::max_queued_bytes`; beyond that an event is dropped and counted. The trace then
 // says so itself: before the next event that fits (or at close) a marker line
 //   {"type":"dropped","ts":2.000000,"count":N}
 // records the N events dropped since the previous marker (`dropped_events()` gives the total).
-// One event larger than the bound is still accepted when nothing else is waiting.
+// One event larger than the bound is still accepted when nothing else is waiting. The queue is a
+// chain of 64 KiB blocks written with writev(2); up to 2 MiB of them are kept for reuse.
 //
 // Complete on exit: `close()` (also run by the destructor) waits until everything traced is
 // written. A failed write is remembered in `last_error()` and never reported otherwise: tracing
@@ -109,8 +110,7 @@ public:
 
   /// A request, notification or response, as an event from its text (see the top): the way to
   /// trace a message. For a response, the `id` is the message's own.
-  void message(endpoint from, endpoint to, const jsonrpc::message& m,
-               trace_protocol protocol = trace_protocol::acp);
+  void message(endpoint from, endpoint to, const jsonrpc::message& m, trace_protocol protocol = trace_protocol::acp);
   /// A response with the id it has on the `from` -> `to` link (its result or error as `payload`).
   void response(endpoint from, endpoint to, const boost::json::value& id, const jsonrpc::message& resp);
 
@@ -120,8 +120,7 @@ public:
                const boost::json::value* params, trace_protocol protocol = trace_protocol::acp);
   void response(endpoint from, endpoint to, const boost::json::value& id, bool is_error,
                 const boost::json::value& payload);
-  void notification(endpoint from, endpoint to, std::string_view method,
-                    const boost::json::value* params,
+  void notification(endpoint from, endpoint to, std::string_view method, const boost::json::value* params,
                     trace_protocol protocol = trace_protocol::acp);
 
   /// Blocks until every event traced before the call has been written (or its write failed), or
