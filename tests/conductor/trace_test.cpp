@@ -135,6 +135,28 @@ TEST_F(trace_test, text_payload_whitespace_is_kept_and_a_newline_becomes_a_space
                               "{ \"a\" : [1,  2],\r \t\"sessionId\":\"s\" }}");
 }
 
+TEST_F(trace_test, methods_ids_and_sessions_of_any_size_and_spelling_are_valid_json) {
+  auto w = open_ok();
+  const std::string long_name(5000, 'm');
+  const json::value params = {{"sessionId", std::string(3000, 's') + "\"\n"}};
+  w.request(endpoint::proxy(123456789), endpoint::agent(), json::value("id \"1\"\n"), "we\"ird\tname", &params);
+  w.request(endpoint::client(), endpoint::proxy(0), json::value(std::uint64_t{18446744073709551615u}), long_name,
+            nullptr);
+  w.request(endpoint::client(), endpoint::proxy(0), json::value(nullptr), "m", nullptr);
+  w.response(endpoint::agent(), endpoint::client(), json::value(-9007199254740993), false, json::value(1.5));
+  const auto ev = events(w);
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[0].at("from"), "Proxy(123456789)");
+  EXPECT_EQ(ev[0].at("id"), "id \"1\"\n");
+  EXPECT_EQ(ev[0].at("method"), "we\"ird\tname");
+  EXPECT_EQ(ev[0].at("session"), params.at("sessionId"));
+  EXPECT_EQ(ev[1].at("id"), json::value(std::uint64_t{18446744073709551615u}));
+  EXPECT_EQ(ev[1].at("method"), json::value(long_name));
+  EXPECT_TRUE(ev[2].at("id").is_null());
+  EXPECT_EQ(ev[3].at("id"), -9007199254740993);
+  EXPECT_EQ(ev[3].at("payload"), 1.5);
+}
+
 // ---- session: params.sessionId when a string, found in the text ---------------------------
 
 std::string session_of(const std::vector<std::string>& l, std::size_t i) {

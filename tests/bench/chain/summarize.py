@@ -123,6 +123,14 @@ if trace_off is not None or trace_on is not None:
     p("")
     spread = f"{pair_ratios[0]:.2f}–{pair_ratios[-1]:.2f}" if pair_ratios else "n/a"
     p(f"on/off: {fmt(trace_ratio, 2)}x (median of the {len(pair_ratios)} run pairs; pairs {spread}).")
+    def conductor_cpu(setup):
+        v = [p["cpu_s"] for r in results.get(("stream", setup), []) for p in r.get("procs", [])
+             if p["name"] == "acp-conductor" and "cpu_s" in p]
+        return statistics.median(v) if v else None
+    cpu_off, cpu_on = conductor_cpu("trace-off-3"), conductor_cpu("trace-on-3")
+    if cpu_off and cpu_on:
+        p(f"acp-conductor CPU time per run (all threads, median): {cpu_off:.2f} s off, {cpu_on:.2f} s on "
+          f"({cpu_on / cpu_off:.2f}x).")
     files = [d["result"] for d in raw if d["bench"] == "trace-file"]
     if files:
         ev = statistics.median(f["events"] for f in files)
