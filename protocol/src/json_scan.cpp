@@ -77,6 +77,33 @@ public:
     }
   }
 
+  /// In an object at p_ (its `{`): the first member whose key is `key` as written; the scan stops
+  /// after its value.
+  std::optional<member> find(std::string_view key) noexcept {
+    ++p_; // '{'
+    skip_ws();
+    if (p_ != end_ && *p_ == '}') return std::nullopt;
+    for (;;) {
+      if (p_ == end_ || *p_ != '"') return std::nullopt;
+      const char* key_begin = p_ + 1;
+      bool escaped = false;
+      if (!string(&escaped)) return std::nullopt;
+      const std::string_view k(key_begin, static_cast<std::size_t>(p_ - 1 - key_begin));
+      skip_ws();
+      if (p_ == end_ || *p_ != ':') return std::nullopt;
+      ++p_;
+      skip_ws();
+      const char* value_begin = p_;
+      if (!value(1)) return std::nullopt;
+      if (!escaped && k == key)
+        return member{k, std::string_view(value_begin, static_cast<std::size_t>(p_ - value_begin)), false};
+      skip_ws();
+      if (p_ == end_ || *p_ != ',') return std::nullopt; // '}': not there
+      ++p_;
+      skip_ws();
+    }
+  }
+
 private:
   bool array(std::size_t depth) noexcept {
     if (depth > limit_) return false;
@@ -291,6 +318,13 @@ std::optional<std::size_t> scan_object(std::string_view text, std::span<member> 
 
 std::optional<std::size_t> members_of_valid_object(std::string_view text, std::span<member> out) noexcept {
   return scan_object_impl<false>(text, out, max_depth, false);
+}
+
+std::optional<member> find_member_of_valid_object(std::string_view text, std::string_view key) noexcept {
+  scanner<false> s(text, max_depth);
+  s.skip_ws();
+  if (s.at_end() || *s.pos() != '{') return std::nullopt;
+  return s.find(key);
 }
 
 } // namespace acp::json_scan

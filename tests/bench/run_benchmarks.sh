@@ -3,16 +3,24 @@
 # message, start-up and memory, against a raw byte relay of the same process topology (the floor)
 # and, when node and the npm packages are available, against @thinkwell/conductor.
 #
-#   tests/bench/run_benchmarks.sh [--smoke] [BUILD_DIR]     (BUILD_DIR defaults to ./build)
+#   tests/bench/run_benchmarks.sh [--smoke] [--stream-only] [BUILD_DIR]   (BUILD_DIR defaults to ./build)
 #
 # Environment: ACP_BENCH_RUNS (runs per figure, default 5), ACP_BENCH_NO_NODE=1 (skip the
-# TypeScript comparison). Results: BUILD_DIR/bench-results.jsonl (every run) and the table on
+# TypeScript comparison), ACP_BENCH_TRACE_DIR (where the `--trace` case writes its trace file,
+# default BUILD_DIR), ACP_BENCH_TRACE_PAIRS (off/on run pairs of that case, default the runs). Results: BUILD_DIR/bench-results.jsonl (every run) and the table on
 # stdout (also BUILD_DIR/bench-results.md). --smoke runs a tiny configuration (the CTest
-# bench_chain_smoke test) and checks that every setup works.
+# bench_chain_smoke test) and checks that every setup works. --stream-only runs only the
+# streaming cases (C++ endpoints, and conductor-3 with `--trace` off and on).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-smoke=0
-if [ "${1:-}" = "--smoke" ]; then smoke=1; shift; fi
+smoke=0 stream_only=0
+while [ $# -gt 0 ]; do
+  case $1 in
+  --smoke) smoke=1; shift ;;
+  --stream-only) stream_only=1; shift ;;
+  *) break ;;
+  esac
+done
 build=$(cd "${1:-$root/build}" && pwd)
 
 chain=$build/tests/bench/chain
@@ -48,9 +56,10 @@ run() {
       [ "$smoke" = 1 ] && exit 1
       continue
     fi
-    printf '{"bench":"%s","setup":"%s","run":%d,"result":%s}\n' "$bench" "$setup" "$i" "$line" >> "$out"
+    printf '{"bench":"%s","setup":"%s","run":%d,"result":%s}\n' "$bench" "$setup" "$((i + run_offset))" "$line" >> "$out"
   done
 }
+run_offset=0
 
 : > "$build/bench-stderr.log"
 cpp_setups() { # NAME COMMAND... for each topology, C++ agent at the end
@@ -68,25 +77,61 @@ runs_now=$runs
 while IFS='|' read -r name cmd; do
   echo "   rtt + stream: $name" >&2
   # shellcheck disable=SC2086
-  run rtt "$name" "$client" rtt --turns "$turns" -- $cmd
+  [ "$stream_only" = 1 ] || run rtt "$name" "$client" rtt --turns "$turns" -- $cmd
   # shellcheck disable=SC2086
   run stream "$name" "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- $cmd
 done < <(cpp_setups)
 
-echo "   50 MiB fs/read_text_file result, start-up, idle" >&2
-run bigfile relay-3 "$client" bigfile --bytes "$big" -- "$relay" hub 3 "$agent"
-run bigfile conductor-3 "$client" bigfile --bytes "$big" -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
-runs_now=$startup_runs
-run startup direct "$client" startup -- "$agent"
-run startup relay-3 "$client" startup -- "$relay" hub 3 "$agent"
-run startup conductor-3 "$client" startup -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+# The cost of `--trace FILE`: conductor-3 streaming with the trace off and on, in alternating runs
+# (so that a change in the machine's load hits both alike). After each traced run the file's
+# events and the events it says were dropped (`"type":"dropped"` markers) are recorded too.
+trace_file=${ACP_BENCH_TRACE_DIR:-$build}/bench-trace.jsonl
+echo "   stream with --trace off/on (alternating): conductor-3" >&2
+runs_now=1
+trace_pairs=${ACP_BENCH_TRACE_PAIRS:-$runs}
+[ "$smoke" = 1 ] && trace_pairs=1
+for ((k = 0; k < trace_pairs; ++k)); do
+  run_offset=$k
+  run stream trace-off-3 "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- \
+    "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+  rm -f "$trace_file"
+  run stream trace-on-3 "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- \
+    "$conductor" --trace "$trace_file" agent "$proxy" "$proxy" "$proxy" "$agent"
+  [ ! -f "$trace_file" ] || python3 - "$trace_file" "$k" >> "$out" <<'EOF'
+import json, os, sys
+events = dropped = 0
+for line in open(sys.argv[1]):
+    d = json.loads(line)
+    if d.get("type") == "dropped":
+        dropped += d["count"]
+    else:
+        events += 1
+r = {"events": events, "dropped": dropped, "bytes": os.path.getsize(sys.argv[1])}
+print(json.dumps({"bench": "trace-file", "setup": "trace-on-3", "run": int(sys.argv[2]), "result": r}))
+EOF
+done
+rm -f "$trace_file"
+run_offset=0
 runs_now=$runs
-run idle conductor-3 "$client" idle -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+
+if [ "$stream_only" = 0 ]; then
+  echo "   50 MiB fs/read_text_file result, start-up, idle" >&2
+  run bigfile relay-3 "$client" bigfile --bytes "$big" -- "$relay" hub 3 "$agent"
+  run bigfile conductor-3 "$client" bigfile --bytes "$big" -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+  runs_now=$startup_runs
+  run startup direct "$client" startup -- "$agent"
+  run startup relay-3 "$client" startup -- "$relay" hub 3 "$agent"
+  run startup conductor-3 "$client" startup -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+  runs_now=$runs
+  run idle conductor-3 "$client" idle -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+fi
 
 # ---- the TypeScript comparison ----------------------------------------------------------------
 ts_note=""
 if [ "$smoke" = 1 ] || [ "${ACP_BENCH_NO_NODE:-0}" = 1 ]; then
   ts_note="TypeScript comparison not run (smoke run or ACP_BENCH_NO_NODE=1)"
+elif [ "$stream_only" = 1 ]; then
+  ts_note="Only the streaming cases were run (--stream-only)"
 elif ! "$root/tests/interop/npm_install.sh" "$node_dir" @agentclientprotocol/sdk@2.4.0 @thinkwell/conductor@0.5.7 >&2; then
   ts_note="TypeScript comparison skipped: $(cat "$node_dir/skip-reason.txt" 2>/dev/null || echo 'npm install failed')"
 elif [ ! -x "$legacy_exe" ]; then
@@ -130,6 +175,7 @@ import json, sys
 seen = {(d["bench"], d["setup"]) for d in map(json.loads, open(sys.argv[1]))}
 need = {("rtt", s) for s in ["direct", "relay-0", "conductor-0", "relay-1", "conductor-1", "relay-3", "conductor-3"]}
 need |= {("bigfile", "conductor-3"), ("startup", "conductor-3"), ("idle", "conductor-3")}
+need |= {("stream", "trace-off-3"), ("stream", "trace-on-3"), ("trace-file", "trace-on-3")}
 missing = need - seen
 if missing:
     sys.exit(f"smoke: missing results for {sorted(missing)}")

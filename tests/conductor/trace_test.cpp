@@ -1,73 +1,34 @@
-#include <acp/conductor/trace.hpp>
+// The trace writer's events: the schema, byte-exact events from text messages (no DOM, no
+// re-serialization), DOM messages, and the session id found in params text.
+#include "trace_support.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <sys/stat.h>
-#include <unistd.h>
 
-namespace acp::conductor {
+namespace acp::conductor::test {
 namespace {
-
-namespace json = boost::json;
-
-class trace_test : public ::testing::Test {
-protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/acp-trace-test-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/trace.jsons";
-  }
-  void TearDown() override {
-    ::unlink(path_.c_str());
-    ::rmdir(dir_.c_str());
-  }
-
-  trace_writer open_ok() {
-    auto w = trace_writer::open(path_);
-    if (!w) {
-      ADD_FAILURE() << "open failed: " << w.error().message();
-      std::abort();
-    }
-    return std::move(*w);
-  }
-
-  std::string contents() const {
-    std::ifstream in(path_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
-  std::vector<json::object> events() const {
-    std::vector<json::object> out;
-    std::istringstream in(contents());
-    for (std::string line; std::getline(in, line);) {
-      json::value v = json::parse(line);
-      EXPECT_TRUE(v.is_object()) << line;
-      out.push_back(v.as_object());
-    }
-    return out;
-  }
-
-  std::string dir_;
-  std::string path_;
-};
 
 // The keys of an object, in order.
 std::vector<std::string> keys(const json::object& o) {
   std::vector<std::string> k;
-  for (const auto& kv : o)
-    k.emplace_back(kv.key());
+  for (const auto& kv : o) k.emplace_back(kv.key());
   return k;
 }
+
+jsonrpc::message scanned(std::string_view line) {
+  auto m = jsonrpc::message::scan(line);
+  if (!m) {
+    ADD_FAILURE() << "not a text message: " << line;
+    std::abort();
+  }
+  return std::move(*m);
+}
+
+using trace_test = trace_file_test;
 
 TEST(trace_endpoint, spelled_like_the_rust_conductor) {
   EXPECT_EQ(to_string(endpoint::client()), "Client");
@@ -82,7 +43,7 @@ TEST_F(trace_test, file_is_created_with_mode_0600) {
   const mode_t old = ::umask(0);
   auto w = open_ok();
   ::umask(old);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
 }
@@ -94,7 +55,7 @@ TEST_F(trace_test, existing_file_is_truncated_and_narrowed_to_0600) {
   }
   ASSERT_EQ(::chmod(path_.c_str(), 0644), 0);
   auto w = open_ok();
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0600u);
   EXPECT_EQ(contents(), "");
@@ -106,15 +67,182 @@ TEST_F(trace_test, open_failure_is_an_error_code) {
   EXPECT_EQ(w.error(), boost::system::errc::no_such_file_or_directory);
 }
 
+// ---- text messages: spliced as they arrived --------------------------------------------------
+
+TEST_F(trace_test, text_notification_is_spliced_byte_for_byte) {
+  auto w = open_ok();
+  const auto m = scanned(R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s1",)"
+                         R"("update":{"sessionUpdate":"usage","cost":0.000306,"big":1E2,"t":"a\"b\u00e9"}}})");
+  ASSERT_TRUE(m.is_text());
+  w.message(endpoint::agent(), endpoint::proxy(0), m);
+  EXPECT_TRUE(m.is_text()); // tracing built no DOM
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 1u);
+  // 0.000306 as written (a DOM would write 3.06E-4), the escapes as written.
+  EXPECT_EQ(without_ts(l[0]), R"j({"type":"notification","ts":T,"protocol":"acp","from":"Agent","to":"Proxy(0)",)j"
+                              R"("method":"session/update","session":"s1","params":{"sessionId":"s1",)"
+                              R"("update":{"sessionUpdate":"usage","cost":0.000306,"big":1E2,"t":"a\"b\u00e9"}}})");
+}
+
+TEST_F(trace_test, text_request_is_spliced_byte_for_byte) {
+  auto w = open_ok();
+  const auto m = scanned(R"({"jsonrpc":"2.0","id":7,"method":"session/prompt","params":)"
+                         R"({"prompt":[{"type":"text","text":"x"}],"sessionId":"s\u0031","n":-0.5e-3}})");
+  w.message(endpoint::client(), endpoint::proxy(1), m, trace_protocol::mcp);
+  EXPECT_TRUE(m.is_text());
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 1u);
+  // The session id's text as written, escape included (the same string).
+  EXPECT_EQ(without_ts(l[0]), R"j({"type":"request","ts":T,"protocol":"mcp","from":"Client","to":"Proxy(1)","id":7,)j"
+                              R"("method":"session/prompt","session":"s\u0031","params":)"
+                              R"({"prompt":[{"type":"text","text":"x"}],"sessionId":"s\u0031","n":-0.5e-3}})");
+  EXPECT_EQ(json::parse(l[0]).at("session"), "s1");
+}
+
+TEST_F(trace_test, text_request_without_params_and_with_a_string_id) {
+  auto w = open_ok();
+  const auto m = scanned(R"({"jsonrpc":"2.0","id":"c-1","method":"initialize"})");
+  w.message(endpoint::proxy(1), endpoint::agent(), m);
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(without_ts(l[0]), R"j({"type":"request","ts":T,"protocol":"acp","from":"Proxy(1)","to":"Agent",)j"
+                              R"("id":"c-1","method":"initialize","params":null})");
+}
+
+TEST_F(trace_test, text_response_is_spliced_with_the_id_of_its_link) {
+  auto w = open_ok();
+  const auto m = scanned(R"({"jsonrpc":"2.0","id":"wire-3","result":{"stopReason":"end_turn","cost":0.000306}})");
+  w.response(endpoint::proxy(0), endpoint::client(), json::value(42), m);
+  w.message(endpoint::agent(), endpoint::proxy(0), m); // the message's own id
+  EXPECT_TRUE(m.is_text());
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(without_ts(l[0]), R"j({"type":"response","ts":T,"from":"Proxy(0)","to":"Client","id":42,)j"
+                              R"("is_error":false,"payload":{"stopReason":"end_turn","cost":0.000306}})");
+  EXPECT_EQ(without_ts(l[1]), R"j({"type":"response","ts":T,"from":"Agent","to":"Proxy(0)","id":"wire-3",)j"
+                              R"("is_error":false,"payload":{"stopReason":"end_turn","cost":0.000306}})");
+}
+
+TEST_F(trace_test, text_payload_whitespace_is_kept_and_a_newline_becomes_a_space) {
+  auto w = open_ok();
+  const auto m = jsonrpc::message::from_text(jsonrpc::message_kind::notification, nullptr, "n",
+                                             "{ \"a\" :\n[1,\n 2],\r\n\t\"sessionId\":\"s\" }");
+  w.message(endpoint::client(), endpoint::agent(), m);
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 1u); // still one line
+  EXPECT_EQ(without_ts(l[0]), "{\"type\":\"notification\",\"ts\":T,\"protocol\":\"acp\",\"from\":\"Client\","
+                              "\"to\":\"Agent\",\"method\":\"n\",\"session\":\"s\",\"params\":"
+                              "{ \"a\" : [1,  2],\r \t\"sessionId\":\"s\" }}");
+}
+
+TEST_F(trace_test, methods_ids_and_sessions_of_any_size_and_spelling_are_valid_json) {
+  auto w = open_ok();
+  const std::string long_name(5000, 'm');
+  const json::value params = {{"sessionId", std::string(3000, 's') + "\"\n"}};
+  w.request(endpoint::proxy(123456789), endpoint::agent(), json::value("id \"1\"\n"), "we\"ird\tname", &params);
+  w.request(endpoint::client(), endpoint::proxy(0), json::value(std::uint64_t{18446744073709551615u}), long_name,
+            nullptr);
+  w.request(endpoint::client(), endpoint::proxy(0), json::value(nullptr), "m", nullptr);
+  w.response(endpoint::agent(), endpoint::client(), json::value(-9007199254740993), false, json::value(1.5));
+  const auto ev = events(w);
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_EQ(ev[0].at("from"), "Proxy(123456789)");
+  EXPECT_EQ(ev[0].at("id"), "id \"1\"\n");
+  EXPECT_EQ(ev[0].at("method"), "we\"ird\tname");
+  EXPECT_EQ(ev[0].at("session"), params.at("sessionId"));
+  EXPECT_EQ(ev[1].at("id"), json::value(std::uint64_t{18446744073709551615u}));
+  EXPECT_EQ(ev[1].at("method"), json::value(long_name));
+  EXPECT_TRUE(ev[2].at("id").is_null());
+  EXPECT_EQ(ev[3].at("id"), -9007199254740993);
+  EXPECT_EQ(ev[3].at("payload"), 1.5);
+}
+
+// ---- session: params.sessionId when a string, found in the text ---------------------------
+
+std::string session_of(const std::vector<std::string>& l, std::size_t i) {
+  const auto v = json::parse(l.at(i));
+  const auto* s = v.as_object().if_contains("session");
+  return s ? json::serialize(*s) : std::string("absent");
+}
+
+TEST_F(trace_test, session_is_found_in_params_text_only_as_a_top_level_string) {
+  auto w = open_ok();
+  auto trace = [&](std::string_view params) {
+    const auto m = jsonrpc::message::from_text(jsonrpc::message_kind::notification, nullptr, "n", params);
+    w.message(endpoint::client(), endpoint::agent(), m);
+  };
+  trace(R"({"sessionId":5})");                          // not a string
+  trace(R"({"update":{"sessionId":"inner"}})");         // not at the top
+  trace(R"(["sessionId","s"])");                        // not an object
+  trace(R"({"session\u0049d":"escaped-key"})");         // a key spelled with escapes: not seen
+  trace(R"({"sessionId":"first","sessionId":"last"})"); // the first counts (the scan stops there)
+  std::string many = "{";
+  for (int i = 0; i < 100; ++i) many += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  many += R"("sessionId":"after-100"})";
+  trace(many); // after many members
+  trace("");   // no params
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 7u);
+  EXPECT_EQ(session_of(l, 0), "absent");
+  EXPECT_EQ(session_of(l, 1), "absent");
+  EXPECT_EQ(session_of(l, 2), "absent");
+  EXPECT_EQ(session_of(l, 3), "absent");
+  EXPECT_EQ(session_of(l, 4), R"("first")");
+  EXPECT_EQ(session_of(l, 5), R"("after-100")");
+  EXPECT_EQ(session_of(l, 6), "absent");
+  EXPECT_EQ(json::parse(l[5]).at("params"), json::parse(many));
+}
+
+// ---- DOM messages and the DOM forms: serialized ---------------------------------------------
+
+TEST_F(trace_test, dom_message_is_serialized) {
+  auto w = open_ok();
+  const json::value params = json::parse(R"({"sessionId":"s\"q","cost":0.000306})");
+  const auto m = jsonrpc::message::request(json::value(3), "session/prompt", params);
+  ASSERT_FALSE(m.is_text());
+  w.message(endpoint::client(), endpoint::proxy(0), m);
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(without_ts(l[0]), R"j({"type":"request","ts":T,"protocol":"acp","from":"Client","to":"Proxy(0)","id":3,)j"
+                              R"("method":"session/prompt","session":"s\"q","params":)" +
+                                  json::serialize(params) + "}");
+}
+
+TEST_F(trace_test, message_overload_dispatches_on_kind) {
+  auto w = open_ok();
+  w.message(endpoint::client(), endpoint::agent(),
+            jsonrpc::message::request(json::value(1), "session/new", json::parse(R"({"cwd":"/"})")));
+  w.message(endpoint::agent(), endpoint::client(),
+            jsonrpc::message::response(json::value(1), json::parse(R"({"sessionId":"s"})")));
+  w.message(endpoint::agent(), endpoint::client(),
+            jsonrpc::message::error_response(json::value(2), rpc_error{-32601, "nope", {}}));
+  w.message(endpoint::client(), endpoint::agent(), jsonrpc::message::notification("session/cancel"));
+  w.response(endpoint::agent(), endpoint::proxy(0), json::value("on-link"),
+             jsonrpc::message::error_response(json::value(9), rpc_error{-32603, "boom", {}}));
+  auto ev = events(w);
+  ASSERT_EQ(ev.size(), 5u);
+  EXPECT_EQ(ev[0].at("type"), "request");
+  EXPECT_EQ(ev[0].at("params").at("cwd"), "/");
+  EXPECT_EQ(ev[1].at("type"), "response");
+  EXPECT_EQ(ev[1].at("is_error"), false);
+  EXPECT_EQ(ev[1].at("payload").at("sessionId"), "s");
+  EXPECT_EQ(ev[2].at("is_error"), true);
+  EXPECT_EQ(ev[2].at("payload").at("code"), -32601);
+  EXPECT_EQ(ev[3].at("type"), "notification");
+  EXPECT_TRUE(ev[3].at("params").is_null());
+  EXPECT_EQ(ev[4].at("id"), "on-link");
+  EXPECT_EQ(ev[4].at("payload").at("message"), "boom");
+}
+
 TEST_F(trace_test, request_event_fields) {
   auto w = open_ok();
   json::value params = json::parse(R"({"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]})");
   w.request(endpoint::client(), endpoint::proxy(0), json::value(7), "session/prompt", &params);
-  auto ev = events();
+  auto ev = events(w);
   ASSERT_EQ(ev.size(), 1u);
   const auto& e = ev[0];
-  EXPECT_EQ(keys(e), (std::vector<std::string>{"type", "ts", "protocol", "from", "to", "id",
-                                               "method", "session", "params"}));
+  EXPECT_EQ(keys(e),
+            (std::vector<std::string>{"type", "ts", "protocol", "from", "to", "id", "method", "session", "params"}));
   EXPECT_EQ(e.at("type"), "request");
   EXPECT_TRUE(e.at("ts").is_double());
   EXPECT_GE(e.at("ts").as_double(), 0.0);
@@ -129,12 +257,10 @@ TEST_F(trace_test, request_event_fields) {
 
 TEST_F(trace_test, request_without_session_or_params) {
   auto w = open_ok();
-  w.request(endpoint::proxy(1), endpoint::agent(), json::value("c-1"), "initialize", nullptr,
-            trace_protocol::acp);
+  w.request(endpoint::proxy(1), endpoint::agent(), json::value("c-1"), "initialize", nullptr, trace_protocol::acp);
   json::value params = json::parse(R"({"sessionId": 5})");
-  w.request(endpoint::proxy(1), endpoint::agent(), json::value("c-2"), "x", &params,
-            trace_protocol::mcp);
-  auto ev = events();
+  w.request(endpoint::proxy(1), endpoint::agent(), json::value("c-2"), "x", &params, trace_protocol::mcp);
+  auto ev = events(w);
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_FALSE(ev[0].contains("session"));
   EXPECT_TRUE(ev[0].at("params").is_null());
@@ -149,10 +275,9 @@ TEST_F(trace_test, response_event_fields) {
              json::parse(R"({"stopReason":"end_turn"})"));
   w.response(endpoint::agent(), endpoint::proxy(0), json::value("x"), true,
              json::parse(R"({"code":-32603,"message":"boom"})"));
-  auto ev = events();
+  auto ev = events(w);
   ASSERT_EQ(ev.size(), 2u);
-  EXPECT_EQ(keys(ev[0]),
-            (std::vector<std::string>{"type", "ts", "from", "to", "id", "is_error", "payload"}));
+  EXPECT_EQ(keys(ev[0]), (std::vector<std::string>{"type", "ts", "from", "to", "id", "is_error", "payload"}));
   EXPECT_EQ(ev[0].at("type"), "response");
   EXPECT_EQ(ev[0].at("from"), "Proxy(0)");
   EXPECT_EQ(ev[0].at("to"), "Client");
@@ -166,60 +291,15 @@ TEST_F(trace_test, notification_event_fields) {
   auto w = open_ok();
   json::value params = json::parse(R"({"sessionId":"s9","update":{"sessionUpdate":"x"}})");
   w.notification(endpoint::agent(), endpoint::proxy(2), "session/update", &params);
-  auto ev = events();
+  auto ev = events(w);
   ASSERT_EQ(ev.size(), 1u);
-  EXPECT_EQ(keys(ev[0]), (std::vector<std::string>{"type", "ts", "protocol", "from", "to",
-                                                   "method", "session", "params"}));
+  EXPECT_EQ(keys(ev[0]),
+            (std::vector<std::string>{"type", "ts", "protocol", "from", "to", "method", "session", "params"}));
   EXPECT_EQ(ev[0].at("type"), "notification");
   EXPECT_EQ(ev[0].at("from"), "Agent");
   EXPECT_EQ(ev[0].at("to"), "Proxy(2)");
   EXPECT_EQ(ev[0].at("session"), "s9");
 }
 
-TEST_F(trace_test, one_line_per_event_visible_without_closing) {
-  auto w = open_ok();
-  json::value multi = json::parse(R"({"text":"line1\nline2"})");
-  for (int i = 0; i < 5; ++i) {
-    w.notification(endpoint::client(), endpoint::agent(), "n", &multi);
-    // Flushed after each event: the file already holds i+1 complete lines.
-    const std::string c = contents();
-    EXPECT_EQ(std::count(c.begin(), c.end(), '\n'), i + 1);
-    EXPECT_EQ(c.back(), '\n');
-  }
-  auto ev = events();
-  ASSERT_EQ(ev.size(), 5u);
-  EXPECT_LE(ev[0].at("ts").as_double(), ev[4].at("ts").as_double());
-  EXPECT_FALSE(w.last_error());
-}
-
-TEST_F(trace_test, message_overload_dispatches_on_kind) {
-  auto w = open_ok();
-  w.message(endpoint::client(), endpoint::agent(),
-            jsonrpc::message::request(json::value(1), "session/new", json::parse(R"({"cwd":"/"})")));
-  w.message(endpoint::agent(), endpoint::client(),
-            jsonrpc::message::response(json::value(1), json::parse(R"({"sessionId":"s"})")));
-  w.message(endpoint::agent(), endpoint::client(),
-            jsonrpc::message::error_response(json::value(2), rpc_error{-32601, "nope", {}}));
-  w.message(endpoint::client(), endpoint::agent(), jsonrpc::message::notification("session/cancel"));
-  auto ev = events();
-  ASSERT_EQ(ev.size(), 4u);
-  EXPECT_EQ(ev[0].at("type"), "request");
-  EXPECT_EQ(ev[0].at("params").at("cwd"), "/");
-  EXPECT_EQ(ev[1].at("type"), "response");
-  EXPECT_EQ(ev[1].at("is_error"), false);
-  EXPECT_EQ(ev[1].at("payload").at("sessionId"), "s");
-  EXPECT_EQ(ev[2].at("is_error"), true);
-  EXPECT_EQ(ev[2].at("payload").at("code"), -32601);
-  EXPECT_EQ(ev[3].at("type"), "notification");
-  EXPECT_TRUE(ev[3].at("params").is_null());
-}
-
-TEST_F(trace_test, moved_writer_keeps_writing) {
-  auto w = open_ok();
-  trace_writer moved = std::move(w);
-  moved.notification(endpoint::client(), endpoint::agent(), "n", nullptr);
-  EXPECT_EQ(events().size(), 1u);
-}
-
 } // namespace
-} // namespace acp::conductor
+} // namespace acp::conductor::test

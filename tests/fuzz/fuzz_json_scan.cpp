@@ -10,7 +10,8 @@
 //       JSON is refused only for nesting deeper than min(limit, 64), `\u` escapes of surrogates,
 //       exponents of more than three digits or numbers of 10^300 or more; a span too small
 //       refuses exactly then; the
-//       trusted re-scan (`members_of_valid_object`) finds the same members;
+//       trusted re-scan (`members_of_valid_object`) finds the same members, and
+//       `find_member_of_valid_object` the first member of each key (spelled without escapes);
 //   (2) when `message::scan` gives a message (default depth, and the chosen limit), the DOM path
 //       (`check(parse(line))`) gives the same kind, id, method and JSON; `append_line` writes one
 //       line that parses to the DOM message; `line_parser` gives the text message. Whether or
@@ -261,6 +262,19 @@ void check_scanner(std::string_view text, std::size_t limit) {
                      trusted[i].value.size() == members[i].value.size() &&
                      trusted[i].key_escaped == members[i].key_escaped,
                  "members_of_valid_object: member " + std::to_string(i) + " differs in " + show(text));
+    // find_member_of_valid_object: the first member with a key as written (none spelled with escapes).
+    for (std::size_t i = 0; i < *n; ++i) {
+      const auto f = js::find_member_of_valid_object(text, members[i].key);
+      std::size_t first = 0;
+      while (first < *n && (members[first].key_escaped || members[first].key != members[i].key)) ++first;
+      if (first == *n) {
+        FUZZ_CHECK(!f, "find_member_of_valid_object finds a key spelled with escapes in " + show(text));
+        continue;
+      }
+      FUZZ_CHECK(f && f->key.data() == members[first].key.data() && f->value.data() == members[first].value.data() &&
+                     f->value.size() == members[first].value.size(),
+                 "find_member_of_valid_object misses the first member " + std::to_string(first) + " in " + show(text));
+    }
   }
   std::array<js::member, 3> few;
   const auto n_few = js::scan_object(text, few, limit);

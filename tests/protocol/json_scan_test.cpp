@@ -538,6 +538,23 @@ TEST(json_scan_object, trusted_rescan_finds_the_same_members) {
   EXPECT_FALSE(js::members_of_valid_object(R"({"a":1,"b":2})", std::span(members).first(1)));
 }
 
+TEST(json_scan_object, find_member_returns_the_first_match_as_written) {
+  const std::string_view text = R"( { "a" : {"sessionId":"inner"} , "sessionId" : "s\"1" ,"sessionId":"second"} )";
+  const auto m = js::find_member_of_valid_object(text, "sessionId");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->key, "sessionId");
+  EXPECT_EQ(m->value, R"("s\"1")");
+  EXPECT_EQ(m->value.data(), text.data() + text.find(R"("s\")")); // a view into the text
+  EXPECT_FALSE(m->key_escaped);
+  EXPECT_EQ(js::find_member_of_valid_object(R"({"a":[1,{"b":2}],"b":null})", "b")->value, "null");
+  EXPECT_EQ(js::find_member_of_valid_object(R"({"n":-1.5e3})", "n")->value, "-1.5e3");
+  EXPECT_FALSE(js::find_member_of_valid_object(R"({"a":{"b":1}})", "b")); // not at the top
+  EXPECT_FALSE(js::find_member_of_valid_object(R"({"\u0062":1})", "b")); // spelled with an escape
+  EXPECT_FALSE(js::find_member_of_valid_object("{}", "b"));
+  EXPECT_FALSE(js::find_member_of_valid_object(R"(["b",1])", "b"));
+  EXPECT_FALSE(js::find_member_of_valid_object("", "b"));
+}
+
 TEST(json_scan_object, has_escape_sees_backslashes_only) {
   EXPECT_FALSE(js::has_escape("plain/text"));
   EXPECT_TRUE(js::has_escape(R"(a\"b)"));

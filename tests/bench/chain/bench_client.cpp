@@ -66,7 +66,8 @@ double percentile(std::vector<double> v, double p) {
 json::array memory(pid_t root) {
   json::array procs;
   for (const auto& m : acp::bench::tree_memory(root))
-    procs.push_back(json::object{{"pid", m.pid}, {"name", m.name}, {"rss_kb", m.rss_kb}, {"hwm_kb", m.hwm_kb}});
+    procs.push_back(json::object{
+        {"pid", m.pid}, {"name", m.name}, {"rss_kb", m.rss_kb}, {"hwm_kb", m.hwm_kb}, {"cpu_s", m.cpu_s}});
   return procs;
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Process helpers for the chain benchmarks: spawn a command with pipes, find a process tree,
-// read its memory figures from /proc.
+// read its memory and CPU figures from /proc.
 
 #include <cstdio>
 #include <fstream>
@@ -42,7 +42,23 @@ struct proc_memory {
   std::string name;
   long rss_kb = 0; ///< VmRSS now
   long hwm_kb = 0; ///< VmHWM: peak resident set
+  double cpu_s = 0; ///< user + system CPU time so far, all threads
 };
+
+/// User + system CPU seconds `pid` has used so far (all its threads).
+inline double cpu_seconds_of(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto close = s.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(s.substr(close + 2));
+  std::string skip;
+  for (int field = 3; field < 14; ++field) rest >> skip; // state .. cmajflt
+  long utime = 0;
+  long stime = 0;
+  rest >> utime >> stime;
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
 
 inline pid_t parent_of(pid_t pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
@@ -65,6 +81,7 @@ inline proc_memory memory_of(pid_t pid) {
     else if (line.rfind("VmRSS:", 0) == 0) m.rss_kb = std::stol(line.substr(6));
     else if (line.rfind("VmHWM:", 0) == 0) m.hwm_kb = std::stol(line.substr(6));
   }
+  m.cpu_s = cpu_seconds_of(pid);
   return m;
 }
 

@@ -7,8 +7,8 @@ from collections import defaultdict
 
 path, big_bytes, ts_note = sys.argv[1], int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else ""
 results = defaultdict(list)
-for line in open(path):
-    d = json.loads(line)
+raw = [json.loads(line) for line in open(path)]
+for d in raw:
     results[(d["bench"], d["setup"])].append(d["result"])
 
 
@@ -103,6 +103,42 @@ for s, bench, state in [("conductor-3", "idle", "idle"), ("conductor-3", "stream
         p(f"| {s} | {state} | " + ", ".join(f"{k} {v / 1024:.1f} MiB" for k, v in sorted(rss.items())) + " |")
 p("")
 
+# ---- tracing: conductor-3 streaming with --trace off and on (alternating runs) ------------------
+def by_run(bench, setup, key):
+    return {d["run"]: d["result"][key] for d in raw if d["bench"] == bench and d["setup"] == setup
+            and key in d["result"]}
+
+trace_off = med("stream", "trace-off-3", "updates_per_s")
+trace_on = med("stream", "trace-on-3", "updates_per_s")
+off_runs, on_runs = by_run("stream", "trace-off-3", "updates_per_s"), by_run("stream", "trace-on-3", "updates_per_s")
+pair_ratios = sorted(on_runs[k] / off_runs[k] for k in on_runs if k in off_runs and off_runs[k])
+trace_ratio = statistics.median(pair_ratios) if pair_ratios else None
+if trace_off is not None or trace_on is not None:
+    p("### 6. Tracing: conductor-3 streaming with `--trace FILE` off and on (alternating runs)\n")
+    p("| setup | updates/s (median of runs) | spread |")
+    p("| --- | ---: | --- |")
+    for s in ["trace-off-3", "trace-on-3"]:
+        m, spread = cell("stream", s, "updates_per_s")
+        p(f"| {s} | {m} | {spread} |")
+    p("")
+    spread = f"{pair_ratios[0]:.2f}–{pair_ratios[-1]:.2f}" if pair_ratios else "n/a"
+    p(f"on/off: {fmt(trace_ratio, 2)}x (median of the {len(pair_ratios)} run pairs; pairs {spread}).")
+    def conductor_cpu(setup):
+        v = [p["cpu_s"] for r in results.get(("stream", setup), []) for p in r.get("procs", [])
+             if p["name"] == "acp-conductor" and "cpu_s" in p]
+        return statistics.median(v) if v else None
+    cpu_off, cpu_on = conductor_cpu("trace-off-3"), conductor_cpu("trace-on-3")
+    if cpu_off and cpu_on:
+        p(f"acp-conductor CPU time per run (all threads, median): {cpu_off:.2f} s off, {cpu_on:.2f} s on "
+          f"({cpu_on / cpu_off:.2f}x).")
+    files = [d["result"] for d in raw if d["bench"] == "trace-file"]
+    if files:
+        ev = statistics.median(f["events"] for f in files)
+        dr = sum(f["dropped"] for f in files)
+        mib = statistics.median(f["bytes"] for f in files) / 2**20
+        p(f"Trace file per run: {fmt(ev)} events, {mib:.1f} MiB (median); events dropped over all runs: {dr}.")
+    p("")
+
 ts = [("ts-rtt", "p50_us", "p50 µs", 1), ("ts-stream", "updates_per_s", "updates/s", 0)]
 if any(k[0].startswith("ts-") for k in results):
     p("### TypeScript SDK endpoints (client and agent from @agentclientprotocol/sdk)\n")
@@ -142,6 +178,7 @@ p(f"| {big_bytes / 2**20:.0f} MiB through 3 proxies < 1 s | {fmt(big, 3)} s | {v
 p(f"| peak RSS per process < 4x the message | worst {fmt(worst / 1024 if worst else None, 1)} MiB = {fmt(worst * 1024 / big_bytes if worst else None, 2)}x | {verdict(None if worst is None else worst * 1024 < 4 * big_bytes)} |")
 p(f"| conductor idle RSS < 8 MiB | {fmt(idle / 1024 if idle else None, 2)} MiB | {verdict(None if idle is None else idle < 8 * 1024)} |")
 p(f"| start-up overhead < 20 ms beyond the agent's own (3 proxies) | {fmt(su3 - su0 if su3 and su0 else None, 2)} ms | {verdict(None if not (su3 and su0) else su3 - su0 < 20)} |")
+p(f"| 3 proxies streaming with `--trace FILE` ≥ 0.8x without | {fmt(trace_ratio, 2)}x ({fmt(trace_on)} vs {fmt(trace_off)} /s) | {verdict(None if trace_ratio is None else trace_ratio >= 0.8)} |")
 if ts_note:
     p(f"\n{ts_note}")
 print("\n".join(lines))
