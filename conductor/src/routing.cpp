@@ -192,10 +192,10 @@ void router::send_to(hop via, toward dir, message msg, inbound_ptr in, link_id o
     if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))
       return false;
     if (self->trace_) {
-      const auto* payload = resp.is_error() ? resp.json().if_contains("error") : resp.result();
+      // From the response's text: no DOM per traced message.
       self->trace_->response(self->trace_endpoint(via.to, dir == toward::agent && via.to == upstream),
                              self->trace_endpoint(origin, dir == toward::client), request ? request->id() : resp.id(),
-                             resp.is_error(), payload ? *payload : json::value(nullptr));
+                             resp);
     }
     return true;
   };
