@@ -79,10 +79,7 @@ bool router::start_components(std::string& error, json::object& data) {
         data["detail"] = child.error().message;
         return false;
       }
-      const int out_fd = child->stdout_pipe().release();
-      const int in_fd = child->stdin_pipe().release();
-      l.conn = connection::create(ex_, make_fd_transport(ex_, out_fd, in_fd, "component " + spec.name),
-                                  link_options(spec.name));
+      l.conn = connection::create(ex_, child->take_transport(), link_options(spec.name));
       l.child.emplace(std::move(*child));
     }
     chain_.push_back(l.id);

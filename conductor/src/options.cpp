@@ -106,6 +106,8 @@ std::string_view to_string(stderr_mode m) noexcept {
     return "tail";
   case stderr_mode::discard:
     return "discard";
+  case stderr_mode::inherit: // the SDK's; not offered by the conductor
+    return "inherit";
   }
   return "forward";
 }

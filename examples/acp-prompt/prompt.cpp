@@ -1,7 +1,7 @@
 #include "prompt.hpp"
 
 #include <acp/sdk.hpp>
-#include <acp/sdk/detail/boost_process.hpp>
+#include <acp/sdk/process.hpp>
 #include <acp/version.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,15 +17,11 @@
 #include <filesystem>
 #include <memory>
 
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 namespace acp::examples {
 namespace {
 
 namespace asio = boost::asio;
-namespace bp = boost::process::v2;
 namespace json = boost::json;
 using boost::system::error_code;
 using namespace std::chrono_literals;
@@ -45,12 +41,12 @@ void complain(std::string_view what) {
   write_stream(stderr, line);
 }
 
-std::string describe_wait_status(int st) {
-  if (WIFEXITED(st)) return "exited with status " + std::to_string(WEXITSTATUS(st));
-  if (WIFSIGNALED(st)) {
-    const char* name = ::strsignal(WTERMSIG(st));
-    return "was killed by signal " + std::to_string(WTERMSIG(st)) + (name ? std::string(" (") + name + ")" : "");
+std::string describe_exit(const exit_status& st) {
+  if (st.how == exit_status::kind::signaled) {
+    const char* name = ::strsignal(st.value);
+    return "was killed by signal " + std::to_string(st.value) + (name ? std::string(" (") + name + ")" : "");
   }
+  if (st.how == exit_status::kind::exited) return to_string(st);
   return "ended";
 }
 
@@ -58,19 +54,6 @@ std::string describe_duration(std::chrono::milliseconds d) {
   if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
   return std::to_string(d.count()) + " ms";
 }
-
-// In the child between fork and exec: its own process group, default signal dispositions.
-struct child_setup {
-  template <typename Launcher, typename... Rest>
-  error_code on_exec_setup(Launcher&, Rest&&...) {
-    if (::setpgid(0, 0) != 0) return {errno, boost::system::system_category()};
-    ::signal(SIGPIPE, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    return {};
-  }
-};
 
 boost::system::result<std::string, rpc_error> read_file(const read_text_file_request& req) {
   std::FILE* f = std::fopen(req.path.c_str(), "rb");
@@ -116,7 +99,7 @@ std::optional<rpc_error> write_file(const write_text_file_request& req) {
 
 class prompt_session {
 public:
-  explicit prompt_session(const prompt_options& opts) : opts_(opts), deadline_(io_), exit_wake_(io_) {}
+  explicit prompt_session(const prompt_options& opts) : opts_(opts), deadline_(io_) {}
 
   int run() {
     if (!spawn_agent()) return 1;
@@ -151,46 +134,16 @@ public:
 private:
   bool spawn_agent() {
     const auto& cmd = opts_.command;
-    std::filesystem::path exe = cmd.front();
-    if (cmd.front().find('/') == std::string::npos) exe = bp::environment::find_executable(cmd.front());
-    if (exe.empty() || ::access(exe.c_str(), X_OK) != 0) {
-      complain("cannot start the agent: no such command: " + cmd.front());
+    process_spec spec{cmd.front(), cmd.front(), std::vector<std::string>(cmd.begin() + 1, cmd.end()), {}};
+    // The agent's stderr is the user's: it writes there directly.
+    auto child = child_process::spawn(io_.get_executor(), spec, stderr_options{stderr_mode::inherit, {}});
+    if (!child) {
+      complain("cannot start the agent: " + child.error().message);
       return false;
     }
-    int to_agent[2], from_agent[2];
-    if (::pipe2(to_agent, O_CLOEXEC) != 0) {
-      complain(std::string("cannot create pipes: ") + std::strerror(errno));
-      return false;
-    }
-    if (::pipe2(from_agent, O_CLOEXEC) != 0) {
-      complain(std::string("cannot create pipes: ") + std::strerror(errno));
-      ::close(to_agent[0]);
-      ::close(to_agent[1]);
-      return false;
-    }
-    error_code ec;
-    bp::posix::default_launcher launcher;
-    std::vector<std::string> args(cmd.begin() + 1, cmd.end());
-    auto proc = launcher(asio::any_io_executor(io_.get_executor()), ec, exe, args,
-                         bp::process_stdio{to_agent[0], from_agent[1], {}}, child_setup{});
-    ::close(to_agent[0]);
-    ::close(from_agent[1]);
-    if (ec) {
-      ::close(to_agent[1]);
-      ::close(from_agent[0]);
-      complain("cannot start the agent " + exe.string() + ": " + ec.message());
-      return false;
-    }
-    pid_ = proc.id();
-    handle_.emplace(std::move(proc.handle())); // leaves `proc` empty: its destructor must not kill
-    handle_->async_wait([this](error_code wait_ec, int native) {
-      exited_ = true;
-      wait_status_ = wait_ec ? -1 : native;
-      exit_wake_.cancel();
-    });
+    child_.emplace(std::move(*child));
     auto builder = make_client();
-    ep_.emplace(builder.connect_to(io_.get_executor(), make_fd_transport(io_.get_executor(), from_agent[0],
-                                                                         to_agent[1], "agent")));
+    ep_.emplace(builder.connect_to(io_.get_executor(), child_->take_transport()));
     return true;
   }
 
@@ -244,18 +197,13 @@ private:
   }
 
   void kill_agent() {
-    if (pid_ <= 0) return;
-    (void)::kill(-pid_, SIGKILL); // the whole group: the agent and whatever it started
-    if (!exited_) (void)::kill(pid_, SIGKILL);
+    if (child_) child_->kill_group(); // the whole group: the agent and whatever it started
   }
 
   /// Waits for the agent to exit, at most `d`. True when it has.
   asio::awaitable<bool> wait_exit(std::chrono::milliseconds d) {
-    if (!exited_) {
-      exit_wake_.expires_after(d);
-      (void)co_await exit_wake_.async_wait(use_tuple);
-    }
-    co_return exited_;
+    if (!child_->status()) (void)co_await child_->async_wait_for(d);
+    co_return child_->status().has_value();
   }
 
   /// Explains a failed request; returns the exit status.
@@ -265,7 +213,7 @@ private:
       // The connection ended: the agent died or closed its output.
       const bool exited = co_await wait_exit(1s);
       if (exited)
-        complain("the agent " + describe_wait_status(wait_status_) + " before answering " + std::string(method));
+        complain("the agent " + describe_exit(*child_->status()) + " before answering " + std::string(method));
       else
         complain("the agent closed its output before answering " + std::string(method));
       co_return 1;
@@ -342,12 +290,8 @@ private:
   prompt_options opts_;
   asio::io_context io_;
   asio::steady_timer deadline_;
-  asio::steady_timer exit_wake_;
-  std::optional<bp::basic_process_handle<asio::any_io_executor>> handle_;
+  std::optional<child_process> child_;
   std::optional<endpoint> ep_;
-  int pid_ = -1;
-  bool exited_ = false;
-  int wait_status_ = 0;
   bool timed_out_ = false;
   bool done_ = false;
   bool finished_ = false;

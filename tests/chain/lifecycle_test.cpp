@@ -117,6 +117,26 @@ TEST(lifecycle, component_stderr_is_forwarded_with_its_name) {
   EXPECT_NE(editor.stderr_text().find("[acp-test-agent] hello there"), std::string::npos) << editor.stderr_text();
 }
 
+TEST(lifecycle, a_reader_of_the_conductors_stderr_that_never_reads_does_not_stall_the_chain) {
+  // The agent's group spews stderr for as long as it lives; the conductor's stderr is a pipe to
+  // a `sleep` that never reads it. Forwarded lines must not hold up the routing.
+  const std::string agent = component("/bin/sh", {"-c", "yes 'spew spew spew spew spew spew' >&2 & exec \"$0\"",
+                                                  test_agent_path()});
+  std::vector<std::string> argv{"/bin/sh", "-c", "exec 3>&1; \"$@\" 2>&1 >&3 3>&- | sleep 60", "sh"};
+  for (auto& a : chain({agent})) argv.push_back(a);
+  scripted_peer editor(argv);
+  ASSERT_TRUE(editor.initialize());
+  const auto session = editor.new_session();
+  ASSERT_FALSE(session.empty());
+  for (int i = 1; i <= 3; ++i) {
+    editor.send(prompt_request(i, session, "echo round " + std::to_string(i)));
+    std::vector<json::value> seen;
+    auto r = editor.read_response(i, &seen);
+    ASSERT_TRUE(r) << "the chain stalled in round " << i;
+    EXPECT_EQ(chunk_text(seen), "echo: round " + std::to_string(i));
+  }
+}
+
 TEST(lifecycle, editor_eof_answers_pending_requests_and_stops_a_hung_agent) {
   scripted_peer editor(chain(arrow_and_agent(), {"--grace-period", "300ms"}));
   ASSERT_TRUE(editor.initialize());

@@ -1,6 +1,7 @@
 #pragma once
-// The proxy SDK in one include: typed ACP messages, the connection runtime, and the proxy,
-// agent and client builders. See acp/sdk/endpoint.hpp for the ordering and deadlock rules.
+// The proxy SDK in one include: typed ACP messages, the connection runtime, child processes,
+// and the proxy, agent and client builders. See acp/sdk/endpoint.hpp for the ordering and
+// deadlock rules.
 
 #include <acp/protocol/types.hpp>
 #include <acp/sdk/channel.hpp>
@@ -8,5 +9,6 @@
 #include <acp/sdk/endpoint.hpp>
 #include <acp/sdk/log.hpp>
 #include <acp/sdk/peer.hpp>
+#include <acp/sdk/process.hpp>
 #include <acp/sdk/transport.hpp>
 #include <acp/sdk/detail/typed.hpp>

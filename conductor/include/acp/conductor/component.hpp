@@ -17,32 +17,22 @@
 // `name` (used to prefix the component's stderr lines and in error messages) defaults to the
 // basename of the command.
 
+#include <acp/sdk/process_spec.hpp>
+
 #include <boost/system/result.hpp>
 
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace acp::conductor {
 
-struct component_spec {
-  std::string name;
-  std::string command;
-  std::vector<std::string> args;
-  /// Added to (or replacing entries of) the conductor's own environment, in this order.
-  std::vector<std::pair<std::string, std::string>> env;
+/// A parsed component: what to run (acp/sdk/process_spec.hpp).
+using component_spec = acp::process_spec;
 
-  friend bool operator==(const component_spec&, const component_spec&) = default;
-};
-
-/// What happens to the lines a component writes on its stderr. In every mode stderr is drained
-/// continuously (a child never blocks on a full stderr pipe).
-enum class stderr_mode {
-  forward,   ///< each line goes to the conductor's stderr as `[name] line`; a tail is kept
-  tail_only, ///< lines are only kept in the bounded tail (for error messages)
-  discard,   ///< lines are read and dropped; no tail
-};
+/// What happens to a component's stderr lines (acp/sdk/process_spec.hpp); the conductor offers
+/// `forward`, `tail_only` and `discard`.
+using acp::stderr_mode;
 
 /// Parses a component string (see the top of this file). On failure the error is one clear
 /// sentence, e.g. `unterminated single quote (opened at position 4)` or
