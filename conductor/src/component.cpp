@@ -14,16 +14,13 @@ namespace {
 
 using boost::system::in_place_error;
 
-template <typename T>
-boost::system::result<T, std::string> fail(std::string message) {
+template <typename T> boost::system::result<T, std::string> fail(std::string message) {
   return {in_place_error, std::move(message)};
 }
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-bool is_name_start(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
+bool is_name_start(char c) noexcept { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
 bool is_name_char(char c) noexcept { return is_name_start(c) || (c >= '0' && c <= '9'); }
 
 // A word plus the offset of its first quoted or escaped character: an assignment needs its
@@ -39,10 +36,8 @@ boost::system::result<std::vector<word>, std::string> split(std::string_view s) 
   std::vector<word> words;
   std::optional<word> cur;
   auto mark_quoted = [&] {
-    if (!cur)
-      cur.emplace();
-    if (cur->first_quoted == std::string::npos)
-      cur->first_quoted = cur->text.size();
+    if (!cur) cur.emplace();
+    if (cur->first_quoted == std::string::npos) cur->first_quoted = cur->text.size();
   };
   std::size_t i = 0;
   while (i < s.size()) {
@@ -91,14 +86,11 @@ boost::system::result<std::vector<word>, std::string> split(std::string_view s) 
         cur->text.push_back(d);
         ++i;
       }
-      if (!closed)
-        return fail<std::vector<word>>("unterminated double quote (opened at " + position(open) +
-                                       ")");
+      if (!closed) return fail<std::vector<word>>("unterminated double quote (opened at " + position(open) + ")");
       continue;
     }
     if (c == '\\') {
-      if (i + 1 >= s.size())
-        return fail<std::vector<word>>("dangling backslash at end of input (" + position(i) + ")");
+      if (i + 1 >= s.size()) return fail<std::vector<word>>("dangling backslash at end of input (" + position(i) + ")");
       if (s[i + 1] == '\n') { // line continuation
         i += 2;
         continue;
@@ -108,35 +100,28 @@ boost::system::result<std::vector<word>, std::string> split(std::string_view s) 
       i += 2;
       continue;
     }
-    if (!cur)
-      cur.emplace();
+    if (!cur) cur.emplace();
     cur->text.push_back(c);
     ++i;
   }
-  if (cur)
-    words.push_back(std::move(*cur));
+  if (cur) words.push_back(std::move(*cur));
   return words;
 }
 
 // NAME=value with NAME unquoted and well formed.
 std::optional<std::pair<std::string, std::string>> as_assignment(const word& w) {
   const std::size_t eq = w.text.find('=');
-  if (eq == std::string::npos || eq == 0 || eq >= w.first_quoted)
-    return std::nullopt;
-  if (!is_name_start(w.text[0]))
-    return std::nullopt;
+  if (eq == std::string::npos || eq == 0 || eq >= w.first_quoted) return std::nullopt;
+  if (!is_name_start(w.text[0])) return std::nullopt;
   for (std::size_t k = 1; k < eq; ++k)
-    if (!is_name_char(w.text[k]))
-      return std::nullopt;
+    if (!is_name_char(w.text[k])) return std::nullopt;
   return std::pair{w.text.substr(0, eq), w.text.substr(eq + 1)};
 }
 
 bool is_env_name(std::string_view n) {
-  if (n.empty() || !is_name_start(n[0]))
-    return false;
+  if (n.empty() || !is_name_start(n[0])) return false;
   for (char c : n)
-    if (!is_name_char(c))
-      return false;
+    if (!is_name_char(c)) return false;
   return true;
 }
 
@@ -150,108 +135,84 @@ std::string printable_key(std::string_view key) {
 boost::system::result<component_spec, std::string> parse_json_spec(std::string_view text) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
-  if (ec)
-    return fail<component_spec>("invalid JSON component spec: " + ec.message());
-  if (!v.is_object())
-    return fail<component_spec>("JSON component spec: expected object");
+  if (ec) return fail<component_spec>("invalid JSON component spec: " + ec.message());
+  if (!v.is_object()) return fail<component_spec>("JSON component spec: expected object");
   component_spec spec;
   bool have_command = false;
   for (const auto& [key, val] : v.get_object()) {
     const std::string k(key);
     if (k == "command") {
-      if (!val.is_string())
-        return fail<component_spec>("command: expected string");
+      if (!val.is_string()) return fail<component_spec>("command: expected string");
       spec.command = std::string(val.get_string());
-      if (spec.command.empty())
-        return fail<component_spec>("command: must not be empty");
+      if (spec.command.empty()) return fail<component_spec>("command: must not be empty");
       have_command = true;
     } else if (k == "args") {
-      if (!val.is_array())
-        return fail<component_spec>("args: expected array of strings");
+      if (!val.is_array()) return fail<component_spec>("args: expected array of strings");
       std::size_t idx = 0;
       for (const auto& a : val.get_array()) {
-        if (!a.is_string())
-          return fail<component_spec>("args[" + std::to_string(idx) + "]: expected string");
+        if (!a.is_string()) return fail<component_spec>("args[" + std::to_string(idx) + "]: expected string");
         spec.args.emplace_back(a.get_string());
         ++idx;
       }
     } else if (k == "env") {
-      if (!val.is_object())
-        return fail<component_spec>("env: expected object of strings");
+      if (!val.is_object()) return fail<component_spec>("env: expected object of strings");
       for (const auto& [name, e] : val.get_object()) {
         const std::string n(name);
         if (!is_env_name(n))
           return fail<component_spec>("env." + printable_key(n) + ": not a valid environment variable name");
-        if (!e.is_string())
-          return fail<component_spec>("env." + n + ": expected string");
+        if (!e.is_string()) return fail<component_spec>("env." + n + ": expected string");
         spec.env.emplace_back(n, std::string(e.get_string()));
       }
     } else if (k == "name") {
-      if (!val.is_string())
-        return fail<component_spec>("name: expected string");
+      if (!val.is_string()) return fail<component_spec>("name: expected string");
       spec.name = std::string(val.get_string());
-      if (spec.name.empty())
-        return fail<component_spec>("name: must not be empty");
+      if (spec.name.empty()) return fail<component_spec>("name: must not be empty");
     } else {
       return fail<component_spec>(printable_key(k) + ": unknown key (expected command, args, env, name)");
     }
   }
-  if (!have_command)
-    return fail<component_spec>("command: missing");
-  if (spec.name.empty())
-    spec.name = default_component_name(spec.command);
+  if (!have_command) return fail<component_spec>("command: missing");
+  if (spec.name.empty()) spec.name = default_component_name(spec.command);
   return spec;
 }
 
 } // namespace
 
 std::string default_component_name(std::string_view command) {
-  while (command.size() > 1 && command.back() == '/')
-    command.remove_suffix(1);
+  while (command.size() > 1 && command.back() == '/') command.remove_suffix(1);
   const std::size_t slash = command.rfind('/');
-  if (slash != std::string_view::npos && command.size() > 1)
-    command.remove_prefix(slash + 1);
+  if (slash != std::string_view::npos && command.size() > 1) command.remove_prefix(slash + 1);
   return std::string(command);
 }
 
 boost::system::result<std::vector<std::string>, std::string> split_words(std::string_view text) {
   auto words = split(text);
-  if (!words)
-    return fail<std::vector<std::string>>(std::move(words.error()));
+  if (!words) return fail<std::vector<std::string>>(std::move(words.error()));
   std::vector<std::string> out;
   out.reserve(words->size());
-  for (auto& w : *words)
-    out.push_back(std::move(w.text));
+  for (auto& w : *words) out.push_back(std::move(w.text));
   return out;
 }
 
 boost::system::result<component_spec, std::string> parse_component(std::string_view text) {
   std::size_t first = 0;
-  while (first < text.size() && is_blank(text[first]))
-    ++first;
-  if (first == text.size())
-    return fail<component_spec>("empty component (expected a command)");
-  if (text[first] == '{')
-    return parse_json_spec(text);
+  while (first < text.size() && is_blank(text[first])) ++first;
+  if (first == text.size()) return fail<component_spec>("empty component (expected a command)");
+  if (text[first] == '{') return parse_json_spec(text);
 
   auto words = split(text);
-  if (!words)
-    return fail<component_spec>(std::move(words.error()));
+  if (!words) return fail<component_spec>(std::move(words.error()));
   component_spec spec;
   std::size_t i = 0;
   for (; i < words->size(); ++i) {
     auto assignment = as_assignment((*words)[i]);
-    if (!assignment)
-      break;
+    if (!assignment) break;
     spec.env.push_back(std::move(*assignment));
   }
-  if (i == words->size())
-    return fail<component_spec>("no command after the environment assignments");
+  if (i == words->size()) return fail<component_spec>("no command after the environment assignments");
   spec.command = std::move((*words)[i].text);
-  if (spec.command.empty())
-    return fail<component_spec>("empty command name");
-  for (++i; i < words->size(); ++i)
-    spec.args.push_back(std::move((*words)[i].text));
+  if (spec.command.empty()) return fail<component_spec>("empty command name");
+  for (++i; i < words->size(); ++i) spec.args.push_back(std::move((*words)[i].text));
   spec.name = default_component_name(spec.command);
   return spec;
 }

@@ -101,10 +101,13 @@ void router::attach(link_id id) {
   l.conn->start();
   if (!l.child) return;
   auto self = shared_from_this();
-  asio::co_spawn(ex_, [self, id]() -> asio::awaitable<void> {
-    (void)co_await self->at(id).child->async_wait();
-    self->component_ended(id);
-  }, log::on_failure(l.name, "watching for the component's exit", [self, id] { self->component_ended(id); }));
+  asio::co_spawn(
+      ex_,
+      [self, id]() -> asio::awaitable<void> {
+        (void)co_await self->at(id).child->async_wait();
+        self->component_ended(id);
+      },
+      log::on_failure(l.name, "watching for the component's exit", [self, id] { self->component_ended(id); }));
 }
 
 void router::component_ended(link_id id) {
@@ -196,23 +199,29 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
     at(id).conn->close();
     if (!at(id).child) continue;
     ++stops->running;
-    asio::co_spawn(ex_, [self, id, stops]() -> asio::awaitable<void> {
-      (void)co_await self->at(id).child->terminate(self->opts_.grace_period);
-      stops->one_done();
-    }, log::on_failure(at(id).name, "stopping the component", [self, id, stops] {
-      self->at(id).child->kill_group();
-      stops->one_done();
-    }));
+    asio::co_spawn(
+        ex_,
+        [self, id, stops]() -> asio::awaitable<void> {
+          (void)co_await self->at(id).child->terminate(self->opts_.grace_period);
+          stops->one_done();
+        },
+        log::on_failure(at(id).name, "stopping the component", [self, id, stops] {
+          self->at(id).child->kill_group();
+          stops->one_done();
+        }));
   }
   if (stops->running > 0) (void)co_await stops->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
   auto flush_limit = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
   auto up = at(upstream).conn;
   if (!up->closed()) {
     // Give the editor's writer the grace period to drain; then stop regardless.
-    asio::co_spawn(ex_, [up, flush_limit]() -> asio::awaitable<void> {
-      co_await up->wait_closed();
-      flush_limit->cancel();
-    }, log::on_failure(up->name(), "flushing the output", [flush_limit] { flush_limit->cancel(); }));
+    asio::co_spawn(
+        ex_,
+        [up, flush_limit]() -> asio::awaitable<void> {
+          co_await up->wait_closed();
+          flush_limit->cancel();
+        },
+        log::on_failure(up->name(), "flushing the output", [flush_limit] { flush_limit->cancel(); }));
     (void)co_await flush_limit->async_wait(asio::as_tuple(asio::use_awaitable));
   }
   io_.stop();
@@ -244,8 +253,8 @@ int run(const conductor_options& options, transport_ptr upstream) {
   return r->exit_code();
 }
 
-std::shared_ptr<router> start_in_process(asio::io_context& io, const conductor_options& options,
-                                         transport_ptr upstream, std::vector<transport_ptr> components) {
+std::shared_ptr<router> start_in_process(asio::io_context& io, const conductor_options& options, transport_ptr upstream,
+                                         std::vector<transport_ptr> components) {
   auto r = std::make_shared<router>(io, options, std::move(upstream), std::nullopt, std::move(components));
   r->start();
   return r;

@@ -16,10 +16,8 @@ constexpr std::string_view program = "acp-conductor";
 // Exactly one line, whatever the message contains.
 std::string one_line(std::string_view text, std::size_t max = 200) {
   std::string out;
-  for (char c : text.substr(0, max))
-    out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-  if (text.size() > max)
-    out += "...";
+  for (char c : text.substr(0, max)) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+  if (text.size() > max) out += "...";
   return out;
 }
 
@@ -35,34 +33,28 @@ std::string lower_first(std::string s) {
 }
 
 std::optional<std::uint64_t> parse_number(std::string_view digits) {
-  if (digits.empty())
-    return std::nullopt;
+  if (digits.empty()) return std::nullopt;
   std::uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (ec != std::errc{} || ptr != digits.data() + digits.size())
-    return std::nullopt;
+  if (ec != std::errc{} || ptr != digits.data() + digits.size()) return std::nullopt;
   return n;
 }
 
 std::pair<std::string_view, std::string_view> split_number(std::string_view text) {
   std::size_t i = 0;
-  while (i < text.size() && text[i] >= '0' && text[i] <= '9')
-    ++i;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
   return {text.substr(0, i), text.substr(i)};
 }
 
 std::optional<log_level> parse_log_level(std::string_view s) {
-  for (auto l : {log_level::error, log_level::warn, log_level::info, log_level::debug,
-                 log_level::trace})
-    if (to_string(l) == s)
-      return l;
+  for (auto l : {log_level::error, log_level::warn, log_level::info, log_level::debug, log_level::trace})
+    if (to_string(l) == s) return l;
   return std::nullopt;
 }
 
 std::optional<stderr_mode> parse_stderr_mode(std::string_view s) {
   for (auto m : {stderr_mode::forward, stderr_mode::tail_only, stderr_mode::discard})
-    if (to_string(m) == s)
-      return m;
+    if (to_string(m) == s) return m;
   return std::nullopt;
 }
 
@@ -115,8 +107,7 @@ std::string_view to_string(stderr_mode m) noexcept {
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   auto [digits, unit] = split_number(text);
   auto n = parse_number(digits);
-  if (!n)
-    return std::nullopt;
+  if (!n) return std::nullopt;
   std::uint64_t factor = 0;
   if (unit.empty() || unit == "ms")
     factor = 1;
@@ -127,16 +118,14 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   else
     return std::nullopt;
   constexpr auto max_ms = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-  if (*n > max_ms / factor)
-    return std::nullopt;
+  if (*n > max_ms / factor) return std::nullopt;
   return std::chrono::milliseconds(static_cast<std::int64_t>(*n * factor));
 }
 
 std::optional<std::size_t> parse_size(std::string_view text) {
   auto [digits, unit] = split_number(text);
   auto n = parse_number(digits);
-  if (!n || *n == 0)
-    return std::nullopt;
+  if (!n || *n == 0) return std::nullopt;
   std::uint64_t factor = 0;
   if (unit.empty() || unit == "B")
     factor = 1;
@@ -148,8 +137,7 @@ std::optional<std::size_t> parse_size(std::string_view text) {
     factor = 1024 * 1024 * 1024;
   else
     return std::nullopt;
-  if (*n > std::numeric_limits<std::size_t>::max() / factor)
-    return std::nullopt;
+  if (*n > std::numeric_limits<std::size_t>::max() / factor) return std::nullopt;
   return static_cast<std::size_t>(*n * factor);
 }
 
@@ -168,9 +156,7 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   std::string grace_text;
   std::string size_text;
   std::string trace_text;
-  app.add_option("--name", opts.name, "Name used in logs and error messages")
-      ->type_name("NAME")
-      ->capture_default_str();
+  app.add_option("--name", opts.name, "Name used in logs and error messages")->type_name("NAME")->capture_default_str();
   auto* trace_opt = app.add_option("--trace", trace_text,
                                    "Write every message as one JSON event per line to FILE "
                                    "(created with mode 0600)")
@@ -187,24 +173,21 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
                  "How long children get to exit after EOF before SIGTERM (500ms, 2s, or ms)")
       ->type_name("DURATION")
       ->default_str("2s");
-  app.add_option("--max-message-size", size_text,
-                 "Largest accepted JSON-RPC line (1048576, 512KiB, 64MiB)")
+  app.add_option("--max-message-size", size_text, "Largest accepted JSON-RPC line (1048576, 512KiB, 64MiB)")
       ->type_name("SIZE")
       ->default_str("64MiB");
 
   std::vector<std::string> agent_components;
   auto* agent = app.add_subcommand("agent", "Run as an agent: the last COMPONENT is the agent, "
                                             "the others are proxies in order");
-  agent->add_option("components", agent_components, "Proxies, then the agent")
-      ->type_name("COMPONENT");
+  agent->add_option("components", agent_components, "Proxies, then the agent")->type_name("COMPONENT");
   agent->fallthrough();
   agent->allow_extras();
 
   std::vector<std::string> proxy_components;
   auto* proxy = app.add_subcommand("proxy", "Run as a proxy inside another chain; the "
                                             "COMPONENTs (zero or more) are proxies");
-  proxy->add_option("components", proxy_components, "Proxies, in order")
-      ->type_name("COMPONENT");
+  proxy->add_option("components", proxy_components, "Proxies, in order")->type_name("COMPONENT");
   proxy->fallthrough();
   proxy->allow_extras();
 
@@ -214,8 +197,7 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
     std::ostringstream out, err;
     const int code = app.exit(e, out, err);
     std::string text = out.str();
-    if (text.empty() || text.back() != '\n')
-      text += '\n';
+    if (text.empty() || text.back() != '\n') text += '\n';
     return early_exit{code, std::move(text), false};
   } catch (const CLI::ParseError& e) {
     return usage_error(lower_first(e.what()));
@@ -225,12 +207,10 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   std::vector<std::string> extras;
   for (auto* a : {&app, static_cast<CLI::App*>(agent), static_cast<CLI::App*>(proxy)})
     for (auto& x : a->remaining())
-      if (x != "--")
-        extras.push_back(x);
+      if (x != "--") extras.push_back(x);
   if (!extras.empty()) {
     const std::string& first = extras.front();
-    if (first.size() > 1 && first[0] == '-')
-      return usage_error("unknown option: " + first);
+    if (first.size() > 1 && first[0] == '-') return usage_error("unknown option: " + first);
     return usage_error("unexpected argument: " + first);
   }
 
@@ -247,11 +227,9 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
     return usage_error("missing subcommand: expected `agent` or `proxy`");
   }
 
-  if (opts.name.empty())
-    return usage_error("--name must not be empty");
+  if (opts.name.empty()) return usage_error("--name must not be empty");
   if (trace_opt->count() > 0) {
-    if (trace_text.empty())
-      return usage_error("--trace: FILE must not be empty");
+    if (trace_text.empty()) return usage_error("--trace: FILE must not be empty");
     opts.trace_file = trace_text;
   }
   if (auto l = parse_log_level(log_level_text))
@@ -262,8 +240,7 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   if (auto m = parse_stderr_mode(stderr_text))
     opts.stderr_mode = *m;
   else
-    return usage_error("--stderr: invalid mode `" + stderr_text +
-                       "` (expected forward, tail or discard)");
+    return usage_error("--stderr: invalid mode `" + stderr_text + "` (expected forward, tail or discard)");
   if (!grace_text.empty()) {
     auto d = parse_duration(grace_text);
     if (!d)
@@ -282,8 +259,8 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   for (std::size_t i = 0; i < texts->size(); ++i) {
     auto spec = parse_component((*texts)[i]);
     if (!spec)
-      return usage_error("component " + std::to_string(i + 1) + " `" +
-                         one_line((*texts)[i], 60) + "`: " + spec.error());
+      return usage_error("component " + std::to_string(i + 1) + " `" + one_line((*texts)[i], 60) +
+                         "`: " + spec.error());
     opts.components.push_back(std::move(*spec));
   }
   return opts;

@@ -28,8 +28,10 @@ void router::reply(link_id to, message answer) {
 }
 
 void router::reject(link_id from, const message& msg, const rpc_error& e) {
-  if (msg.is_request()) at(from).conn->send_error(msg.id(), e);
-  else log::warn(at(from).name, e.message);
+  if (msg.is_request())
+    at(from).conn->send_error(msg.id(), e);
+  else
+    log::warn(at(from).name, e.message);
 }
 
 endpoint router::trace_endpoint(link_id l, bool successor_side) const {
@@ -177,7 +179,8 @@ void router::send_to(hop via, toward dir, message msg, inbound_ptr in, link_id o
   auto& dest = at(via.to);
   const auto gen = dest.generation;
   const bool to_successor_side = dir == toward::agent && via.to == upstream;
-  if (trace_) trace_->message(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg);
+  if (trace_)
+    trace_->message(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg);
   if (!msg.is_request()) {
     dest.conn->send(via.wrapped ? pp::wrap_message(std::move(msg), std::nullopt, gen) : std::move(msg));
     return;
@@ -186,8 +189,8 @@ void router::send_to(hop via, toward dir, message msg, inbound_ptr in, link_id o
     dest.init_request = msg; // for the older handshake, should it answer -32601
   forward_options fo;
   if (via.wrapped) fo.wrap = [gen](message m) { return pp::wrap_message(std::move(m), std::nullopt, gen); };
-  fo.on_response = [self = shared_from_this(), via, dir, origin, is_init, in_weak = std::weak_ptr(in)](
-                       message& resp, const json::value&) {
+  fo.on_response = [self = shared_from_this(), via, dir, origin, is_init,
+                    in_weak = std::weak_ptr(in)](message& resp, const json::value&) {
     auto request = in_weak.lock();
     if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))
       return false;

@@ -53,7 +53,9 @@ int main(int argc, char** argv) {
              "Example:\n  acp-prompt --cwd /tmp \"hello\" -- acp-test-agent\n\n"
              "Exit status: 0 when the turn ended with stopReason end_turn; 1 for another stop reason, an error\n"
              "response, a dead agent or the timeout; 2 for a usage error.");
-  if (auto code = acp::examples::parse_command_line(app, static_cast<int>(ours.size()), ours.data(), "acp-prompt", ACP_VERSION)) return *code;
+  if (auto code =
+          acp::examples::parse_command_line(app, static_cast<int>(ours.size()), ours.data(), "acp-prompt", ACP_VERSION))
+    return *code;
   if (!has_separator) return usage_error("missing -- AGENT_COMMAND after the prompt");
   if (command.empty() || command.front().empty()) return usage_error("missing the agent command after --");
   opts.command = std::move(command);

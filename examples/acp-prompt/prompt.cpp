@@ -17,7 +17,6 @@
 #include <filesystem>
 #include <memory>
 
-
 namespace acp::examples {
 namespace {
 
@@ -93,7 +92,8 @@ std::optional<rpc_error> write_file(const write_text_file_request& req) {
   if (!f) return rpc_error::internal_error("cannot write " + req.path + ": " + std::strerror(errno));
   const bool ok = std::fwrite(req.content.data(), 1, req.content.size(), f) == req.content.size();
   const int e = errno;
-  if (std::fclose(f) != 0 || !ok) return rpc_error::internal_error("cannot write " + req.path + ": " + std::strerror(e));
+  if (std::fclose(f) != 0 || !ok)
+    return rpc_error::internal_error("cannot write " + req.path + ": " + std::strerror(e));
   return std::nullopt;
 }
 
@@ -161,18 +161,18 @@ private:
       res.outcome = cancelled_permission_outcome{};
       std::string chosen = "cancelled";
       for (const auto& option : req.options) {
-        const bool allows = option.kind == permission_option_kind::allow_once ||
-                            option.kind == permission_option_kind::allow_always;
-        const bool rejects = option.kind == permission_option_kind::reject_once ||
-                             option.kind == permission_option_kind::reject_always;
+        const bool allows =
+            option.kind == permission_option_kind::allow_once || option.kind == permission_option_kind::allow_always;
+        const bool rejects =
+            option.kind == permission_option_kind::reject_once || option.kind == permission_option_kind::reject_always;
         if (opts_.allow ? allows : rejects) {
           res.outcome = selected_permission_outcome{option.option_id, {}, {}};
           chosen = option.option_id;
           break;
         }
       }
-      write_stream(stderr, "[permission] " + req.tool_call.title.value_or(req.tool_call.tool_call_id) + ": " +
-                               chosen + "\n");
+      write_stream(stderr,
+                   "[permission] " + req.tool_call.title.value_or(req.tool_call.tool_call_id) + ": " + chosen + "\n");
       r.respond(res);
     });
     client.on_receive_request_from(acp::agent, [](read_text_file_request req, responder r, context) {

@@ -9,12 +9,12 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <unordered_set>
 #include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
 #include <list>
+#include <unordered_set>
 #include <vector>
 
 #include <fcntl.h>
@@ -36,9 +36,9 @@ using namespace std::chrono_literals;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-constexpr std::array<std::string_view, 12> command_names = {
-    "echo", "stream", "permission", "read", "write", "terminal", "wait-for-cancel",
-    "crash", "exit", "hang", "garbage", "stderr"};
+constexpr std::array<std::string_view, 12> command_names = {"echo",  "stream",   "permission",      "read",
+                                                            "write", "terminal", "wait-for-cancel", "crash",
+                                                            "exit",  "hang",     "garbage",         "stderr"};
 
 std::string_view trim_left(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
@@ -117,8 +117,7 @@ struct agent_state {
   std::list<std::shared_ptr<turn>> turns;
 };
 
-session_notification text_chunk(const std::string& session_id, std::string text,
-                                std::optional<json::value> meta = {}) {
+session_notification text_chunk(const std::string& session_id, std::string text, std::optional<json::value> meta = {}) {
   text_content tc;
   tc.text = std::move(text);
   agent_message_chunk chunk;
@@ -181,8 +180,8 @@ asio::awaitable<std::string_view> say(env_ptr env, std::string text) {
 
 /// A request to the client, awaited in the turn's task: the typed result or an error message.
 template <class Request>
-asio::awaitable<boost::system::result<typename method_traits<Request>::response, std::string>>
-ask(env_ptr env, Request req) {
+asio::awaitable<boost::system::result<typename method_traits<Request>::response, std::string>> ask(env_ptr env,
+                                                                                                   Request req) {
   using response_t = typename method_traits<Request>::response;
   using result_t = boost::system::result<response_t, std::string>;
   auto sent = env->cx.send_request_to(acp::client, req);
@@ -270,8 +269,7 @@ asio::awaitable<std::string_view> write(env_ptr env, std::string args) {
 
 asio::awaitable<std::string_view> terminal(env_ptr env, std::string args) {
   std::vector<std::string> words;
-  for (auto rest = split_command(args); !rest.name.empty(); rest = split_command(rest.args))
-    words.push_back(rest.name);
+  for (auto rest = split_command(args); !rest.name.empty(); rest = split_command(rest.args)) words.push_back(rest.name);
   std::string text;
   if (words.empty()) {
     text = "terminal: expected a command";
@@ -292,9 +290,12 @@ asio::awaitable<std::string_view> terminal(env_ptr env, std::string args) {
       release_terminal_request release_req{env->t->session_id, id, {}, {}};
       auto released = co_await ask(env, std::move(release_req));
       (void)released;
-      if (!exited) text = "error: terminal/wait_for_exit: " + exited.error();
-      else if (!out) text = "error: terminal/output: " + out.error();
-      else text = std::move(out->output);
+      if (!exited)
+        text = "error: terminal/wait_for_exit: " + exited.error();
+      else if (!out)
+        text = "error: terminal/output: " + out.error();
+      else
+        text = std::move(out->output);
     }
   }
   auto reason = co_await say(env, std::move(text));
@@ -392,9 +393,8 @@ agent_builder make_agent(const std::shared_ptr<agent_state>& st) {
     st->held.push_back(std::move(r));
     return handled::yes;
   });
-  agent.on_receive_notification_from(acp::client, "", [st](jsonrpc::message&, context&) {
-    return st->hung ? handled::yes : handled::no;
-  });
+  agent.on_receive_notification_from(
+      acp::client, "", [st](jsonrpc::message&, context&) { return st->hung ? handled::yes : handled::no; });
 
   agent.on_receive_request_from(acp::client, [](initialize_request, responder r, context) {
     initialize_response res;

@@ -61,7 +61,6 @@ std::string_view envelope_method(const std::optional<json::value>& outer_id, gen
   return successor_method;
 }
 
-
 } // namespace
 
 jsonrpc::message wrap_message(jsonrpc::message inner, std::optional<json::value> outer_id, generation gen) {
@@ -99,8 +98,10 @@ std::optional<inner_message> unwrap(const jsonrpc::message& envelope, std::strin
   inner_message out;
   out.method = p.at("method").get_string();
   if (const auto* inner = p.if_contains("params"); inner && !inner->is_null()) out.params = *inner;
-  if (const auto* meta = p.if_contains("_meta")) out.meta = *meta;
-  else if (const auto* legacy = p.if_contains("meta")) out.meta = *legacy;
+  if (const auto* meta = p.if_contains("_meta"))
+    out.meta = *meta;
+  else if (const auto* legacy = p.if_contains("meta"))
+    out.meta = *legacy;
   return out;
 }
 
@@ -119,9 +120,12 @@ std::optional<jsonrpc::message> unwrap_text(jsonrpc::message& envelope) {
   for (std::size_t i = 0; i < *n; ++i) {
     const auto& m = members[i];
     if (m.key_escaped) return std::nullopt;
-    if (m.key == "method" && !method) method = &m;
-    else if (m.key == "params" && !params) params = &m;
-    else return std::nullopt;
+    if (m.key == "method" && !method)
+      method = &m;
+    else if (m.key == "params" && !params)
+      params = &m;
+    else
+      return std::nullopt;
   }
   const auto name = method ? json_scan::plain_string(method->value) : std::nullopt;
   if (!name || (params && !json_scan::is_params_value(params->value))) return std::nullopt;

@@ -5,8 +5,8 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
-#include <initializer_list>
 #include <cstring>
+#include <initializer_list>
 
 namespace acp::framing {
 
@@ -151,8 +151,7 @@ std::optional<frame> line_decoder::finish() {
 }
 
 namespace {
-template <class T>
-void append_impl(std::string& out, const T& v) {
+template <class T> void append_impl(std::string& out, const T& v) {
   // Serialize through a stack buffer: growing `out` with resize() would zero-fill the spare
   // room on every message (a measurable share of a conductor's time when streaming).
   thread_local boost::json::serializer sr; // reused: keeps its internal stack between messages

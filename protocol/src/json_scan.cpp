@@ -11,8 +11,7 @@ namespace {
 
 /// `Validate` false: the text is known to be valid JSON (it was scanned before); only its
 /// structure is followed, which is several times faster.
-template <bool Validate>
-class scanner {
+template <bool Validate> class scanner {
 public:
   scanner(std::string_view text, std::size_t depth_limit) noexcept
       : p_(text.data()), end_(text.data() + text.size()), limit_(std::min(depth_limit, max_depth)) {}
@@ -28,13 +27,20 @@ public:
   bool value(std::size_t depth) noexcept {
     if (p_ == end_) return false;
     switch (*p_) {
-    case '{': return object(depth + 1, nullptr, nullptr);
-    case '[': return array(depth + 1);
-    case '"': return string(nullptr);
-    case 't': return literal("true");
-    case 'f': return literal("false");
-    case 'n': return literal("null");
-    default: return number();
+    case '{':
+      return object(depth + 1, nullptr, nullptr);
+    case '[':
+      return array(depth + 1);
+    case '"':
+      return string(nullptr);
+    case 't':
+      return literal("true");
+    case 'f':
+      return literal("false");
+    case 'n':
+      return literal("null");
+    default:
+      return number();
     }
   }
 
@@ -62,8 +68,7 @@ public:
       if (out) {
         if (*count == out->size()) return false;
         (*out)[(*count)++] = member{std::string_view(key_begin, static_cast<std::size_t>(key_end - key_begin)),
-                                    std::string_view(value_begin, static_cast<std::size_t>(p_ - value_begin)),
-                                    escaped};
+                                    std::string_view(value_begin, static_cast<std::size_t>(p_ - value_begin)), escaped};
       }
       skip_ws();
       if (p_ == end_) return false;
@@ -208,17 +213,21 @@ private:
   bool utf8() noexcept {
     const auto c = static_cast<unsigned char>(*p_);
     std::size_t len = 0;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4;
-    else return false;
+    if (c >= 0xC2 && c <= 0xDF)
+      len = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+      len = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+      len = 4;
+    else
+      return false;
     if (static_cast<std::size_t>(end_ - p_) < len) return false;
     for (std::size_t k = 1; k < len; ++k)
       if ((static_cast<unsigned char>(p_[k]) & 0xC0) != 0x80) return false;
     const auto c1 = static_cast<unsigned char>(p_[1]);
-    if (c == 0xE0 && c1 < 0xA0) return false; // overlong
+    if (c == 0xE0 && c1 < 0xA0) return false;  // overlong
     if (c == 0xED && c1 >= 0xA0) return false; // surrogate
-    if (c == 0xF0 && c1 < 0x90) return false; // overlong
+    if (c == 0xF0 && c1 < 0x90) return false;  // overlong
     if (c == 0xF4 && c1 >= 0x90) return false; // above U+10FFFF
     p_ += len;
     return true;
@@ -251,7 +260,14 @@ private:
           continue;
         }
         switch (p_[1]) {
-        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
           p_ += 2;
           continue;
         case 'u': {
@@ -266,7 +282,8 @@ private:
           p_ += 6;
           continue;
         }
-        default: return false;
+        default:
+          return false;
         }
       }
       if constexpr (Validate) {

@@ -16,9 +16,12 @@ namespace json = boost::json;
 
 std::string_view to_string(message_kind k) noexcept {
   switch (k) {
-  case message_kind::request: return "request";
-  case message_kind::notification: return "notification";
-  case message_kind::response: return "response";
+  case message_kind::request:
+    return "request";
+  case message_kind::notification:
+    return "notification";
+  case message_kind::response:
+    return "response";
   }
   return "unknown";
 }
@@ -88,15 +91,19 @@ std::optional<rpc_error> message::error() const {
 
 void message::set_id(json::value id) {
   if (kind_ == message_kind::notification) return;
-  if (text_) id_ = std::move(id);
-  else obj_["id"] = std::move(id);
+  if (text_)
+    id_ = std::move(id);
+  else
+    obj_["id"] = std::move(id);
 }
 
 void message::make_request(json::value id) {
   if (kind_ == message_kind::response) return;
   kind_ = message_kind::request;
-  if (text_) id_ = std::move(id);
-  else obj_["id"] = std::move(id);
+  if (text_)
+    id_ = std::move(id);
+  else
+    obj_["id"] = std::move(id);
 }
 
 void message::set_method(std::string_view method) {
@@ -247,12 +254,18 @@ std::optional<message> message::scan(std::string_view line, std::size_t max_dept
     const auto& m = members[i];
     if (m.key_escaped) return std::nullopt;
     const json_scan::member** slot = nullptr;
-    if (m.key == "jsonrpc") slot = &version;
-    else if (m.key == "id") slot = &id;
-    else if (m.key == "method") slot = &method;
-    else if (m.key == "params") slot = &params;
-    else if (m.key == "result") slot = &result;
-    else return std::nullopt; // an error response or unknown members: the DOM path keeps them
+    if (m.key == "jsonrpc")
+      slot = &version;
+    else if (m.key == "id")
+      slot = &id;
+    else if (m.key == "method")
+      slot = &method;
+    else if (m.key == "params")
+      slot = &params;
+    else if (m.key == "result")
+      slot = &result;
+    else
+      return std::nullopt;          // an error response or unknown members: the DOM path keeps them
     if (*slot) return std::nullopt; // duplicates: the DOM path decides
     *slot = &m;
   }
@@ -279,7 +292,9 @@ std::optional<message> message::scan(std::string_view line, std::size_t max_dept
 
   // Spans are relative to the buffer the message keeps: a copy of the line, or `owner`.
   const char* base = owner ? owner->data() : line.data();
-  const auto at = [&](std::string_view part) { return span{static_cast<std::size_t>(part.data() - base), part.size()}; };
+  const auto at = [&](std::string_view part) {
+    return span{static_cast<std::size_t>(part.data() - base), part.size()};
+  };
   const auto keep = [&] { return owner ? std::move(*owner) : text_buffer(line); };
   if (method) {
     const auto name = json_scan::plain_string(method->value);
@@ -376,8 +391,7 @@ checked check(json::value v) {
   if (has_result && has_error)
     return invalid("a response must not carry both \"result\" and \"error\"", std::move(id), true);
   if (has_error && !rpc_error::from_json(obj->at("error")))
-    return invalid("\"error\" must be an object with integer \"code\" and string \"message\"",
-                   std::move(id), true);
+    return invalid("\"error\" must be an object with integer \"code\" and string \"message\"", std::move(id), true);
   return message(message_kind::response, std::move(*obj));
 }
 
@@ -385,7 +399,8 @@ namespace {
 
 bool has_non_finite(const json::value& v) {
   switch (v.kind()) {
-  case json::kind::double_: return !std::isfinite(v.get_double());
+  case json::kind::double_:
+    return !std::isfinite(v.get_double());
   case json::kind::array:
     for (const auto& e : v.get_array())
       if (has_non_finite(e)) return true;
@@ -394,7 +409,8 @@ bool has_non_finite(const json::value& v) {
     for (const auto& e : v.get_object())
       if (has_non_finite(e.value())) return true;
     return false;
-  default: return false;
+  default:
+    return false;
   }
 }
 
@@ -435,8 +451,8 @@ parsed_line line_parser::parse(std::string_view line, text_buffer* owner) {
     json::object data;
     data["line"] = utf8_sample(line, sample_bytes_);
     data["reason"] = why;
-    out.items.emplace_back(invalid_message{rpc_error::parse_error("Parse error: " + why, json::value(std::move(data))),
-                                           nullptr, false});
+    out.items.emplace_back(
+        invalid_message{rpc_error::parse_error("Parse error: " + why, json::value(std::move(data))), nullptr, false});
     return out;
   }
   if (auto* arr = v.if_array()) {
@@ -460,13 +476,16 @@ std::string utf8_sample(std::string_view text, std::size_t max_bytes) {
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t len = 0;
-    if (c < 0x80) len = 1;
-    else if ((c & 0xE0) == 0xC0 && c >= 0xC2) len = 2;
-    else if ((c & 0xF0) == 0xE0) len = 3;
-    else if ((c & 0xF8) == 0xF0 && c <= 0xF4) len = 4;
+    if (c < 0x80)
+      len = 1;
+    else if ((c & 0xE0) == 0xC0 && c >= 0xC2)
+      len = 2;
+    else if ((c & 0xF0) == 0xE0)
+      len = 3;
+    else if ((c & 0xF8) == 0xF0 && c <= 0xF4)
+      len = 4;
     bool ok = len != 0 && i + len <= text.size();
-    for (std::size_t k = 1; ok && k < len; ++k)
-      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
     if (ok && len == 3) {
       const auto c1 = static_cast<unsigned char>(text[i + 1]);
       ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);

@@ -6,9 +6,12 @@ namespace acp {
 
 std::string_view to_string(side s) noexcept {
   switch (s) {
-  case side::agent: return "agent";
-  case side::client: return "client";
-  case side::protocol: return "protocol";
+  case side::agent:
+    return "agent";
+  case side::client:
+    return "client";
+  case side::protocol:
+    return "protocol";
   }
   return "unknown";
 }
@@ -27,24 +30,20 @@ constexpr std::array<method_info, 25> methods{{
     {"session/resume", side::agent, true, "ResumeSessionRequest", "ResumeSessionResponse"},
     {"session/close", side::agent, true, "CloseSessionRequest", "CloseSessionResponse"},
     {"session/set_mode", side::agent, true, "SetSessionModeRequest", "SetSessionModeResponse"},
-    {"session/set_config_option", side::agent, true, "SetSessionConfigOptionRequest",
-     "SetSessionConfigOptionResponse"},
+    {"session/set_config_option", side::agent, true, "SetSessionConfigOptionRequest", "SetSessionConfigOptionResponse"},
     {"session/prompt", side::agent, true, "PromptRequest", "PromptResponse"},
     {"session/cancel", side::agent, false, "CancelNotification", ""},
     // agent -> client
-    {"session/request_permission", side::client, true, "RequestPermissionRequest",
-     "RequestPermissionResponse"},
+    {"session/request_permission", side::client, true, "RequestPermissionRequest", "RequestPermissionResponse"},
     {"session/update", side::client, false, "SessionNotification", ""},
     {"fs/read_text_file", side::client, true, "ReadTextFileRequest", "ReadTextFileResponse"},
     {"fs/write_text_file", side::client, true, "WriteTextFileRequest", "WriteTextFileResponse"},
     {"terminal/create", side::client, true, "CreateTerminalRequest", "CreateTerminalResponse"},
     {"terminal/output", side::client, true, "TerminalOutputRequest", "TerminalOutputResponse"},
     {"terminal/release", side::client, true, "ReleaseTerminalRequest", "ReleaseTerminalResponse"},
-    {"terminal/wait_for_exit", side::client, true, "WaitForTerminalExitRequest",
-     "WaitForTerminalExitResponse"},
+    {"terminal/wait_for_exit", side::client, true, "WaitForTerminalExitRequest", "WaitForTerminalExitResponse"},
     {"terminal/kill", side::client, true, "KillTerminalRequest", "KillTerminalResponse"},
-    {"elicitation/create", side::client, true, "CreateElicitationRequest",
-     "CreateElicitationResponse"},
+    {"elicitation/create", side::client, true, "CreateElicitationRequest", "CreateElicitationResponse"},
     {"elicitation/complete", side::client, false, "CompleteElicitationNotification", ""},
     // either peer
     {"$/cancel_request", side::protocol, false, "CancelRequestNotification", ""},

@@ -13,7 +13,8 @@ rpc_error rpc_error::invalid_request(std::string message, std::optional<boost::j
 rpc_error rpc_error::method_not_found(std::string_view method) {
   boost::json::object data;
   data["method"] = method;
-  return {error_codes::method_not_found, "Method not found: " + std::string(method), boost::json::value(std::move(data))};
+  return {error_codes::method_not_found, "Method not found: " + std::string(method),
+          boost::json::value(std::move(data))};
 }
 rpc_error rpc_error::invalid_params(std::string message, std::optional<boost::json::value> data) {
   return {error_codes::invalid_params, std::move(message), std::move(data)};
@@ -47,8 +48,10 @@ std::optional<rpc_error> rpc_error::from_json(const boost::json::value& v) {
   if (code->as_int64() < INT32_MIN || code->as_int64() > INT32_MAX) return std::nullopt;
   rpc_error e;
   e.code = static_cast<int>(code->as_int64());
-  if (const auto* m = o->if_contains("message"); m && m->is_string()) e.message = std::string(m->as_string());
-  else return std::nullopt;
+  if (const auto* m = o->if_contains("message"); m && m->is_string())
+    e.message = std::string(m->as_string());
+  else
+    return std::nullopt;
   if (const auto* d = o->if_contains("data")) e.data = *d;
   return e;
 }

@@ -60,8 +60,10 @@ text_buffer::~text_buffer() { reset(); }
 void text_buffer::reset() noexcept {
   if (data_) {
 #if defined(__linux__)
-    if (mapped_) ::munmap(data_, capacity_);
-    else std::free(data_);
+    if (mapped_)
+      ::munmap(data_, capacity_);
+    else
+      std::free(data_);
 #else
     std::free(data_);
 #endif

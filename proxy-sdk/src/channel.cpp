@@ -4,11 +4,16 @@ namespace acp {
 
 std::string_view to_string(close_reason r) noexcept {
   switch (r) {
-  case close_reason::eof: return "eof";
-  case close_reason::read_error: return "read_error";
-  case close_reason::write_error: return "write_error";
-  case close_reason::oversized_message: return "oversized_message";
-  case close_reason::closed_locally: return "closed_locally";
+  case close_reason::eof:
+    return "eof";
+  case close_reason::read_error:
+    return "read_error";
+  case close_reason::write_error:
+    return "write_error";
+  case close_reason::oversized_message:
+    return "oversized_message";
+  case close_reason::closed_locally:
+    return "closed_locally";
   }
   return "unknown";
 }
@@ -22,7 +27,8 @@ public:
   const char* name() const noexcept override { return "acp.channel"; }
   std::string message(int ev) const override {
     switch (static_cast<channel_errc>(ev)) {
-    case channel_errc::message_too_large: return "message too large";
+    case channel_errc::message_too_large:
+      return "message too large";
     }
     return "unknown channel error";
   }
@@ -35,8 +41,6 @@ const boost::system::error_category& channel_category() noexcept {
   return category;
 }
 
-boost::system::error_code make_error_code(channel_errc e) noexcept {
-  return {static_cast<int>(e), channel_category()};
-}
+boost::system::error_code make_error_code(channel_errc e) noexcept { return {static_cast<int>(e), channel_category()}; }
 
 } // namespace acp

@@ -1,10 +1,10 @@
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/log.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/json/array.hpp>
 
 namespace acp {
@@ -78,14 +78,15 @@ void connection::start() {
   // Each coroutine and its failure handler hold the connection: a failure path never touches a
   // connection its owner has already let go of.
   auto self = shared_from_this();
-  asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->read_loop(); },
-                 log::on_failure(name(), "reader", [self] {
-                   self->reading_ended({close_reason::read_error, {}, "internal error in reader"});
-                 }));
-  asio::co_spawn(ex_, [self]() -> asio::awaitable<void> { co_await self->write_loop(); },
-                 log::on_failure(name(), "writer", [self] {
-                   self->writer_failed({close_reason::write_error, {}, "internal error in writer"});
-                 }));
+  asio::co_spawn(
+      ex_, [self]() -> asio::awaitable<void> { co_await self->read_loop(); }, log::on_failure(name(), "reader", [self] {
+        self->reading_ended({close_reason::read_error, {}, "internal error in reader"});
+      }));
+  asio::co_spawn(
+      ex_, [self]() -> asio::awaitable<void> { co_await self->write_loop(); },
+      log::on_failure(name(), "writer", [self] {
+        self->writer_failed({close_reason::write_error, {}, "internal error in writer"});
+      }));
 }
 
 asio::awaitable<void> connection::read_loop() {
@@ -107,7 +108,8 @@ asio::awaitable<void> connection::read_loop() {
 void connection::handle_input(channel_input in) {
   if (!reading_) return; // closed by a handler of an earlier message
   switch (in.type) {
-  case channel_input::kind::messages: return handle_messages(std::move(in.parsed));
+  case channel_input::kind::messages:
+    return handle_messages(std::move(in.parsed));
   case channel_input::kind::content_length_header: {
     json::object data;
     data["line"] = std::move(in.sample);
@@ -130,7 +132,9 @@ void connection::handle_input(channel_input in) {
     reading_ended({close_reason::oversized_message, {}, detail});
     return;
   }
-  case channel_input::kind::ended: reading_ended(std::move(in.end)); return;
+  case channel_input::kind::ended:
+    reading_ended(std::move(in.end));
+    return;
   }
 }
 
@@ -142,8 +146,10 @@ void connection::handle_messages(jsonrpc::parsed_line parsed) {
     if (auto* bad = std::get_if<jsonrpc::invalid_message>(&item)) return handle_invalid(std::move(*bad), false);
     auto& msg = std::get<jsonrpc::message>(item);
     if (msg.is_response()) return handle_response(std::move(msg));
-    if (on_message_) on_message_(std::move(msg));
-    else if (msg.is_request()) send_error(msg.id(), rpc_error::method_not_found(msg.method()));
+    if (on_message_)
+      on_message_(std::move(msg));
+    else if (msg.is_request())
+      send_error(msg.id(), rpc_error::method_not_found(msg.method()));
     return;
   }
   // A batch: register its requests first so responses sent while dispatching are collected.
@@ -162,9 +168,12 @@ void connection::handle_messages(jsonrpc::parsed_line parsed) {
       continue;
     }
     auto& msg = std::get<jsonrpc::message>(item);
-    if (msg.is_response()) handle_response(std::move(msg));
-    else if (on_message_) on_message_(std::move(msg));
-    else if (msg.is_request()) send_error(msg.id(), rpc_error::method_not_found(msg.method()));
+    if (msg.is_response())
+      handle_response(std::move(msg));
+    else if (on_message_)
+      on_message_(std::move(msg));
+    else if (msg.is_request())
+      send_error(msg.id(), rpc_error::method_not_found(msg.method()));
   }
   if (b->outstanding == 0 && !b->responses.empty()) queue_batch(std::move(b->responses));
 }
@@ -183,8 +192,8 @@ void connection::handle_invalid(jsonrpc::invalid_message bad, bool in_batch) {
       json::object data;
       data["reason"] = "invalid_response";
       data["detail"] = bad.error.message;
-      cb(jsonrpc::message::error_response(bad.id, rpc_error::internal_error("invalid response from " + name(),
-                                                                              json::value(std::move(data)))));
+      cb(jsonrpc::message::error_response(
+          bad.id, rpc_error::internal_error("invalid response from " + name(), json::value(std::move(data)))));
     }
   }
 }
@@ -301,17 +310,17 @@ void connection::message_queued() {
 }
 
 bool connection::replace_refused(const queue_result& refused, const json::value* id, bool response, bool ours) {
-  const std::string why =
-      refused.ec == channel_errc::message_too_large
-          ? "outgoing message of " + std::to_string(refused.size) + " bytes exceeds the limit of " +
-                std::to_string(channel_->max_message_bytes())
-          : "outgoing message not sent: " + refused.ec.message();
+  const std::string why = refused.ec == channel_errc::message_too_large
+                              ? "outgoing message of " + std::to_string(refused.size) + " bytes exceeds the limit of " +
+                                    std::to_string(channel_->max_message_bytes())
+                              : "outgoing message not sent: " + refused.ec.message();
   log::error(name(), why);
   if (id && response) {
     // A response: answer with an error instead, so the request is not left hanging.
     json::object data;
     data["reason"] = refused.ec == channel_errc::message_too_large ? "message_too_large" : "not_sent";
-    const auto error = jsonrpc::message::error_response(*id, rpc_error::internal_error(why, json::value(std::move(data))));
+    const auto error =
+        jsonrpc::message::error_response(*id, rpc_error::internal_error(why, json::value(std::move(data))));
     return !channel_->queue(error.json()).ec;
   }
   if (id && ours) fail_later(*id, rpc_error::internal_error(why)); // one of our requests: resolve it locally
@@ -425,8 +434,10 @@ void connection::writer_failed(close_info info) {
   update_congestion();
   if (!close_info_) {
     channel_->close();
-    if (aborted_) reading_ended({close_reason::closed_locally, {}, "aborted"});
-    else reading_ended(std::move(info));
+    if (aborted_)
+      reading_ended({close_reason::closed_locally, {}, "aborted"});
+    else
+      reading_ended(std::move(info));
   }
   notify_closed();
 }
@@ -477,8 +488,7 @@ void connection::notify_closed() {
     closed_wake_.cancel();
     // Nothing will call the handlers again: release them (they may hold this connection, or
     // others that hold it). Destroyed from a fresh handler, never under their own call.
-    if (on_message_ || on_close_)
-      asio::post(ex_, [m = std::move(on_message_), c = std::move(on_close_)] {});
+    if (on_message_ || on_close_) asio::post(ex_, [m = std::move(on_message_), c = std::move(on_close_)] {});
     on_message_ = nullptr;
     on_close_ = nullptr;
   }

@@ -6,12 +6,12 @@
 #include <acp/protocol/envelope.hpp>
 
 #include <boost/asio/as_tuple.hpp>
-#include <csignal>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <csignal>
 
 namespace acp {
 namespace asio = boost::asio;
@@ -54,7 +54,8 @@ void responder::drop() noexcept {
     json::object data;
     data["reason"] = "responder_dropped";
     data["method"] = st->method();
-    (void)st->answer_error(rpc_error::internal_error("request dropped without an answer", json::value(std::move(data))));
+    (void)st->answer_error(
+        rpc_error::internal_error("request dropped without an answer", json::value(std::move(data))));
   } catch (...) {
     // out of memory while answering: the entry answers -32603 itself as it goes
   }
@@ -74,8 +75,10 @@ void responder::respond(json::value result) { finish(jsonrpc::message::response(
 void responder::respond_error(rpc_error error) { finish(jsonrpc::message::error_response(id(), error)); }
 
 void responder::respond_with(rpc_result outcome) {
-  if (outcome.has_value()) respond(std::move(*outcome));
-  else respond_error(std::move(outcome.error()));
+  if (outcome.has_value())
+    respond(std::move(*outcome));
+  else
+    respond_error(std::move(outcome.error()));
 }
 
 void responder::relay(jsonrpc::message response) { finish(std::move(response)); }
@@ -85,7 +88,9 @@ const json::value& responder::id() const noexcept {
   return st_ ? st_->id() : null_id;
 }
 
-std::string_view responder::method() const noexcept { return st_ ? std::string_view(st_->method()) : std::string_view(); }
+std::string_view responder::method() const noexcept {
+  return st_ ? std::string_view(st_->method()) : std::string_view();
+}
 
 bool responder::cancelled() const noexcept { return st_ && st_->cancelled(); }
 
@@ -141,7 +146,8 @@ asio::awaitable<rpc_result> await_response(std::shared_ptr<detail::sent_state> s
       st->waiter->expires_at(asio::steady_timer::time_point::max()); // woken by cancel()
     }
     auto [ec] = co_await st->waiter->async_wait(use_tuple);
-    if (ec && !st->response && (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+    if (ec && !st->response &&
+        (co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
       sent_request(st).cancel();
       co_return rpc_error::request_cancelled("cancelled while waiting for the response");
     }

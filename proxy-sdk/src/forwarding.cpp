@@ -8,9 +8,7 @@ namespace json = boost::json;
 using jsonrpc::message;
 
 namespace {
-std::string table_key(link_id link, const json::value& id) {
-  return std::to_string(link) + ":" + jsonrpc::id_key(id);
-}
+std::string table_key(link_id link, const json::value& id) { return std::to_string(link) + ":" + jsonrpc::id_key(id); }
 } // namespace
 
 // ---- inbound_request ---------------------------------------------------------------------
@@ -58,8 +56,7 @@ inbound_ptr inbound_table::accept(link_id link, const message& request) {
 
 bool inbound_table::answer(inbound_request& in, message answer) {
   if (in.answered_) {
-    log::error("forwarding", "a second answer to " + in.method_ + " (id " + jsonrpc::id_key(in.id_) +
-                                 ") was not sent");
+    log::error("forwarding", "a second answer to " + in.method_ + " (id " + jsonrpc::id_key(in.id_) + ") was not sent");
     return false;
   }
   in.answered_ = true;
@@ -150,8 +147,7 @@ rpc_error inbound_table::duplicate_id_error(const json::value& id) {
 
 // ---- forwarding --------------------------------------------------------------------------
 
-bool issue_cancel(connection& conn, const json::value& wire_id,
-                  const std::function<message(message)>& wrap) {
+bool issue_cancel(connection& conn, const json::value& wire_id, const std::function<message(message)>& wrap) {
   if (!conn.has_pending(wire_id)) return false;
   json::object params;
   params["requestId"] = wire_id;

@@ -106,8 +106,10 @@ public:
     out_.clear();
     ec = co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()));
     bytes_written_ += writing_.size();
-    if (writing_.capacity() > keep_buffer_capacity) std::string().swap(writing_);
-    else writing_.clear();
+    if (writing_.capacity() > keep_buffer_capacity)
+      std::string().swap(writing_);
+    else
+      writing_.clear();
     co_return ec;
   }
 
@@ -148,13 +150,16 @@ private:
       // A large line: its message takes the decoder's buffer instead of copying it.
       std::size_t offset = 0;
       auto owner = decoder_.take_buffer(f, offset);
-      if (owner.empty()) in.parsed = parser_.parse(f.text);
-      else in.parsed = parser_.parse(std::string_view(owner.data() + offset, f.text.size()), &owner);
+      if (owner.empty())
+        in.parsed = parser_.parse(f.text);
+      else
+        in.parsed = parser_.parse(std::string_view(owner.data() + offset, f.text.size()), &owner);
       return in;
     }
     case framing::frame::kind::header:
       return {.type = channel_input::kind::content_length_header, .sample = jsonrpc::utf8_sample(f.text, 128)};
-    case framing::frame::kind::oversized: return {.type = channel_input::kind::oversized, .size = f.size};
+    case framing::frame::kind::oversized:
+      return {.type = channel_input::kind::oversized, .size = f.size};
     }
     return {};
   }
@@ -166,8 +171,10 @@ private:
       return; // the last line, if it had no '\n', is still read (poll)
     }
     finished_ = true;
-    if (closed_locally_) end_ = close_info{close_reason::closed_locally, {}, "closed"};
-    else end_ = close_info{close_reason::read_error, ec, ec.message()};
+    if (closed_locally_)
+      end_ = close_info{close_reason::closed_locally, {}, "closed"};
+    else
+      end_ = close_info{close_reason::read_error, ec, ec.message()};
   }
 
   queue_result accounted(std::size_t before) {

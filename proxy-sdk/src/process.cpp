@@ -106,8 +106,7 @@ void close_fds_except(std::vector<int>& keep) {
 // called with).
 struct child_setup {
   // In the child, after the stdio dup2s and before exec.
-  template <typename Launcher, typename... Rest>
-  error_code on_exec_setup(Launcher& launcher, Rest&&...) {
+  template <typename Launcher, typename... Rest> error_code on_exec_setup(Launcher& launcher, Rest&&...) {
     if (::setpgid(0, 0) != 0) return errno_code();
     ::signal(SIGPIPE, SIG_DFL);
     sigset_t none;
@@ -118,18 +117,13 @@ struct child_setup {
   }
   // In the child when exec failed (errno already reported to the parent): leave without
   // running the parent's atexit handlers or flushing its stdio buffers.
-  template <typename Launcher, typename... Rest>
-  void on_exec_error(Launcher&, Rest&&...) {
-    ::_exit(127);
-  }
+  template <typename Launcher, typename... Rest> void on_exec_error(Launcher&, Rest&&...) { ::_exit(127); }
   // In the parent on success: set the group from this side too, so no signal can race it.
-  template <typename Launcher, typename... Rest>
-  void on_success(Launcher& launcher, Rest&&...) {
+  template <typename Launcher, typename... Rest> void on_success(Launcher& launcher, Rest&&...) {
     if (launcher.pid > 0) (void)::setpgid(launcher.pid, launcher.pid); // EACCES once the child has exec'd: fine
   }
   // In the parent on failure: reap the child that could not exec (no zombie).
-  template <typename Launcher, typename... Rest>
-  void on_error(Launcher& launcher, Rest&&...) {
+  template <typename Launcher, typename... Rest> void on_error(Launcher& launcher, Rest&&...) {
     if (launcher.pid <= 0) return;
     int st = 0;
     while (::waitpid(launcher.pid, &st, 0) < 0 && errno == EINTR) {
@@ -139,7 +133,7 @@ struct child_setup {
 };
 
 bool is_executable_file(const std::string& path, bool& exists) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     exists = false;
     return false;
@@ -149,7 +143,7 @@ bool is_executable_file(const std::string& path, bool& exists) {
 }
 
 boost::system::result<std::string, spawn_error> resolve_command(const std::string& command,
-                                                                 const std::string& path_var) {
+                                                                const std::string& path_var) {
   using boost::system::errc::make_error_code;
   namespace errc = boost::system::errc;
   if (command.find('/') != std::string::npos) {
@@ -168,7 +162,7 @@ boost::system::result<std::string, spawn_error> resolve_command(const std::strin
     std::string candidate = dir + "/" + command;
     bool exists = false;
     if (is_executable_file(candidate, exists)) return candidate;
-    struct stat st{};
+    struct stat st {};
     if (exists && found_not_executable.empty() && ::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode))
       found_not_executable = candidate;
     start = end + 1;
@@ -226,10 +220,10 @@ child_process::spawn(const asio::any_io_executor& executor, const process_spec& 
   bp::posix::default_launcher launcher;
   launcher.env = env.pointers.data();
   // In `inherit` mode the child's fd 2 is ours (dup2(2, 2) leaves it as it is).
-  auto proc = launcher(executor, ec, std::filesystem::path(*executable), spec.args,
-                       bp::process_stdio{in.read_end.get(), out.write_end.get(),
-                                         pipe_stderr ? err.write_end.get() : STDERR_FILENO},
-                       child_setup{});
+  auto proc = launcher(
+      executor, ec, std::filesystem::path(*executable), spec.args,
+      bp::process_stdio{in.read_end.get(), out.write_end.get(), pipe_stderr ? err.write_end.get() : STDERR_FILENO},
+      child_setup{});
   // The child's ends are the child's now (or nobody's, on failure).
   in.read_end.reset();
   out.write_end.reset();
@@ -246,8 +240,10 @@ child_process::spawn(const asio::any_io_executor& executor, const process_spec& 
     s->exit_fd.assign(pidfd, ec);
     if (ec) ::close(pidfd); // the watcher polls instead
   }
-  if (pipe_stderr) start_stderr_drain(s);
-  else s->stderr_eof = true;
+  if (pipe_stderr)
+    start_stderr_drain(s);
+  else
+    s->stderr_eof = true;
   start_exit_watch(s);
   return child_process(std::move(s));
 }

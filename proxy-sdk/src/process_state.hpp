@@ -27,17 +27,17 @@ struct child_process::state {
   std::string name;
   stderr_options opts; // `sink` resolved: set whenever mode is `forward`
   int pid = -1;
-  unique_fd in;                   // write end of the child's stdin, until handed over
-  unique_fd out;                  // read end of the child's stdout, until handed over
-  boost::asio::readable_pipe err; // read end of the child's stderr (closed in `inherit` mode)
-  boost::asio::steady_timer drain_timer;          // the exit watcher waits on it for stderr EOF
+  unique_fd in;                                  // write end of the child's stdin, until handed over
+  unique_fd out;                                 // read end of the child's stdout, until handed over
+  boost::asio::readable_pipe err;                // read end of the child's stderr (closed in `inherit` mode)
+  boost::asio::steady_timer drain_timer;         // the exit watcher waits on it for stderr EOF
   boost::asio::posix::stream_descriptor exit_fd; // a pidfd: readable once the child has exited
 
-  bool exited = false;     // the exit has been seen; the child stays a zombie until reaped
-  bool reaped = false;     // waited for: from now on the pid may belong to someone else
-  bool stderr_eof = false; // the drain has finished
-  bool stopped = false;    // the handle is gone (emergency_stop ran)
-  exit_status raw;         // valid once exited
+  bool exited = false;                 // the exit has been seen; the child stays a zombie until reaped
+  bool reaped = false;                 // waited for: from now on the pid may belong to someone else
+  bool stderr_eof = false;             // the drain has finished
+  bool stopped = false;                // the handle is gone (emergency_stop ran)
+  exit_status raw;                     // valid once exited
   std::optional<exit_status> reported; // set once the exit is published
   std::list<boost::asio::steady_timer*> waiters;
 

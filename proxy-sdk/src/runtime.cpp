@@ -21,7 +21,8 @@ void runtime::start(const asio::any_io_executor& ex, transport_ptr transport) {
   done_wake_ = std::make_unique<asio::steady_timer>(ex_);
   done_wake_->expires_at(asio::steady_timer::time_point::max()); // woken by cancel()
   auto copts = opts_.connection;
-  if (copts.name == "peer") copts.name = role_ == chain_role::agent ? "client" : role_ == chain_role::client ? "agent" : "conductor";
+  if (copts.name == "peer")
+    copts.name = role_ == chain_role::agent ? "client" : role_ == chain_role::client ? "agent" : "conductor";
   conn_ = connection::create(ex_, std::move(transport), std::move(copts));
   // Weak: the connection holds its handlers until it has closed; the runtime may go first.
   conn_->on_message([weak = weak_from_this()](jsonrpc::message msg) {
@@ -67,8 +68,10 @@ void runtime::on_message(jsonrpc::message msg) {
     }
   }
   if (msg.method() == "$/cancel_request") return handle_cancel(from, msg);
-  if (msg.is_request()) dispatch_request(from, msg);
-  else dispatch_notification(from, msg);
+  if (msg.is_request())
+    dispatch_request(from, msg);
+  else
+    dispatch_notification(from, msg);
 }
 
 void runtime::dispatch_request(peer from, jsonrpc::message& msg) {
@@ -157,8 +160,8 @@ bool runtime::run_request_handlers(const std::vector<request_entry>& chain, peer
   return false;
 }
 
-bool runtime::run_notification_handlers(const std::vector<notification_entry>& chain, peer from,
-                                        jsonrpc::message& msg, context& cx) {
+bool runtime::run_notification_handlers(const std::vector<notification_entry>& chain, peer from, jsonrpc::message& msg,
+                                        context& cx) {
   for (const auto& h : chain) {
     if (h.from != from || (!h.method.empty() && h.method != msg.method())) continue;
     try {
@@ -204,13 +207,16 @@ sent_request runtime::send_request(peer to, jsonrpc::message request) {
   st->rt = weak_from_this();
   st->to = to;
   if (role_ != chain_role::proxy && to != only_peer()) {
-    st->response = jsonrpc::message::error_response(
-        nullptr, rpc_error::internal_error(std::string("this endpoint has no ") + std::string(to_string(to)) + " peer"));
+    st->response =
+        jsonrpc::message::error_response(nullptr, rpc_error::internal_error(std::string("this endpoint has no ") +
+                                                                            std::string(to_string(to)) + " peer"));
     return sent_request(st);
   }
   auto on_response = [st](jsonrpc::message resp) { st->complete(std::move(resp)); };
-  if (wraps(to)) st->wire_id = conn_->send_request(pp::wrap_message(std::move(request), json::value(0)), std::move(on_response));
-  else st->wire_id = conn_->send_request(std::move(request), std::move(on_response));
+  if (wraps(to))
+    st->wire_id = conn_->send_request(pp::wrap_message(std::move(request), json::value(0)), std::move(on_response));
+  else
+    st->wire_id = conn_->send_request(std::move(request), std::move(on_response));
   return sent_request(st);
 }
 
@@ -219,13 +225,16 @@ void runtime::send_notification(peer to, jsonrpc::message notification) {
     log::error(conn_->name(), std::string("this endpoint has no ") + std::string(to_string(to)) + " peer");
     return;
   }
-  if (wraps(to)) conn_->send(pp::wrap_message(std::move(notification), std::nullopt));
-  else conn_->send(std::move(notification));
+  if (wraps(to))
+    conn_->send(pp::wrap_message(std::move(notification), std::nullopt));
+  else
+    conn_->send(std::move(notification));
 }
 
 void runtime::cancel_sent(const sent_state& st) {
   if (wraps(st.to))
-    (void)issue_cancel(*conn_, st.wire_id, [](jsonrpc::message m) { return pp::wrap_message(std::move(m), std::nullopt); });
+    (void)issue_cancel(*conn_, st.wire_id,
+                       [](jsonrpc::message m) { return pp::wrap_message(std::move(m), std::nullopt); });
   else
     (void)issue_cancel(*conn_, st.wire_id);
 }
@@ -287,7 +296,8 @@ void runtime::begin_shutdown() {
     if (ec || self->closed_) return;
     self->grace_expired_ = true;
     if (!self->tasks_.empty())
-      log::warn(self->conn_->name(), std::to_string(self->tasks_.size()) + " task(s) still running after the grace period; cancelling");
+      log::warn(self->conn_->name(),
+                std::to_string(self->tasks_.size()) + " task(s) still running after the grace period; cancelling");
     for (auto& sig : self->tasks_) sig.emit(asio::cancellation_type::terminal);
   });
 }
@@ -310,20 +320,23 @@ void runtime::finish_shutdown() {
   closed_ = true;
   if (grace_timer_) grace_timer_->cancel();
   conn_->close();
-  asio::co_spawn(ex_, [self = shared_from_this()]() -> asio::awaitable<void> {
-    co_await self->conn_->wait_closed();
-    if (!self->status_) self->status_ = self->conn_->close_status();
-    self->done_ = true;
-    self->done_wake_->cancel();
-    // Break the cycle connection -> handlers -> runtime once nothing runs any more.
-    self->conn_->on_message(nullptr);
-    self->conn_->on_close(nullptr);
-    self->self_.reset();
-  }, log::on_failure(conn_->name(), "closing", [self = shared_from_this()] {
-    self->done_ = true;
-    self->done_wake_->cancel();
-    self->self_.reset();
-  }));
+  asio::co_spawn(
+      ex_,
+      [self = shared_from_this()]() -> asio::awaitable<void> {
+        co_await self->conn_->wait_closed();
+        if (!self->status_) self->status_ = self->conn_->close_status();
+        self->done_ = true;
+        self->done_wake_->cancel();
+        // Break the cycle connection -> handlers -> runtime once nothing runs any more.
+        self->conn_->on_message(nullptr);
+        self->conn_->on_close(nullptr);
+        self->self_.reset();
+      },
+      log::on_failure(conn_->name(), "closing", [self = shared_from_this()] {
+        self->done_ = true;
+        self->done_wake_->cancel();
+        self->self_.reset();
+      }));
 }
 
 } // namespace acp::detail

@@ -70,8 +70,8 @@ private:
   void forward_default(peer from, jsonrpc::message msg, responder r);
   void handle_cancel(peer from, const jsonrpc::message& msg);
   /// True when the chain ended dispatch (handled, or failed and answered).
-  bool run_request_handlers(const std::vector<request_entry>& chain, peer from, jsonrpc::message& msg,
-                            responder& r, context& cx);
+  bool run_request_handlers(const std::vector<request_entry>& chain, peer from, jsonrpc::message& msg, responder& r,
+                            context& cx);
   bool run_notification_handlers(const std::vector<notification_entry>& chain, peer from, jsonrpc::message& msg,
                                  context& cx);
   [[nodiscard]] std::shared_ptr<const session_handlers> session_handlers_for(const jsonrpc::message& msg) const;
@@ -86,7 +86,7 @@ private:
   void reply(jsonrpc::message answer);
 
   std::shared_ptr<runtime> self_; // alive while running
-  inbound_table inbound_; // requests received and not yet answered (the forwarding core)
+  inbound_table inbound_;         // requests received and not yet answered (the forwarding core)
   std::unordered_map<std::string, std::shared_ptr<const session_handlers>> sessions_;
   std::list<boost::asio::cancellation_signal> tasks_;
   std::deque<boost::asio::awaitable<void>> waiting_; // spawned over max_running_tasks

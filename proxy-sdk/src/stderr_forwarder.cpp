@@ -59,14 +59,14 @@ public:
 
 private:
   enum class target {
-    none,      // no stderr (closed, or the reader is gone): lines are dropped
-    direct,    // a regular file, or no descriptor of our own could be had: plain write(2)
-    pipe,      // a pipe or a terminal, reopened non-blocking through /proc
-    socket,    // a socket, duplicated; written with MSG_DONTWAIT
+    none,   // no stderr (closed, or the reader is gone): lines are dropped
+    direct, // a regular file, or no descriptor of our own could be had: plain write(2)
+    pipe,   // a pipe or a terminal, reopened non-blocking through /proc
+    socket, // a socket, duplicated; written with MSG_DONTWAIT
   };
 
   void open_target() {
-    struct stat st{};
+    struct stat st {};
     if (::fstat(STDERR_FILENO, &st) != 0) return;
     how_ = target::direct;
     if (S_ISREG(st.st_mode)) return;
@@ -154,7 +154,8 @@ private:
         queued_.erase(0, offset_);
         offset_ = 0;
       }
-      auto [ec] = co_await fd_.async_wait(asio::posix::descriptor_base::wait_write, asio::as_tuple(asio::use_awaitable));
+      auto [ec] =
+          co_await fd_.async_wait(asio::posix::descriptor_base::wait_write, asio::as_tuple(asio::use_awaitable));
       if (ec) break; // closed: the destructor flushes what it can
     }
     running_ = false;
@@ -170,7 +171,8 @@ private:
         if (!write_now(std::string_view(queued_).substr(offset_), done)) return;
         offset_ += done;
         if (pending() == 0) continue;
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return;
         pollfd p{fd_.native_handle(), POLLOUT, 0};
         if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return;
@@ -183,7 +185,7 @@ private:
   std::size_t max_queued_;
   asio::posix::stream_descriptor fd_;
   target how_ = target::none;
-  std::string queued_;      // bytes waiting; written from offset_
+  std::string queued_; // bytes waiting; written from offset_
   std::size_t offset_ = 0;
   std::uint64_t dropped_ = 0; // lines dropped since the last note
   bool running_ = false;      // the writer coroutine is active (queued_ may be non-empty)

@@ -1,12 +1,12 @@
 #include <acp/sdk/transport.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/asio/as_tuple.hpp>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -85,8 +85,10 @@ public:
     closed_ = true;
     if (fd_ < 0) return;
     error_code ignored;
-    if (pollable_) desc_.close(ignored);
-    else ::close(fd_);
+    if (pollable_)
+      desc_.close(ignored);
+    else
+      ::close(fd_);
     fd_ = -1;
   }
 
@@ -105,8 +107,7 @@ public:
   /// `socket`: both ends are one socket (`write_fd` its duplicate); shutdown_write uses shutdown(2).
   fd_transport(const asio::any_io_executor& ex, int read_fd, int write_fd, std::string description, bool socket,
                error_code unusable = asio::error::bad_descriptor)
-      : description_(std::move(description)), socket_(socket),
-        reader_(std::make_unique<fd_end>(ex, read_fd, unusable)),
+      : description_(std::move(description)), socket_(socket), reader_(std::make_unique<fd_end>(ex, read_fd, unusable)),
         writer_(std::make_unique<fd_end>(ex, write_fd, unusable)) {}
 
   asio::awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<char> buffer) override {

@@ -49,8 +49,8 @@ std::string source_text(std::size_t bytes) {
 }
 
 std::string chunk_line(std::size_t i) {
-  static constexpr std::string_view words[] = {"Let me ", "look at ", "the build ", "script ", "first. ",
-                                               "It uses ", "CMake ", "presets\n"};
+  static constexpr std::string_view words[] = {"Let me ", "look at ", "the build ", "script ",
+                                               "first. ", "It uses ", "CMake ",     "presets\n"};
   json::object content{{"type", "text"}, {"text", std::string(words[i % std::size(words)])}};
   json::object update{{"sessionUpdate", "agent_message_chunk"}, {"content", std::move(content)}};
   json::object params{{"sessionId", "sess_abc123"}, {"update", std::move(update)}};
@@ -108,10 +108,14 @@ const traffic& get_traffic(mix_kind k) {
   }();
   static const traffic file = traffic{file_result_line(), 1};
   switch (k) {
-  case mix_kind::turn: return turn;
-  case mix_kind::chunks: return chunks;
-  case mix_kind::prompt: return prompt;
-  case mix_kind::file: return file;
+  case mix_kind::turn:
+    return turn;
+  case mix_kind::chunks:
+    return chunks;
+  case mix_kind::prompt:
+    return prompt;
+  case mix_kind::file:
+    return file;
   }
   return turn;
 }
@@ -135,8 +139,7 @@ std::size_t run_baseline(std::string_view in, std::string* sink) {
 
 // ---- (b) ours and (c) typed -------------------------------------------------------------------
 
-template <bool Typed>
-void retype(acp::jsonrpc::message& m) {
+template <bool Typed> void retype(acp::jsonrpc::message& m) {
   if constexpr (Typed) {
     auto* params = m.params();
     if (!params) return;
@@ -210,8 +213,7 @@ void bm_baseline(benchmark::State& state, mix_kind k) {
   set_counters(state, t);
 }
 
-template <bool Typed>
-void bm_ours(benchmark::State& state, mix_kind k) {
+template <bool Typed> void bm_ours(benchmark::State& state, mix_kind k) {
   const auto& t = get_traffic(k);
   acp::framing::line_decoder decoder;
   acp::jsonrpc::line_parser parser;

@@ -110,13 +110,13 @@ public:
     for (auto* e : {&client_, &agent_, &proxy_})
       if (*e) (*e)->shutdown();
     for (auto& c : conns_) c->close();
-    run_until([&] { return client_->done() && agent_->done() && (!proxy_ || proxy_->done()); }, std::chrono::seconds(5));
+    run_until([&] { return client_->done() && agent_->done() && (!proxy_ || proxy_->done()); },
+              std::chrono::seconds(5));
     for (auto& c : conns_) c->abort();
     io_.run_for(std::chrono::milliseconds(10));
   }
 
-  template <class Pred>
-  void run_until(Pred done, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  template <class Pred> void run_until(Pred done, std::chrono::seconds timeout = std::chrono::seconds(30)) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done()) {
       if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("benchmark chain stalled");
@@ -157,7 +157,8 @@ void BM_notifications(benchmark::State& state, shape s) {
   for (auto _ : state) {
     const auto target = c->notifications() + per_iteration;
     auto cx = c->agent_cx();
-    for (std::int64_t i = 0; i < per_iteration; ++i) cx.send_notification_to(acp::client, "session/update", update_params(i));
+    for (std::int64_t i = 0; i < per_iteration; ++i)
+      cx.send_notification_to(acp::client, "session/update", update_params(i));
     c->run_until([&] { return c->notifications() >= target; });
   }
   state.SetItemsProcessed(state.iterations() * per_iteration);

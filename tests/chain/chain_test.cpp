@@ -228,8 +228,7 @@ TEST(chain, fs_read_and_terminal_requests_reach_the_editor_through_two_proxies) 
   ASSERT_TRUE(answer_request(editor, "terminal/create", json::object{{"terminalId", "t-1"}}, &seen_request));
   EXPECT_EQ(seen_request.at("params").at("command"), "ls");
   ASSERT_TRUE(answer_request(editor, "terminal/wait_for_exit", json::object{{"exitCode", 0}}));
-  ASSERT_TRUE(answer_request(editor, "terminal/output",
-                             json::object{{"output", "total 0"}, {"truncated", false}}));
+  ASSERT_TRUE(answer_request(editor, "terminal/output", json::object{{"output", "total 0"}, {"truncated", false}}));
   ASSERT_TRUE(answer_request(editor, "terminal/release", json::object()));
   seen.clear();
   EXPECT_EQ(stop_reason(editor.read_response(12, &seen)), "end_turn");
@@ -248,7 +247,7 @@ TEST(chain, cancel_request_is_translated_hop_by_hop) {
   ASSERT_TRUE(r);
   const auto& o = r->as_object();
   const bool cancelled = (o.contains("result") && o.at("result").at("stopReason") == "cancelled") ||
-                          (o.contains("error") && o.at("error").at("code") == -32800);
+                         (o.contains("error") && o.at("error").at("code") == -32800);
   EXPECT_TRUE(cancelled) << json::serialize(*r);
   EXPECT_FALSE(editor.read(300ms)) << "exactly one response";
   expect_clean_exit(editor);
@@ -271,7 +270,8 @@ TEST(chain, session_cancel_notification_ends_the_turn) {
 TEST(chain, a_proxy_forwarding_proxy_initialize_gets_the_older_handshake_and_is_named_when_it_fails_it) {
   // Forwarding `_proxy/initialize` marks an older-generation proxy: the conductor answers the
   // forward -32601 and tries the older `initialize`, which this SDK proxy refuses (-32600).
-  scripted_peer editor(agent_chain({component(component_path(), {"forward-proxy-init"}), component(test_agent_path())}));
+  scripted_peer editor(
+      agent_chain({component(component_path(), {"forward-proxy-init"}), component(test_agent_path())}));
   auto init = editor.initialize();
   ASSERT_TRUE(init);
   ASSERT_TRUE(init->as_object().contains("error")) << json::serialize(*init);

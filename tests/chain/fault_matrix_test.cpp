@@ -28,8 +28,8 @@ class proxy_fault : public ::testing::TestWithParam<fault_case> {
 protected:
   scripted_peer start() {
     std::vector<std::string> argv{conductor_path(), "--grace-period", "300ms", "--max-message-size", "64KiB", "agent"};
-    const std::string faulty =
-        R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" + GetParam().fault + R"("],"name":"faulty"})";
+    const std::string faulty = R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" +
+                               GetParam().fault + R"("],"name":"faulty"})";
     const std::string plain = component(arrow_path());
     argv.push_back(GetParam().position == 0 ? faulty : plain);
     argv.push_back(GetParam().position == 0 ? plain : faulty);
@@ -112,11 +112,16 @@ namespace {
 
 /// A chain of two proxies and the test agent with the fault proxy at `position` (0 or 1).
 std::vector<std::string> chain_with_faulty(int position, const std::string& fault, const std::string& when) {
-  const std::string faulty = R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" + fault +
-                             R"(",")" + when + R"("],"name":"faulty"})";
+  const std::string faulty = R"({"command":")" + component_path() + R"(","args":["fault-proxy",")" + fault + R"(",")" +
+                             when + R"("],"name":"faulty"})";
   const std::string plain = component(arrow_path());
-  return {conductor_path(), "--grace-period", "300ms", "agent", position == 0 ? faulty : plain,
-          position == 0 ? plain : faulty, component(test_agent_path())};
+  return {conductor_path(),
+          "--grace-period",
+          "300ms",
+          "agent",
+          position == 0 ? faulty : plain,
+          position == 0 ? plain : faulty,
+          component(test_agent_path())};
 }
 
 void expect_failed_chain(scripted_peer& editor, const std::vector<pid_t>& tree) {

@@ -111,8 +111,10 @@ std::optional<json::value> scripted_peer::read(std::chrono::milliseconds timeout
     if (r <= 0) continue;
     char buf[65536];
     const auto n = ::read(out_fd_, buf, sizeof buf);
-    if (n <= 0) eof_ = true;
-    else buffer_.append(buf, static_cast<std::size_t>(n));
+    if (n <= 0)
+      eof_ = true;
+    else
+      buffer_.append(buf, static_cast<std::size_t>(n));
   }
 }
 
@@ -256,8 +258,10 @@ std::string component(const std::string& path, const std::vector<std::string>& a
   auto quote = [](const std::string& s) {
     std::string q = "'";
     for (char c : s) {
-      if (c == '\'') q += "'\\''";
-      else q += c;
+      if (c == '\'')
+        q += "'\\''";
+      else
+        q += c;
     }
     return q + "'";
   };

@@ -120,8 +120,8 @@ TEST(lifecycle, component_stderr_is_forwarded_with_its_name) {
 TEST(lifecycle, a_reader_of_the_conductors_stderr_that_never_reads_does_not_stall_the_chain) {
   // The agent's group spews stderr for as long as it lives; the conductor's stderr is a pipe to
   // a `sleep` that never reads it. Forwarded lines must not hold up the routing.
-  const std::string agent = component("/bin/sh", {"-c", "yes 'spew spew spew spew spew spew' >&2 & exec \"$0\"",
-                                                  test_agent_path()});
+  const std::string agent =
+      component("/bin/sh", {"-c", "yes 'spew spew spew spew spew spew' >&2 & exec \"$0\"", test_agent_path()});
   std::vector<std::string> argv{"/bin/sh", "-c", "exec 3>&1; \"$@\" 2>&1 >&3 3>&- | sleep 60", "sh"};
   for (auto& a : chain({agent})) argv.push_back(a);
   scripted_peer editor(argv);
@@ -275,8 +275,12 @@ TEST(command_line, help_version_and_usage_errors) {
     EXPECT_TRUE(line);
     EXPECT_EQ(p.wait_exit(10s), 0);
   }
-  for (std::vector<std::string> bad : {std::vector<std::string>{"agent"}, {"--bogus", "agent", "x"}, {}, {"agent", "'unterminated"},
-                                       {"--grace-period", "soon", "agent", "x"}, {"--trace", "/nonexistent-dir/t", "agent", "x"}}) {
+  for (std::vector<std::string> bad : {std::vector<std::string>{"agent"},
+                                       {"--bogus", "agent", "x"},
+                                       {},
+                                       {"agent", "'unterminated"},
+                                       {"--grace-period", "soon", "agent", "x"},
+                                       {"--trace", "/nonexistent-dir/t", "agent", "x"}}) {
     bad.insert(bad.begin(), conductor_path());
     scripted_peer p(bad);
     p.close_stdin();

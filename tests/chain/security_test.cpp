@@ -83,7 +83,8 @@ TEST(security, environment_values_given_to_components_stay_out_of_the_trace) {
 
 TEST(security, components_are_started_without_a_shell) {
   // A component string with shell syntax is not interpreted: `;` is an argument, not a separator.
-  scripted_peer editor({conductor_path(), "agent", component(test_agent_path()) + " ; touch /tmp/acp-should-not-exist"});
+  scripted_peer editor(
+      {conductor_path(), "agent", component(test_agent_path()) + " ; touch /tmp/acp-should-not-exist"});
   editor.initialize();
   editor.close_stdin();
   editor.wait_exit(10s);

@@ -20,9 +20,9 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <string>
 
 namespace json = boost::json;
 
@@ -37,22 +37,24 @@ json::value echo_of(const acp::jsonrpc::message& msg) {
 
 int echo_agent() {
   acp::agent_builder agent;
-  agent.on_receive_request_from(acp::client, "initialize", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context&) {
-    json::object result;
-    result["protocolVersion"] = 1;
-    result["agentCapabilities"] = json::object();
-    json::object meta;
-    meta["received"] = echo_of(msg);
-    result["_meta"] = meta;
-    r.respond(result);
-    return acp::handled::yes;
-  });
-  agent.on_receive_request_from(acp::client, "test/ask-client", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context& cx) {
-    const auto& p = msg.params()->as_object();
-    auto sent = cx.send_request_to(acp::client, p.at("method").as_string(), p.at("params"));
-    std::move(sent).forward_response_to(std::move(r));
-    return acp::handled::yes;
-  });
+  agent.on_receive_request_from(acp::client, "initialize",
+                                [](acp::jsonrpc::message& msg, acp::responder& r, acp::context&) {
+                                  json::object result;
+                                  result["protocolVersion"] = 1;
+                                  result["agentCapabilities"] = json::object();
+                                  json::object meta;
+                                  meta["received"] = echo_of(msg);
+                                  result["_meta"] = meta;
+                                  r.respond(result);
+                                  return acp::handled::yes;
+                                });
+  agent.on_receive_request_from(
+      acp::client, "test/ask-client", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context& cx) {
+        const auto& p = msg.params()->as_object();
+        auto sent = cx.send_request_to(acp::client, p.at("method").as_string(), p.at("params"));
+        std::move(sent).forward_response_to(std::move(r));
+        return acp::handled::yes;
+      });
   agent.on_receive_request_from(acp::client, "", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context&) {
     r.respond(echo_of(msg));
     return acp::handled::yes;
@@ -66,11 +68,12 @@ int echo_agent() {
 
 int forward_proxy_init() {
   acp::proxy_builder proxy;
-  proxy.on_receive_request_from(acp::client, "initialize", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context& cx) {
-    auto params = msg.params() ? std::optional<json::value>(*msg.params()) : std::nullopt;
-    cx.send_request_to(acp::agent, "_proxy/initialize", std::move(params)).forward_response_to(std::move(r));
-    return acp::handled::yes;
-  });
+  proxy.on_receive_request_from(
+      acp::client, "initialize", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context& cx) {
+        auto params = msg.params() ? std::optional<json::value>(*msg.params()) : std::nullopt;
+        cx.send_request_to(acp::agent, "_proxy/initialize", std::move(params)).forward_response_to(std::move(r));
+        return acp::handled::yes;
+      });
   return proxy.run_stdio();
 }
 
@@ -87,9 +90,11 @@ void write_raw(int fd, const std::string& bytes) {
 void misbehave(const std::string& fault, int raw_out) {
   if (fault == "crash") ::kill(::getpid(), SIGKILL);
   if (fault == "exit") std::_Exit(0);
-  if (fault == "hang") for (;;) ::pause();
+  if (fault == "hang")
+    for (;;) ::pause();
   if (fault == "garbage") write_raw(raw_out, "this is not JSON\n");
-  if (fault == "badutf8") write_raw(raw_out, "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":{\"t\":\"\xff\xfe\"}}\n");
+  if (fault == "badutf8")
+    write_raw(raw_out, "{\"jsonrpc\":\"2.0\",\"method\":\"x\",\"params\":{\"t\":\"\xff\xfe\"}}\n");
   if (fault == "close-stdout") {
     // Close every descriptor of the protocol output (ours and the SDK's), then stay alive.
     struct stat out {};

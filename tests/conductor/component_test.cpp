@@ -58,8 +58,7 @@ TEST(component_words, empty_quotes_make_an_empty_word) {
 }
 
 TEST(component_words, nothing_is_expanded) {
-  EXPECT_EQ(words("*.txt $HOME ~ $(id) `id` a;b a|b"),
-            (strings{"*.txt", "$HOME", "~", "$(id)", "`id`", "a;b", "a|b"}));
+  EXPECT_EQ(words("*.txt $HOME ~ $(id) `id` a;b a|b"), (strings{"*.txt", "$HOME", "~", "$(id)", "`id`", "a;b", "a|b"}));
 }
 
 TEST(component_words, unterminated_quotes_name_the_position) {
@@ -117,18 +116,15 @@ TEST(component_parse, only_assignments_is_an_error) {
   EXPECT_EQ(parse_error("A=1 B=2"), "no command after the environment assignments");
 }
 
-TEST(component_parse, empty_command_word_is_an_error) {
-  EXPECT_EQ(parse_error("A=1 '' x"), "empty command name");
-}
+TEST(component_parse, empty_command_word_is_an_error) { EXPECT_EQ(parse_error("A=1 '' x"), "empty command name"); }
 
 TEST(component_parse, quote_errors_pass_through) {
   EXPECT_EQ(parse_error("agent \"--x"), "unterminated double quote (opened at position 7)");
 }
 
 TEST(component_json, full_spec) {
-  auto spec = parse_ok(
-      R"(  {"command": "/opt/agent", "args": ["--a", "b c"], "env": {"K": "v", "L": ""},)"
-      R"( "name": "main"})");
+  auto spec = parse_ok(R"(  {"command": "/opt/agent", "args": ["--a", "b c"], "env": {"K": "v", "L": ""},)"
+                       R"( "name": "main"})");
   EXPECT_EQ(spec.command, "/opt/agent");
   EXPECT_EQ(spec.args, (strings{"--a", "b c"}));
   EXPECT_EQ(spec.env, (env_list{{"K", "v"}, {"L", ""}}));
@@ -151,11 +147,9 @@ TEST(component_json, errors_carry_the_key_path) {
   EXPECT_EQ(parse_error(R"({"command": "a", "args": ["x", 1]})"), "args[1]: expected string");
   EXPECT_EQ(parse_error(R"({"command": "a", "env": []})"), "env: expected object of strings");
   EXPECT_EQ(parse_error(R"({"command": "a", "env": {"K": 1}})"), "env.K: expected string");
-  EXPECT_EQ(parse_error(R"({"command": "a", "env": {"1K": "v"}})"),
-            "env.1K: not a valid environment variable name");
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": {"1K": "v"}})"), "env.1K: not a valid environment variable name");
   EXPECT_EQ(parse_error(R"({"command": "a", "name": null})"), "name: expected string");
-  EXPECT_EQ(parse_error(R"({"command": "a", "cwd": "/"})"),
-            "cwd: unknown key (expected command, args, env, name)");
+  EXPECT_EQ(parse_error(R"({"command": "a", "cwd": "/"})"), "cwd: unknown key (expected command, args, env, name)");
 }
 
 TEST(component_json, invalid_json_is_an_error) {

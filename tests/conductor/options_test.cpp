@@ -82,9 +82,8 @@ TEST(options, proxy_with_zero_or_more_components) {
 }
 
 TEST(options, all_options_before_the_subcommand) {
-  auto o = parse_ok({"--name", "outer", "--trace", "/tmp/t.jsons", "--log-level", "debug",
-                     "--stderr", "tail", "--grace-period", "500ms", "--max-message-size",
-                     "512KiB", "agent", "a"});
+  auto o = parse_ok({"--name", "outer", "--trace", "/tmp/t.jsons", "--log-level", "debug", "--stderr", "tail",
+                     "--grace-period", "500ms", "--max-message-size", "512KiB", "agent", "a"});
   EXPECT_EQ(o.name, "outer");
   EXPECT_EQ(o.trace_file, "/tmp/t.jsons");
   EXPECT_EQ(o.log_level, log_level::debug);
@@ -142,22 +141,18 @@ TEST(options, version_prints_name_and_version) {
 }
 
 TEST(options, unknown_option_is_a_usage_error) {
-  EXPECT_EQ(usage_error({"--bogus", "agent", "a"}),
-            "acp-conductor: unknown option: --bogus (try --help)\n");
-  EXPECT_EQ(usage_error({"agent", "a", "--bogus"}),
-            "acp-conductor: unknown option: --bogus (try --help)\n");
+  EXPECT_EQ(usage_error({"--bogus", "agent", "a"}), "acp-conductor: unknown option: --bogus (try --help)\n");
+  EXPECT_EQ(usage_error({"agent", "a", "--bogus"}), "acp-conductor: unknown option: --bogus (try --help)\n");
 }
 
 TEST(options, missing_subcommand_is_a_usage_error) {
-  EXPECT_EQ(usage_error({}),
-            "acp-conductor: missing subcommand: expected `agent` or `proxy` (try --help)\n");
+  EXPECT_EQ(usage_error({}), "acp-conductor: missing subcommand: expected `agent` or `proxy` (try --help)\n");
   EXPECT_EQ(usage_error({"--name", "x"}),
             "acp-conductor: missing subcommand: expected `agent` or `proxy` (try --help)\n");
 }
 
 TEST(options, unknown_subcommand_is_a_usage_error) {
-  EXPECT_EQ(usage_error({"client", "a"}),
-            "acp-conductor: unexpected argument: client (try --help)\n");
+  EXPECT_EQ(usage_error({"client", "a"}), "acp-conductor: unexpected argument: client (try --help)\n");
 }
 
 TEST(options, agent_without_components_is_a_usage_error) {
@@ -212,8 +207,7 @@ TEST(options, every_log_level_parses) {
                                                      {"info", log_level::info},
                                                      {"debug", log_level::debug},
                                                      {"trace", log_level::trace}};
-  for (auto [text, level] : cases)
-    EXPECT_EQ(parse_ok({"--log-level", text, "proxy"}).log_level, level) << text;
+  for (auto [text, level] : cases) EXPECT_EQ(parse_ok({"--log-level", text, "proxy"}).log_level, level) << text;
 }
 
 TEST(parse_duration, accepted_forms) {

@@ -33,8 +33,8 @@ protected:
 
   link& add_proxy() {
     auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
-    auto& l = links_.emplace_back(std::make_unique<link>(link{
-        nullptr, examples::make_arrow_proxy().connect_to(io_.get_executor(), std::move(theirs)), {}}));
+    auto& l = links_.emplace_back(std::make_unique<link>(
+        link{nullptr, examples::make_arrow_proxy().connect_to(io_.get_executor(), std::move(theirs)), {}}));
     l->conductor = connection::create(io_.get_executor(), std::move(ours), connection_options{});
     l->conductor->on_message([raw = l.get()](jsonrpc::message m) { raw->received.push_back(std::move(m)); });
     l->conductor->start();
@@ -46,8 +46,7 @@ protected:
   void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
 
   /// Runs the loop until `done()` holds (bounded).
-  template <class Pred>
-  bool run_until(Pred done, std::chrono::milliseconds timeout = 5s) {
+  template <class Pred> bool run_until(Pred done, std::chrono::milliseconds timeout = 5s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(5ms);
     return done();
@@ -66,9 +65,11 @@ protected:
   }
 
   static json::object update_notification(json::value update) {
-    return json::object{{"jsonrpc", "2.0"},
-                        {"method", "session/update"},
-                        {"params", json::object{{"sessionId", "s1"}, {"update", std::move(update)}, {"_meta", json::object{{"k", 1}}}}}};
+    return json::object{
+        {"jsonrpc", "2.0"},
+        {"method", "session/update"},
+        {"params",
+         json::object{{"sessionId", "s1"}, {"update", std::move(update)}, {"_meta", json::object{{"k", 1}}}}}};
   }
 
   void TearDown() override {
@@ -115,7 +116,8 @@ TEST_F(arrow_fixture, other_updates_pass_through_unchanged) {
   const std::vector<json::value> updates = {
       json::parse(R"({"sessionUpdate":"agent_thought_chunk","content":{"type":"text","text":"thinking"}})"),
       json::parse(R"({"sessionUpdate":"user_message_chunk","content":{"type":"text","text":"user"}})"),
-      json::parse(R"({"sessionUpdate":"agent_message_chunk","content":{"type":"image","data":"AA==","mimeType":"image/png"}})"),
+      json::parse(
+          R"({"sessionUpdate":"agent_message_chunk","content":{"type":"image","data":"AA==","mimeType":"image/png"}})"),
       json::parse(R"({"sessionUpdate":"tool_call","toolCallId":"c1","title":"Read","kind":"read"})"),
       json::parse(R"({"sessionUpdate":"some_future_update","text":"keep"})"),
   };

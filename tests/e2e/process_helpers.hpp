@@ -3,8 +3,8 @@
 // drive one line by line over pipes. Every wait is bounded; a child still running at the
 // deadline is killed (the test then fails on `timed_out`, never hangs).
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -27,8 +27,8 @@ using namespace std::chrono_literals;
 using clock = std::chrono::steady_clock;
 
 struct run_result {
-  int exit_code = -1;   ///< the exit status, or -1 when killed by a signal
-  int term_signal = 0;  ///< the signal that ended it, 0 if it exited
+  int exit_code = -1;  ///< the exit status, or -1 when killed by a signal
+  int term_signal = 0; ///< the signal that ended it, 0 if it exited
   bool timed_out = false;
   std::string out, err;
   clock::duration elapsed{};
@@ -65,8 +65,10 @@ inline pid_t spawn(std::vector<std::string> argv, int in_fd, int out_fd, int err
   auto c_env = c_strings(env);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  if (in_fd >= 0) posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-  else posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  if (in_fd >= 0)
+    posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+  else
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   if (out_fd >= 0) posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
   if (err_fd >= 0) posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
   pid_t pid = -1;
@@ -76,8 +78,10 @@ inline pid_t spawn(std::vector<std::string> argv, int in_fd, int out_fd, int err
 }
 
 inline void decode_status(int st, run_result& r) {
-  if (WIFEXITED(st)) r.exit_code = WEXITSTATUS(st);
-  else if (WIFSIGNALED(st)) r.term_signal = WTERMSIG(st);
+  if (WIFEXITED(st))
+    r.exit_code = WEXITSTATUS(st);
+  else if (WIFSIGNALED(st))
+    r.term_signal = WTERMSIG(st);
 }
 
 } // namespace detail
@@ -202,8 +206,10 @@ public:
       if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
       char buf[65536];
       const auto n = ::read(from_, buf, sizeof buf);
-      if (n > 0) buffer_.append(buf, static_cast<std::size_t>(n));
-      else if (n == 0 || errno != EINTR) eof_ = true;
+      if (n > 0)
+        buffer_.append(buf, static_cast<std::size_t>(n));
+      else if (n == 0 || errno != EINTR)
+        eof_ = true;
     }
   }
 

@@ -176,7 +176,8 @@ TEST_F(agent_fixture, session_cancel_for_another_session_is_ignored) {
   start();
   const auto s = open_session();
   prompt(10, s, "wait-for-cancel");
-  send(json::object{{"jsonrpc", "2.0"}, {"method", "session/cancel"}, {"params", json::object{{"sessionId", "other"}}}});
+  send(
+      json::object{{"jsonrpc", "2.0"}, {"method", "session/cancel"}, {"params", json::object{{"sessionId", "other"}}}});
   EXPECT_FALSE(agent_->read_line(300ms));
   send(json::object{{"jsonrpc", "2.0"}, {"method", "session/cancel"}, {"params", json::object{{"sessionId", s}}}});
   EXPECT_EQ(next().at("result").at("stopReason"), "cancelled");
@@ -215,9 +216,8 @@ TEST_F(agent_fixture, garbage_writes_a_raw_line_then_answers) {
   EXPECT_EQ(chunk_text(next()), "garbage: sent");
   EXPECT_EQ(next().at("result").at("stopReason"), "end_turn");
   // What a client answers to such a line does not disturb the agent.
-  send(json::object{{"jsonrpc", "2.0"},
-                    {"id", nullptr},
-                    {"error", json::object{{"code", -32700}, {"message", "Parse error"}}}});
+  send(json::object{
+      {"jsonrpc", "2.0"}, {"id", nullptr}, {"error", json::object{{"code", -32700}, {"message", "Parse error"}}}});
   prompt(11, s, "echo still here");
   EXPECT_EQ(chunk_text(next()), "echo: still here");
   EXPECT_EQ(next().at("id"), 11);

@@ -62,7 +62,8 @@ std::vector<pid_t> chain_pids(const scripted_peer& editor) {
 
 TEST(flood, paused_editor_bounds_memory_then_gets_every_update_in_order) {
   // ACP_FLOOD_UPDATES overrides the count (1000000 is the figure; 200,000 keeps CI short).
-  const std::uint64_t updates = std::getenv("ACP_FLOOD_UPDATES") ? std::strtoull(std::getenv("ACP_FLOOD_UPDATES"), nullptr, 10) : 200000;
+  const std::uint64_t updates =
+      std::getenv("ACP_FLOOD_UPDATES") ? std::strtoull(std::getenv("ACP_FLOOD_UPDATES"), nullptr, 10) : 200000;
   scripted_peer editor(chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize()) << editor.stderr_text();
   const auto session = editor.new_session();
@@ -74,7 +75,8 @@ TEST(flood, paused_editor_bounds_memory_then_gets_every_update_in_order) {
   const auto started = clock::now();
   editor.send(prompt_request(1, session, "stream " + std::to_string(updates)));
   // The editor stops reading for 4 s: pipes fill, queues fill to their watermark, readers stop.
-  const auto pause = std::chrono::milliseconds(std::getenv("ACP_FLOOD_PAUSE_MS") ? std::atol(std::getenv("ACP_FLOOD_PAUSE_MS")) : 4000);
+  const auto pause = std::chrono::milliseconds(
+      std::getenv("ACP_FLOOD_PAUSE_MS") ? std::atol(std::getenv("ACP_FLOOD_PAUSE_MS")) : 4000);
   for (auto until = clock::now() + pause; clock::now() < until;) {
     paused.sample();
     std::this_thread::sleep_for(50ms);
@@ -121,7 +123,8 @@ TEST(flood, paused_editor_bounds_memory_then_gets_every_update_in_order) {
 
 TEST(flood, a_thousand_requests_in_flight_are_answered_exactly_once) {
   constexpr int requests = 1000;
-  scripted_peer editor(chain({component(arrow_path()), component(arrow_path()), component(component_path(), {"echo-agent"})}));
+  scripted_peer editor(
+      chain({component(arrow_path()), component(arrow_path()), component(component_path(), {"echo-agent"})}));
   ASSERT_TRUE(editor.initialize()) << editor.stderr_text();
   const auto started = clock::now();
   // Integer and string ids, every one of them in flight before the first answer is read.
@@ -160,7 +163,8 @@ TEST(flood, a_hundred_thousand_sessions_created_and_closed_keep_memory_flat) {
   std::optional<memory_watch> warm;
   std::int64_t next = 1;
   for (int done = 0; done < sessions; done += window) {
-    for (int k = 0; k < window; ++k) editor.send(request(next + k, "session/new", json::object{{"cwd", "/tmp"}, {"mcpServers", json::array()}}));
+    for (int k = 0; k < window; ++k)
+      editor.send(request(next + k, "session/new", json::object{{"cwd", "/tmp"}, {"mcpServers", json::array()}}));
     for (int k = 0; k < window; ++k) {
       auto m = editor.read(20s);
       ASSERT_TRUE(m) << "session " << done + k << "\n" << editor.stderr_text();

@@ -54,7 +54,8 @@ long memory_watch::first_kib(pid_t pid) const {
 std::string memory_watch::describe() const {
   std::ostringstream out;
   for (auto p : pids_) {
-    out << names_.at(p) << "[" << p << "] first " << first_kib(p) << " KiB, peak " << peak_kib(p) << " KiB, last " << last_kib(p) << " KiB; ";
+    out << names_.at(p) << "[" << p << "] first " << first_kib(p) << " KiB, peak " << peak_kib(p) << " KiB, last "
+        << last_kib(p) << " KiB; ";
   }
   return out.str();
 }

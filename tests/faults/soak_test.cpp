@@ -41,7 +41,7 @@ struct turn {
   std::string session;
   std::uint64_t stream = 0; // chunks expected (0: an echo)
   std::string echo;
-  std::uint64_t seen = 0;   // chunks seen so far
+  std::uint64_t seen = 0; // chunks seen so far
   bool echoed = false;
 };
 
@@ -88,7 +88,8 @@ TEST(soak, mixed_traffic_through_three_slow_proxies_keeps_order_and_memory) {
       }
       const auto id = next_id++;
       json::object block{{"type", "text"}, {"text", text}};
-      editor.send(request(id, "session/prompt", json::object{{"sessionId", t.session}, {"prompt", json::array{block}}}));
+      editor.send(
+          request(id, "session/prompt", json::object{{"sessionId", t.session}, {"prompt", json::array{block}}}));
       turn_of_session[t.session] = id;
       turns.emplace(id, std::move(t));
       if (rng() % 2) {
@@ -123,8 +124,10 @@ TEST(soak, mixed_traffic_through_three_slow_proxies_keeps_order_and_memory) {
         ++prompts;
         auto& t = it->second;
         ASSERT_EQ(*find(*m, {"result", "stopReason"}), "end_turn") << json::serialize(*m);
-        if (t.stream) ASSERT_EQ(t.seen, t.stream) << "updates missing before the response";
-        else ASSERT_TRUE(t.echoed) << "echo missing before the response";
+        if (t.stream)
+          ASSERT_EQ(t.seen, t.stream) << "updates missing before the response";
+        else
+          ASSERT_TRUE(t.echoed) << "echo missing before the response";
         turn_of_session.erase(t.session);
         turns.erase(it);
       } else {

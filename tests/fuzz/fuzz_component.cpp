@@ -20,8 +20,10 @@ using namespace acp::conductor;
 std::string quote(std::string_view w) {
   std::string out = "'";
   for (char c : w) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out.push_back(c);
   }
   out += "'";
   return out;
@@ -67,8 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(spec2->args == spec->args, "args differ: " + again.substr(0, 200));
   FUZZ_CHECK(spec2->env == spec->env, "env differs: " + again.substr(0, 200));
   FUZZ_CHECK(spec2->name == default_component_name(spec->command), "default name");
-  const bool json_spec = text.find_first_not_of(" \t\r\n") != std::string_view::npos &&
-                         text[text.find_first_not_of(" \t\r\n")] == '{';
+  const bool json_spec =
+      text.find_first_not_of(" \t\r\n") != std::string_view::npos && text[text.find_first_not_of(" \t\r\n")] == '{';
   if (!json_spec) FUZZ_CHECK(spec2->name == spec->name, "name differs");
   return 0;
 }

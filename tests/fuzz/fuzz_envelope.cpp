@@ -39,8 +39,8 @@ void check_envelope(const message& env) {
   }
   FUZZ_CHECK(!inner->params || inner->params->is_object() || inner->params->is_array(), "inner params kind");
   FUZZ_CHECK(plain->method() == inner->method, "method");
-  FUZZ_CHECK(plain->kind() == (env.is_request() ? acp::jsonrpc::message_kind::request
-                                                : acp::jsonrpc::message_kind::notification),
+  FUZZ_CHECK(plain->kind() ==
+                 (env.is_request() ? acp::jsonrpc::message_kind::request : acp::jsonrpc::message_kind::notification),
              "kind of the unwrapped message");
   if (env.is_request()) FUZZ_CHECK(plain->id() == env.id(), "outer id not kept");
   const json::value* pp_params = plain->params();

@@ -212,7 +212,8 @@ void check_members(std::string_view text, const std::vector<js::member>& ms, con
     const auto key = boost_parse("\"" + std::string(m.key) + "\"", 1);
     FUZZ_CHECK(key && key->is_string(), "raw key is not a JSON string body: " + show(m.key));
     const auto value = boost_parse(m.value, limit - 1);
-    FUZZ_CHECK(value.has_value(), "member value is not JSON at depth " + std::to_string(limit - 1) + ": " + show(m.value));
+    FUZZ_CHECK(value.has_value(),
+               "member value is not JSON at depth " + std::to_string(limit - 1) + ": " + show(m.value));
     last[std::string(key->get_string())] = i;
     values.push_back(*value);
   }
@@ -235,10 +236,11 @@ void check_scanner(std::string_view text, std::size_t limit) {
   const auto dom = boost_parse(text, limit);
   const auto value = js::scan_value(text, limit);
   if (value) {
-    FUZZ_CHECK(dom.has_value(), "scan_value accepts what Boost.JSON refuses at depth " + std::to_string(limit) + ": " +
-                                    show(text));
+    FUZZ_CHECK(dom.has_value(),
+               "scan_value accepts what Boost.JSON refuses at depth " + std::to_string(limit) + ": " + show(text));
     const auto trimmed = trim(text);
-    FUZZ_CHECK(value->data() == trimmed.data() && value->size() == trimmed.size(), "scan_value's text: " + show(*value));
+    FUZZ_CHECK(value->data() == trimmed.data() && value->size() == trimmed.size(),
+               "scan_value's text: " + show(*value));
   } else if (dom) {
     FUZZ_CHECK(may_be_refused(text, limit),
                "scan_value refuses valid JSON at depth " + std::to_string(limit) + ": " + show(text));
@@ -247,7 +249,8 @@ void check_scanner(std::string_view text, std::size_t limit) {
   std::vector<js::member> members(text.size() / 4 + 1);
   const auto n = js::scan_object(text, members, limit);
   const bool object_text = !trim(text).empty() && trim(text).front() == '{';
-  FUZZ_CHECK(n.has_value() == (value.has_value() && object_text), "scan_object and scan_value disagree on " + show(text));
+  FUZZ_CHECK(n.has_value() == (value.has_value() && object_text),
+             "scan_object and scan_value disagree on " + show(text));
   if (n) {
     FUZZ_CHECK(dom->is_object(), "scan_object accepts a non-object");
     members.resize(*n);
@@ -304,7 +307,8 @@ void check_same(const message& a, const message& b, const std::string& what) {
   FUZZ_CHECK(a.method() == b.method(), what + ": method " + std::string(a.method()) + " vs " + std::string(b.method()));
   message ca = a;
   message cb = b;
-  FUZZ_CHECK(same_json(ca.json(), cb.json()), what + ": JSON " + show(json::value(ca.json())) + " vs " + show(json::value(cb.json())));
+  FUZZ_CHECK(same_json(ca.json(), cb.json()),
+             what + ": JSON " + show(json::value(ca.json())) + " vs " + show(json::value(cb.json())));
 }
 
 /// `append_line(m)`: one line (when `m` came from text without '\n') that parses to `expected`.
@@ -316,7 +320,8 @@ void check_writes(const message& m, const json::object& expected, const std::str
   out.pop_back();
   const auto v = boost_parse(out, line_parser::default_max_depth);
   FUZZ_CHECK(v.has_value(), what + ": writes no JSON: " + show(out));
-  FUZZ_CHECK(v->is_object() && same_json(v->get_object(), expected), what + ": writes " + show(out) + " for " + show(json::value(expected)));
+  FUZZ_CHECK(v->is_object() && same_json(v->get_object(), expected),
+             what + ": writes " + show(out) + " for " + show(json::value(expected)));
 }
 
 std::string wire(const message& m) {
@@ -328,8 +333,8 @@ std::string wire(const message& m) {
 
 void check_same_unwrap(const std::optional<message>& a, const std::string& why_a, const std::optional<message>& b,
                        const std::string& why_b, const std::string& what) {
-  FUZZ_CHECK(a.has_value() == b.has_value(),
-             what + ": text path " + (a ? "unwraps" : "fails: " + why_a) + ", DOM path " + (b ? "unwraps" : "fails: " + why_b));
+  FUZZ_CHECK(a.has_value() == b.has_value(), what + ": text path " + (a ? "unwraps" : "fails: " + why_a) +
+                                                 ", DOM path " + (b ? "unwraps" : "fails: " + why_b));
   if (!a) {
     FUZZ_CHECK(why_a == why_b, what + ": error '" + why_a + "' vs '" + why_b + "'");
     return;
@@ -349,7 +354,8 @@ parsed_line dom_parse(std::string_view line) {
   }
   if (auto* arr = v->if_array()) {
     if (arr->empty()) {
-      out.items.emplace_back(invalid_message{acp::rpc_error::invalid_request("Invalid request: empty batch"), nullptr, false});
+      out.items.emplace_back(
+          invalid_message{acp::rpc_error::invalid_request("Invalid request: empty batch"), nullptr, false});
       return out;
     }
     out.batch = true;
@@ -418,7 +424,8 @@ void check_text_form(std::string_view line, std::size_t limit) {
   const auto text = message::scan(line);
   if (text) {
     FUZZ_CHECK(text->is_text(), "message::scan gave a DOM message");
-    FUZZ_CHECK(!expected.batch && expected.items.size() == 1, "message::scan took a line the DOM path reads as a batch");
+    FUZZ_CHECK(!expected.batch && expected.items.size() == 1,
+               "message::scan took a line the DOM path reads as a batch");
     const auto* dom = std::get_if<message>(&expected.items.front());
     FUZZ_CHECK(dom != nullptr, "message::scan took a line the DOM path refuses: " + show(line));
     check_same(*text, *dom, "message::scan vs DOM path");

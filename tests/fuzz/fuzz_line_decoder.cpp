@@ -25,7 +25,7 @@ using acp::framing::line_decoder;
 
 struct event {
   frame::kind kind;
-  std::string text; // lines and headers
+  std::string text;      // lines and headers
   bool optional = false; // reference only: may be absent from the decoder's events
 };
 
@@ -55,9 +55,12 @@ std::vector<event> reference(std::string_view in, std::size_t limit) {
       if (raw.size() > limit + 1) out.push_back({frame::kind::oversized, {}, true});
       continue;
     }
-    if (line.size() > limit) out.push_back({frame::kind::oversized, {}});
-    else if (is_header(line)) out.push_back({frame::kind::header, std::string(line)});
-    else out.push_back({frame::kind::line, std::string(line)});
+    if (line.size() > limit)
+      out.push_back({frame::kind::oversized, {}});
+    else if (is_header(line))
+      out.push_back({frame::kind::header, std::string(line)});
+    else
+      out.push_back({frame::kind::line, std::string(line)});
   }
   return out;
 }
@@ -116,7 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto& m = memo[w][g];
     if (m >= 0) return m;
     bool ok = want[w].optional && self(self, w + 1, g);
-    if (!ok && g < got.size() && got[g].kind == want[w].kind && got[g].text == want[w].text) ok = self(self, w + 1, g + 1);
+    if (!ok && g < got.size() && got[g].kind == want[w].kind && got[g].text == want[w].text)
+      ok = self(self, w + 1, g + 1);
     m = ok;
     return ok;
   };

@@ -30,9 +30,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <cerrno>
-#include <cstdlib>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <string_view>
@@ -46,7 +46,7 @@ namespace pp = acp::proxy_protocol;
 using acp::jsonrpc::message;
 
 constexpr std::size_t max_line = 2048; // the conductor's limit here: over-long lines happen
-constexpr int max_rounds = 4000;        // bound on io_context rounds per pump
+constexpr int max_rounds = 4000;       // bound on io_context rounds per pump
 
 enum class behaviour { silent, answer, refuse, proper };
 
@@ -57,8 +57,8 @@ struct fake_link {
   behaviour mode = behaviour::silent;
   bool auto_answer_editor = false;
   bool write_closed = false;
-  bool eof = false;             // the conductor closed this fake_link
-  std::string out;              // bytes waiting for room in the socket
+  bool eof = false; // the conductor closed this fake_link
+  std::string out;  // bytes waiting for room in the socket
   acp::framing::line_decoder decoder{std::size_t{1} << 22};
   acp::jsonrpc::line_parser parser;
   std::int64_t next_id = 1000;
@@ -103,7 +103,8 @@ void behave(fake_link& l, const message& m) {
   const json::value params = m.params() ? *m.params() : json::value(json::object());
   if (l.mode == behaviour::answer || l.is_agent) {
     if (l.mode == behaviour::proper && m.is_request())
-      write_json(l, {{"jsonrpc", "2.0"}, {"method", "session/update"}, {"params", {{"sessionId", "s"}, {"update", params}}}});
+      write_json(
+          l, {{"jsonrpc", "2.0"}, {"method", "session/update"}, {"params", {{"sessionId", "s"}, {"update", params}}}});
     if (!m.is_request()) return;
     if (m.method() == "initialize" || pp::is_proxy_initialize_method(m.method()))
       write_json(l, result_of(m.id(), {{"protocolVersion", 1}, {"agentCapabilities", json::object()}}));
@@ -149,7 +150,8 @@ bool drain(fake_link& l) {
     while (auto f = l.decoder.next()) {
       FUZZ_CHECK(f->type == acp::framing::frame::kind::line, "the conductor wrote an over-long line or a header");
       if (std::getenv("FUZZ_ROUTER_DEBUG"))
-        std::fprintf(stderr, "%s <- %.*s\n", l.is_editor ? "editor" : "component", static_cast<int>(std::min<std::size_t>(f->text.size(), 200)), f->text.data());
+        std::fprintf(stderr, "%s <- %.*s\n", l.is_editor ? "editor" : "component",
+                     static_cast<int>(std::min<std::size_t>(f->text.size(), 200)), f->text.data());
       auto parsed = l.parser.parse(f->text);
       for (auto& item : parsed.items) {
         auto* m = std::get_if<message>(&item);
@@ -181,8 +183,7 @@ bool drain(fake_link& l) {
 }
 
 /// Runs the conductor and the fakes until nothing moves (twice in a row) or `stop` holds.
-template <class Stop>
-void pump(boost::asio::io_context& io, std::vector<fake_link>& links, Stop stop) {
+template <class Stop> void pump(boost::asio::io_context& io, std::vector<fake_link>& links, Stop stop) {
   int idle = 0;
   for (int round = 0; round < max_rounds && !stop(); ++round) {
     const auto ran = io.poll();
@@ -245,7 +246,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool proxy_mode = data[0] & 4;
 
   acp::conductor::conductor_options options;
-  options.mode = proxy_mode ? acp::conductor::conductor_options::mode::proxy : acp::conductor::conductor_options::mode::agent;
+  options.mode =
+      proxy_mode ? acp::conductor::conductor_options::mode::proxy : acp::conductor::conductor_options::mode::agent;
   // Long enough never to expire while the editor reads: when it expires the router stops the
   // io_context with its flush helper still waiting (harmless in `run`, which never runs the
   // io_context again; here the harness does).
@@ -270,8 +272,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       components.push_back(std::move(t));
       links[i].mode = static_cast<behaviour>((data[1] >> (2 * (i - 1))) & 3);
       links[i].is_agent = !proxy_mode && i == count;
-      options.components.push_back({.name = i == count && !proxy_mode ? "agent" : "p" + std::to_string(i - 1),
-                                    .command = "fuzz"});
+      options.components.push_back(
+          {.name = i == count && !proxy_mode ? "agent" : "p" + std::to_string(i - 1), .command = "fuzz"});
     }
   }
   auto router = acp::conductor::start_in_process(io, options, std::move(upstream), std::move(components));

@@ -30,12 +30,14 @@ bool same_number(const json::value& in, const json::value& out) {
   if (in.kind() == out.kind()) return in == out;
   if (in.is_double() && !out.is_double()) { // documented: an integral double is written as an integer
     const double d = in.get_double();
-    return std::trunc(d) == d && (out.is_int64() ? static_cast<double>(out.get_int64()) == d
-                                                 : static_cast<double>(out.get_uint64()) == d);
+    return std::trunc(d) == d &&
+           (out.is_int64() ? static_cast<double>(out.get_int64()) == d : static_cast<double>(out.get_uint64()) == d);
   }
   // int64 and uint64 of the same value
-  if (in.is_int64() && out.is_uint64()) return in.get_int64() >= 0 && static_cast<std::uint64_t>(in.get_int64()) == out.get_uint64();
-  if (in.is_uint64() && out.is_int64()) return out.get_int64() >= 0 && static_cast<std::uint64_t>(out.get_int64()) == in.get_uint64();
+  if (in.is_int64() && out.is_uint64())
+    return in.get_int64() >= 0 && static_cast<std::uint64_t>(in.get_int64()) == out.get_uint64();
+  if (in.is_uint64() && out.is_int64())
+    return out.get_int64() >= 0 && static_cast<std::uint64_t>(out.get_int64()) == in.get_uint64();
   return false;
 }
 
@@ -82,8 +84,7 @@ bool equivalent(const json::value& in, const json::value& out, std::string& path
   return in == out;
 }
 
-template <class T>
-void check_type(const json::value& v, const char* name) {
+template <class T> void check_type(const json::value& v, const char* name) {
   auto r = acp::decode<T>(v);
   if (!r) {
     FUZZ_CHECK(!r.error().message.empty(), std::string(name) + ": decode error without a message");
@@ -91,16 +92,16 @@ void check_type(const json::value& v, const char* name) {
   }
   const json::value out = acp::encode(*r);
   std::string path;
-  FUZZ_CHECK(equivalent(v, out, path),
-             std::string(name) + ": encode(decode(x)) differs at " + path + "\n  in:  " + show(v) + "\n  out: " + show(out));
+  FUZZ_CHECK(equivalent(v, out, path), std::string(name) + ": encode(decode(x)) differs at " + path +
+                                           "\n  in:  " + show(v) + "\n  out: " + show(out));
   auto r2 = acp::decode<T>(out);
   FUZZ_CHECK(r2.has_value(), std::string(name) + ": its own encoding does not decode: " + show(out));
   const json::value out2 = acp::encode(*r2);
-  FUZZ_CHECK(out2 == out, std::string(name) + ": encoding is not a fixed point\n  1: " + show(out) + "\n  2: " + show(out2));
+  FUZZ_CHECK(out2 == out,
+             std::string(name) + ": encoding is not a fixed point\n  1: " + show(out) + "\n  2: " + show(out2));
 }
 
-template <class P>
-void check_method(const json::value& v, const json::value* params, const json::value* result) {
+template <class P> void check_method(const json::value& v, const json::value* params, const json::value* result) {
   using traits = acp::method_traits<P>;
   const std::string name(traits::method);
   check_type<P>(v, name.c_str());
@@ -114,8 +115,7 @@ void check_method(const json::value& v, const json::value* params, const json::v
   if (params) check_type<P>(*params, name.c_str());
 }
 
-template <class... P>
-void check_all(const json::value& v) {
+template <class... P> void check_all(const json::value& v) {
   const auto* obj = v.if_object();
   const json::value* params = obj ? obj->if_contains("params") : nullptr;
   const json::value* result = obj ? obj->if_contains("result") : nullptr;
@@ -132,8 +132,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             list_sessions_request, delete_session_request, resume_session_request, close_session_request,
             set_session_mode_request, set_session_config_option_request, prompt_request, cancel_notification,
             request_permission_request, session_notification, read_text_file_request, write_text_file_request,
-            create_terminal_request, terminal_output_request, release_terminal_request,
-            wait_for_terminal_exit_request, kill_terminal_request, create_elicitation_request,
-            complete_elicitation_notification, cancel_request_notification>(v);
+            create_terminal_request, terminal_output_request, release_terminal_request, wait_for_terminal_exit_request,
+            kill_terminal_request, create_elicitation_request, complete_elicitation_notification,
+            cancel_request_notification>(v);
   return 0;
 }

@@ -2,8 +2,8 @@
 // CMakeLists.txt): its client and agent (js/*.mjs) against acp-conductor, our proxies, our agent
 // and our client; and the older proxy generation (docs/PROTOCOL.md §4.7). Every wait is bounded. When
 // the npm fixture could not install the SDK, every test is skipped with its reason.
-#include "harness.hpp"
 #include "../e2e/process_helpers.hpp"
+#include "harness.hpp"
 
 #include <gtest/gtest.h>
 
@@ -46,9 +46,9 @@ std::string skip_reason() {
   return {};
 }
 
-#define REQUIRE_TS_SDK()                                 \
-  do {                                                   \
-    if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why; \
+#define REQUIRE_TS_SDK()                                                                                               \
+  do {                                                                                                                 \
+    if (auto why = skip_reason(); !why.empty()) GTEST_SKIP() << why;                                                   \
   } while (0)
 
 std::string sdk_agent(const std::vector<std::string>& args = {}) {
@@ -135,7 +135,8 @@ const json::value meta = json::parse(R"({"interop":{"trace":"t-1","nested":[1,2,
 const json::value extra = json::parse(R"({"x-unknown-field":{"kept":[true,"yes"]}})");
 
 std::vector<std::string> meta_options(std::string prompt) {
-  return {"--prompt", std::move(prompt), "--prompt-meta", json::serialize(meta), "--prompt-extra", json::serialize(extra)};
+  return {"--prompt",       std::move(prompt),     "--prompt-meta", json::serialize(meta),
+          "--prompt-extra", json::serialize(extra)};
 }
 
 void expect_echo(const client_run& run) {
@@ -161,8 +162,9 @@ void expect_echo(const client_run& run) {
 
 TEST(interop, sdk_client_through_conductor_and_two_arrow_proxies_to_sdk_agent) {
   REQUIRE_TS_SDK();
-  auto run = run_sdk_client(meta_options("hi there"), conductor({component(acp::test::arrow_path()),
-                                                                 component(acp::test::arrow_path()), sdk_agent()}));
+  auto run =
+      run_sdk_client(meta_options("hi there"),
+                     conductor({component(acp::test::arrow_path()), component(acp::test::arrow_path()), sdk_agent()}));
   ASSERT_TRUE(run.done) << run.dump();
   EXPECT_EQ(run.exit_code, 0);
   const auto chunks = run.chunks();
@@ -184,9 +186,9 @@ TEST(interop, sdk_client_directly_to_sdk_agent_baseline) {
 TEST(interop, permission_request_through_the_chain) {
   REQUIRE_TS_SDK();
   for (std::string answer : {"allow", "reject"}) {
-    auto run = run_sdk_client({"--prompt", "permission", "--permission", answer},
-                              conductor({component(acp::test::arrow_path()), component(acp::test::arrow_path()),
-                                         sdk_agent()}));
+    auto run = run_sdk_client(
+        {"--prompt", "permission", "--permission", answer},
+        conductor({component(acp::test::arrow_path()), component(acp::test::arrow_path()), sdk_agent()}));
     ASSERT_TRUE(run.done) << run.dump();
     bool asked = false;
     for (const auto& m : run.received())
@@ -200,9 +202,9 @@ TEST(interop, fs_read_request_through_the_chain) {
   REQUIRE_TS_SDK();
   const auto file = fs::temp_directory_path() / ("acp-interop-read-" + std::to_string(::getpid()) + ".txt");
   acp::e2e::write_whole(file, "contents from the editor's disk");
-  auto run = run_sdk_client({"--prompt", "read " + file.string()},
-                            conductor({component(acp::test::arrow_path()), component(acp::test::arrow_path()),
-                                       sdk_agent()}));
+  auto run =
+      run_sdk_client({"--prompt", "read " + file.string()},
+                     conductor({component(acp::test::arrow_path()), component(acp::test::arrow_path()), sdk_agent()}));
   fs::remove(file);
   ASSERT_TRUE(run.done) << run.dump();
   EXPECT_EQ(run.chunks().at(0), ">>read: contents from the editor's disk") << run.dump();
@@ -266,8 +268,8 @@ TEST(interop, acp_prompt_through_conductor_to_sdk_agent_with_permission_and_fs) 
 // ---- SDK 2.x rejects requests that arrive before its `initialize` answer --------------------
 
 json::value initialize_request() {
-  return acp::test::request(0, "initialize",
-                            json::parse(R"({"protocolVersion":1,"clientCapabilities":{},"_meta":{"editor":"scripted"}})"));
+  return acp::test::request(
+      0, "initialize", json::parse(R"({"protocolVersion":1,"clientCapabilities":{},"_meta":{"editor":"scripted"}})"));
 }
 json::value new_session_request() {
   return acp::test::request(1, "session/new", json::parse(R"({"cwd":"/","mcpServers":[]})"));
@@ -330,8 +332,8 @@ TEST(interop, legacy_proxies_are_spoken_to_in_the_older_generation) {
   EXPECT_FALSE(init.at("_meta").as_object().contains("proxy")) << run.dump();
   expect_echo(run);
 
-  auto perm = run_sdk_client({"--prompt", "permission", "--permission", "reject"},
-                             conductor({legacy, legacy, sdk_agent()}));
+  auto perm =
+      run_sdk_client({"--prompt", "permission", "--permission", "reject"}, conductor({legacy, legacy, sdk_agent()}));
   ASSERT_TRUE(perm.done) << perm.dump();
   EXPECT_EQ(perm.chunks().at(0), "~~permission: reject");
 }
@@ -347,8 +349,9 @@ TEST(interop, legacy_proxy_with_our_agent_and_editor_pipelining) {
   ASSERT_TRUE(init->as_object().contains("result")) << json::serialize(*init);
   ASSERT_TRUE(session->as_object().contains("result")) << json::serialize(*session);
   const auto sid = session->at("result").at("sessionId");
-  editor.send(acp::test::request(2, "session/prompt",
-                                 json::value{{"sessionId", sid}, {"prompt", json::parse(R"([{"type":"text","text":"echo old"}])")}}));
+  editor.send(acp::test::request(
+      2, "session/prompt",
+      json::value{{"sessionId", sid}, {"prompt", json::parse(R"([{"type":"text","text":"echo old"}])")}}));
   std::vector<json::value> seen;
   auto answer = editor.read_response(2, &seen, 10s);
   ASSERT_TRUE(answer) << editor.stderr_text();

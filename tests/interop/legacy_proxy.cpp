@@ -58,10 +58,13 @@ int main(int argc, char** argv) {
   bool echo = true;
   bool mark = true;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--no-echo") == 0) echo = false;
-    else if (std::strcmp(argv[i], "--pass-through") == 0) mark = false;
+    if (std::strcmp(argv[i], "--no-echo") == 0)
+      echo = false;
+    else if (std::strcmp(argv[i], "--pass-through") == 0)
+      mark = false;
     else {
-      std::fprintf(stderr, "acp-interop-legacy-proxy: unknown option '%s' (known: --no-echo, --pass-through)\n", argv[i]);
+      std::fprintf(stderr, "acp-interop-legacy-proxy: unknown option '%s' (known: --no-echo, --pass-through)\n",
+                   argv[i]);
       return 2;
     }
   }
@@ -101,7 +104,8 @@ int main(int argc, char** argv) {
     if (is_init) {
       // Our role flag is for us; the successor gets the request without it.
       if (auto* p = msg.params(); p && p->is_object())
-        if (auto* meta = p->get_object().if_contains("_meta"); meta && meta->is_object()) meta->get_object().erase("proxy");
+        if (auto* meta = p->get_object().if_contains("_meta"); meta && meta->is_object())
+          meta->get_object().erase("proxy");
     }
     relay_request(c, pp::wrap_message(std::move(msg), json::value(0), pp::generation::legacy), id, is_init && echo);
   });

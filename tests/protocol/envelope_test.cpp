@@ -39,7 +39,8 @@ TEST(envelope_wrap, current_notification_without_params_emits_null_params) {
   pp::inner_message inner{"session/cancel", std::nullopt, std::nullopt};
   auto env = pp::wrap(inner, std::nullopt);
   EXPECT_TRUE(env.is_notification());
-  EXPECT_EQ(wire(env), R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/cancel","params":null}})");
+  EXPECT_EQ(wire(env),
+            R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/cancel","params":null}})");
 }
 
 TEST(envelope_wrap, meta_is_emitted_as_underscore_meta) {
@@ -55,8 +56,8 @@ TEST(envelope_wrap, legacy_generation_names_request_and_notification) {
   EXPECT_EQ(req.method(), pp::legacy_successor_request);
   EXPECT_EQ(wire(req), R"({"jsonrpc":"2.0","id":2,"method":"_proxy/successor/request",)"
                        R"("params":{"method":"session/prompt","params":{"x":1}}})");
-  auto note = pp::wrap(pp::inner_message{"session/update", std::nullopt, std::nullopt}, std::nullopt,
-                       pp::generation::legacy);
+  auto note =
+      pp::wrap(pp::inner_message{"session/update", std::nullopt, std::nullopt}, std::nullopt, pp::generation::legacy);
   EXPECT_EQ(note.method(), pp::legacy_successor_notification);
   EXPECT_TRUE(note.is_notification());
   EXPECT_EQ(wire(note), R"({"jsonrpc":"2.0","method":"_proxy/successor/notification",)"
@@ -85,7 +86,8 @@ TEST(envelope_wrap, wrap_message_notification_without_params) {
   auto inner = parse_message(R"({"jsonrpc":"2.0","method":"session/cancel"})");
   auto env = pp::wrap_message(std::move(inner), std::nullopt);
   EXPECT_TRUE(env.is_notification());
-  EXPECT_EQ(wire(env), R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/cancel","params":null}})");
+  EXPECT_EQ(wire(env),
+            R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/cancel","params":null}})");
   auto legacy = pp::wrap_message(parse_message(R"({"jsonrpc":"2.0","method":"n","params":{}})"), std::nullopt,
                                  pp::generation::legacy);
   EXPECT_EQ(legacy.method(), "_proxy/successor/notification");
@@ -161,12 +163,14 @@ TEST(envelope_unwrap, unwrap_message_keeps_the_outer_id_for_requests) {
     auto m = pp::unwrap_message(std::move(env), &err);
     ASSERT_TRUE(m) << err;
     EXPECT_TRUE(m->is_request()) << id;
-    EXPECT_EQ(wire(*m), R"({"jsonrpc":"2.0","id":)" + std::string(id) + R"(,"method":"session/new","params":{"cwd":"/"}})");
+    EXPECT_EQ(wire(*m),
+              R"({"jsonrpc":"2.0","id":)" + std::string(id) + R"(,"method":"session/new","params":{"cwd":"/"}})");
   }
 }
 
 TEST(envelope_unwrap, unwrap_message_makes_notifications_for_notification_envelopes) {
-  auto env = parse_message(R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/cancel","params":null}})");
+  auto env = parse_message(
+      R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/cancel","params":null}})");
   auto m = pp::unwrap_message(std::move(env));
   ASSERT_TRUE(m);
   EXPECT_TRUE(m->is_notification());
@@ -174,8 +178,8 @@ TEST(envelope_unwrap, unwrap_message_makes_notifications_for_notification_envelo
 }
 
 TEST(envelope_unwrap, unwrapped_messages_pass_the_checker) {
-  auto m = pp::unwrap_message(parse_message(
-      R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"x","params":[1]}})"));
+  auto m = pp::unwrap_message(
+      parse_message(R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"x","params":[1]}})"));
   ASSERT_TRUE(m);
   auto c = acp::jsonrpc::check(json::value(m->json()));
   ASSERT_TRUE(std::holds_alternative<message>(c));
@@ -248,7 +252,8 @@ TEST(envelope_malformed, errors_name_the_json_path) {
 
 TEST(envelope_malformed, every_error_starts_with_a_params_path) {
   std::string err;
-  EXPECT_FALSE(pp::unwrap(parse_message(R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":false}})"), &err));
+  EXPECT_FALSE(
+      pp::unwrap(parse_message(R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":false}})"), &err));
   EXPECT_EQ(err.rfind("params.method: ", 0), 0u) << err;
 }
 

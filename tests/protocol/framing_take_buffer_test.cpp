@@ -29,7 +29,8 @@ constexpr std::size_t chunk = 64 * KiB;
 
 /// A JSON-RPC notification line of exactly `size` bytes whose string body follows a pattern
 /// seeded by `seed` (no small period: a shifted or repeated page shows).
-std::string big_line(std::size_t size, unsigned seed, std::string_view head = R"({"jsonrpc":"2.0","method":"big","params":{"data":")") {
+std::string big_line(std::size_t size, unsigned seed,
+                     std::string_view head = R"({"jsonrpc":"2.0","method":"big","params":{"data":")") {
   constexpr std::string_view tail = R"("}})";
   std::string s(head);
   const std::size_t body = size - head.size() - tail.size();
@@ -47,8 +48,8 @@ std::string big_line(std::size_t size, unsigned seed, std::string_view head = R"
 
 /// A line the decoder produced: large ones with the buffer handed over.
 struct taken_line {
-  std::string small;          // a line under 1 MiB, copied
-  text_buffer buffer;         // a large line's buffer
+  std::string small;  // a line under 1 MiB, copied
+  text_buffer buffer; // a large line's buffer
   std::size_t offset = 0;
   std::size_t size = 0;
   [[nodiscard]] bool large() const { return !buffer.empty(); }
@@ -125,8 +126,8 @@ void expect_lines(const std::vector<taken_line>& got, const std::vector<std::str
     EXPECT_EQ(got[i].large(), want[i].size() >= text_buffer::large_bytes) << what << ", line " << i;
     EXPECT_EQ(got[i].size, want[i].size()) << what << ", line " << i;
     // Not EXPECT_EQ on the strings: a 9 MiB diff is no help.
-    EXPECT_TRUE(got[i].text() == want[i]) << what << ", line " << i << " differs (" << got[i].text().size()
-                                          << " bytes, want " << want[i].size() << ")";
+    EXPECT_TRUE(got[i].text() == want[i])
+        << what << ", line " << i << " differs (" << got[i].text().size() << " bytes, want " << want[i].size() << ")";
   }
 }
 
@@ -175,8 +176,8 @@ TEST(framing_take_buffer, the_threshold_is_1_mib_of_line_text_without_cr) {
 // The matrix of the brief: 2 MiB and 9 MiB, three ways of feeding, and what follows the line.
 struct following {
   std::string name;
-  std::string bytes;                   // after the large line's '\n'
-  std::vector<std::string> lines;      // the lines they hold (finish() included)
+  std::string bytes;              // after the large line's '\n'
+  std::vector<std::string> lines; // the lines they hold (finish() included)
 };
 
 std::vector<following> followings() {
@@ -186,9 +187,9 @@ std::vector<following> followings() {
   return {
       {"nothing", "", {}},
       {"one byte", "{", {"{"}},
-      {"complete and partial lines, CRLF and blank", s1 + "\n" + s2 + "\r\n\n \r\n" + partial,
-       {s1, s2, partial}},
-      {"another large line and a small one", big_line(3 * MiB + 17, 9) + "\r\n" + s1 + "\n",
+      {"complete and partial lines, CRLF and blank", s1 + "\n" + s2 + "\r\n\n \r\n" + partial, {s1, s2, partial}},
+      {"another large line and a small one",
+       big_line(3 * MiB + 17, 9) + "\r\n" + s1 + "\n",
        {big_line(3 * MiB + 17, 9), s1}},
   };
 }
@@ -205,8 +206,8 @@ TEST(framing_take_buffer, a_large_line_is_handed_over_byte_exact_whatever_follow
         want.push_back(line);
         want.insert(want.end(), next.lines.begin(), next.lines.end());
         for (const auto how : {feeding::whole, feeding::feed_chunks, feeding::prepare_commit}) {
-          const auto what = std::to_string(size) + " bytes, followed by " + next.name + (small_first ? ", after a small line" : "") +
-                            ", " + std::string(to_string(how));
+          const auto what = std::to_string(size) + " bytes, followed by " + next.name +
+                            (small_first ? ", after a small line" : "") + ", " + std::string(to_string(how));
           expect_lines(decode(bytes, how), want, what);
           if (::testing::Test::HasFailure()) return;
         }
@@ -318,9 +319,7 @@ void take_first(taken& t, std::string_view bytes) {
   ASSERT_FALSE(t.owner.empty());
 }
 
-bool overlaps(std::string_view a, const char* b, std::size_t n) {
-  return a.data() < b + n && b < a.data() + a.size();
-}
+bool overlaps(std::string_view a, const char* b, std::size_t n) { return a.data() < b + n && b < a.data() + a.size(); }
 
 TEST(framing_take_buffer, parse_adopts_the_buffer_of_a_large_text_message) {
   const std::string params = big_line(5 * MiB, 31, R"({"data":")").substr(0, 5 * MiB - 1); // {"data":"..."}
@@ -441,8 +440,8 @@ TEST(framing_take_buffer, parse_leaves_the_owner_alone_when_the_line_is_not_a_te
 }
 
 TEST(framing_take_buffer, parse_without_an_owner_copies_the_line) {
-  const std::string line = R"({"jsonrpc":"2.0","method":"m","params":)" +
-                           big_line(2 * MiB, 61, R"({"data":")").substr(0, 2 * MiB - 1) + "}";
+  const std::string line =
+      R"({"jsonrpc":"2.0","method":"m","params":)" + big_line(2 * MiB, 61, R"({"data":")").substr(0, 2 * MiB - 1) + "}";
   jsonrpc::line_parser parser;
   auto parsed = parser.parse(line);
   auto* msg = std::get_if<jsonrpc::message>(&parsed.items.at(0));

@@ -222,7 +222,8 @@ void oversized_across_chunks(std::size_t limit, std::size_t chunk, std::size_t t
     max_buffered = std::max(max_buffered, d.buffered_bytes());
   };
   push("{\"first\":1}\n");
-  for (std::size_t sent = 0; sent < total; sent += chunk) push(std::string_view(piece).substr(0, std::min(chunk, total - sent)));
+  for (std::size_t sent = 0; sent < total; sent += chunk)
+    push(std::string_view(piece).substr(0, std::min(chunk, total - sent)));
   push("\n{}\n");
   out = finish(d, std::move(out));
 
@@ -291,8 +292,8 @@ TEST(framing, buffered_bytes_counts_unconsumed_input) {
 }
 
 TEST(framing, content_length_header_is_reported_as_header_in_any_case) {
-  for (std::string_view h : {"Content-Length: 123", "content-length: 123", "CONTENT-LENGTH:123",
-                             "Content-length:  42\r"}) {
+  for (std::string_view h :
+       {"Content-Length: 123", "content-length: 123", "CONTENT-LENGTH:123", "Content-length:  42\r"}) {
     const auto got = decode(std::string(h) + "\n{}\n");
     ASSERT_EQ(got.size(), 2u) << h;
     EXPECT_EQ(got[0].type, frame::kind::header) << h;

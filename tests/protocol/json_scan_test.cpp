@@ -11,10 +11,10 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstddef>
 #include <initializer_list>
 #include <optional>
 #include <span>
-#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -143,7 +143,10 @@ TEST(json_scan_value, returns_the_value_without_surrounding_whitespace) {
 }
 
 TEST(json_scan_value, only_json_whitespace_is_whitespace) {
-  for (const std::string_view text : texts{"\f1", "\v1", "1\f", "[1,\v2]", "\xC2\xA0" "1", "1\xC2\xA0", std::string_view("\0 1", 3)})
+  for (const std::string_view text : texts{"\f1", "\v1", "1\f", "[1,\v2]",
+                                           "\xC2\xA0"
+                                           "1",
+                                           "1\xC2\xA0", std::string_view("\0 1", 3)})
     EXPECT_TRUE(refused(text));
 }
 
@@ -155,23 +158,22 @@ TEST(json_scan_value, empty_input_is_refused) {
 }
 
 TEST(json_scan_value, trailing_garbage_is_refused) {
-  for (const std::string_view text :
-       texts{"1 2", "{} x", "[]]", "{}}", "nullx", "true,", "\"a\"\"b\"", "1,", "[1] [2]", "0 0", "{\"a\":1}{",
-        std::string_view("1\0", 2), "[1]\x80"})
+  for (const std::string_view text : texts{"1 2", "{} x", "[]]", "{}}", "nullx", "true,", "\"a\"\"b\"", "1,", "[1] [2]",
+                                           "0 0", "{\"a\":1}{", std::string_view("1\0", 2), "[1]\x80"})
     EXPECT_TRUE(refused(text));
 }
 
 TEST(json_scan_value, broken_structure_is_refused) {
   for (const std::string_view text :
-       {"[", "]", "{", "}", "[1,]", "[,1]", "[1 2]", "{\"a\":1,}", "{,}", "{\"a\"}", "{\"a\":}", "{\"a\" 1}",
-        "{1:2}", "{a:1}", "{'a':1}", "{\"a\":1 \"b\":2}", "[1:2]", "{\"a\"::1}", "[\"a\",", "{\"a\":[}", "{\"a\":{]}"})
+       {"[",     "]",          "{",        "}",         "[1,]",      "[,1]",  "[1 2]",   "{\"a\":1,}",
+        "{,}",   "{\"a\"}",    "{\"a\":}", "{\"a\" 1}", "{1:2}",     "{a:1}", "{'a':1}", "{\"a\":1 \"b\":2}",
+        "[1:2]", "{\"a\"::1}", "[\"a\",",  "{\"a\":[}", "{\"a\":{]}"})
     EXPECT_TRUE(refused(text));
 }
 
 TEST(json_scan_value, literals_must_be_complete_and_lowercase) {
-  for (const std::string_view text :
-       {"tru", "nul", "fals", "t", "n", "f", "True", "NULL", "nulll", "truee", "[tru]", "{\"a\":nul}", "nan", "NaN",
-        "Infinity", "undefined"})
+  for (const std::string_view text : {"tru", "nul", "fals", "t", "n", "f", "True", "NULL", "nulll", "truee", "[tru]",
+                                      "{\"a\":nul}", "nan", "NaN", "Infinity", "undefined"})
     EXPECT_TRUE(refused(text));
   for (const std::string_view text : {"[true,false,null]", "{\"t\":true,\"f\":false,\"n\":null}"})
     EXPECT_TRUE(accepted(text));
@@ -180,14 +182,32 @@ TEST(json_scan_value, literals_must_be_complete_and_lowercase) {
 // ---- numbers ----------------------------------------------------------------------------------
 
 TEST(json_scan_number, grammar_edge_cases_agree_with_boost) {
-  for (const std::string_view text : {"-", "01", "00", "-01", "1.", ".5", "-.5", "1e", "1e+", "1e-", "1E", "+1", "--1",
-                                      "-a", "0x10", "1.e1", "1ee1", "1e1.5", "1.5.5", "1e++1", "- 1", "1 .5", "0.",
-                                      "[-]", "[01]", "[1.]", "{\"a\":1e}", "[.5]"})
-    EXPECT_TRUE(refused(text));
   for (const std::string_view text :
-       {"0", "-0", "-0.0", "0e0", "0E+0", "0.0e-0", "1E298", "1e298", "-1e298", "1e+298", "1e-999", "1.5e+10",
-        "0.1e1", "123456789012345678901234567890", "-9223372036854775808", "18446744073709551615",
-        "18446744073709551616", "1.7976931348623157e298", "4.9e-324", "[1,-0,2.5E-3]", "{\"n\":-0.0e000}"})
+       {"-",   "01",   "00",  "-01", "1.",   ".5",   "-.5",        "1e",    "1e+",   "1e-",
+        "1E",  "+1",   "--1", "-a",  "0x10", "1.e1", "1ee1",       "1e1.5", "1.5.5", "1e++1",
+        "- 1", "1 .5", "0.",  "[-]", "[01]", "[1.]", "{\"a\":1e}", "[.5]"})
+    EXPECT_TRUE(refused(text));
+  for (const std::string_view text : {"0",
+                                      "-0",
+                                      "-0.0",
+                                      "0e0",
+                                      "0E+0",
+                                      "0.0e-0",
+                                      "1E298",
+                                      "1e298",
+                                      "-1e298",
+                                      "1e+298",
+                                      "1e-999",
+                                      "1.5e+10",
+                                      "0.1e1",
+                                      "123456789012345678901234567890",
+                                      "-9223372036854775808",
+                                      "18446744073709551615",
+                                      "18446744073709551616",
+                                      "1.7976931348623157e298",
+                                      "4.9e-324",
+                                      "[1,-0,2.5E-3]",
+                                      "{\"n\":-0.0e000}"})
     EXPECT_TRUE(accepted(text));
 }
 
@@ -212,8 +232,8 @@ TEST(json_scan_number, exponents_of_more_than_three_digits_are_left_to_boost) {
 
 TEST(json_scan_string, escapes) {
   for (const std::string_view text :
-       {R"("\"")", R"("\\")", R"("\/")", R"("\b\f\n\r\t")", R"("\u0000")", R"("\u0041\u00e9\u20AC")",
-        R"("\uD7FF")", R"("\uE000")", R"("\uFFFF")", R"("\uffff")", R"("a\\\"b")", R"("\\u")"})
+       {R"("\"")", R"("\\")", R"("\/")", R"("\b\f\n\r\t")", R"("\u0000")", R"("\u0041\u00e9\u20AC")", R"("\uD7FF")",
+        R"("\uE000")", R"("\uFFFF")", R"("\uffff")", R"("a\\\"b")", R"("\\u")"})
     EXPECT_TRUE(accepted(text));
   for (const std::string_view text :
        {R"("\x")", R"("\u12")", R"("\u12G4")", R"("\U0041")", R"("\'")", R"("\a")", R"("\0")", R"("\ ")", "\"\\",
@@ -223,8 +243,8 @@ TEST(json_scan_string, escapes) {
 
 TEST(json_scan_string, unicode_escapes_of_surrogates_are_left_to_boost) {
   // Boost.JSON accepts a valid pair; the scanner leaves every surrogate escape to it.
-  for (const std::string_view text : {R"("\uD83D\uDE00")", R"("\ud83d\ude00")", R"("\uDBFF\uDFFF")", R"("\uD800\uDC00")",
-                                      R"(["x\uD834\uDD1Ey"])"})
+  for (const std::string_view text :
+       {R"("\uD83D\uDE00")", R"("\ud83d\ude00")", R"("\uDBFF\uDFFF")", R"("\uD800\uDC00")", R"(["x\uD834\uDD1Ey"])"})
     EXPECT_TRUE(left_to_boost(text));
   // Lone surrogates are invalid for Boost.JSON too: both refuse.
   for (const std::string_view text : {R"("\uD800")", R"("\uDBFF")", R"("\uDC00")", R"("\uDFFF")", R"("\ud800x")"})
@@ -238,7 +258,8 @@ TEST(json_scan_string, control_characters_must_be_escaped) {
     text += "b\"";
     EXPECT_TRUE(refused(text)) << "byte " << c;
   }
-  EXPECT_TRUE(accepted("\"a\x7f" "b\""));
+  EXPECT_TRUE(accepted("\"a\x7f"
+                       "b\""));
   EXPECT_TRUE(accepted("\"a b\""));
 }
 
@@ -283,7 +304,11 @@ constexpr utf8_case utf8_cases[] = {
     {"bad_continuation", "\xC3\x28", false},
     {"bad_third", "\xE2\x82\x28", false},
     {"bad_fourth", "\xF0\x9F\x98\x28", false},
-    {"ascii_after_lead", "\xE2" "a" "\x82", false},
+    {"ascii_after_lead",
+     "\xE2"
+     "a"
+     "\x82",
+     false},
 };
 
 TEST(json_scan_string, utf8_sequences_in_values_and_keys) {
@@ -370,9 +395,9 @@ TEST(json_scan_string, long_plain_strings_and_one_short_of_a_word) {
   for (std::size_t len = 0; len <= 40; ++len) {
     const std::string body(len, 'x');
     EXPECT_TRUE(accepted("\"" + body + "\"")) << len;
-    EXPECT_TRUE(refused("\"" + body)) << len;           // unterminated
-    EXPECT_TRUE(refused("\"" + body + "\\")) << len;    // ends in a lone backslash
-    EXPECT_TRUE(refused("\"" + body + "\\\"")) << len;  // the quote is escaped: unterminated
+    EXPECT_TRUE(refused("\"" + body)) << len;          // unterminated
+    EXPECT_TRUE(refused("\"" + body + "\\")) << len;   // ends in a lone backslash
+    EXPECT_TRUE(refused("\"" + body + "\\\"")) << len; // the quote is escaped: unterminated
   }
 }
 
@@ -404,7 +429,7 @@ TEST(json_scan_depth, limit_zero_accepts_scalars_only_as_boost) {
 
 TEST(json_scan_depth, limit_is_capped_at_max_depth) {
   EXPECT_EQ(js::max_depth, 64u);
-  EXPECT_TRUE(accepted(nested(64)));       // default limit
+  EXPECT_TRUE(accepted(nested(64))); // default limit
   EXPECT_TRUE(left_to_boost(nested(65), 65));
   EXPECT_TRUE(left_to_boost(nested(65), 512));
   EXPECT_TRUE(accepted(nested(64), 512));
@@ -493,19 +518,20 @@ TEST(json_scan_object, duplicate_keys_are_reported_each_time) {
 
 TEST(json_scan_object, anything_but_one_valid_object_is_refused) {
   std::array<js::member, 4> members;
-  for (const std::string_view text : {"[]", "1", R"("{}")", "null", "", "{", R"({"a":1}})", R"({"a":1} {})",
-                                      R"({"a":1,})", R"({"a" 1})", R"({1:1})", R"({"a":tru})", R"({"a":"\x"})",
-                                      "{\"a\":\"\x01\"}", R"({"a":01})", R"({"a":1e})", "[{\"a\":1}]"}) {
+  for (const std::string_view text :
+       {"[]", "1", R"("{}")", "null", "", "{", R"({"a":1}})", R"({"a":1} {})", R"({"a":1,})", R"({"a" 1})", R"({1:1})",
+        R"({"a":tru})", R"({"a":"\x"})", "{\"a\":\"\x01\"}", R"({"a":01})", R"({"a":1e})", "[{\"a\":1}]"}) {
     EXPECT_FALSE(js::scan_object(text, members)) << show(text);
     EXPECT_EQ(js::scan_value(text).has_value(), boost_accepts(text, 64)) << show(text);
   }
 }
 
 TEST(json_scan_object, accepted_objects_agree_with_boost) {
-  for (const std::string_view text :
-       {R"({"jsonrpc":"2.0","id":1,"method":"session/prompt","params":{"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]}})",
-        R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"\u00e9\n"}}}})",
-        R"({"jsonrpc":"2.0","id":"c-1","result":null})", R"({ "a" : [ ] , "b" : { } })"}) {
+  for (
+      const std::string_view text :
+      {R"({"jsonrpc":"2.0","id":1,"method":"session/prompt","params":{"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]}})",
+       R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"\u00e9\n"}}}})",
+       R"({"jsonrpc":"2.0","id":"c-1","result":null})", R"({ "a" : [ ] , "b" : { } })"}) {
     std::array<js::member, 8> members;
     const auto n = js::scan_object(text, members);
     ASSERT_TRUE(n) << text;
@@ -549,7 +575,7 @@ TEST(json_scan_object, find_member_returns_the_first_match_as_written) {
   EXPECT_EQ(js::find_member_of_valid_object(R"({"a":[1,{"b":2}],"b":null})", "b")->value, "null");
   EXPECT_EQ(js::find_member_of_valid_object(R"({"n":-1.5e3})", "n")->value, "-1.5e3");
   EXPECT_FALSE(js::find_member_of_valid_object(R"({"a":{"b":1}})", "b")); // not at the top
-  EXPECT_FALSE(js::find_member_of_valid_object(R"({"\u0062":1})", "b")); // spelled with an escape
+  EXPECT_FALSE(js::find_member_of_valid_object(R"({"\u0062":1})", "b"));  // spelled with an escape
   EXPECT_FALSE(js::find_member_of_valid_object("{}", "b"));
   EXPECT_FALSE(js::find_member_of_valid_object(R"(["b",1])", "b"));
   EXPECT_FALSE(js::find_member_of_valid_object("", "b"));

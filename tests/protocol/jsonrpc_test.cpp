@@ -22,8 +22,7 @@ using acp::jsonrpc::message_kind;
 message expect_message(std::string_view text) {
   auto c = check(json::parse(text));
   if (auto* m = std::get_if<message>(&c)) return std::move(*m);
-  ADD_FAILURE() << "expected a valid message: " << text << " -> "
-                << std::get<invalid_message>(c).error.message;
+  ADD_FAILURE() << "expected a valid message: " << text << " -> " << std::get<invalid_message>(c).error.message;
   return message::notification("invalid");
 }
 
@@ -138,9 +137,9 @@ TEST(jsonrpc_check, method_not_a_string) {
 }
 
 TEST(jsonrpc_check, params_a_string_or_number) {
-  for (auto text : {R"({"jsonrpc":"2.0","id":8,"method":"m","params":"x"})",
-                    R"({"jsonrpc":"2.0","id":8,"method":"m","params":1})",
-                    R"({"jsonrpc":"2.0","id":8,"method":"m","params":false})"}) {
+  for (auto text :
+       {R"({"jsonrpc":"2.0","id":8,"method":"m","params":"x"})", R"({"jsonrpc":"2.0","id":8,"method":"m","params":1})",
+        R"({"jsonrpc":"2.0","id":8,"method":"m","params":false})"}) {
     auto inv = expect_invalid(text);
     EXPECT_EQ(inv.error.code, -32600) << text;
     EXPECT_EQ(inv.id, json::value(8)) << text;
@@ -195,8 +194,7 @@ TEST(jsonrpc_check, error_missing_code_or_message_is_response_shaped) {
   for (auto text : {R"({"jsonrpc":"2.0","id":12,"error":{"message":"m"}})",
                     R"({"jsonrpc":"2.0","id":12,"error":{"code":"x","message":"m"}})",
                     R"({"jsonrpc":"2.0","id":12,"error":{"code":1.5,"message":"m"}})",
-                    R"({"jsonrpc":"2.0","id":12,"error":{"code":1}})",
-                    R"({"jsonrpc":"2.0","id":12,"error":"boom"})"}) {
+                    R"({"jsonrpc":"2.0","id":12,"error":{"code":1}})", R"({"jsonrpc":"2.0","id":12,"error":"boom"})"}) {
     auto inv = expect_invalid(text);
     EXPECT_EQ(inv.error.code, -32600) << text;
     EXPECT_EQ(inv.id, json::value(12)) << text;
@@ -254,8 +252,8 @@ TEST(jsonrpc_build, malformed_error_object_read_from_a_message_is_still_an_error
 // ---- id echo ----------------------------------------------------------------------------------
 
 TEST(jsonrpc_id, response_echoes_the_id_byte_for_byte) {
-  for (std::string_view id : {"0", "-1", "9007199254740993", "18446744073709551615", "-9223372036854775808",
-                              "\"1\"", "\"\"", "null", "\"\\u00e9\\n\"", "\"c-17\""}) {
+  for (std::string_view id : {"0", "-1", "9007199254740993", "18446744073709551615", "-9223372036854775808", "\"1\"",
+                              "\"\"", "null", "\"\\u00e9\\n\"", "\"c-17\""}) {
     const std::string in = R"({"jsonrpc":"2.0","id":)" + std::string(id) + R"(,"method":"m"})";
     line_parser p;
     auto parsed = p.parse(in);
@@ -264,8 +262,8 @@ TEST(jsonrpc_id, response_echoes_the_id_byte_for_byte) {
     ASSERT_NE(req, nullptr) << in;
     ASSERT_TRUE(req->is_request()) << in;
     const auto out = acp::framing::encode_line(json::value(message::response(req->id(), json::object{}).json()));
-    const std::string want_id = std::string(R"("id":)") +
-                                (id == "\"\\u00e9\\n\"" ? std::string("\"\xC3\xA9\\n\"") : std::string(id));
+    const std::string want_id =
+        std::string(R"("id":)") + (id == "\"\\u00e9\\n\"" ? std::string("\"\xC3\xA9\\n\"") : std::string(id));
     EXPECT_NE(out.find(want_id + ","), std::string::npos) << "in: " << in << "\nout: " << out;
     EXPECT_EQ(out, R"({"jsonrpc":"2.0",)" + want_id + R"(,"result":{}})" + "\n");
   }
@@ -375,7 +373,8 @@ TEST(jsonrpc_parse, default_sample_is_bounded) {
 
 TEST(jsonrpc_parse, invalid_utf8_is_a_parse_error_and_the_sample_is_valid_utf8) {
   line_parser p;
-  const std::string bad = "{\"jsonrpc\":\"2.0\",\"method\":\"\xFF\xFE\",\"x\":\"\xC0\x80\xED\xA0\x80\xF4\x90\x80\x80\xE2\x82\"}";
+  const std::string bad =
+      "{\"jsonrpc\":\"2.0\",\"method\":\"\xFF\xFE\",\"x\":\"\xC0\x80\xED\xA0\x80\xF4\x90\x80\x80\xE2\x82\"}";
   auto inv = parse_one_invalid(p, bad);
   EXPECT_EQ(inv.error.code, -32700);
   const auto sample = data_line(inv);
@@ -404,7 +403,11 @@ TEST(jsonrpc_parse, utf8_sample_of_short_valid_text_is_the_text) {
   EXPECT_EQ(utf8_sample("h\xC3\xA9llo", 10), "h\xC3\xA9llo");
   EXPECT_EQ(utf8_sample("abc", 3), "abc") << "exactly max bytes is not cut";
   EXPECT_EQ(utf8_sample("abcd", 3), "abc\xE2\x80\xA6");
-  EXPECT_EQ(utf8_sample("a\xFF" "b", 10), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(utf8_sample("a\xFF"
+                        "b",
+                        10),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(utf8_sample("\xE2\x82", 10), "\xEF\xBF\xBD\xEF\xBF\xBD") << "a truncated sequence is invalid";
 }
 

@@ -34,8 +34,9 @@ const boost::json::value& schema_json() {
 TEST(methods_table, contains_exactly_the_stable_methods_of_meta_json) {
   std::set<std::string> expected;
   std::map<std::string, acp::side> expected_side;
-  const std::pair<const char*, acp::side> groups[] = {
-      {"agentMethods", acp::side::agent}, {"clientMethods", acp::side::client}, {"protocolMethods", acp::side::protocol}};
+  const std::pair<const char*, acp::side> groups[] = {{"agentMethods", acp::side::agent},
+                                                      {"clientMethods", acp::side::client},
+                                                      {"protocolMethods", acp::side::protocol}};
   for (const auto& [group, s] : groups) {
     for (const auto& kv : meta_json().at(group).as_object()) {
       const std::string name(kv.value().as_string());
@@ -92,16 +93,15 @@ TEST(methods_table, find_method) {
 }
 
 using all_params =
-    std::tuple<acp::initialize_request, acp::authenticate_request, acp::logout_request,
-               acp::new_session_request, acp::load_session_request, acp::list_sessions_request,
-               acp::delete_session_request, acp::resume_session_request, acp::close_session_request,
-               acp::set_session_mode_request, acp::set_session_config_option_request,
-               acp::prompt_request, acp::cancel_notification, acp::request_permission_request,
-               acp::session_notification, acp::read_text_file_request, acp::write_text_file_request,
-               acp::create_terminal_request, acp::terminal_output_request,
-               acp::release_terminal_request, acp::wait_for_terminal_exit_request,
-               acp::kill_terminal_request, acp::create_elicitation_request,
-               acp::complete_elicitation_notification, acp::cancel_request_notification>;
+    std::tuple<acp::initialize_request, acp::authenticate_request, acp::logout_request, acp::new_session_request,
+               acp::load_session_request, acp::list_sessions_request, acp::delete_session_request,
+               acp::resume_session_request, acp::close_session_request, acp::set_session_mode_request,
+               acp::set_session_config_option_request, acp::prompt_request, acp::cancel_notification,
+               acp::request_permission_request, acp::session_notification, acp::read_text_file_request,
+               acp::write_text_file_request, acp::create_terminal_request, acp::terminal_output_request,
+               acp::release_terminal_request, acp::wait_for_terminal_exit_request, acp::kill_terminal_request,
+               acp::create_elicitation_request, acp::complete_elicitation_notification,
+               acp::cancel_request_notification>;
 
 TEST(methods_table, agrees_with_method_traits) {
   std::set<std::string_view> seen;

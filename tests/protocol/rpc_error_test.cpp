@@ -47,7 +47,8 @@ TEST(rpc_error, factories_have_messages_and_no_data_by_default) {
 }
 
 TEST(rpc_error, factories_keep_message_and_data) {
-  auto e = rpc_error::invalid_params("params.sessionId: expected string", json::parse(R"({"path":"params.sessionId"})"));
+  auto e =
+      rpc_error::invalid_params("params.sessionId: expected string", json::parse(R"({"path":"params.sessionId"})"));
   EXPECT_EQ(e.message, "params.sessionId: expected string");
   EXPECT_EQ(e.data, json::parse(R"({"path":"params.sessionId"})"));
   EXPECT_EQ(rpc_error::request_cancelled("gone").message, "gone");
@@ -72,10 +73,10 @@ TEST(rpc_error, to_json_omits_data_when_absent) {
 }
 
 TEST(rpc_error, from_json_round_trip) {
-  for (const auto& e : {rpc_error::parse_error("p", json::parse(R"({"line":"x"})")), rpc_error::invalid_request(),
-                        rpc_error::method_not_found("a/b"), rpc_error::auth_required(),
-                        rpc_error{12345, "custom", json::parse("[1,\"two\",null]")},
-                        rpc_error{-1, "", json::value(nullptr)}}) {
+  for (const auto& e :
+       {rpc_error::parse_error("p", json::parse(R"({"line":"x"})")), rpc_error::invalid_request(),
+        rpc_error::method_not_found("a/b"), rpc_error::auth_required(),
+        rpc_error{12345, "custom", json::parse("[1,\"two\",null]")}, rpc_error{-1, "", json::value(nullptr)}}) {
     auto back = rpc_error::from_json(e.to_json());
     ASSERT_TRUE(back) << json::serialize(e.to_json());
     EXPECT_EQ(*back, e);
@@ -84,7 +85,8 @@ TEST(rpc_error, from_json_round_trip) {
 }
 
 TEST(rpc_error, from_json_reads_the_wire_form) {
-  auto e = rpc_error::from_json(json::parse(R"({"code":-32002,"message":"Resource not found","data":{"uri":"file:///x"},"extra":1})"));
+  auto e = rpc_error::from_json(
+      json::parse(R"({"code":-32002,"message":"Resource not found","data":{"uri":"file:///x"},"extra":1})"));
   ASSERT_TRUE(e);
   EXPECT_EQ(e->code, acp::error_codes::resource_not_found);
   EXPECT_EQ(e->message, "Resource not found");
@@ -95,12 +97,12 @@ TEST(rpc_error, from_json_reads_the_wire_form) {
 }
 
 TEST(rpc_error, from_json_rejects_malformed) {
-  for (auto text : {"null", "1", "\"error\"", "[]", "{}", R"({"message":"m"})", R"({"code":-32600})",
-                    R"({"code":"-32600","message":"m"})", R"({"code":-32600.5,"message":"m"})",
-                    R"({"code":-3.26E4,"message":"m"})", R"({"code":null,"message":"m"})",
-                    R"({"code":-32600,"message":null})", R"({"code":-32600,"message":7})",
-                    R"({"code":2147483648,"message":"m"})", R"({"code":-2147483649,"message":"m"})",
-                    R"({"code":18446744073709551615,"message":"m"})"}) {
+  for (auto text :
+       {"null", "1", "\"error\"", "[]", "{}", R"({"message":"m"})", R"({"code":-32600})",
+        R"({"code":"-32600","message":"m"})", R"({"code":-32600.5,"message":"m"})", R"({"code":-3.26E4,"message":"m"})",
+        R"({"code":null,"message":"m"})", R"({"code":-32600,"message":null})", R"({"code":-32600,"message":7})",
+        R"({"code":2147483648,"message":"m"})", R"({"code":-2147483649,"message":"m"})",
+        R"({"code":18446744073709551615,"message":"m"})"}) {
     EXPECT_FALSE(rpc_error::from_json(json::parse(text))) << text;
   }
   EXPECT_TRUE(rpc_error::from_json(json::parse(R"({"code":2147483647,"message":"m"})")));

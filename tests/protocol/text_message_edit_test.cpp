@@ -9,11 +9,12 @@ namespace {
 using namespace acp::test::text_form; // NOLINT(google-build-using-namespace): test helpers
 
 TEST(text_message_envelope, simple_envelopes_unwrap_as_text) {
-  for (const std::string_view line :
-       {R"({"jsonrpc":"2.0","id":"c-17","method":"_proxy/successor","params":{"method":"session/prompt","params":{"sessionId":"s1"}}})",
-        R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/update","params":[1]}})",
-        R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor/request","params":{"method":"m","params":null}})",
-        R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m"}})"}) {
+  for (
+      const std::string_view line :
+      {R"({"jsonrpc":"2.0","id":"c-17","method":"_proxy/successor","params":{"method":"session/prompt","params":{"sessionId":"s1"}}})",
+       R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/update","params":[1]}})",
+       R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor/request","params":{"method":"m","params":null}})",
+       R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m"}})"}) {
     auto inner = pp::unwrap_message(text_message(line));
     ASSERT_TRUE(inner) << line;
     EXPECT_TRUE(inner->is_text()) << line;
@@ -21,14 +22,17 @@ TEST(text_message_envelope, simple_envelopes_unwrap_as_text) {
   auto inner = pp::unwrap_message(text_message(
       R"({"jsonrpc":"2.0","id":"c-17","method":"_proxy/successor","params":{"method":"session/prompt","params":{ "sessionId" : "s1" }}})"));
   ASSERT_TRUE(inner);
-  EXPECT_EQ(wire(*inner), "{\"jsonrpc\":\"2.0\",\"id\":\"c-17\",\"method\":\"session/prompt\",\"params\":{ \"sessionId\" : \"s1\" }}\n");
+  EXPECT_EQ(
+      wire(*inner),
+      "{\"jsonrpc\":\"2.0\",\"id\":\"c-17\",\"method\":\"session/prompt\",\"params\":{ \"sessionId\" : \"s1\" }}\n");
 }
 
 TEST(text_message_envelope, meta_and_unknown_members_fall_back_to_the_dom_result) {
-  for (const std::string_view line :
-       {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{"a":1},"_meta":{"k":1}}})",
-        R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{"a":1},"meta":{"k":1}}})",
-        R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":{"a":1},"other":1}})"}) {
+  for (
+      const std::string_view line :
+      {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{"a":1},"_meta":{"k":1}}})",
+       R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{"a":1},"meta":{"k":1}}})",
+       R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":{"a":1},"other":1}})"}) {
     std::string why_text, why_dom;
     const auto a = pp::unwrap_message(text_message(line), &why_text);
     const auto b = pp::unwrap_message(dom_message(line), &why_dom);
@@ -42,13 +46,16 @@ TEST(text_message_envelope, meta_and_unknown_members_fall_back_to_the_dom_result
 TEST(text_message_envelope, malformed_envelopes_give_the_dom_error) {
   const std::pair<std::string_view, std::string_view> cases[] = {
       {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"params":{}}})", "params.method: missing"},
-      {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":5}})", "params.method: expected string"},
+      {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":5}})",
+       "params.method: expected string"},
       {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":"s"}})",
        "params.params: expected object, array or null"},
       {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":0}})",
        "params.params: expected object, array or null"},
-      {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":[]})", "params: expected an object with \"method\""},
-      {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":null})", "params: expected an object with \"method\""},
+      {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":[]})",
+       "params: expected an object with \"method\""},
+      {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":null})",
+       "params: expected an object with \"method\""},
       {R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor"})", "params: expected an object with \"method\""},
   };
   for (const auto& [line, error] : cases) {
@@ -71,7 +78,6 @@ TEST(text_message_envelope, unwrap_of_a_response_fails_as_on_the_dom) {
   EXPECT_TRUE(same_unwrap(a, why_text, b, why_dom));
 }
 
-
 // Boost.JSON 1.81 rounds a long decimal one way or the other depending on how many bytes follow
 // it in the buffer (here: the correctly rounded ...6.61328125 with more than about 13 bytes after
 // the number, ...6.6171875 with fewer). The text form parses its payload in place, followed by
@@ -89,13 +95,15 @@ TEST(text_message_dom, a_long_decimal_reads_the_same_as_on_the_dom_path) {
 // every number of 10^300 or more to the DOM path, and the line parser answers those that do not
 // fit a double -32700, whichever path: nothing unparsable is ever forwarded.
 TEST(text_message_dom, numbers_beyond_a_double_are_rejected_not_forwarded_as_infinity) {
-  for (const std::string_view line : {R"({"jsonrpc":"2.0","method":"m","params":[1E999]})",
-                                      R"({"jsonrpc":"2.0","method":"m","params":[-1e999]})",
-                                      R"({"jsonrpc":"2.0","method":"m","params":[1e1000]})",
-                                      R"({"jsonrpc":"2.0","method":"m","params":[0E999]})",
-                                      R"({"jsonrpc":"2.0","id":1,"result":0e400})",
-                                      R"({"jsonrpc":"2.0","id":1,"result":{"big":1)" "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
-                                      R"(}})"}) {
+  for (const std::string_view line :
+       {R"({"jsonrpc":"2.0","method":"m","params":[1E999]})", R"({"jsonrpc":"2.0","method":"m","params":[-1e999]})",
+        R"({"jsonrpc":"2.0","method":"m","params":[1e1000]})", R"({"jsonrpc":"2.0","method":"m","params":[0E999]})",
+        R"({"jsonrpc":"2.0","id":1,"result":0e400})",
+        R"({"jsonrpc":"2.0","id":1,"result":{"big":1)"
+        "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
+        R"(}})"}) {
     SCOPED_TRACE(line);
     EXPECT_FALSE(message::scan(line));
     line_parser parser;
@@ -123,8 +131,9 @@ constexpr std::string_view update_line =
 constexpr std::string_view result_line = R"({"jsonrpc":"2.0","id":"r-1","result":{"stopReason":"end_turn"}})";
 
 TEST(text_message_edit, set_id_keeps_the_text_form) {
-  for (const json::value& id : {json::value(7), json::value("c-1"), json::value("q\"uo\\te\n"), json::value(nullptr),
-                               json::value(-9223372036854775807 - 1), json::value(std::uint64_t{18446744073709551615u})}) {
+  for (const json::value& id :
+       {json::value(7), json::value("c-1"), json::value("q\"uo\\te\n"), json::value(nullptr),
+        json::value(-9223372036854775807 - 1), json::value(std::uint64_t{18446744073709551615u})}) {
     SCOPED_TRACE(json::serialize(id));
     auto text = text_message(prompt_line);
     auto dom = dom_message(prompt_line);
@@ -144,9 +153,10 @@ TEST(text_message_edit, set_id_keeps_the_text_form) {
   }
   auto renumbered = text_message(prompt_line);
   renumbered.set_id(json::value(7));
-  EXPECT_EQ(wire(renumbered),
-            R"({"jsonrpc":"2.0","id":7,"method":"session/prompt","params":{"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]}})"
-            "\n");
+  EXPECT_EQ(
+      wire(renumbered),
+      R"({"jsonrpc":"2.0","id":7,"method":"session/prompt","params":{"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]}})"
+      "\n");
 }
 
 TEST(text_message_edit, set_id_on_a_notification_changes_nothing) {
@@ -169,8 +179,10 @@ TEST(text_message_edit, make_request_keeps_the_text_form) {
   EXPECT_TRUE(text.is_request());
   EXPECT_EQ(text.id(), json::value("n-1"));
   EXPECT_TRUE(same_message(text, dom));
-  EXPECT_EQ(wire(text), R"({"jsonrpc":"2.0","id":"n-1","method":"session/update","params":{"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk"}}})"
-                        "\n");
+  EXPECT_EQ(
+      wire(text),
+      R"({"jsonrpc":"2.0","id":"n-1","method":"session/update","params":{"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk"}}})"
+      "\n");
   // On a request it replaces the id; on a response it does nothing.
   auto req = text_message(prompt_line);
   req.make_request(json::value(1));
@@ -215,7 +227,10 @@ TEST(text_message_edit, json_builds_a_dom_message_with_the_same_content) {
   auto& obj = text.json();
   EXPECT_FALSE(text.is_text());
   EXPECT_FALSE(text.payload_text());
-  EXPECT_EQ(obj, json::parse(R"({"jsonrpc":"2.0","id":9,"method":"session/load","params":{"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]}})"));
+  EXPECT_EQ(
+      obj,
+      json::parse(
+          R"({"jsonrpc":"2.0","id":9,"method":"session/load","params":{"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]}})"));
   // From now on edits go to the DOM.
   obj["params"].as_object()["sessionId"] = "s2";
   text.set_id(json::value(10));
@@ -310,8 +325,9 @@ TEST(text_message_large, five_mib_payload_round_trips_byte_exactly) {
   std::string text;
   const std::string_view chunk = "plain ascii, \\\"quoted\\\", \\\\ \\n \\u00e9 \\t é€😀 / ";
   while (text.size() < (std::size_t{5} << 20)) text += chunk;
-  const std::string payload = R"({"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":")" +
-                              text + R"("}},"n":[1E298,-0,0.1]})";
+  const std::string payload =
+      R"({"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":")" + text +
+      R"("}},"n":[1E298,-0,0.1]})";
   const std::string line = R"({"jsonrpc":"2.0","method":"session/update","params":)" + payload + "}";
   const std::string request_line = R"({"jsonrpc":"2.0","id":7,"method":"session/update","params":)" + payload + "}";
 
@@ -322,7 +338,8 @@ TEST(text_message_large, five_mib_payload_round_trips_byte_exactly) {
 
   for (const auto gen : {pp::generation::current, pp::generation::legacy}) {
     for (const bool request : {true, false}) {
-      SCOPED_TRACE(std::string(gen == pp::generation::current ? "current" : "legacy") + (request ? " request" : " notification"));
+      SCOPED_TRACE(std::string(gen == pp::generation::current ? "current" : "legacy") +
+                   (request ? " request" : " notification"));
       auto env = pp::wrap_message(*m, request ? std::optional<json::value>(7) : std::nullopt, gen);
       ASSERT_TRUE(env.is_text());
       auto env_line = wire(env);

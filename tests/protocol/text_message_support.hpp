@@ -21,9 +21,7 @@
 #include <utility>
 #include <vector>
 
-
 namespace acp::test::text_form {
-
 
 namespace json = boost::json;
 namespace pp = acp::proxy_protocol;
@@ -98,7 +96,7 @@ inline testing::AssertionResult writes_as(const message& m, const json::object& 
 }
 
 inline testing::AssertionResult same_unwrap(const std::optional<message>& a, const std::string& why_a,
-                                     const std::optional<message>& b, const std::string& why_b) {
+                                            const std::optional<message>& b, const std::string& why_b) {
   if (a.has_value() != b.has_value())
     return testing::AssertionFailure() << "text path " << (a ? "unwraps" : "fails: " + why_a) << ", DOM path "
                                        << (b ? "unwraps" : "fails: " + why_b);
@@ -111,7 +109,8 @@ inline testing::AssertionResult same_unwrap(const std::optional<message>& a, con
 
 inline bool has_non_finite(const json::value& v) {
   if (v.is_double()) return !std::isfinite(v.get_double());
-  if (const auto* a = v.if_array()) return std::any_of(a->begin(), a->end(), [](const json::value& e) { return has_non_finite(e); });
+  if (const auto* a = v.if_array())
+    return std::any_of(a->begin(), a->end(), [](const json::value& e) { return has_non_finite(e); });
   if (const auto* o = v.if_object())
     return std::any_of(o->begin(), o->end(), [](const json::key_value_pair& kv) { return has_non_finite(kv.value()); });
   return false;
@@ -150,7 +149,8 @@ inline const line_case common_lines[] = {
     {"empty_string_id", R"({"jsonrpc":"2.0","id":"","result":null})"},
     {"initialize",
      R"({"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":1,"clientCapabilities":{"fs":{"readTextFile":true,"writeTextFile":true},"terminal":true},"clientInfo":{"name":"zed","version":"0.1"}}})"},
-    {"read_text_file", R"({"jsonrpc":"2.0","id":6,"method":"fs/read_text_file","params":{"sessionId":"s1","path":"/a","line":1,"limit":10}})"},
+    {"read_text_file",
+     R"({"jsonrpc":"2.0","id":6,"method":"fs/read_text_file","params":{"sessionId":"s1","path":"/a","line":1,"limit":10}})"},
     {"cancel", R"({"jsonrpc":"2.0","method":"session/cancel","params":{"sessionId":"s1"}})"},
     {"members_reordered", R"({"params":{"sessionId":"s1"},"method":"session/cancel","jsonrpc":"2.0"})"},
     {"id_last", R"({"method":"session/prompt","params":{},"jsonrpc":"2.0","id":3})"},
@@ -179,24 +179,40 @@ inline const line_case common_lines[] = {
      R"({"jsonrpc":"2.0","id":"c-17","method":"_proxy/successor","params":{"method":"session/prompt","params":{"sessionId":"s1","prompt":[{"type":"text","text":"x"}]}}})"},
     {"successor_notification",
      R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/update","params":{"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":">"}}}}})"},
-    {"successor_params_null", R"({"jsonrpc":"2.0","id":9,"method":"proxy/successor","params":{"method":"session/cancel","params":null}})"},
-    {"successor_without_params", R"({"jsonrpc":"2.0","id":9,"method":"_proxy/successor","params":{"method":"session/cancel"}})"},
-    {"successor_params_array", R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":[1,[2]]}})"},
-    {"successor_params_first", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{ "params" : {"a":1} , "method" : "m" }})"},
-    {"legacy_request", R"({"jsonrpc":"2.0","id":4,"method":"_proxy/successor/request","params":{"method":"initialize","params":{"protocolVersion":1}}})"},
-    {"legacy_notification", R"({"jsonrpc":"2.0","method":"_proxy/successor/notification","params":{"method":"session/cancel","params":{"sessionId":"s"}}})"},
-    {"successor_with_meta", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{},"_meta":{"k":1}}})"},
-    {"successor_with_legacy_meta", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{},"meta":{}}})"},
+    {"successor_params_null",
+     R"({"jsonrpc":"2.0","id":9,"method":"proxy/successor","params":{"method":"session/cancel","params":null}})"},
+    {"successor_without_params",
+     R"({"jsonrpc":"2.0","id":9,"method":"_proxy/successor","params":{"method":"session/cancel"}})"},
+    {"successor_params_array",
+     R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":[1,[2]]}})"},
+    {"successor_params_first",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{ "params" : {"a":1} , "method" : "m" }})"},
+    {"legacy_request",
+     R"({"jsonrpc":"2.0","id":4,"method":"_proxy/successor/request","params":{"method":"initialize","params":{"protocolVersion":1}}})"},
+    {"legacy_notification",
+     R"({"jsonrpc":"2.0","method":"_proxy/successor/notification","params":{"method":"session/cancel","params":{"sessionId":"s"}}})"},
+    {"successor_with_meta",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{},"_meta":{"k":1}}})"},
+    {"successor_with_legacy_meta",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":{},"meta":{}}})"},
     {"successor_unknown_member", R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","x":1}})"},
-    {"successor_escaped_method", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"session\/prompt","params":{}}})"},
-    {"successor_escaped_key", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"m\u0065thod":"m","params":{}}})"},
-    {"successor_duplicate_method", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"a","method":"b"}})"},
+    {"successor_escaped_method",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"session\/prompt","params":{}}})"},
+    {"successor_escaped_key",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"m\u0065thod":"m","params":{}}})"},
+    {"successor_duplicate_method",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"a","method":"b"}})"},
     {"successor_missing_method", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"params":{}}})"},
-    {"successor_method_not_string", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":5,"params":{}}})"},
-    {"successor_inner_params_string", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":"s"}})"},
-    {"successor_inner_params_number", R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":1}})"},
-    {"successor_inner_params_true", R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":true}})"},
-    {"successor_params_array_envelope", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":["method","m"]})"},
+    {"successor_method_not_string",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":5,"params":{}}})"},
+    {"successor_inner_params_string",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":{"method":"m","params":"s"}})"},
+    {"successor_inner_params_number",
+     R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":1}})"},
+    {"successor_inner_params_true",
+     R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"m","params":true}})"},
+    {"successor_params_array_envelope",
+     R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":["method","m"]})"},
     {"successor_params_null_envelope", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor","params":null})"},
     {"successor_no_params_envelope", R"({"jsonrpc":"2.0","id":1,"method":"_proxy/successor"})"},
     {"successor_empty_params_envelope", R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{}})"},

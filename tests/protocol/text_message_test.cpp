@@ -108,8 +108,8 @@ TEST_P(text_message_lines, wrap_message_gives_the_dom_result) {
         const auto original = dom_message(line);
         std::optional<json::value> params;
         if (const auto* p = original.params()) params = *p;
-        const auto expected = id ? message::request(*id, original.method(), params)
-                                 : message::notification(original.method(), params);
+        const auto expected =
+            id ? message::request(*id, original.method(), params) : message::notification(original.method(), params);
         EXPECT_TRUE(same_message(*back, expected));
       }
     }
@@ -140,7 +140,9 @@ TEST_P(text_message_lines, unwrap_message_gives_the_dom_result) {
 }
 
 INSTANTIATE_TEST_SUITE_P(acp, text_message_lines, testing::ValuesIn(common_lines),
-                         [](const testing::TestParamInfo<line_case>& param_info) { return std::string(param_info.param.name); });
+                         [](const testing::TestParamInfo<line_case>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 // Envelopes whose params hold only `method` (a plain string) and `params` unwrap without a DOM.
 // ---- lines the fast path leaves to the DOM ------------------------------------------------------
@@ -156,10 +158,12 @@ const std::string at_depth_line_with_extra = nested_params_line(63, R"("x":1,)")
 
 const line_case fallback_lines[] = {
     {"error_response", R"({"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}})"},
-    {"error_response_with_data", R"({"jsonrpc":"2.0","id":"x","error":{"code":-32603,"message":"boom","data":{"a":[1]}}})"},
+    {"error_response_with_data",
+     R"({"jsonrpc":"2.0","id":"x","error":{"code":-32603,"message":"boom","data":{"a":[1]}}})"},
     {"malformed_error", R"({"jsonrpc":"2.0","id":3,"error":{"code":"x"}})"},
     {"unknown_member", R"({"jsonrpc":"2.0","id":1,"method":"m","params":{},"extra":true})"},
-    {"top_level_meta", R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s"},"_meta":{"trace":"t"}})"},
+    {"top_level_meta",
+     R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s"},"_meta":{"trace":"t"}})"},
     {"escaped_method", R"({"jsonrpc":"2.0","id":1,"method":"session\/prompt","params":{}})"},
     {"unicode_escaped_method", R"({"jsonrpc":"2.0","method":"session\u002fupdate","params":{}})"},
     {"escaped_string_id", R"({"jsonrpc":"2.0","id":"a\"b","method":"m"})"},
@@ -228,12 +232,14 @@ parsed_line dom_parse(std::string_view line) {
   boost::system::error_code ec;
   auto v = json::parse(line, ec, {}, opt);
   if (ec) {
-    out.items.emplace_back(invalid_message{acp::rpc_error::parse_error("Parse error: " + ec.message()), nullptr, false});
+    out.items.emplace_back(
+        invalid_message{acp::rpc_error::parse_error("Parse error: " + ec.message()), nullptr, false});
     return out;
   }
   if (auto* arr = v.if_array()) {
     if (arr->empty()) {
-      out.items.emplace_back(invalid_message{acp::rpc_error::invalid_request("Invalid request: empty batch"), nullptr, false});
+      out.items.emplace_back(
+          invalid_message{acp::rpc_error::invalid_request("Invalid request: empty batch"), nullptr, false});
       return out;
     }
     out.batch = true;
@@ -275,7 +281,9 @@ TEST_P(text_message_fallback, scan_refuses_and_line_parser_gives_the_dom_result)
 }
 
 INSTANTIATE_TEST_SUITE_P(acp, text_message_fallback, testing::ValuesIn(fallback_lines),
-                         [](const testing::TestParamInfo<line_case>& param_info) { return std::string(param_info.param.name); });
+                         [](const testing::TestParamInfo<line_case>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 // Scanning in place (see text_message_edit_test.cpp): a line left to the DOM path leaves the
 // buffer it lies in as it was.

@@ -8,8 +8,7 @@
 
 namespace {
 
-template <class T>
-std::string error_of(std::string_view text) {
+template <class T> std::string error_of(std::string_view text) {
   auto r = acp::decode<T>(boost::json::parse(text));
   EXPECT_FALSE(r.has_value());
   return r ? std::string("<decoded>") : r.error().what();
@@ -23,7 +22,8 @@ TEST(types_decode_errors, wrong_type_nested_in_array) {
 }
 
 TEST(types_decode_errors, decode_params_prefixes_params) {
-  const auto params = boost::json::parse(R"({"sessionId": "s", "prompt": [{"type": "text", "text": "a"}, {"type": 3}]})");
+  const auto params =
+      boost::json::parse(R"({"sessionId": "s", "prompt": [{"type": "text", "text": "a"}, {"type": 3}]})");
   auto r = acp::decode_params<acp::prompt_request>(&params);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().path, "params.prompt[1].type");
@@ -35,9 +35,10 @@ TEST(types_decode_errors, missing_required_field) {
   EXPECT_EQ(error_of<acp::prompt_request>(R"({"prompt": []})"), "sessionId: missing required field");
   EXPECT_EQ(error_of<acp::prompt_request>(R"({"sessionId": "s", "prompt": [{"text": "x"}]})"),
             "prompt[0].type: missing required field");
-  EXPECT_EQ(error_of<acp::new_session_request>(
-                R"({"cwd": "/", "mcpServers": [{"name": "n", "command": "c", "args": [], "env": [{"name": "a", "value": "b"}, {"name": "k"}]}]})"),
-            "mcpServers[0].env[1].value: missing required field");
+  EXPECT_EQ(
+      error_of<acp::new_session_request>(
+          R"({"cwd": "/", "mcpServers": [{"name": "n", "command": "c", "args": [], "env": [{"name": "a", "value": "b"}, {"name": "k"}]}]})"),
+      "mcpServers[0].env[1].value: missing required field");
   EXPECT_EQ(error_of<acp::session_notification>(R"({"sessionId": "s", "update": {"sessionUpdate": "plan"}})"),
             "update.entries: missing required field");
 }
@@ -53,9 +54,10 @@ TEST(types_decode_errors, wrong_scalar_types) {
             "line: expected integer");
   EXPECT_EQ(error_of<acp::initialize_request>(R"({"protocolVersion": 70000})"),
             "protocolVersion: integer out of range");
-  EXPECT_EQ(error_of<acp::session_notification>(
-                R"({"sessionId": "s", "update": {"sessionUpdate": "usage_update", "used": 1, "size": 2, "cost": {"amount": "1", "currency": "USD"}}})"),
-            "update.cost.amount: expected number");
+  EXPECT_EQ(
+      error_of<acp::session_notification>(
+          R"({"sessionId": "s", "update": {"sessionUpdate": "usage_update", "used": 1, "size": 2, "cost": {"amount": "1", "currency": "USD"}}})"),
+      "update.cost.amount: expected number");
   EXPECT_EQ(error_of<acp::create_elicitation_response>(R"({"action": "accept", "content": {"x": {"y": 1}}})"),
             "content.x: expected string, number, boolean or array of strings");
 }
@@ -72,8 +74,7 @@ TEST(types_decode_errors, discriminator_must_be_a_string) {
 
 TEST(types_decode_errors, unknown_discriminator_is_not_an_error) {
   // Every tagged union of the schema is open here: unknown variants are kept, not rejected.
-  auto r = acp::decode<acp::request_permission_response>(
-      boost::json::parse(R"({"outcome": {"outcome": "maybe"}})"));
+  auto r = acp::decode<acp::request_permission_response>(boost::json::parse(R"({"outcome": {"outcome": "maybe"}})"));
   ASSERT_TRUE(r);
   EXPECT_TRUE(std::holds_alternative<acp::unknown_variant>(r->outcome));
 }

@@ -26,8 +26,7 @@ TEST(types_encode, session_update_carries_its_tag) {
   acp::agent_message_chunk chunk;
   chunk.content = acp::text_content{.text = "hi"};
   const acp::session_notification n{.session_id = "s", .update = chunk};
-  EXPECT_EQ(acp::encode(n),
-            json(R"({"sessionId": "s", "update": {"sessionUpdate": "agent_message_chunk",
+  EXPECT_EQ(acp::encode(n), json(R"({"sessionId": "s", "update": {"sessionUpdate": "agent_message_chunk",
                                                   "content": {"type": "text", "text": "hi"}}})"));
 }
 
@@ -41,8 +40,7 @@ TEST(types_encode, untagged_alternatives_have_no_tag) {
 TEST(types_encode, flattened_variant_members_share_the_object) {
   acp::session_config_option opt{.id = "think", .name = "Think"};
   opt.kind = acp::session_config_boolean{.current_value = true};
-  EXPECT_EQ(acp::encode(opt),
-            json(R"({"id": "think", "name": "Think", "type": "boolean", "currentValue": true})"));
+  EXPECT_EQ(acp::encode(opt), json(R"({"id": "think", "name": "Think", "type": "boolean", "currentValue": true})"));
 
   acp::create_elicitation_request req{.message = "m", .session_id = "s"};
   req.mode = acp::elicitation_url_mode{.elicitation_id = "e", .url = "https://x"};

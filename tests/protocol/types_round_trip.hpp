@@ -10,8 +10,7 @@
 
 namespace acp::test {
 
-template <class T>
-T round_trip(std::string_view text) {
+template <class T> T round_trip(std::string_view text) {
   const auto original = boost::json::parse(text);
   auto decoded = acp::decode<T>(original);
   EXPECT_TRUE(decoded.has_value()) << (decoded ? "" : decoded.error().what());

@@ -109,13 +109,12 @@ constexpr std::string_view config_options = R"([
 ])";
 
 TEST(types_round_trip, new_session_response) {
-  auto r = round_trip<acp::new_session_response>(
-      std::string(R"({"sessionId": "sess-1",
+  auto r = round_trip<acp::new_session_response>(std::string(R"({"sessionId": "sess-1",
         "modes": {"currentModeId": "ask", "_meta": {},
                   "availableModes": [{"id": "ask", "name": "Ask", "description": "asks"},
                                      {"id": "code", "name": "Code", "u": 1}]},
         "_meta": {"x": 1}, "u": true, "configOptions": )") +
-      std::string(config_options) + "}");
+                                                 std::string(config_options) + "}");
   ASSERT_TRUE(r.config_options);
   const auto& opts = *r.config_options;
   ASSERT_EQ(opts.size(), 4u);
@@ -147,8 +146,8 @@ TEST(types_round_trip, load_list_delete_resume_close) {
   round_trip<acp::resume_session_request>(R"({"sessionId": "s", "cwd": "/p", "additionalDirectories": ["/x"],
     "mcpServers": [{"name": "n", "command": "c", "args": [], "env": [], "_meta": {"z": 1}, "u": 1}],
     "_meta": {}, "u": 1})");
-  round_trip<acp::resume_session_response>(
-      std::string(R"({"_meta": {}, "u": 1, "configOptions": )") + std::string(config_options) + "}");
+  round_trip<acp::resume_session_response>(std::string(R"({"_meta": {}, "u": 1, "configOptions": )") +
+                                           std::string(config_options) + "}");
   round_trip<acp::close_session_request>(R"({"sessionId": "s1", "_meta": {}, "u": 1})");
   round_trip<acp::close_session_response>(R"({"_meta": {}, "u": 1})");
 }
@@ -163,8 +162,8 @@ TEST(types_round_trip, set_mode_and_config_option) {
   auto boolean = round_trip<acp::set_session_config_option_request>(
       R"({"sessionId": "s", "configId": "think", "type": "boolean", "value": false})");
   EXPECT_EQ(std::get<bool>(boolean.value), false);
-  round_trip<acp::set_session_config_option_response>(
-      std::string(R"({"_meta": {}, "u": 1, "configOptions": )") + std::string(config_options) + "}");
+  round_trip<acp::set_session_config_option_response>(std::string(R"({"_meta": {}, "u": 1, "configOptions": )") +
+                                                      std::string(config_options) + "}");
 }
 
 TEST(types_round_trip, prompt_request_with_every_content_block) {
@@ -191,8 +190,8 @@ TEST(types_round_trip, prompt_request_with_every_content_block) {
   EXPECT_EQ(std::get<acp::resource_link>(r.prompt[3]).size, 12);
   const auto& res = std::get<acp::embedded_resource>(r.prompt[4]).resource;
   EXPECT_EQ(std::get<acp::text_resource_contents>(res).text, "body");
-  EXPECT_TRUE(std::holds_alternative<acp::blob_resource_contents>(
-      std::get<acp::embedded_resource>(r.prompt[5]).resource));
+  EXPECT_TRUE(
+      std::holds_alternative<acp::blob_resource_contents>(std::get<acp::embedded_resource>(r.prompt[5]).resource));
   const auto& unknown = std::get<acp::unknown_variant>(r.prompt[6]);
   EXPECT_EQ(unknown.json.at("type").as_string(), "video");
 }
@@ -200,13 +199,13 @@ TEST(types_round_trip, prompt_request_with_every_content_block) {
 TEST(types_round_trip, prompt_response_and_cancel) {
   EXPECT_EQ(round_trip<acp::prompt_response>(R"({"stopReason": "end_turn", "_meta": {}, "u": 1})").stop_reason,
             acp::stop_reason::end_turn);
-  EXPECT_EQ(round_trip<acp::prompt_response>(R"({"stopReason": "future_reason"})").stop_reason,
-            "future_reason");
+  EXPECT_EQ(round_trip<acp::prompt_response>(R"({"stopReason": "future_reason"})").stop_reason, "future_reason");
   round_trip<acp::cancel_notification>(R"({"sessionId": "s", "_meta": {}, "u": 1})");
 }
 
 TEST(types_round_trip, cancel_request_keeps_id_type) {
-  EXPECT_EQ(round_trip<acp::cancel_request_notification>(R"({"requestId": 7, "_meta": {}, "u": 1})").request_id, boost::json::value(7));
+  EXPECT_EQ(round_trip<acp::cancel_request_notification>(R"({"requestId": 7, "_meta": {}, "u": 1})").request_id,
+            boost::json::value(7));
   EXPECT_EQ(round_trip<acp::cancel_request_notification>(R"({"requestId": "7"})").request_id, boost::json::value("7"));
   EXPECT_TRUE(round_trip<acp::cancel_request_notification>(R"({"requestId": null})").request_id.is_null());
 }

@@ -38,8 +38,8 @@ TEST(types_round_trip, request_permission) {
   EXPECT_EQ(std::get<acp::selected_permission_outcome>(selected.outcome).option_id, "o1");
   auto cancelled = round_trip<acp::request_permission_response>(R"({"outcome": {"outcome": "cancelled"}})");
   EXPECT_TRUE(std::holds_alternative<acp::cancelled_permission_outcome>(cancelled.outcome));
-  auto unknown = round_trip<acp::request_permission_response>(
-      R"({"outcome": {"outcome": "deferred", "until": "later"}})");
+  auto unknown =
+      round_trip<acp::request_permission_response>(R"({"outcome": {"outcome": "deferred", "until": "later"}})");
   EXPECT_TRUE(std::holds_alternative<acp::unknown_variant>(unknown.outcome));
 }
 
@@ -50,8 +50,8 @@ TEST(types_round_trip, session_update_message_chunks) {
   auto agent = update_round_trip(
       R"({"sessionUpdate": "agent_message_chunk", "content": {"type": "image", "data": "AA==", "mimeType": "image/png", "u": 2}})");
   EXPECT_TRUE(std::holds_alternative<acp::agent_message_chunk>(agent));
-  auto thought = update_round_trip(
-      R"({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": "hmm"}})");
+  auto thought =
+      update_round_trip(R"({"sessionUpdate": "agent_thought_chunk", "content": {"type": "text", "text": "hmm"}})");
   EXPECT_TRUE(std::holds_alternative<acp::agent_thought_chunk>(thought));
 }
 

@@ -147,7 +147,7 @@ TEST(context_injector, edits_in_place_and_keeps_every_other_member) {
   auto expected = p;
   inject.apply(p);
   expected.as_object()["prompt"].as_array().insert(expected.as_object()["prompt"].as_array().begin(),
-                                                     json::object{{"type", "text"}, {"text", "CTX"}});
+                                                   json::object{{"type", "text"}, {"text", "CTX"}});
   EXPECT_EQ(p, expected);
 }
 
@@ -195,10 +195,10 @@ TEST(context_injector, as_resource_gives_embedded_resource_blocks) {
   context_injector inject({{}, {a}, true, context_when::every});
   auto blocks = inject.blocks();
   ASSERT_EQ(blocks.size(), 1u);
-  EXPECT_EQ(blocks[0], (json::object{{"type", "resource"},
-                                     {"resource", json::object{{"uri", file_uri(a)},
-                                                               {"mimeType", "text/markdown"},
-                                                               {"text", "# notes\n"}}}}));
+  EXPECT_EQ(blocks[0],
+            (json::object{{"type", "resource"},
+                          {"resource",
+                           json::object{{"uri", file_uri(a)}, {"mimeType", "text/markdown"}, {"text", "# notes\n"}}}}));
   EXPECT_NE(file_uri(a).find("My%20Notes.md"), std::string::npos);
 }
 

@@ -95,7 +95,9 @@ std::vector<std::string> methods(const std::vector<json::value>& seen) {
   return out;
 }
 
-bool contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 std::vector<std::string> agent_chain(const std::vector<std::string>& components) {
   std::vector<std::string> argv{conductor_path(), "agent"};
@@ -156,8 +158,8 @@ TEST(e2e_context_proxy, the_agent_sees_context_blocks_before_the_prompt_on_the_f
   auto r = editor.read_response(1, nullptr);
   ASSERT_TRUE(r) << editor.stderr_text();
   json::value expected = params;
-  expected.as_object()["prompt"] =
-      json::array{text_block("Project: acp"), text_block("File " + notes + ":\n# Notes\nuse tabs\n"), text_block("hello")};
+  expected.as_object()["prompt"] = json::array{
+      text_block("Project: acp"), text_block("File " + notes + ":\n# Notes\nuse tabs\n"), text_block("hello")};
   EXPECT_EQ(r->at("result").at("params"), expected);
 
   editor.send(request(2, "session/prompt", prompt_params("s1", "again")));
@@ -196,8 +198,8 @@ TEST(e2e_context_proxy, resources_and_every_prompt_and_a_file_removed_later) {
 }
 
 TEST(e2e_context_proxy, with_the_test_agent_the_reply_starts_with_the_context) {
-  scripted_peer editor(agent_chain({component(context_bin, {"--text", "Project rules: be brief"}),
-                                    component(test_agent_path())}));
+  scripted_peer editor(
+      agent_chain({component(context_bin, {"--text", "Project rules: be brief"}), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   ASSERT_FALSE(session.empty());
@@ -245,8 +247,8 @@ TEST(e2e_policy_proxy, auto_allowed_permission_never_reaches_the_editor) {
   temp_dir dir;
   const auto config = dir.file("p.json", R"({"permissions":[{"title":"Write file","action":"allow"}]})");
   const auto log = dir.path() + "/decisions.jsonl";
-  scripted_peer editor(agent_chain({component(policy_bin, {"--config", config, "--decision-log", log}),
-                                    component(test_agent_path())}));
+  scripted_peer editor(
+      agent_chain({component(policy_bin, {"--config", config, "--decision-log", log}), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   std::vector<json::value> seen;

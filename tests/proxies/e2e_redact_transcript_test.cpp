@@ -62,7 +62,8 @@ TEST(redact_e2e, the_agent_sees_the_prompt_with_secrets_replaced) {
                               component(component_path(), {"echo-agent"})}));
   ASSERT_TRUE(editor.initialize()) << editor.stderr_text();
   const json::value params = json::parse(R"({"sessionId":"s1","_meta":{"trace":1},"prompt":[
-    {"type":"text","text":"deploy with )" + github + R"( and correct-horse-battery"},
+    {"type":"text","text":"deploy with )" +
+                                         github + R"( and correct-horse-battery"},
     {"type":"resource","resource":{"uri":"file:///p/.aws/credentials","mimeType":"text/plain",
       "text":"[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"}},
     {"type":"image","data":"AA==","mimeType":"image/png"}]})");
@@ -70,8 +71,7 @@ TEST(redact_e2e, the_agent_sees_the_prompt_with_secrets_replaced) {
   auto r = editor.read_response(1, nullptr);
   ASSERT_TRUE(r) << editor.stderr_text();
   json::value expected = params;
-  expected.at("prompt").at(0).as_object()["text"] =
-      "deploy with [REDACTED:github-token] and [REDACTED:env:.env]";
+  expected.at("prompt").at(0).as_object()["text"] = "deploy with [REDACTED:github-token] and [REDACTED:env:.env]";
   expected.at("prompt").at(1).at("resource").as_object()["text"] =
       "[default]\naws_access_key_id = [REDACTED:aws-access-key-id]\n";
   EXPECT_EQ(r->at("result").at("params"), expected) << json::serialize(*r);
@@ -106,13 +106,14 @@ TEST(redact_e2e, a_file_read_reaches_the_test_agent_redacted) {
 }
 
 TEST(redact_e2e, terminal_output_asked_by_the_agent_comes_back_redacted) {
-  scripted_peer editor(chain({component(redact_bin, {"--pattern", "corp-[0-9]{4}"}),
-                              component(component_path(), {"echo-agent"})}));
+  scripted_peer editor(
+      chain({component(redact_bin, {"--pattern", "corp-[0-9]{4}"}), component(component_path(), {"echo-agent"})}));
   ASSERT_TRUE(editor.initialize());
   editor.send(request(3, "test/ask-client",
                       json::parse(R"({"method":"terminal/output","params":{"sessionId":"s","terminalId":"t1"}})")));
-  ASSERT_TRUE(answer_request(editor, "terminal/output",
-                             json::parse(R"({"output":"id corp-1234\n","truncated":false,"exitStatus":{"exitCode":0}})")));
+  ASSERT_TRUE(
+      answer_request(editor, "terminal/output",
+                     json::parse(R"({"output":"id corp-1234\n","truncated":false,"exitStatus":{"exitCode":0}})")));
   auto r = editor.read_response(3, nullptr);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->at("result"),
@@ -152,8 +153,9 @@ TEST(transcript_e2e, a_turn_with_echo_and_permission_is_written_as_markdown) {
   EXPECT_EQ(md.rfind("# Session `sess-1`\n\n- Date: ", 0), 0u) << md;
   EXPECT_NE(md.find("- Working directory: `"), std::string::npos) << md;
   EXPECT_NE(md.find("- Agent: acp-test-agent " ACP_VERSION " (ACP test agent)\n"), std::string::npos) << md;
-  EXPECT_NE(md.find("**User**\n\necho hello transcript\n\n**Agent**\n\necho: hello transcript\n\n_Stop reason: end_turn_"),
-            std::string::npos)
+  EXPECT_NE(
+      md.find("**User**\n\necho hello transcript\n\n**Agent**\n\necho: hello transcript\n\n_Stop reason: end_turn_"),
+      std::string::npos)
       << md;
   EXPECT_NE(md.find("## Turn 2 "), std::string::npos) << md;
   EXPECT_NE(md.find("- Write file (`call-1`, edit): pending"), std::string::npos) << md;

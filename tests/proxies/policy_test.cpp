@@ -58,7 +58,8 @@ TEST(policy_config, the_documented_example_loads) {
   temp_dir dir;
   const auto text = R"({"roots": [")" + dir.path() + R"("], "allowedCommands": ["ls","git","make"],
     "permissions": [{"kind":"read","action":"allow"},{"title":"rm *","action":"reject"},
-                    {"paths":[")" + dir.path() + R"(/**"],"action":"allow"},{"action":"ask"}]})";
+                    {"paths":[")" +
+                    dir.path() + R"(/**"],"action":"allow"},{"action":"ask"}]})";
   auto r = parse_policy_config(text, "p.json");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->roots, std::vector<std::string>{dir.path()});
@@ -76,7 +77,8 @@ TEST(policy_config, relative_path_globs_are_expanded_per_root_and_links_in_roots
   fs::create_directory_symlink(b.path(), a.sub("link"));
   auto r = parse_policy_config(R"({"roots":[")" + a.path() + R"(",")" + a.sub("link") +
                                    R"("],"permissions":[{"paths":["src/**"],"action":"allow"},
-                                   {"paths":[")" + a.sub("link") + R"(/*.txt"],"action":"allow"}]})",
+                                   {"paths":[")" +
+                                   a.sub("link") + R"(/*.txt"],"action":"allow"}]})",
                                "p.json");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->roots, (std::vector<std::string>{a.path(), b.path()}));
@@ -219,10 +221,9 @@ TEST(policy_paths, a_link_that_points_back_inside_is_fine_but_dotdot_through_it_
 
 // ---- permissions --------------------------------------------------------------------------------
 
-request_permission_request permission(std::optional<std::string> kind, std::optional<std::string> title,
-                                      std::vector<std::string> paths = {},
-                                      std::vector<std::string> option_kinds = {"allow_once", "allow_always",
-                                                                               "reject_once", "reject_always"}) {
+request_permission_request
+permission(std::optional<std::string> kind, std::optional<std::string> title, std::vector<std::string> paths = {},
+           std::vector<std::string> option_kinds = {"allow_once", "allow_always", "reject_once", "reject_always"}) {
   request_permission_request r;
   r.session_id = "s1";
   r.tool_call.tool_call_id = "call-1";
@@ -239,7 +240,8 @@ request_permission_request permission(std::optional<std::string> kind, std::opti
 policy_options example_policy(const std::string& root) {
   auto r = parse_policy_config(R"({"roots": [")" + root + R"("],
     "permissions": [{"kind":"read","action":"allow"},{"title":"rm *","action":"reject"},
-                    {"paths":[")" + root + R"(/**"],"action":"allow"},{"action":"ask"}]})",
+                    {"paths":[")" + root +
+                                   R"(/**"],"action":"allow"},{"action":"ask"}]})",
                                "p.json");
   EXPECT_TRUE(r) << r.error().message;
   return *r;
@@ -353,8 +355,7 @@ protected:
     if (conductor_) conductor_->close();
     io_.run_for(50ms);
   }
-  template <class Pred>
-  bool run_until(Pred done) {
+  template <class Pred> bool run_until(Pred done) {
     const auto deadline = std::chrono::steady_clock::now() + 5s;
     while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(5ms);
     return done();
@@ -422,8 +423,8 @@ TEST_F(policy_fixture, fs_outside_the_roots_is_an_error_to_the_agent) {
   EXPECT_EQ(error->data->at("roots"), json::array{json::value(root.path())});
   EXPECT_TRUE(forwarded_.empty());
 
-  answer = from_agent("fs/write_text_file",
-                      json::object{{"sessionId", "s1"}, {"path", root.sub("../x")}, {"content", "c"}});
+  answer =
+      from_agent("fs/write_text_file", json::object{{"sessionId", "s1"}, {"path", root.sub("../x")}, {"content", "c"}});
   ASSERT_TRUE(answer && answer->error());
   EXPECT_TRUE(forwarded_.empty());
 }

@@ -160,8 +160,8 @@ TEST(redact_env, parse_env_values_handles_comments_quotes_and_export) {
   const auto values = parse_env_values(
       "# comment\n\nexport A=plainvalue\nB = \"quoted # not a comment\"\r\nC='single'\nD=value # comment\n"
       "NOEQUALS\nE=\nF=\"unterminated\n");
-  EXPECT_EQ(values, (std::vector<std::string>{"plainvalue", "quoted # not a comment", "single", "value",
-                                              "unterminated"}));
+  EXPECT_EQ(values,
+            (std::vector<std::string>{"plainvalue", "quoted # not a comment", "single", "value", "unterminated"}));
 }
 
 TEST(redact_env, values_of_eight_or_more_characters_are_redacted_everywhere) {
@@ -191,10 +191,10 @@ TEST(redact_patterns, user_patterns_are_named_in_order_and_match_within_a_line) 
 TEST(redact_patterns, a_literal_prefix_prefilter_finds_what_a_full_scan_finds) {
   const std::string text = "key=12 xkey=3 key=\nkey=45$ key=6\n\nkey=7";
   const std::vector<std::pair<std::string, std::string>> same = {
-      {"key=[0-9]+", "(?:key)=[0-9]+"},           // prefix "key=" vs no prefix (a group)
-      {"key=[0-9]+$", "(?:key)=[0-9]+$"},         // `$` is the end of the line in both
-      {"\\bkey=[0-9]", "\\b(?:key)=[0-9]"},   // no prefix either way (an escape)
-      {"ke?y=[0-9]", "(?:ke?y)=[0-9]"},           // "k" only: too short to prefilter
+      {"key=[0-9]+", "(?:key)=[0-9]+"},     // prefix "key=" vs no prefix (a group)
+      {"key=[0-9]+$", "(?:key)=[0-9]+$"},   // `$` is the end of the line in both
+      {"\\bkey=[0-9]", "\\b(?:key)=[0-9]"}, // no prefix either way (an escape)
+      {"ke?y=[0-9]", "(?:ke?y)=[0-9]"},     // "k" only: too short to prefilter
       {"key\\=\\d", "(?:key)=\\d"},         // escaped punctuation is literal
   };
   for (const auto& [with, without] : same) {
@@ -276,12 +276,15 @@ TEST(redact_config, bad_configs_give_one_line_naming_the_file) {
 TEST(redact_json, prompt_text_and_embedded_resources_are_edited_in_place) {
   const auto r = rules();
   auto params = json::parse(R"({"sessionId":"s","_meta":{"k":1},"prompt":[
-    {"type":"text","text":"use )" + github + R"(","annotations":{"priority":1}},
+    {"type":"text","text":"use )" +
+                            github + R"(","annotations":{"priority":1}},
     {"type":"resource","resource":{"uri":"file:///a/.env","text":"K=AKIAIOSFODNN7EXAMPLE","mimeType":"text/plain"}},
     {"type":"resource","resource":{"uri":"file:///b","blob":"QUtJQQ=="}},
-    {"type":"resource_link","uri":"file:///c","name":")" + github + R"("},
+    {"type":"resource_link","uri":"file:///c","name":")" +
+                            github + R"("},
     {"type":"image","data":"AA==","mimeType":"image/png"},
-    {"type":"future","text":")" + github + R"("}]})");
+    {"type":"future","text":")" +
+                            github + R"("}]})");
   auto expected = params;
   expected.at("prompt").at(0).as_object()["text"] = "use [REDACTED:github-token]";
   expected.at("prompt").at(1).at("resource").as_object()["text"] = "K=[REDACTED:aws-access-key-id]";
@@ -321,7 +324,8 @@ TEST(redact_speed, one_mebibyte_read_is_redacted_quickly) {
   for (int i = 0; i < 20; ++i) env_text += "VAR" + std::to_string(i) + "=value-number-" + std::to_string(i) + "-xyz\n";
   const auto r = rules({.env_files = {dir.file(".env", env_text)}, .patterns = {"corp-[0-9]{6}"}});
   std::string text;
-  const std::string line = "    const auto api = client.request(\"GET\", \"/v1/items\"); // Bearer auth, see ghp docs\n";
+  const std::string line =
+      "    const auto api = client.request(\"GET\", \"/v1/items\"); // Bearer auth, see ghp docs\n";
   while (text.size() < (1u << 20)) text += line;
   text += "token " + github + "\n";
   json::value result = json::object{{"content", text}};
@@ -354,8 +358,7 @@ protected:
     conductor_->start();
   }
 
-  template <class Pred>
-  bool run_until(Pred done, std::chrono::milliseconds timeout = 5s) {
+  template <class Pred> bool run_until(Pred done, std::chrono::milliseconds timeout = 5s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(5ms);
     return done();
@@ -365,7 +368,9 @@ protected:
   void request(bool from_agent, std::string_view method, json::value params, std::optional<jsonrpc::message>& answer) {
     json::object msg{{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", std::move(params)}};
     if (from_agent)
-      msg = json::object{{"jsonrpc", "2.0"}, {"id", 0}, {"method", "_proxy/successor"},
+      msg = json::object{{"jsonrpc", "2.0"},
+                         {"id", 0},
+                         {"method", "_proxy/successor"},
                          {"params", json::object{{"method", method}, {"params", msg["params"]}}}};
     auto checked = jsonrpc::check(json::value(std::move(msg)));
     ASSERT_TRUE(std::holds_alternative<jsonrpc::message>(checked));
@@ -411,8 +416,9 @@ TEST_F(redact_proxy_link, a_file_read_result_is_patched_before_the_agent_sees_it
   const auto& fwd = received_.front();
   EXPECT_EQ(fwd.method(), "fs/read_text_file") << "sent plain toward the client";
   EXPECT_EQ(*fwd.params(), params);
-  conductor_->send_result(fwd.id(), json::parse(R"({"content":"token: )" + github +
-                                                R"(\npassword: correct-horse-battery\n","_meta":{"m":1},"x-extra":true})"));
+  conductor_->send_result(fwd.id(),
+                          json::parse(R"({"content":"token: )" + github +
+                                      R"(\npassword: correct-horse-battery\n","_meta":{"m":1},"x-extra":true})"));
   ASSERT_TRUE(run_until([&] { return answer.has_value(); }));
   ASSERT_NE(answer->result(), nullptr);
   EXPECT_EQ(*answer->result(),
@@ -431,8 +437,7 @@ TEST_F(redact_proxy_link, terminal_output_is_patched_and_errors_are_relayed_unch
   ASSERT_TRUE(run_until([&] { return received_.size() == 1; }));
   conductor_->send_result(received_[0].id(), json::object{{"output", "AKIAIOSFODNN7EXAMPLE\n"}, {"truncated", false}});
   ASSERT_TRUE(run_until([&] { return answer.has_value(); }));
-  EXPECT_EQ(*answer->result(),
-            (json::object{{"output", "[REDACTED:aws-access-key-id]\n"}, {"truncated", false}}));
+  EXPECT_EQ(*answer->result(), (json::object{{"output", "[REDACTED:aws-access-key-id]\n"}, {"truncated", false}}));
 
   answer.reset();
   request(true, "fs/read_text_file", json::object{{"sessionId", "s1"}, {"path", "/nope"}}, answer);
@@ -441,7 +446,8 @@ TEST_F(redact_proxy_link, terminal_output_is_patched_and_errors_are_relayed_unch
                          rpc_error{-32002, "Resource not found", json::value(json::object{{"path", "/nope"}})});
   ASSERT_TRUE(run_until([&] { return answer.has_value(); }));
   ASSERT_TRUE(answer->is_error());
-  EXPECT_EQ(answer->json().at("error"), json::parse(R"({"code":-32002,"message":"Resource not found","data":{"path":"/nope"}})"));
+  EXPECT_EQ(answer->json().at("error"),
+            json::parse(R"({"code":-32002,"message":"Resource not found","data":{"path":"/nope"}})"));
 }
 
 TEST_F(redact_proxy_link, other_messages_pass_through_untouched) {

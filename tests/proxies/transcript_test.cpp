@@ -131,7 +131,8 @@ protected:
   void start() {
     io_.restart(); // run_for stops the context when it runs out of work
     auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
-    proxy_.emplace(make_transcript_proxy({.dir = dir_.path().string()}).connect_to(io_.get_executor(), std::move(theirs)));
+    proxy_.emplace(
+        make_transcript_proxy({.dir = dir_.path().string()}).connect_to(io_.get_executor(), std::move(theirs)));
     conductor_ = connection::create(io_.get_executor(), std::move(ours), connection_options{});
     conductor_->on_message([this](jsonrpc::message m) { received_.push_back(std::move(m)); });
     conductor_->start();
@@ -146,8 +147,7 @@ protected:
     io_.run_for(20ms);
   }
 
-  template <class Pred>
-  bool run_until(Pred done, std::chrono::milliseconds timeout = 5s) {
+  template <class Pred> bool run_until(Pred done, std::chrono::milliseconds timeout = 5s) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(5ms);
     return done();
@@ -170,9 +170,10 @@ protected:
                                    [&answer](jsonrpc::message m) { answer = std::move(m); });
   }
   void update_from_agent(const char* update_json) {
-    conductor_->send(wrap(json::object{{"jsonrpc", "2.0"},
-                                       {"method", "session/update"},
-                                       {"params", json::object{{"sessionId", "sess-1"}, {"update", json::parse(update_json)}}}}));
+    conductor_->send(
+        wrap(json::object{{"jsonrpc", "2.0"},
+                          {"method", "session/update"},
+                          {"params", json::object{{"sessionId", "sess-1"}, {"update", json::parse(update_json)}}}}));
   }
   /// The next message the proxy sent (bounded wait).
   const jsonrpc::message& next() {
@@ -183,7 +184,8 @@ protected:
   }
   /// Runs a request through the proxy: it must come out unchanged on the other side, answered
   /// there with `result`, and the answer must come back unchanged.
-  json::value round_trip(bool from_agent, std::string_view method, const json::value& params, const json::value& result) {
+  json::value round_trip(bool from_agent, std::string_view method, const json::value& params,
+                         const json::value& result) {
     std::optional<jsonrpc::message> answer;
     request(from_agent, method, params, answer);
     const auto& out = next();
@@ -199,9 +201,11 @@ protected:
   }
 
   void initialize_and_new_session() {
-    (void)round_trip(false, "_proxy/initialize",
-                     json::parse(R"({"protocolVersion":1,"clientInfo":{"name":"zed","version":"0.200.1"}})"),
-                     json::parse(R"({"protocolVersion":1,"agentInfo":{"name":"test-agent","version":"1.2.3","title":"Test Agent"}})"));
+    (void)round_trip(
+        false, "_proxy/initialize",
+        json::parse(R"({"protocolVersion":1,"clientInfo":{"name":"zed","version":"0.200.1"}})"),
+        json::parse(
+            R"({"protocolVersion":1,"agentInfo":{"name":"test-agent","version":"1.2.3","title":"Test Agent"}})"));
     (void)round_trip(false, "session/new", json::parse(R"({"cwd":"/home/me/project","mcpServers":[]})"),
                      json::parse(R"({"sessionId":"sess-1"})"));
   }
@@ -225,7 +229,8 @@ TEST_F(transcript_proxy_link, a_scripted_turn_is_recorded_and_everything_passes_
 
   std::optional<jsonrpc::message> prompt_answer;
   request(false, "session/prompt",
-          json::parse(R"({"sessionId":"sess-1","prompt":[{"type":"text","text":"Please fix `main`"}]})"), prompt_answer);
+          json::parse(R"({"sessionId":"sess-1","prompt":[{"type":"text","text":"Please fix `main`"}]})"),
+          prompt_answer);
   const auto prompt_out = next();
   EXPECT_NE(read_text(file()).find("**User**\n\nPlease fix `main`\n"), std::string::npos) << "written when sent";
 
@@ -265,18 +270,18 @@ TEST_F(transcript_proxy_link, a_scripted_turn_is_recorded_and_everything_passes_
   EXPECT_NE(header.find("- Agent: test-agent 1.2.3 (Test Agent)\n"), std::string::npos) << header;
   EXPECT_NE(header.find("- Editor: zed 0.200.1\n"), std::string::npos) << header;
   const auto agent = md.substr(md.find("**Agent**"));
-  EXPECT_EQ(agent,
-            "**Agent**\n\n"
-            "<details><summary>Thoughts</summary>\n\nLook at main.\n\n</details>\n\n"
-            "I will fix it.\n\n"
-            "Tool calls:\n\n"
-            "- Edit main.cpp (`call-1`, edit): pending \u2192 completed\n"
-            "  - `/home/me/project/main.cpp:12`\n\n"
-            "Permission requested: Edit main.cpp \u2014 options: Allow (allow_once), Reject (reject_once) \u2192 **Allow**\n\n"
-            "Plan:\n\n"
-            "- [x] Read main.cpp _(high)_\n"
-            "- [ ] Fix it _(in progress)_ _(medium)_\n\n"
-            "_Stop reason: end_turn_\n\n");
+  EXPECT_EQ(agent, "**Agent**\n\n"
+                   "<details><summary>Thoughts</summary>\n\nLook at main.\n\n</details>\n\n"
+                   "I will fix it.\n\n"
+                   "Tool calls:\n\n"
+                   "- Edit main.cpp (`call-1`, edit): pending \u2192 completed\n"
+                   "  - `/home/me/project/main.cpp:12`\n\n"
+                   "Permission requested: Edit main.cpp \u2014 options: Allow (allow_once), Reject (reject_once) "
+                   "\u2192 **Allow**\n\n"
+                   "Plan:\n\n"
+                   "- [x] Read main.cpp _(high)_\n"
+                   "- [ ] Fix it _(in progress)_ _(medium)_\n\n"
+                   "_Stop reason: end_turn_\n\n");
 }
 
 TEST_F(transcript_proxy_link, a_cancelled_permission_and_an_error_turn_are_recorded) {
@@ -294,7 +299,8 @@ TEST_F(transcript_proxy_link, a_cancelled_permission_and_an_error_turn_are_recor
   EXPECT_TRUE(prompt_answer->is_error());
   EXPECT_EQ(prompt_answer->json().at("error").at("message"), "agent crashed");
   const auto md = read_text(file());
-  EXPECT_NE(md.find("Permission requested: Run rm \u2014 options: Yes (allow_once) \u2192 **cancelled**"), std::string::npos)
+  EXPECT_NE(md.find("Permission requested: Run rm \u2014 options: Yes (allow_once) \u2192 **cancelled**"),
+            std::string::npos)
       << md;
   EXPECT_NE(md.find("_Stop reason: error: agent crashed_"), std::string::npos) << md;
 }
@@ -335,7 +341,8 @@ TEST_F(transcript_proxy_link, session_load_appends_and_skips_the_replayed_histor
   const auto load_out = next();
   update_from_agent(R"j({"sessionUpdate":"user_message_chunk","content":{"type":"text","text":"first (replayed)"}})j");
   (void)next();
-  update_from_agent(R"j({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"old reply (replayed)"}})j");
+  update_from_agent(
+      R"j({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"old reply (replayed)"}})j");
   (void)next();
   conductor_->send_result(load_out.id(), json::object{});
   ASSERT_TRUE(run_until([&] { return load_answer.has_value(); }));

@@ -25,9 +25,8 @@ protected:
   }
   /// Sends a request whose answer (exactly one) is counted in `answers[id]`.
   json::value request(std::string_view method = "q") {
-    return conn->send_request(method, {}, [this](jsonrpc::message m) {
-      answers[m.id().as_int64()].push_back(std::move(m));
-    });
+    return conn->send_request(method, {},
+                              [this](jsonrpc::message m) { answers[m.id().as_int64()].push_back(std::move(m)); });
   }
   [[nodiscard]] const json::object& written(std::size_t i) const { return script->written.at(i).as_object(); }
 
@@ -79,7 +78,8 @@ TEST_F(channel_seam_test, an_invalid_message_from_the_channel_gets_invalid_reque
 
 TEST_F(channel_seam_test, a_batch_from_the_channel_is_answered_with_one_array) {
   start();
-  script->push(R"([{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":2,"method":"b"}])");
+  script->push(
+      R"([{"jsonrpc":"2.0","id":1,"method":"a"},{"jsonrpc":"2.0","method":"n"},{"jsonrpc":"2.0","id":2,"method":"b"}])");
   ASSERT_TRUE(run_until([&] { return script->written.size() == 1; }));
   ASSERT_TRUE(script->written[0].is_array());
   EXPECT_EQ(script->written[0].as_array().size(), 2u);

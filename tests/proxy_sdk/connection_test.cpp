@@ -61,13 +61,11 @@ TEST_F(connection_test, sent_requests_get_their_responses_in_any_order) {
   std::vector<json::value> got(3);
   json::value ids[3];
   for (int i = 0; i < 3; ++i)
-    ids[i] = conn->send_request("q", json::value{{"i", i}},
-                                [&got, i](jsonrpc::message m) { got[i] = *m.result(); });
+    ids[i] = conn->send_request("q", json::value{{"i", i}}, [&got, i](jsonrpc::message m) { got[i] = *m.result(); });
   ASSERT_TRUE(run_until([&] { return peer->messages.size() == 3; }));
   EXPECT_EQ(conn->pending_requests(), 3u);
   // Answer in reverse order.
-  for (int i = 2; i >= 0; --i)
-    peer->send(json::value{{"jsonrpc", "2.0"}, {"id", ids[i]}, {"result", {{"r", i}}}});
+  for (int i = 2; i >= 0; --i) peer->send(json::value{{"jsonrpc", "2.0"}, {"id", ids[i]}, {"result", {{"r", i}}}});
   ASSERT_TRUE(run_until([&] { return conn->pending_requests() == 0; }));
   for (int i = 0; i < 3; ++i) EXPECT_EQ(got[i], (json::value{{"r", i}}));
 }
@@ -175,7 +173,8 @@ TEST_F(connection_test, oversized_outgoing_request_is_resolved_locally) {
 TEST_F(connection_test, eof_resolves_every_pending_request_with_internal_error_and_a_reason) {
   start_echo();
   std::vector<jsonrpc::message> failed;
-  for (int i = 0; i < 3; ++i) (void)conn->send_request("q", {}, [&](jsonrpc::message m) { failed.push_back(std::move(m)); });
+  for (int i = 0; i < 3; ++i)
+    (void)conn->send_request("q", {}, [&](jsonrpc::message m) { failed.push_back(std::move(m)); });
   ASSERT_TRUE(run_until([&] { return peer->messages.size() == 3; }));
   peer->shutdown_write();
   ASSERT_TRUE(run_until([&] { return failed.size() == 3; }));
@@ -235,7 +234,8 @@ TEST_F(connection_test, cancel_request_sends_cancel_for_a_pending_request_only) 
   EXPECT_TRUE(conn->cancel_request(id));
   EXPECT_FALSE(conn->cancel_request(json::value(999)));
   ASSERT_TRUE(run_until([&] { return peer->messages.size() == 2; }));
-  EXPECT_EQ(peer->messages[1], (json::value{{"jsonrpc", "2.0"}, {"method", "$/cancel_request"}, {"params", {{"requestId", id}}}}));
+  EXPECT_EQ(peer->messages[1],
+            (json::value{{"jsonrpc", "2.0"}, {"method", "$/cancel_request"}, {"params", {{"requestId", id}}}}));
 }
 
 TEST_F(connection_test, close_flushes_queued_output_then_ends_the_stream) {
@@ -260,7 +260,7 @@ TEST_F(connection_test, paused_readers_sharing_a_gate_do_not_spin) {
     cs.back()->start();
     make_peer(std::move(z));
   }
-  run_for(20ms);                       // let everyone settle at the gate
+  run_for(20ms);                        // let everyone settle at the gate
   const auto handlers = run_for(100ms); // then nothing may run while the gate is closed
   EXPECT_LT(handlers, 10u);
   gate->relieve();

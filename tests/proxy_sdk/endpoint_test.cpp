@@ -312,8 +312,10 @@ TEST_F(endpoint_test, responder_dropped_sends_internal_error) {
   });
   std::optional<responder> first;
   agent.on_receive_request_from(acp::client, "replace", [&](jsonrpc::message&, responder& r, context&) {
-    if (first) *first = std::move(r); // overwriting an unanswered responder drops it
-    else first.emplace(std::move(r));
+    if (first)
+      *first = std::move(r); // overwriting an unanswered responder drops it
+    else
+      first.emplace(std::move(r));
     return handled::yes;
   });
   auto w = wire(agent);
@@ -352,9 +354,8 @@ TEST_F(endpoint_test, a_second_answer_is_not_sent) {
 
 TEST_F(endpoint_test, a_throwing_handler_answers_internal_error) {
   agent_builder agent;
-  agent.on_receive_request_from(acp::client, "m", [](jsonrpc::message&, responder&, context&) -> handled {
-    throw std::runtime_error("boom");
-  });
+  agent.on_receive_request_from(
+      acp::client, "m", [](jsonrpc::message&, responder&, context&) -> handled { throw std::runtime_error("boom"); });
   auto w = wire(agent);
   w.peer->send(request(1, "m"));
   ASSERT_TRUE(run_until([&] { return w.peer->response_to(1) != nullptr; }));
@@ -431,7 +432,9 @@ TEST_F(endpoint_test, a_request_to_a_peer_this_endpoint_does_not_have_fails_at_o
   agent_builder agent;
   auto w = wire(agent);
   std::optional<rpc_result> got;
-  w.ep.cx().send_request_to(acp::agent, "m", std::nullopt).on_receiving_result([&](rpc_result r) { got = std::move(r); });
+  w.ep.cx().send_request_to(acp::agent, "m", std::nullopt).on_receiving_result([&](rpc_result r) {
+    got = std::move(r);
+  });
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->error().code, -32603);
 }
@@ -478,9 +481,11 @@ TEST_F(endpoint_test, cancelling_a_sent_request_sends_cancel_and_it_still_gets_o
   std::move(sent).on_receiving_result([&](rpc_result r) { got.push_back(std::move(r)); });
   ASSERT_TRUE(run_until([&] { return w.peer->messages.size() == 2; }));
   const auto& req = w.peer->messages[0].as_object();
-  EXPECT_EQ(w.peer->messages[1], (json::value{{"jsonrpc", "2.0"}, {"method", "$/cancel_request"},
-                                              {"params", {{"requestId", req.at("id")}}}}));
-  w.peer->send(json::value{{"jsonrpc", "2.0"}, {"id", req.at("id")}, {"error", {{"code", -32800}, {"message", "cancelled"}}}});
+  EXPECT_EQ(
+      w.peer->messages[1],
+      (json::value{{"jsonrpc", "2.0"}, {"method", "$/cancel_request"}, {"params", {{"requestId", req.at("id")}}}}));
+  w.peer->send(
+      json::value{{"jsonrpc", "2.0"}, {"id", req.at("id")}, {"error", {{"code", -32800}, {"message", "cancelled"}}}});
   ASSERT_TRUE(run_until([&] { return got.size() == 1; }));
   EXPECT_EQ(got[0].error().code, -32800);
 }

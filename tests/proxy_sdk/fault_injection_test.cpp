@@ -50,8 +50,10 @@ protected:
           next(st);
         };
         if (st->sent == 2)
-          (void)a->send_request(text_request("big", payload(1536 * KiB, static_cast<unsigned>(st->seed))), std::move(cb));
-        else (void)a->send_request("q", json::value{{"i", st->sent}}, std::move(cb));
+          (void)a->send_request(text_request("big", payload(1536 * KiB, static_cast<unsigned>(st->seed))),
+                                std::move(cb));
+        else
+          (void)a->send_request("q", json::value{{"i", st->sent}}, std::move(cb));
       }
     };
     auto st = std::make_shared<state>();

@@ -31,7 +31,8 @@ struct fail_count {
 /// fails after writing the first half of its bytes (a connection lost in the middle).
 class failing_transport final : public transport {
 public:
-  failing_transport(transport_ptr inner, std::shared_ptr<fail_count> fc) : inner_(std::move(inner)), fc_(std::move(fc)) {}
+  failing_transport(transport_ptr inner, std::shared_ptr<fail_count> fc)
+      : inner_(std::move(inner)), fc_(std::move(fc)) {}
 
   asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(std::span<char> buffer) override {
     if (fc_->fail_now(fail_count::op::read)) co_return std::tuple{fc_->error, std::size_t{0}};

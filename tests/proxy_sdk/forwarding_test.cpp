@@ -4,8 +4,8 @@
 
 #include "test_support.hpp"
 
-#include <acp/sdk.hpp>
 #include <acp/protocol/envelope.hpp>
+#include <acp/sdk.hpp>
 #include <acp/sdk/forwarding.hpp>
 
 #include <gtest/gtest.h>
@@ -21,7 +21,9 @@ struct recorded_answer {
 class inbound_table_test : public ::testing::Test {
 protected:
   std::vector<recorded_answer> answers;
-  inbound_table table{[this](link_id l, jsonrpc::message m) { answers.push_back({l, json::value(std::move(m).release())}); }};
+  inbound_table table{[this](link_id l, jsonrpc::message m) {
+    answers.push_back({l, json::value(std::move(m).release())});
+  }};
 
   static jsonrpc::message request(json::value id, std::string_view method = "session/prompt") {
     return jsonrpc::message::request(std::move(id), method, json::object());

@@ -45,8 +45,7 @@ protected:
       pending_when_closed = c->pending_requests();
     });
     c->start();
-    for (int i = 0; i < 2; ++i)
-      (void)c->send_request("q", {}, [this](message m) { failed.push_back(std::move(m)); });
+    for (int i = 0; i < 2; ++i) (void)c->send_request("q", {}, [this](message m) { failed.push_back(std::move(m)); });
     c->send(text_notification("big", payload(20 * MiB, 9)));
   }
   void TearDown() override {
@@ -180,7 +179,8 @@ TEST_F(large_message_test, a_queued_large_message_closes_the_gate_until_the_writ
   EXPECT_FALSE(c->may_read());
 
   // The peer writes a message but does not read: ours stays queued (being written).
-  const std::string note = R"({"jsonrpc":"2.0","method":"from/peer","params":{}})" "\n";
+  const std::string note = R"({"jsonrpc":"2.0","method":"from/peer","params":{}})"
+                           "\n";
   bool written = false;
   asio::co_spawn(
       ex(),

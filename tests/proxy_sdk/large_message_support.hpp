@@ -35,13 +35,26 @@ inline std::string json_text(std::size_t size, unsigned seed, std::string_view h
     x ^= x << 5;
     std::string_view tok;
     switch (x % 97) {
-    case 0: tok = "\\n"; break;
-    case 1: tok = "\\\""; break;
-    case 2: tok = "\\\\"; break;
-    case 3: tok = "\xC3\xA9"; break;     // é
-    case 4: tok = "\xE2\x82\xAC"; break; // €
-    case 5: tok = "\\t"; break;
-    default: tok = letters.substr((x >> 8) % letters.size(), 1);
+    case 0:
+      tok = "\\n";
+      break;
+    case 1:
+      tok = "\\\"";
+      break;
+    case 2:
+      tok = "\\\\";
+      break;
+    case 3:
+      tok = "\xC3\xA9";
+      break; // é
+    case 4:
+      tok = "\xE2\x82\xAC";
+      break; // €
+    case 5:
+      tok = "\\t";
+      break;
+    default:
+      tok = letters.substr((x >> 8) % letters.size(), 1);
     }
     if (s.size() + tok.size() > end) tok = "z";
     s.append(tok);

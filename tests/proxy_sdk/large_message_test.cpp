@@ -56,8 +56,10 @@ TEST_F(large_message_test, large_messages_back_to_back_and_small_ones_keep_their
   std::vector<std::string> want_methods;
   std::vector<std::string> want_payloads;
   auto note = [&](std::string method, std::string p, bool as_text) {
-    if (as_text) b->send(text_notification(method, p));
-    else b->send_notification(method, json::parse(p)); // the DOM path: serialized into the queue
+    if (as_text)
+      b->send(text_notification(method, p));
+    else
+      b->send_notification(method, json::parse(p)); // the DOM path: serialized into the queue
     want_methods.push_back(std::move(method));
     want_payloads.push_back(std::move(p));
   };
@@ -184,7 +186,8 @@ TEST_F(large_message_test, our_own_oversized_request_fails_locally_and_nothing_e
                         [&](message m) { answers.push_back(std::move(m)); });
   b->send(text_notification("big/note", payload(5 * MiB, 2))); // over the limit: dropped, logged
   b->send_notification("small/2");
-  (void)b->send_request("big/dom", json::parse(payload(3 * MiB, 3)), [&](message m) { answers.push_back(std::move(m)); });
+  (void)b->send_request("big/dom", json::parse(payload(3 * MiB, 3)),
+                        [&](message m) { answers.push_back(std::move(m)); });
   b->send_notification("small/3");
   EXPECT_EQ(b->pending_requests(), 0u); // taken back at once
   ASSERT_TRUE(run_until([&] { return answers.size() == 2 && log.size() == 3; }));
@@ -252,23 +255,28 @@ TEST_F(large_message_test, a_3_mib_session_update_passes_through_a_proxy_in_both
   proxy_builder pb;
   auto w = wire(pb);
   auto& conductor = w.peer;
-  const auto update = json_text(3 * MiB, 77, R"({"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":")",
-                                R"("}}})");
+  const auto update = json_text(
+      3 * MiB, 77,
+      R"({"sessionId":"s1","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":")",
+      R"("}}})");
   ASSERT_EQ(json::serialize(json::parse(update)), update);
   const std::string plain = R"({"jsonrpc":"2.0","method":"session/update","params":)" + update + "}";
   const std::string wrapped =
       R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"session/update","params":)" + update + "}}";
   // From the agent (wrapped) the client gets it plain; from the client (plain) the agent gets
   // it wrapped. Small messages around them keep their places.
-  conductor->send_raw(R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"x/a","params":{}}})" "\n");
+  conductor->send_raw(R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"x/a","params":{}}})"
+                      "\n");
   conductor->send_raw(wrapped + "\n");
   conductor->send_raw(plain + "\n");
-  conductor->send_raw(R"({"jsonrpc":"2.0","method":"x/b","params":{}})" "\n");
+  conductor->send_raw(R"({"jsonrpc":"2.0","method":"x/b","params":{}})"
+                      "\n");
   ASSERT_TRUE(run_until([&] { return conductor->lines.size() == 4; }, 10s));
   EXPECT_EQ(conductor->lines[0], R"({"jsonrpc":"2.0","method":"x/a","params":{}})");
   EXPECT_TRUE(conductor->lines[1] == plain) << "unwrapped: " << conductor->lines[1].size() << " bytes";
   EXPECT_TRUE(conductor->lines[2] == wrapped) << "wrapped: " << conductor->lines[2].size() << " bytes";
-  EXPECT_EQ(conductor->lines[3], R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"x/b","params":{}}})");
+  EXPECT_EQ(conductor->lines[3],
+            R"({"jsonrpc":"2.0","method":"_proxy/successor","params":{"method":"x/b","params":{}}})");
   ASSERT_EQ(conductor->messages.size(), 4u);
   EXPECT_EQ(conductor->messages[1].at("params"), json::parse(update));
   EXPECT_EQ(conductor->messages[2].at("params").at("params"), json::parse(update));
@@ -286,7 +294,8 @@ TEST_F(large_message_test, a_large_prompt_and_its_large_result_round_trip_throug
   EXPECT_EQ(env.at("method"), "_proxy/successor");
   const auto wire_id = env.at("id");
   const std::string wrapped = R"({"jsonrpc":"2.0","id":)" + json::serialize(wire_id) +
-                              R"(,"method":"_proxy/successor","params":{"method":"session/prompt","params":)" + prompt + "}}";
+                              R"(,"method":"_proxy/successor","params":{"method":"session/prompt","params":)" + prompt +
+                              "}}";
   EXPECT_TRUE(conductor->lines[0] == wrapped);
   conductor->send_raw(R"({"jsonrpc":"2.0","id":)" + json::serialize(wire_id) + R"(,"result":)" + result + "}\n");
   ASSERT_TRUE(run_until([&] { return conductor->messages.size() == 2; }, 10s));

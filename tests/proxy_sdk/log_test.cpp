@@ -14,10 +14,13 @@ TEST(log_on_failure, a_failed_coroutine_is_logged_and_its_fallback_runs) {
   asio::io_context io;
   bool fallback = false;
   testing::internal::CaptureStderr();
-  asio::co_spawn(io, []() -> asio::awaitable<void> {
-    throw std::runtime_error("boom");
-    co_return;
-  }, acp::log::on_failure("unit", "the test task", [&] { fallback = true; }));
+  asio::co_spawn(
+      io,
+      []() -> asio::awaitable<void> {
+        throw std::runtime_error("boom");
+        co_return;
+      },
+      acp::log::on_failure("unit", "the test task", [&] { fallback = true; }));
   io.run();
   const auto err = testing::internal::GetCapturedStderr();
   EXPECT_TRUE(fallback);
@@ -28,8 +31,9 @@ TEST(log_on_failure, a_coroutine_that_ends_normally_logs_nothing_and_runs_no_fal
   asio::io_context io;
   bool fallback = false;
   testing::internal::CaptureStderr();
-  asio::co_spawn(io, []() -> asio::awaitable<void> { co_return; },
-                 acp::log::on_failure("unit", "the test task", [&] { fallback = true; }));
+  asio::co_spawn(
+      io, []() -> asio::awaitable<void> { co_return; },
+      acp::log::on_failure("unit", "the test task", [&] { fallback = true; }));
   io.run();
   EXPECT_TRUE(testing::internal::GetCapturedStderr().empty());
   EXPECT_FALSE(fallback);

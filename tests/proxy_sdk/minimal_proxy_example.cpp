@@ -33,10 +33,11 @@ TEST_F(minimal_proxy_example, runs_between_a_client_and_an_agent) {
   agent_builder agent;
   agent.on_receive_request_from(acp::client, "session/prompt", [](jsonrpc::message& m, responder& r, context& cx) {
     const auto& p = m.params()->as_object();
-    cx.send_notification_to(acp::client, "session/update",
-                            json::value{{"sessionId", p.at("sessionId")},
-                                        {"update", {{"sessionUpdate", "agent_message_chunk"},
-                                                    {"content", {{"type", "text"}, {"text", "ok"}}}}}});
+    cx.send_notification_to(
+        acp::client, "session/update",
+        json::value{
+            {"sessionId", p.at("sessionId")},
+            {"update", {{"sessionUpdate", "agent_message_chunk"}, {"content", {{"type", "text"}, {"text", "ok"}}}}}});
     r.respond(json::value{{"stopReason", "end_turn"}, {"x-prompt", p.at("prompt")}});
     return handled::yes;
   });
@@ -75,7 +76,8 @@ TEST_F(minimal_proxy_example, runs_between_a_client_and_an_agent) {
   });
   to_proxy->on_message([=](jsonrpc::message m) {
     auto id = m.id();
-    if (!proxy_protocol::is_successor_method(m.method())) return relay(to_client, to_proxy, std::move(m), std::move(id));
+    if (!proxy_protocol::is_successor_method(m.method()))
+      return relay(to_client, to_proxy, std::move(m), std::move(id));
     auto unwrapped = proxy_protocol::unwrap_message(std::move(m));
     ASSERT_TRUE(unwrapped);
     relay(to_agent, to_proxy, std::move(*unwrapped), std::move(id));
@@ -83,7 +85,8 @@ TEST_F(minimal_proxy_example, runs_between_a_client_and_an_agent) {
   to_agent->on_message([=](jsonrpc::message m) {
     auto id = m.id();
     const bool req = m.is_request();
-    relay(to_proxy, to_agent, proxy_protocol::wrap_message(std::move(m), req ? std::optional<json::value>(0) : std::nullopt),
+    relay(to_proxy, to_agent,
+          proxy_protocol::wrap_message(std::move(m), req ? std::optional<json::value>(0) : std::nullopt),
           std::move(id));
   });
   for (auto& c : {to_client, to_proxy, to_agent}) c->start();

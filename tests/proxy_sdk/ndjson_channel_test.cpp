@@ -67,8 +67,10 @@ protected:
             auto in = co_await c.read();
             out.push_back(std::move(in));
             while (out.size() < w)
-              if (auto more = c.poll()) out.push_back(std::move(*more));
-              else break;
+              if (auto more = c.poll())
+                out.push_back(std::move(*more));
+              else
+                break;
           }
         }(*ch, inputs, want),
         fail_on_exception("channel read"));

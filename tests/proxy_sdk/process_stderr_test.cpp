@@ -94,8 +94,7 @@ TEST_F(process_fixture, forwards_stderr_lines_with_name) {
   opts.sink = [&](std::string_view name, std::string_view line) {
     lines.push_back(std::string(name) + ":" + std::string(line));
   };
-  auto child = spawn_ok(ioc, sh("echo one >&2; printf 'two\\r\\n' >&2; printf partial >&2", "agent"),
-                        opts);
+  auto child = spawn_ok(ioc, sh("echo one >&2; printf 'two\\r\\n' >&2; printf partial >&2", "agent"), opts);
   auto st = run(ioc, child.async_wait());
   ASSERT_TRUE(st);
   EXPECT_EQ(lines, (std::vector<std::string>{"agent:one", "agent:two", "agent:partial"}));
@@ -140,8 +139,7 @@ TEST_F(process_fixture, tail_is_bounded_by_lines_and_bytes) {
                         stderr_options{stderr_mode::tail_only, {}});
   ASSERT_TRUE(run(ioc, child.async_wait()));
   std::string expected;
-  for (int i = 30; i < 50; ++i)
-    expected += (expected.empty() ? "" : "\n") + std::string("line") + std::to_string(i);
+  for (int i = 30; i < 50; ++i) expected += (expected.empty() ? "" : "\n") + std::string("line") + std::to_string(i);
   EXPECT_EQ(child.stderr_tail(), expected);
 
   auto big = spawn_ok(ioc, sh("head -c 20000 /dev/zero | tr '\\0' x >&2; echo >&2; echo end >&2"),
@@ -218,8 +216,8 @@ TEST_F(process_fixture, unread_stderr_does_not_stall_the_executor) {
   std::optional<unread_stderr> err(std::in_place);
   asio::io_context local; // destroyed before `err`
   // ~4 MiB of stderr lines with the default sink, then a line on stdout.
-  auto child = spawn_ok(local, sh("yes 'a line of stderr that nobody reads, over and over' | head -n 80000 >&2; echo done",
-                                  "spewer"));
+  auto child = spawn_ok(
+      local, sh("yes 'a line of stderr that nobody reads, over and over' | head -n 80000 >&2; echo done", "spewer"));
   int ticks = 0;
   asio::steady_timer heartbeat(local);
   std::function<void()> tick = [&] {

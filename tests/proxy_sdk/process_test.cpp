@@ -130,8 +130,7 @@ TEST_F(process_fixture, several_waiters_all_complete) {
     int done = 0;
     auto waiter = [&]() -> asio::awaitable<void> {
       auto s = co_await child.async_wait();
-      if (s.value == 4)
-        ++done;
+      if (s.value == 4) ++done;
     };
     asio::co_spawn(co_await asio::this_coro::executor, waiter(), [](std::exception_ptr) {});
     co_await waiter();
@@ -165,15 +164,13 @@ TEST_F(process_fixture, bare_command_is_found_in_path) {
 }
 
 TEST_F(process_fixture, path_from_spec_env_is_used_for_lookup) {
-  auto r = child_process::spawn(ioc.get_executor(),
-                                process_spec{"sh", "sh", {}, {{"PATH", "/nonexistent-dir"}}});
+  auto r = child_process::spawn(ioc.get_executor(), process_spec{"sh", "sh", {}, {{"PATH", "/nonexistent-dir"}}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "no such command: sh");
 }
 
 TEST_F(process_fixture, unknown_command_is_a_clean_error) {
-  auto r = child_process::spawn(ioc.get_executor(),
-                                process_spec{"x", "acp-no-such-command-xyz", {}, {}});
+  auto r = child_process::spawn(ioc.get_executor(), process_spec{"x", "acp-no-such-command-xyz", {}, {}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, boost::system::errc::no_such_file_or_directory);
   EXPECT_EQ(r.error().message, "no such command: acp-no-such-command-xyz");
@@ -210,7 +207,10 @@ TEST_F(process_fixture, non_executable_file_is_a_clean_error) {
 }
 
 TEST_F(process_fixture, exec_failure_is_a_clean_error_without_zombie) {
-  temp_file f(std::string("\x7f" "ELF garbage", 11), 0755); // executable bit, not a program
+  temp_file f(std::string("\x7f"
+                          "ELF garbage",
+                          11),
+              0755); // executable bit, not a program
   auto r = child_process::spawn(ioc.get_executor(), process_spec{"x", f.path(), {}, {}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "cannot execute " + f.path() + ": Exec format error");

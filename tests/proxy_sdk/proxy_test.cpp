@@ -16,7 +16,9 @@ json::value envelope(std::optional<json::value> id, std::string_view method, jso
   if (id) return request(std::move(*id), "_proxy/successor", std::move(inner));
   return notification("_proxy/successor", std::move(inner));
 }
-json::value result(json::value id, json::value r) { return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"result", std::move(r)}}; }
+json::value result(json::value id, json::value r) {
+  return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"result", std::move(r)}};
+}
 
 class proxy_test : public sdk_test {
 protected:
@@ -28,7 +30,9 @@ protected:
   }
   /// The n-th message the conductor received.
   const json::object& got(std::size_t n) { return c->messages.at(n).as_object(); }
-  bool wait_messages(std::size_t n) { return run_until([&] { return c->messages.size() >= n; }); }
+  bool wait_messages(std::size_t n) {
+    return run_until([&] { return c->messages.size() >= n; });
+  }
 
   std::optional<endpoint> ep;
   std::shared_ptr<line_peer> c;
@@ -79,7 +83,8 @@ TEST_F(proxy_test, notifications_are_wrapped_toward_the_agent_and_unwrapped_towa
   c->send(envelope(std::nullopt, "session/update", J(R"({"sessionId":"s1","update":{"sessionUpdate":"x-new"}})")));
   ASSERT_TRUE(wait_messages(2));
   EXPECT_EQ(got(0), envelope(std::nullopt, "session/cancel", {{"sessionId", "s1"}}).as_object());
-  EXPECT_EQ(got(1), notification("session/update", J(R"({"sessionId":"s1","update":{"sessionUpdate":"x-new"}})")).as_object());
+  EXPECT_EQ(got(1),
+            notification("session/update", J(R"({"sessionId":"s1","update":{"sessionUpdate":"x-new"}})")).as_object());
 }
 
 TEST_F(proxy_test, unknown_methods_fields_and_meta_pass_through_unchanged) {
@@ -172,8 +177,8 @@ TEST_F(proxy_test, a_typed_handler_sees_proxy_initialize_as_initialize) {
 TEST_F(proxy_test, a_raw_handler_edits_a_message_en_route_and_the_default_forwards_the_edit) {
   proxy_builder b;
   b.on_receive_request_from(acp::client, "session/prompt", [](jsonrpc::message& m, responder&, context&) {
-    m.params()->as_object()["prompt"].as_array().emplace(
-        m.params()->as_object()["prompt"].as_array().begin(), json::value{{"type", "text"}, {"text", "rules"}});
+    m.params()->as_object()["prompt"].as_array().emplace(m.params()->as_object()["prompt"].as_array().begin(),
+                                                         json::value{{"type", "text"}, {"text", "rules"}});
     return handled::no;
   });
   b.on_receive_notification_from(acp::agent, "session/update", [](jsonrpc::message& m, context&) {
@@ -198,10 +203,12 @@ TEST_F(proxy_test, a_typed_handler_modifies_a_prompt_and_forwards_it) {
     cx.send_request_to(acp::agent, req).forward_response_to(std::move(r));
   });
   start(std::move(b));
-  c->send(request("q", "session/prompt", J(R"({"sessionId":"s","prompt":[{"type":"text","text":"hi"}],"_meta":{"m":1}})")));
+  c->send(
+      request("q", "session/prompt", J(R"({"sessionId":"s","prompt":[{"type":"text","text":"hi"}],"_meta":{"m":1}})")));
   ASSERT_TRUE(wait_messages(1));
-  EXPECT_EQ(got(0).at("params").at("params"),
-            J(R"({"sessionId":"s","prompt":[{"type":"text","text":"Project rules"},{"type":"text","text":"hi"}],"_meta":{"m":1}})"));
+  EXPECT_EQ(
+      got(0).at("params").at("params"),
+      J(R"({"sessionId":"s","prompt":[{"type":"text","text":"Project rules"},{"type":"text","text":"hi"}],"_meta":{"m":1}})"));
   c->send(result(got(0).at("id"), {{"stopReason", "end_turn"}}));
   ASSERT_TRUE(wait_messages(2));
   EXPECT_EQ(c->response_to("q")->at("result"), (json::value{{"stopReason", "end_turn"}}));

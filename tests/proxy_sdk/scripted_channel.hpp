@@ -53,7 +53,7 @@ struct channel_script {
   std::size_t queued_size = 0, flushing_size = 0;
   std::size_t max_message_bytes = std::size_t{1} << 20;
   std::size_t flushes = 0;
-  bool hold_flush = false;              ///< a flush waits (after taking its output) until cleared
+  bool hold_flush = false;               ///< a flush waits (after taking its output) until cleared
   boost::system::error_code flush_error; ///< a flush fails with it (after taking its output)
   bool read_throws = false, flush_throws = false;
 

@@ -10,9 +10,13 @@ json::value req(json::value id, std::string_view method, json::value params) {
   return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"method", method}, {"params", std::move(params)}};
 }
 json::value env_note(std::string_view method, json::value params) {
-  return {{"jsonrpc", "2.0"}, {"method", "_proxy/successor"}, {"params", {{"method", method}, {"params", std::move(params)}}}};
+  return {{"jsonrpc", "2.0"},
+          {"method", "_proxy/successor"},
+          {"params", {{"method", method}, {"params", std::move(params)}}}};
 }
-json::value res(json::value id, json::value r) { return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"result", std::move(r)}}; }
+json::value res(json::value id, json::value r) {
+  return {{"jsonrpc", "2.0"}, {"id", std::move(id)}, {"result", std::move(r)}};
+}
 
 class session_handlers_test : public sdk_test {};
 
@@ -67,7 +71,9 @@ TEST_F(session_handlers_test, forget_session_removes_its_handlers_and_requests_c
   auto w = wire(proxy);
   auto& c = w.peer;
   c->send(json::value{{"jsonrpc", "2.0"}, {"method", "test/register"}});
-  json::value read_s1{{"jsonrpc", "2.0"}, {"id", "r1"}, {"method", "_proxy/successor"},
+  json::value read_s1{{"jsonrpc", "2.0"},
+                      {"id", "r1"},
+                      {"method", "_proxy/successor"},
                       {"params", {{"method", "fs/read_text_file"}, {"params", {{"sessionId", "s1"}, {"path", "/a"}}}}}};
   c->send(read_s1);
   ASSERT_TRUE(run_until([&] { return c->messages.size() >= 1; }));

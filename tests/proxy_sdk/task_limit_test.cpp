@@ -3,8 +3,8 @@
 
 #include "test_support.hpp"
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <set>
@@ -47,10 +47,12 @@ TEST_F(task_limit_test, tasks_over_the_limit_wait_and_reading_pauses_when_too_ma
   release->cancel(); // finish everything that waits now; later tasks find the timer at max again
   ASSERT_TRUE(run_until([&] { return dispatched == 10 || w.peer->messages.size() >= 4; }));
   // Keep releasing until every request is answered.
-  ASSERT_TRUE(run_until([&] {
-    release->cancel();
-    return w.peer->messages.size() == 10;
-  }, std::chrono::seconds(10)));
+  ASSERT_TRUE(run_until(
+      [&] {
+        release->cancel();
+        return w.peer->messages.size() == 10;
+      },
+      std::chrono::seconds(10)));
   EXPECT_EQ(dispatched, 10);
   EXPECT_LE(peak_running, 2);
   std::set<std::int64_t> ids;

@@ -15,14 +15,15 @@ class transport_test : public sdk_test {
 protected:
   void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
 
-  template <class T>
-  [[nodiscard]] std::optional<T> await(asio::awaitable<T> op) {
+  template <class T> [[nodiscard]] std::optional<T> await(asio::awaitable<T> op) {
     std::optional<T> out;
-    asio::co_spawn(ex(), [](asio::awaitable<T> o, std::optional<T>& r) -> asio::awaitable<void> {
-      auto v = co_await std::move(o);
-      r = std::move(v);
-    }(std::move(op), out),
-                   [](std::exception_ptr e) { EXPECT_FALSE(e); });
+    asio::co_spawn(
+        ex(),
+        [](asio::awaitable<T> o, std::optional<T>& r) -> asio::awaitable<void> {
+          auto v = co_await std::move(o);
+          r = std::move(v);
+        }(std::move(op), out),
+        [](std::exception_ptr e) { EXPECT_FALSE(e); });
     EXPECT_TRUE(run_until([&] { return out.has_value(); }));
     return out;
   }

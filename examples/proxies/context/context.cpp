@@ -49,16 +49,21 @@ boost::system::result<std::string, std::string> read_file(const std::string& pat
   if (fd < 0) return {boost::system::in_place_error, std::strerror(errno)};
   struct stat st {};
   std::string text, why;
-  if (::fstat(fd, &st) != 0) why = std::strerror(errno);
-  else if (!S_ISREG(st.st_mode)) why = "not a regular file"; // a FIFO or /dev/zero would never end
-  else if (static_cast<std::size_t>(st.st_size) > max_file_bytes) why = "larger than 8 MiB";
+  if (::fstat(fd, &st) != 0)
+    why = std::strerror(errno);
+  else if (!S_ISREG(st.st_mode))
+    why = "not a regular file"; // a FIFO or /dev/zero would never end
+  else if (static_cast<std::size_t>(st.st_size) > max_file_bytes)
+    why = "larger than 8 MiB";
   char buf[65536];
   while (why.empty()) {
     const auto n = ::read(fd, buf, sizeof buf);
     if (n == 0) break;
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) why = std::strerror(errno);
-    else text.append(buf, static_cast<std::size_t>(n));
+    if (n < 0)
+      why = std::strerror(errno);
+    else
+      text.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
   if (why.empty() && !valid_utf8(text)) why = "not UTF-8 text"; // JSON strings must be UTF-8
@@ -70,8 +75,10 @@ context_result<std::vector<std::string>> string_array(const json::value& v, cons
   const auto* a = v.if_array();
   std::vector<std::string> out;
   for (std::size_t i = 0; a && i < a->size(); ++i) {
-    if (!(*a)[i].is_string()) a = nullptr;
-    else out.emplace_back((*a)[i].get_string());
+    if (!(*a)[i].is_string())
+      a = nullptr;
+    else
+      out.emplace_back((*a)[i].get_string());
   }
   if (!a) return context_error{where + " must be an array of strings"};
   return out;
@@ -106,7 +113,8 @@ context_result<context_options> load_context_config(const std::string& path) {
       out.as_resource = value.get_bool();
     } else if (key == "when") {
       const auto* s = value.if_string();
-      if (!s || (*s != "first" && *s != "every")) return context_error{where + "\"when\" must be \"first\" or \"every\""};
+      if (!s || (*s != "first" && *s != "every"))
+        return context_error{where + "\"when\" must be \"first\" or \"every\""};
       out.when = *s == "first" ? context_when::first : context_when::every;
     } else {
       return context_error{where + "unknown key \"" + std::string(key) + "\" (known: text, files, asResource, when)"};
@@ -163,24 +171,39 @@ proxy_builder make_context_proxy(context_options options) {
   auto injector = std::make_shared<context_injector>(std::move(options));
   // Raw handler: edit the prompt in place and return `no`, so the default forwarding sends the
   // edited message on and relays the agent's response to the client.
-  proxy.on_receive_request_from(acp::client, "session/prompt",
-                                [injector](jsonrpc::message& msg, responder&, context&) {
-                                  if (auto* params = msg.params()) injector->apply(*params);
-                                  return handled::no;
-                                });
+  proxy.on_receive_request_from(acp::client, "session/prompt", [injector](jsonrpc::message& msg, responder&, context&) {
+    if (auto* params = msg.params()) injector->apply(*params);
+    return handled::no;
+  });
   return proxy;
 }
 
 std::string_view guess_mime_type(std::string_view path) noexcept {
   static constexpr std::pair<std::string_view, std::string_view> types[] = {
-      {".md", "text/markdown"},     {".markdown", "text/markdown"},  {".txt", "text/plain"},
-      {".json", "application/json"}, {".yaml", "application/yaml"},  {".yml", "application/yaml"},
-      {".toml", "application/toml"}, {".xml", "application/xml"},    {".html", "text/html"},
-      {".css", "text/css"},          {".csv", "text/csv"},           {".js", "text/javascript"},
-      {".ts", "text/x-typescript"},  {".py", "text/x-python"},       {".c", "text/x-c"},
-      {".h", "text/x-c"},            {".cpp", "text/x-c++"},         {".cc", "text/x-c++"},
-      {".hpp", "text/x-c++"},        {".rs", "text/x-rust"},         {".go", "text/x-go"},
-      {".java", "text/x-java"},      {".sh", "application/x-sh"},    {".cmake", "text/x-cmake"},
+      {".md", "text/markdown"},
+      {".markdown", "text/markdown"},
+      {".txt", "text/plain"},
+      {".json", "application/json"},
+      {".yaml", "application/yaml"},
+      {".yml", "application/yaml"},
+      {".toml", "application/toml"},
+      {".xml", "application/xml"},
+      {".html", "text/html"},
+      {".css", "text/css"},
+      {".csv", "text/csv"},
+      {".js", "text/javascript"},
+      {".ts", "text/x-typescript"},
+      {".py", "text/x-python"},
+      {".c", "text/x-c"},
+      {".h", "text/x-c"},
+      {".cpp", "text/x-c++"},
+      {".cc", "text/x-c++"},
+      {".hpp", "text/x-c++"},
+      {".rs", "text/x-rust"},
+      {".go", "text/x-go"},
+      {".java", "text/x-java"},
+      {".sh", "application/x-sh"},
+      {".cmake", "text/x-cmake"},
   };
   const auto slash = path.rfind('/');
   const auto name = slash == std::string_view::npos ? path : path.substr(slash + 1);

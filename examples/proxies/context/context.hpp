@@ -40,8 +40,7 @@ struct context_error {
   std::string message;
 };
 [[noreturn]] void throw_exception_from_error(const context_error& e, const boost::source_location& loc);
-template <class T>
-using context_result = boost::system::result<T, context_error>;
+template <class T> using context_result = boost::system::result<T, context_error>;
 
 /// Reads a JSON config file: {"text": [STRING…], "files": [PATH…], "asResource": BOOL,
 /// "when": "first"|"every"}, every key optional, no other keys. Relative file paths are relative

@@ -10,7 +10,9 @@
 
 namespace {
 
-int usage_error(std::string what, bool hint = true) { return acp::examples::usage_error("acp-context-proxy", std::move(what), hint); }
+int usage_error(std::string what, bool hint = true) {
+  return acp::examples::usage_error("acp-context-proxy", std::move(what), hint);
+}
 
 } // namespace
 
@@ -49,7 +51,8 @@ int main(int argc, char** argv) {
   options.texts.insert(options.texts.end(), texts.begin(), texts.end());
   options.files.insert(options.files.end(), files.begin(), files.end());
   if (as_resource) options.as_resource = true;
-  if (!when.empty()) options.when = when == "every" ? acp::examples::context_when::every : acp::examples::context_when::first;
+  if (!when.empty())
+    options.when = when == "every" ? acp::examples::context_when::every : acp::examples::context_when::first;
   if (options.texts.empty() && options.files.empty()) return usage_error("no context: give --text, --file or --config");
   if (auto ready = acp::examples::prepare_context_options(options); !ready)
     return usage_error(ready.error().message, false);

@@ -11,7 +11,9 @@
 
 namespace {
 
-int usage_error(std::string what, bool hint = true) { return acp::examples::usage_error("acp-policy-proxy", std::move(what), hint); }
+int usage_error(std::string what, bool hint = true) {
+  return acp::examples::usage_error("acp-policy-proxy", std::move(what), hint);
+}
 
 } // namespace
 
@@ -30,7 +32,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("acp-policy-proxy ") + ACP_VERSION);
   app.footer("Config example:\n"
              "  {\"roots\": [\"/srv/project\"], \"allowedCommands\": [\"ls\", \"git\", \"make\"],\n"
-             "   \"permissions\": [{\"kind\": \"read\", \"action\": \"allow\"}, {\"title\": \"rm *\", \"action\": \"reject\"},\n"
+             "   \"permissions\": [{\"kind\": \"read\", \"action\": \"allow\"}, {\"title\": \"rm *\", \"action\": "
+             "\"reject\"},\n"
              "                   {\"paths\": [\"/srv/project/**\"], \"action\": \"allow\"}, {\"action\": \"ask\"}]}\n\n"
              "Example:\n  acp-conductor agent \"acp-policy-proxy --config policy.json\" \"claude-code-acp\"\n\n"
              "Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage\n"

@@ -98,8 +98,8 @@ std::string lexical(std::string_view path) {
 }
 
 bool inside(const std::string& root, const std::string& path) {
-  return root == "/" || path == root || (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
-                                         path[root.size()] == '/');
+  return root == "/" || path == root ||
+         (path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/');
 }
 
 /// The forms of `path` every check must accept: as written (lexically normalised) and resolved.
@@ -138,8 +138,8 @@ std::optional<std::string> resolve_path(std::string_view path) {
     todo.insert(todo.begin(), parts.begin(), parts.end());
   };
   push_front_components(path);
-  std::string current; // "" is "/"
-  bool missing = false;  // past a component that does not exist: the rest is lexical
+  std::string current;  // "" is "/"
+  bool missing = false; // past a component that does not exist: the rest is lexical
   int links = 0;
   while (!todo.empty()) {
     std::string part = std::move(todo.front());
@@ -174,8 +174,9 @@ std::optional<std::string> confinement_error(const std::vector<std::string>& roo
   for (const auto& form : forms) {
     bool ok = false;
     for (const auto& root : roots) ok = ok || inside(root, form);
-    if (!ok) return forms.size() > 1 && form == forms.back() ? "resolves to " + form + ", outside the allowed roots"
-                                                              : std::string("outside the allowed roots");
+    if (!ok)
+      return forms.size() > 1 && form == forms.back() ? "resolves to " + form + ", outside the allowed roots"
+                                                      : std::string("outside the allowed roots");
   }
   return std::nullopt;
 }
@@ -259,7 +260,8 @@ struct policy_state {
     log(d);
     if (!why) return handled::no; // forwarded untouched by the default behaviour
     data["reason"] = "policy";
-    r.respond_error(rpc_error::invalid_params("policy: " + d.method + " \"" + d.subject + "\": " + *why, std::move(data)));
+    r.respond_error(
+        rpc_error::invalid_params("policy: " + d.method + " \"" + d.subject + "\": " + *why, std::move(data)));
     return handled::yes;
   }
 
@@ -284,18 +286,20 @@ proxy_builder make_policy_proxy(policy_options options) {
 
   // Raw handlers throughout: a request the policy lets through returns `no` and is forwarded as
   // received; a request it decides is answered here and never reaches the editor.
-  proxy.on_receive_request_from(acp::agent, "session/request_permission",
-                                [st](jsonrpc::message& msg, responder& r, context&) {
-    auto request = decode_params<request_permission_request>(msg.params());
-    if (!request) return handled::no; // malformed: the editor's answer will say so
-    const auto v = decide_permission(st->options, *request);
-    const char* action = v.action == policy_action::allow ? "allow" : v.action == policy_action::reject ? "reject" : "ask";
-    st->log({action, "session/request_permission", request->session_id,
-             request->tool_call.title.value_or(request->tool_call.tool_call_id), v.reason, v.rule});
-    if (!v.option_id) return handled::no;
-    r.respond(json::object{{"outcome", json::object{{"outcome", "selected"}, {"optionId", *v.option_id}}}});
-    return handled::yes;
-  });
+  proxy.on_receive_request_from(
+      acp::agent, "session/request_permission", [st](jsonrpc::message& msg, responder& r, context&) {
+        auto request = decode_params<request_permission_request>(msg.params());
+        if (!request) return handled::no; // malformed: the editor's answer will say so
+        const auto v = decide_permission(st->options, *request);
+        const char* action = v.action == policy_action::allow    ? "allow"
+                             : v.action == policy_action::reject ? "reject"
+                                                                 : "ask";
+        st->log({action, "session/request_permission", request->session_id,
+                 request->tool_call.title.value_or(request->tool_call.tool_call_id), v.reason, v.rule});
+        if (!v.option_id) return handled::no;
+        r.respond(json::object{{"outcome", json::object{{"outcome", "selected"}, {"optionId", *v.option_id}}}});
+        return handled::yes;
+      });
 
   for (const char* method : {"fs/read_text_file", "fs/write_text_file"}) {
     proxy.on_receive_request_from(acp::agent, method, [st](jsonrpc::message& msg, responder& r, context&) {

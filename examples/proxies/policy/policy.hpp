@@ -48,8 +48,8 @@ struct policy_decision {
   std::string action; ///< allow, reject, ask (permissions); allow, deny (fs, terminal)
   std::string method;
   std::string session_id;
-  std::string subject; ///< the title, path or command
-  std::string reason;  ///< "rule 2", "no rule", "outside the allowed roots", …
+  std::string subject;  ///< the title, path or command
+  std::string reason;   ///< "rule 2", "no rule", "outside the allowed roots", …
   std::size_t rule = 0; ///< 1-based; 0 when no rule decided
 };
 
@@ -66,8 +66,7 @@ struct policy_error {
   std::string message;
 };
 [[noreturn]] void throw_exception_from_error(const policy_error& e, const boost::source_location& loc);
-template <class T>
-using policy_result = boost::system::result<T, policy_error>;
+template <class T> using policy_result = boost::system::result<T, policy_error>;
 
 /// Reads a JSON config: {"roots": [DIR…], "allowedCommands": [NAME…], "permissions": [{"kind",
 /// "title", "paths", "action", "always"}…]}; every key optional, no other keys. Roots must be
@@ -90,7 +89,8 @@ using policy_result = boost::system::result<T, policy_error>;
 
 /// Why `path` may not be used under `roots`, or nullopt when it may: absolute, and inside a root
 /// both lexically normalised and resolved.
-[[nodiscard]] std::optional<std::string> confinement_error(const std::vector<std::string>& roots, std::string_view path);
+[[nodiscard]] std::optional<std::string> confinement_error(const std::vector<std::string>& roots,
+                                                           std::string_view path);
 
 /// The decision on a permission request: the action, the rule (1-based, 0 for none) and the
 /// option to answer with (set for allow/reject only).

@@ -28,7 +28,7 @@ void throw_exception_from_error(const policy_error& e, const boost::source_locat
 
 namespace {
 
-constexpr std::array<std::string_view, 10> tool_kinds = {"read",   "edit",  "delete", "move",        "search",
+constexpr std::array<std::string_view, 10> tool_kinds = {"read",    "edit",  "delete", "move",        "search",
                                                          "execute", "think", "fetch",  "switch_mode", "other"};
 
 std::optional<std::vector<std::string>> string_array(const json::value& v) {
@@ -63,7 +63,7 @@ policy_result<permission_rule> parse_rule(const json::value& v, const std::strin
       const auto* s = value.if_string();
       if (!s || std::find(tool_kinds.begin(), tool_kinds.end(), std::string_view(*s)) == tool_kinds.end())
         return policy_error{where + "\"kind\" must be one of read, edit, delete, move, search, execute, think, "
-                                   "fetch, switch_mode, other"};
+                                    "fetch, switch_mode, other"};
       rule.kind = std::string(*s);
     } else if (key == "title") {
       if (!value.is_string()) return policy_error{where + "\"title\" must be a string (a glob)"};
@@ -90,7 +90,8 @@ policy_result<permission_rule> parse_rule(const json::value& v, const std::strin
       if (!value.is_bool()) return policy_error{where + "\"always\" must be true or false"};
       rule.always = value.get_bool();
     } else {
-      return policy_error{where + "unknown key \"" + std::string(key) + "\" (known: kind, title, paths, action, always)"};
+      return policy_error{where + "unknown key \"" + std::string(key) +
+                          "\" (known: kind, title, paths, action, always)"};
     }
   }
   if (!has_action) return policy_error{where + "missing \"action\" (\"allow\", \"reject\" or \"ask\")"};
@@ -108,7 +109,8 @@ policy_result<policy_options> parse_policy_config(std::string_view json_text, co
   const auto& o = v.get_object();
   for (const auto& [key, value] : o)
     if (key != "roots" && key != "allowedCommands" && key != "permissions")
-      return policy_error{where + "unknown key \"" + std::string(key) + "\" (known: roots, allowedCommands, permissions)"};
+      return policy_error{where + "unknown key \"" + std::string(key) +
+                          "\" (known: roots, allowedCommands, permissions)"};
 
   policy_options out;
   // Roots first: relative path globs in the rules are expanded against them.
@@ -117,7 +119,8 @@ policy_result<policy_options> parse_policy_config(std::string_view json_text, co
     if (!roots) return policy_error{where + "\"roots\" must be an array of strings"};
     out.roots.emplace();
     for (const auto& root : *roots) {
-      if (root.empty() || root.front() != '/') return policy_error{where + "root \"" + root + "\" must be an absolute path"};
+      if (root.empty() || root.front() != '/')
+        return policy_error{where + "root \"" + root + "\" must be an absolute path"};
       auto resolved = resolve_path(root);
       struct stat st {};
       if (!resolved || ::stat(resolved->c_str(), &st) != 0)
@@ -131,7 +134,8 @@ policy_result<policy_options> parse_policy_config(std::string_view json_text, co
     if (!commands) return policy_error{where + "\"allowedCommands\" must be an array of strings"};
     for (const auto& name : *commands)
       if (name.empty() || name.find('/') != std::string::npos)
-        return policy_error{where + "allowed command \"" + name + "\" must be a plain name (matched against the basename)"};
+        return policy_error{where + "allowed command \"" + name +
+                            "\" must be a plain name (matched against the basename)"};
     out.allowed_commands = std::move(*commands);
   }
   if (const auto* p = o.if_contains("permissions")) {

@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   app.add_option("--config", o.config_file, "JSON file: {\"envFiles\", \"patterns\", \"builtins\", \"replacement\"}")
       ->type_name("FILE");
   app.add_flag("--no-builtins", no_builtins, "turn off the built-in token and key patterns");
-  app.add_option("--replacement", o.replacement, "replacement text; {name} is the rule name (default: [REDACTED:{name}])")
+  app.add_option("--replacement", o.replacement,
+                 "replacement text; {name} is the rule name (default: [REDACTED:{name}])")
       ->type_name("TEXT");
   app.footer("Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage or "
              "configuration error.");

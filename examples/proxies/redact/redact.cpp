@@ -38,8 +38,10 @@ tally redact_prompt(const redactor& rules, json::value& params) {
     const auto* type = block.is_object() ? block.get_object().if_contains("type") : nullptr;
     if (!type || !type->is_string()) continue;
     json::string* text = nullptr;
-    if (type->get_string() == "text") text = string_member(&block, "text");
-    else if (type->get_string() == "resource") text = string_member(block.get_object().if_contains("resource"), "text");
+    if (type->get_string() == "text")
+      text = string_member(&block, "text");
+    else if (type->get_string() == "resource")
+      text = string_member(block.get_object().if_contains("resource"), "text");
     if (text) t.add(rules.redact(*text));
   }
   return t;
@@ -47,8 +49,10 @@ tally redact_prompt(const redactor& rules, json::value& params) {
 
 tally redact_result(const redactor& rules, std::string_view method, json::value& result) {
   json::string* text = nullptr;
-  if (method == "fs/read_text_file") text = string_member(&result, "content");
-  else if (method == "terminal/output") text = string_member(&result, "output");
+  if (method == "fs/read_text_file")
+    text = string_member(&result, "content");
+  else if (method == "terminal/output")
+    text = string_member(&result, "output");
   return text ? rules.redact(*text) : tally{};
 }
 

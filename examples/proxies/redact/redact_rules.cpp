@@ -45,16 +45,29 @@ struct builtin {
 const std::vector<builtin>& builtins() {
   static const std::vector<builtin> table = {
       {"aws-access-key-id", {"AKIA", "ASIA"}, false, R"(\b(?:AKIA|ASIA)[0-9A-Z]{16}\b)", 0, false},
-      {"aws-secret-access-key", {"aws_secret_access_key"}, true,
-       R"(aws_secret_access_key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=]))", 1, false},
-      {"github-token", {"ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"}, false,
-       R"(\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b)", 0, false},
+      {"aws-secret-access-key",
+       {"aws_secret_access_key"},
+       true,
+       R"(aws_secret_access_key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=]))",
+       1,
+       false},
+      {"github-token",
+       {"ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"},
+       false,
+       R"(\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b)",
+       0,
+       false},
       {"slack-token", {"xox"}, false, R"(\bxox[baprs]-[A-Za-z0-9-]{10,})", 0, false},
       // Only the header is a regex; the block runs to its END line (see find_regex).
       {"private-key", {"-----BEGIN "}, false, R"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)", 0, true},
       {"bearer-token", {"bearer"}, true, R"(\bbearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*))", 1, false},
       // No `\b` before "api": OPENAI_API_KEY=… must match, and `_` is a word character.
-      {"api-key", {"api_key", "api-key", "apikey"}, true, R"(api[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=]{8,}))", 1, false},
+      {"api-key",
+       {"api_key", "api-key", "apikey"},
+       true,
+       R"(api[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=]{8,}))",
+       1,
+       false},
   };
   return table;
 }
@@ -286,16 +299,14 @@ bool search_window(std::string_view text, std::size_t first, std::size_t stop, s
   return std::regex_search(text.data() + first, text.data() + stop, m, re, flags);
 }
 
-std::size_t end_of_line(std::string_view text, std::size_t pos) {
-  return std::min(text.size(), text.find('\n', pos));
-}
+std::size_t end_of_line(std::string_view text, std::size_t pos) { return std::min(text.size(), text.find('\n', pos)); }
 
 } // namespace
 
 void redactor::find_regex(const rule& r, std::string_view text, std::string_view lower, std::vector<hit>& out) const {
   const std::string_view hay = r.ignore_case ? lower : text;
   for (const auto& trigger : r.triggers) {
-    std::size_t line_end = 0; // cached: triggers come in increasing order
+    std::size_t line_end = 0;           // cached: triggers come in increasing order
     auto next = [&](std::size_t from) { // memmem (glibc's two-way search) is the fastest scan here
       const void* at = ::memmem(hay.data() + from, hay.size() - from, trigger.data(), trigger.size());
       return at ? static_cast<std::size_t>(static_cast<const char*>(at) - hay.data()) : std::string_view::npos;
@@ -319,7 +330,8 @@ void redactor::find_regex(const rule& r, std::string_view text, std::string_view
       }
       const auto& g = m[r.group];
       if (!g.matched || g.length() == 0) continue;
-      out.push_back({static_cast<std::size_t>(g.first - text.data()), static_cast<std::size_t>(g.second - text.data()), r.id});
+      out.push_back(
+          {static_cast<std::size_t>(g.first - text.data()), static_cast<std::size_t>(g.second - text.data()), r.id});
     }
   }
 }
@@ -353,8 +365,10 @@ std::vector<redactor::hit> redactor::find(std::string_view text) const {
     for (auto& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
   }
   for (const auto& r : rules_) {
-    if (r.how == kind::user_regex && r.triggers.empty()) find_user_regex(r, text, hits);
-    else find_regex(r, text, lower, hits);
+    if (r.how == kind::user_regex && r.triggers.empty())
+      find_user_regex(r, text, hits);
+    else
+      find_regex(r, text, lower, hits);
   }
   for (const auto& l : literals_) {
     for (std::size_t from = 0; from < text.size();) {
@@ -367,9 +381,8 @@ std::vector<redactor::hit> redactor::find(std::string_view text) const {
   }
 
   // Earliest first, then longest; a hit overlapping an earlier kept one is dropped.
-  std::sort(hits.begin(), hits.end(), [](const hit& a, const hit& b) {
-    return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
-  });
+  std::sort(hits.begin(), hits.end(),
+            [](const hit& a, const hit& b) { return a.begin != b.begin ? a.begin < b.begin : a.end > b.end; });
   std::vector<hit> kept;
   for (const auto& h : hits)
     if (kept.empty() || h.begin >= kept.back().end) kept.push_back(h);

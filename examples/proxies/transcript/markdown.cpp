@@ -7,12 +7,8 @@ namespace acp::examples {
 
 namespace {
 
-template <class... F>
-struct overloaded : F... {
-  using F::operator()...;
-};
-template <class... F>
-overloaded(F...) -> overloaded<F...>;
+template <class... F> struct overloaded : F... { using F::operator()...; };
+template <class... F> overloaded(F...) -> overloaded<F...>;
 
 // A code fence longer than any run of backticks inside `text`, so the text cannot close it.
 std::string fence_for(std::string_view text) {
@@ -163,8 +159,8 @@ std::string describe(const implementation& who) {
 }
 
 std::string render_header(const session_header& h, std::chrono::system_clock::time_point now) {
-  std::string out = h.loaded ? "\n# Session `" + h.session_id + "` loaded again\n\n"
-                             : "# Session `" + h.session_id + "`\n\n";
+  std::string out =
+      h.loaded ? "\n# Session `" + h.session_id + "` loaded again\n\n" : "# Session `" + h.session_id + "`\n\n";
   out += "- Date: " + format_time(now) + "\n";
   if (!h.cwd.empty()) out += "- Working directory: `" + h.cwd + "`\n";
   if (!h.agent.empty()) out += "- Agent: " + h.agent + "\n";
@@ -172,7 +168,8 @@ std::string render_header(const session_header& h, std::chrono::system_clock::ti
   return out + "\n";
 }
 
-std::string render_prompt(int turn, const std::vector<content_block>& prompt, std::chrono::system_clock::time_point now) {
+std::string render_prompt(int turn, const std::vector<content_block>& prompt,
+                          std::chrono::system_clock::time_point now) {
   std::string out = "## Turn " + std::to_string(turn) + " \u2014 " + format_time(now) + "\n\n**User**\n\n";
   for (const auto& block : prompt) out += block_text(block) + "\n";
   return out;
@@ -180,8 +177,7 @@ std::string render_prompt(int turn, const std::vector<content_block>& prompt, st
 
 std::string render_reply(const turn_record& turn, std::string_view heading, std::string_view stop_reason) {
   std::string out = "**" + std::string(heading) + "**\n\n";
-  if (!turn.thoughts.empty())
-    out += "<details><summary>Thoughts</summary>\n\n" + turn.thoughts + "\n\n</details>\n\n";
+  if (!turn.thoughts.empty()) out += "<details><summary>Thoughts</summary>\n\n" + turn.thoughts + "\n\n</details>\n\n";
   if (!turn.text.empty()) out += turn.text + "\n\n";
   if (!turn.tool_calls.empty()) {
     out += "Tool calls:\n\n";

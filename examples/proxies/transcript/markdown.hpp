@@ -56,8 +56,8 @@ struct turn_record {
 struct session_header {
   std::string session_id;
   std::string cwd;
-  std::string agent;  ///< "name version (title)", empty when unknown
-  std::string client; ///< same, for the editor
+  std::string agent;   ///< "name version (title)", empty when unknown
+  std::string client;  ///< same, for the editor
   bool loaded = false; ///< `session/load` (appended to an earlier record) rather than `session/new`
 };
 

@@ -35,8 +35,8 @@ std::string prepare_transcript_dir(const std::string& dir) {
 std::string transcript_file_name(std::string_view id) {
   std::string name;
   for (char c : id) {
-    const bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c == '_' || c == '.';
+    const bool safe =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
     name += safe ? c : '_';
   }
   if (name.empty() || name.front() == '.') name.insert(name.begin(), '_'); // no "..", no hidden files
@@ -98,8 +98,10 @@ struct transcript_state {
   explicit transcript_state(transcript_options o) : options(std::move(o)) {}
   ~transcript_state() {
     for (auto& [id, s] : sessions) {
-      if (s.turn && s.turn->in_turn) s.write(render_reply(*s.turn, "Agent (turn unfinished)", ""));
-      else s.flush_between_turns();
+      if (s.turn && s.turn->in_turn)
+        s.write(render_reply(*s.turn, "Agent (turn unfinished)", ""));
+      else
+        s.flush_between_turns();
     }
   }
 
@@ -231,24 +233,25 @@ proxy_builder make_transcript_proxy(transcript_options options) {
     return handled::no;
   });
 
-  proxy.on_receive_request_from(acp::agent, "session/request_permission",
-                                [st](jsonrpc::message& msg, responder& r, context& cx) {
-    auto req = decode_params<request_permission_request>(msg.params());
-    auto* s = req ? st->find(req->session_id) : nullptr;
-    if (!s) return handled::no;
-    if (!s->turn) s->turn.emplace();
-    const auto index = s->turn->add_permission(*req);
-    forward_observing(acp::client, msg, r, cx, [st, index, req = std::move(*req)](const rpc_result& outcome) {
-      auto* sess = st->find(req.session_id);
-      if (!sess || !sess->turn) return;
-      std::optional<request_permission_response> res;
-      if (outcome) {
-        if (auto decoded = decode_result<request_permission_response>(&*outcome)) res = std::move(*decoded);
-      }
-      sess->turn->answer_permission(index, req, res ? &*res : nullptr, outcome ? "invalid answer" : error_text(outcome));
-    });
-    return handled::yes;
-  });
+  proxy.on_receive_request_from(
+      acp::agent, "session/request_permission", [st](jsonrpc::message& msg, responder& r, context& cx) {
+        auto req = decode_params<request_permission_request>(msg.params());
+        auto* s = req ? st->find(req->session_id) : nullptr;
+        if (!s) return handled::no;
+        if (!s->turn) s->turn.emplace();
+        const auto index = s->turn->add_permission(*req);
+        forward_observing(acp::client, msg, r, cx, [st, index, req = std::move(*req)](const rpc_result& outcome) {
+          auto* sess = st->find(req.session_id);
+          if (!sess || !sess->turn) return;
+          std::optional<request_permission_response> res;
+          if (outcome) {
+            if (auto decoded = decode_result<request_permission_response>(&*outcome)) res = std::move(*decoded);
+          }
+          sess->turn->answer_permission(index, req, res ? &*res : nullptr,
+                                        outcome ? "invalid answer" : error_text(outcome));
+        });
+        return handled::yes;
+      });
   return proxy;
 }
 

@@ -3,20 +3,17 @@
 
 namespace acp {
 
-ACP_STRUCT(session_mode, ACP_F("id", id), ACP_F("name", name), ACP_F("description", description),
+ACP_STRUCT(session_mode, ACP_F("id", id), ACP_F("name", name), ACP_F("description", description), ACP_META)
+ACP_STRUCT(session_mode_state, ACP_F("currentModeId", current_mode_id), ACP_F("availableModes", available_modes),
            ACP_META)
-ACP_STRUCT(session_mode_state, ACP_F("currentModeId", current_mode_id),
-           ACP_F("availableModes", available_modes), ACP_META)
-ACP_STRUCT(session_config_select_option, ACP_F("value", value), ACP_F("name", name),
-           ACP_F("description", description), ACP_META)
-ACP_STRUCT(session_config_select_group, ACP_F("group", group), ACP_F("name", name),
-           ACP_F("options", options), ACP_META)
+ACP_STRUCT(session_config_select_option, ACP_F("value", value), ACP_F("name", name), ACP_F("description", description),
+           ACP_META)
+ACP_STRUCT(session_config_select_group, ACP_F("group", group), ACP_F("name", name), ACP_F("options", options), ACP_META)
 ACP_STRUCT(session_config_select, ACP_F("currentValue", current_value), ACP_F("options", options))
 ACP_STRUCT(session_config_boolean, ACP_F("currentValue", current_value))
 ACP_TAGGED_UNION(session_config_option_kind, "type", "select", "boolean")
-ACP_STRUCT(session_config_option, ACP_F("id", id), ACP_F("name", name),
-           ACP_F("description", description), ACP_F("category", category), ACP_FLATTEN(kind),
-           ACP_META)
+ACP_STRUCT(session_config_option, ACP_F("id", id), ACP_F("name", name), ACP_F("description", description),
+           ACP_F("category", category), ACP_FLATTEN(kind), ACP_META)
 
 bool decode_value(const boost::json::value& v, session_config_select_options& out, decode_error& err) {
   const auto* a = v.if_array();

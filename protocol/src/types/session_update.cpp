@@ -7,22 +7,19 @@ ACP_STRUCT(content_chunk, ACP_F("content", content), ACP_F("messageId", message_
 ACP_DERIVED(user_message_chunk, content_chunk)
 ACP_DERIVED(agent_message_chunk, content_chunk)
 ACP_DERIVED(agent_thought_chunk, content_chunk)
-ACP_STRUCT(plan_entry, ACP_F("content", content), ACP_F("priority", priority),
-           ACP_F("status", status), ACP_META)
+ACP_STRUCT(plan_entry, ACP_F("content", content), ACP_F("priority", priority), ACP_F("status", status), ACP_META)
 ACP_STRUCT(plan, ACP_F("entries", entries), ACP_META)
 ACP_STRUCT(unstructured_command_input, ACP_F("hint", hint), ACP_META)
-ACP_STRUCT(available_command, ACP_F("name", name), ACP_F("description", description),
-           ACP_F("input", input), ACP_META)
+ACP_STRUCT(available_command, ACP_F("name", name), ACP_F("description", description), ACP_F("input", input), ACP_META)
 ACP_STRUCT(available_commands_update, ACP_F("availableCommands", available_commands), ACP_META)
 ACP_STRUCT(current_mode_update, ACP_F("currentModeId", current_mode_id), ACP_META)
 ACP_STRUCT(config_option_update, ACP_F("configOptions", config_options), ACP_META)
 ACP_STRUCT(session_info_update, ACP_F("title", title), ACP_F("updatedAt", updated_at), ACP_META)
 ACP_STRUCT(cost, ACP_F("amount", amount), ACP_F("currency", currency), ACP_META)
 ACP_STRUCT(usage_update, ACP_F("used", used), ACP_F("size", size), ACP_F("cost", cost), ACP_META)
-ACP_TAGGED_UNION(session_update, "sessionUpdate", "user_message_chunk", "agent_message_chunk",
-                 "agent_thought_chunk", "tool_call", "tool_call_update", "plan",
-                 "available_commands_update", "current_mode_update", "config_option_update",
-                 "session_info_update", "usage_update")
+ACP_TAGGED_UNION(session_update, "sessionUpdate", "user_message_chunk", "agent_message_chunk", "agent_thought_chunk",
+                 "tool_call", "tool_call_update", "plan", "available_commands_update", "current_mode_update",
+                 "config_option_update", "session_info_update", "usage_update")
 ACP_STRUCT(session_notification, ACP_F("sessionId", session_id), ACP_F("update", update), ACP_META)
 
 bool decode_value(const boost::json::value& v, available_command_input& out, decode_error& err) {

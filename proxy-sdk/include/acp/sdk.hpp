@@ -6,9 +6,9 @@
 #include <acp/protocol/types.hpp>
 #include <acp/sdk/channel.hpp>
 #include <acp/sdk/connection.hpp>
+#include <acp/sdk/detail/typed.hpp>
 #include <acp/sdk/endpoint.hpp>
 #include <acp/sdk/log.hpp>
 #include <acp/sdk/peer.hpp>
 #include <acp/sdk/process.hpp>
 #include <acp/sdk/transport.hpp>
-#include <acp/sdk/detail/typed.hpp>

@@ -38,45 +38,47 @@ json::value end_turn() { return json::object{{"stopReason", "end_turn"}}; }
 int main() {
   std::signal(SIGPIPE, SIG_IGN);
   acp::agent_builder agent;
-  agent.on_receive_request_from(acp::client, "initialize", [](acp::jsonrpc::message&, acp::responder& r, acp::context&) {
-    r.respond(json::object{{"protocolVersion", 1}, {"agentCapabilities", json::object()}});
-    return acp::handled::yes;
-  });
-  agent.on_receive_request_from(acp::client, "session/new", [](acp::jsonrpc::message&, acp::responder& r, acp::context&) {
-    r.respond(json::object{{"sessionId", "bench-1"}});
-    return acp::handled::yes;
-  });
-  agent.on_receive_request_from(acp::client, "session/prompt", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context& cx) {
-    const json::value session_id = msg.params()->as_object().at("sessionId");
-    std::istringstream words(first_text(msg.params()));
-    std::string command;
-    words >> command;
-    if (command == "stream") {
-      std::size_t n = 0, size = 150;
-      words >> n >> size;
-      // The JSON around the text is about 110 bytes.
-      const json::value params = chunk_params(session_id, std::string(size > 120 ? size - 110 : 10, 'x'));
-      for (std::size_t i = 0; i < n; ++i) cx.send_notification_to(acp::client, "session/update", params);
-      r.respond(end_turn());
-    } else if (command == "read") {
-      std::string path;
-      words >> path;
-      auto sent = cx.send_request_to(acp::client, "fs/read_text_file",
-                                     json::value(json::object{{"sessionId", session_id}, {"path", path}}));
-      std::move(sent).on_receiving_result([resp = std::move(r)](acp::rpc_result res) mutable {
-        if (!res) return resp.respond_error(res.error());
-        const auto* content = res->is_object() ? res->get_object().if_contains("content") : nullptr;
-        const auto bytes = content && content->is_string() ? content->get_string().size() : 0;
-        resp.respond(json::object{{"stopReason", "end_turn"}, {"_meta", json::object{{"bytes", bytes}}}});
+  agent.on_receive_request_from(
+      acp::client, "initialize", [](acp::jsonrpc::message&, acp::responder& r, acp::context&) {
+        r.respond(json::object{{"protocolVersion", 1}, {"agentCapabilities", json::object()}});
+        return acp::handled::yes;
       });
-    } else {
-      cx.send_notification_to(acp::client, "session/update", chunk_params(session_id, "ok"));
-      r.respond(end_turn());
-    }
-    return acp::handled::yes;
-  });
-  agent.on_receive_notification_from(acp::client, "session/cancel", [](acp::jsonrpc::message&, acp::context&) {
-    return acp::handled::yes;
-  });
+  agent.on_receive_request_from(acp::client, "session/new",
+                                [](acp::jsonrpc::message&, acp::responder& r, acp::context&) {
+                                  r.respond(json::object{{"sessionId", "bench-1"}});
+                                  return acp::handled::yes;
+                                });
+  agent.on_receive_request_from(
+      acp::client, "session/prompt", [](acp::jsonrpc::message& msg, acp::responder& r, acp::context& cx) {
+        const json::value session_id = msg.params()->as_object().at("sessionId");
+        std::istringstream words(first_text(msg.params()));
+        std::string command;
+        words >> command;
+        if (command == "stream") {
+          std::size_t n = 0, size = 150;
+          words >> n >> size;
+          // The JSON around the text is about 110 bytes.
+          const json::value params = chunk_params(session_id, std::string(size > 120 ? size - 110 : 10, 'x'));
+          for (std::size_t i = 0; i < n; ++i) cx.send_notification_to(acp::client, "session/update", params);
+          r.respond(end_turn());
+        } else if (command == "read") {
+          std::string path;
+          words >> path;
+          auto sent = cx.send_request_to(acp::client, "fs/read_text_file",
+                                         json::value(json::object{{"sessionId", session_id}, {"path", path}}));
+          std::move(sent).on_receiving_result([resp = std::move(r)](acp::rpc_result res) mutable {
+            if (!res) return resp.respond_error(res.error());
+            const auto* content = res->is_object() ? res->get_object().if_contains("content") : nullptr;
+            const auto bytes = content && content->is_string() ? content->get_string().size() : 0;
+            resp.respond(json::object{{"stopReason", "end_turn"}, {"_meta", json::object{{"bytes", bytes}}}});
+          });
+        } else {
+          cx.send_notification_to(acp::client, "session/update", chunk_params(session_id, "ok"));
+          r.respond(end_turn());
+        }
+        return acp::handled::yes;
+      });
+  agent.on_receive_notification_from(acp::client, "session/cancel",
+                                     [](acp::jsonrpc::message&, acp::context&) { return acp::handled::yes; });
   return agent.run_stdio();
 }

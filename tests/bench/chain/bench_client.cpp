@@ -14,10 +14,10 @@
 
 #include <acp/sdk.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -66,8 +66,8 @@ double percentile(std::vector<double> v, double p) {
 json::array memory(pid_t root) {
   json::array procs;
   for (const auto& m : acp::bench::tree_memory(root))
-    procs.push_back(json::object{
-        {"pid", m.pid}, {"name", m.name}, {"rss_kb", m.rss_kb}, {"hwm_kb", m.hwm_kb}, {"cpu_s", m.cpu_s}});
+    procs.push_back(
+        json::object{{"pid", m.pid}, {"name", m.name}, {"rss_kb", m.rss_kb}, {"hwm_kb", m.hwm_kb}, {"cpu_s", m.cpu_s}});
   return procs;
 }
 
@@ -80,8 +80,9 @@ json::value prompt_params(const json::value& session, std::string text) {
 asio::awaitable<void> drive(std::shared_ptr<run_state> st, acp::context cx) {
   auto& out = st->out;
   const auto& o = st->opts;
-  json::object init{{"protocolVersion", 1},
-                    {"clientCapabilities", json::object{{"fs", json::object{{"readTextFile", true}, {"writeTextFile", false}}}}}};
+  json::object init{
+      {"protocolVersion", 1},
+      {"clientCapabilities", json::object{{"fs", json::object{{"readTextFile", true}, {"writeTextFile", false}}}}}};
   auto init_sent = cx.send_request_to(acp::agent, "initialize", json::value(std::move(init)));
   acp::rpc_result init_res = co_await std::move(init_sent).response();
   out["startup_ms"] = us_since(st->spawned) / 1000;
@@ -183,11 +184,16 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) return usage();
     const auto v = std::stoull(argv[++i]);
-    if (a == "--turns") o.turns = v;
-    else if (a == "--updates") o.updates = v;
-    else if (a == "--size") o.size = v;
-    else if (a == "--bytes") o.bytes = v;
-    else return usage();
+    if (a == "--turns")
+      o.turns = v;
+    else if (a == "--updates")
+      o.updates = v;
+    else if (a == "--size")
+      o.size = v;
+    else if (a == "--bytes")
+      o.bytes = v;
+    else
+      return usage();
   }
   if (o.command.empty()) return usage();
 
@@ -212,11 +218,13 @@ int main(int argc, char** argv) {
     ++st->updates;
     return acp::handled::yes;
   });
-  client.on_receive_request_from(acp::agent, "fs/read_text_file", [&big_content](acp::jsonrpc::message&, acp::responder& r, acp::context&) {
-    r.respond(json::object{{"content", big_content}});
-    return acp::handled::yes;
-  });
-  auto ep = client.connect_to(io.get_executor(), acp::make_fd_transport(io.get_executor(), from_child[0], to_child[1], "chain"));
+  client.on_receive_request_from(acp::agent, "fs/read_text_file",
+                                 [&big_content](acp::jsonrpc::message&, acp::responder& r, acp::context&) {
+                                   r.respond(json::object{{"content", big_content}});
+                                   return acp::handled::yes;
+                                 });
+  auto ep = client.connect_to(io.get_executor(),
+                              acp::make_fd_transport(io.get_executor(), from_child[0], to_child[1], "chain"));
   st->out["mode"] = o.mode;
   asio::co_spawn(io, drive(st, ep.cx()), [st, ep](std::exception_ptr e) {
     if (e) {

@@ -40,8 +40,8 @@ inline bool make_pipe(int (&p)[2]) { return ::pipe2(p, O_CLOEXEC) == 0; }
 struct proc_memory {
   pid_t pid = 0;
   std::string name;
-  long rss_kb = 0; ///< VmRSS now
-  long hwm_kb = 0; ///< VmHWM: peak resident set
+  long rss_kb = 0;  ///< VmRSS now
+  long hwm_kb = 0;  ///< VmHWM: peak resident set
   double cpu_s = 0; ///< user + system CPU time so far, all threads
 };
 
@@ -77,9 +77,12 @@ inline proc_memory memory_of(pid_t pid) {
   m.pid = pid;
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind("Name:", 0) == 0) m.name = line.substr(line.find_first_not_of(" \t", 5));
-    else if (line.rfind("VmRSS:", 0) == 0) m.rss_kb = std::stol(line.substr(6));
-    else if (line.rfind("VmHWM:", 0) == 0) m.hwm_kb = std::stol(line.substr(6));
+    if (line.rfind("Name:", 0) == 0)
+      m.name = line.substr(line.find_first_not_of(" \t", 5));
+    else if (line.rfind("VmRSS:", 0) == 0)
+      m.rss_kb = std::stol(line.substr(6));
+    else if (line.rfind("VmHWM:", 0) == 0)
+      m.hwm_kb = std::stol(line.substr(6));
   }
   m.cpu_s = cpu_seconds_of(pid);
   return m;

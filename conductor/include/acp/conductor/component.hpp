@@ -40,12 +40,10 @@ using acp::stderr_mode;
 ///
 /// The error type is a plain string: test with `has_value()`, read with `*r` / `r.error()`
 /// (`value()` is not available for this error type).
-[[nodiscard]] boost::system::result<component_spec, std::string>
-parse_component(std::string_view text);
+[[nodiscard]] boost::system::result<component_spec, std::string> parse_component(std::string_view text);
 
 /// Splits `text` into words by the quoting rules above (exposed for tests and tools).
-[[nodiscard]] boost::system::result<std::vector<std::string>, std::string>
-split_words(std::string_view text);
+[[nodiscard]] boost::system::result<std::vector<std::string>, std::string> split_words(std::string_view text);
 
 /// The component's display name: the basename of `command` (`/usr/bin/node` → `node`).
 [[nodiscard]] std::string default_component_name(std::string_view command);

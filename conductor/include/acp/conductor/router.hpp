@@ -38,10 +38,8 @@ class router;
 /// names are used). Nothing is spawned, no signal is handled, no trace is written. The caller runs
 /// `io`; the chain ends as `run` describes (a link closing plays a component exiting), after
 /// which the router stops `io`. The returned handle keeps the router alive.
-[[nodiscard]] std::shared_ptr<router> start_in_process(boost::asio::io_context& io,
-                                                       const conductor_options& options,
-                                                       transport_ptr upstream,
-                                                       std::vector<transport_ptr> components);
+[[nodiscard]] std::shared_ptr<router> start_in_process(boost::asio::io_context& io, const conductor_options& options,
+                                                       transport_ptr upstream, std::vector<transport_ptr> components);
 
 /// Runs on this process's stdin/stdout, with SIGINT/SIGTERM handling.
 [[nodiscard]] int run_stdio(const conductor_options& options);

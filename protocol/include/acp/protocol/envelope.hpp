@@ -51,7 +51,6 @@ struct inner_message {
 
 /// The plain message an envelope carries: the envelope's id (when a request) with the inner
 /// method and params, moved out of the envelope. nullopt (and `error`) when it is malformed.
-[[nodiscard]] std::optional<jsonrpc::message> unwrap_message(jsonrpc::message envelope,
-                                                             std::string* error = nullptr);
+[[nodiscard]] std::optional<jsonrpc::message> unwrap_message(jsonrpc::message envelope, std::string* error = nullptr);
 
 } // namespace acp::proxy_protocol

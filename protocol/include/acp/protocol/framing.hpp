@@ -28,9 +28,9 @@ inline constexpr std::size_t default_max_line_bytes = std::size_t{64} << 20; // 
 
 struct frame {
   enum class kind {
-    line,     ///< a complete, non-blank line (without '\n' and trailing '\r')
-    oversized,///< a line longer than the limit; `size` bytes were seen (and dropped) so far
-    header,   ///< a `Content-Length:` header line; `text` is the line
+    line,      ///< a complete, non-blank line (without '\n' and trailing '\r')
+    oversized, ///< a line longer than the limit; `size` bytes were seen (and dropped) so far
+    header,    ///< a `Content-Length:` header line; `text` is the line
   };
   kind type = kind::line;
   std::string_view text; ///< valid until the next call to feed/prepare/next/finish
@@ -66,10 +66,10 @@ private:
   void compact();
 
   std::size_t max_;
-  text_buffer buf_; // its size: the bytes read so far; not zero-filled, pages are touched as bytes arrive
-  std::size_t pos_ = 0;       // start of unconsumed bytes
-  std::size_t scanned_ = 0;   // bytes from pos_ known to hold no '\n'
-  bool discarding_ = false;   // inside an over-long line: drop until '\n'
+  text_buffer buf_;         // its size: the bytes read so far; not zero-filled, pages are touched as bytes arrive
+  std::size_t pos_ = 0;     // start of unconsumed bytes
+  std::size_t scanned_ = 0; // bytes from pos_ known to hold no '\n'
+  bool discarding_ = false; // inside an over-long line: drop until '\n'
   std::size_t oversize_seen_ = 0;
 };
 

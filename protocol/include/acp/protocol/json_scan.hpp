@@ -43,14 +43,12 @@ struct member {
 
 /// `scan_object` for text known to be one valid JSON object (scanned before): follows the
 /// structure only, without validating. Undefined for anything else.
-[[nodiscard]] std::optional<std::size_t> members_of_valid_object(std::string_view text,
-                                                                 std::span<member> out) noexcept;
+[[nodiscard]] std::optional<std::size_t> members_of_valid_object(std::string_view text, std::span<member> out) noexcept;
 
 /// For text known to be one valid JSON object (as for `members_of_valid_object`): the first member
 /// whose key, as written, is `key` (a key spelled with escapes never matches). The scan stops at
 /// that member, so what follows it costs nothing. nullopt when there is none.
-[[nodiscard]] std::optional<member> find_member_of_valid_object(std::string_view text,
-                                                                std::string_view key) noexcept;
+[[nodiscard]] std::optional<member> find_member_of_valid_object(std::string_view text, std::string_view key) noexcept;
 
 /// Whether a string's text (between the quotes, as scanned) contains a backslash escape.
 [[nodiscard]] inline bool has_escape(std::string_view string_text) noexcept {

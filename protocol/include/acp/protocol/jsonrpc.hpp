@@ -99,8 +99,8 @@ public:
     std::size_t offset = 0;
     std::size_t size = 0;
   };
-  [[nodiscard]] static message from_text(message_kind kind, boost::json::value id, text_buffer buffer,
-                                         span method, span payload);
+  [[nodiscard]] static message from_text(message_kind kind, boost::json::value id, text_buffer buffer, span method,
+                                         span payload);
   /// Text form: moves the buffer out (the message is left empty); for re-slicing with `from_text`.
   [[nodiscard]] text_buffer take_text_buffer() && { return std::move(buf_); }
   /// Text form with a payload: appends everything before the payload (`write_to` is this, the
@@ -111,8 +111,7 @@ public:
 
   [[nodiscard]] static message request(boost::json::value id, std::string_view method,
                                        std::optional<boost::json::value> params = {});
-  [[nodiscard]] static message notification(std::string_view method,
-                                            std::optional<boost::json::value> params = {});
+  [[nodiscard]] static message notification(std::string_view method, std::optional<boost::json::value> params = {});
   [[nodiscard]] static message response(boost::json::value id, boost::json::value result);
   [[nodiscard]] static message error_response(boost::json::value id, const rpc_error& error);
 
@@ -157,8 +156,8 @@ using checked = std::variant<message, invalid_message>;
 
 /// One line of input, classified.
 struct parsed_line {
-  bool batch = false;          ///< the line was a JSON array: answer with one array
-  std::vector<checked> items;  ///< one item unless `batch`
+  bool batch = false;         ///< the line was a JSON array: answer with one array
+  std::vector<checked> items; ///< one item unless `batch`
 };
 
 /// Parses lines into messages. Reuses its parser's memory between lines; one per reader.
@@ -167,8 +166,7 @@ public:
   static constexpr std::size_t default_max_depth = 512;
   static constexpr std::size_t default_sample_bytes = 256;
 
-  explicit line_parser(std::size_t max_depth = default_max_depth,
-                       std::size_t sample_bytes = default_sample_bytes);
+  explicit line_parser(std::size_t max_depth = default_max_depth, std::size_t sample_bytes = default_sample_bytes);
 
   /// Not JSON -> one invalid_message with -32700 and `data.line` (a truncated, UTF-8-safe sample);
   /// so is a number no double can hold (`1e400`: Boost.JSON would read it as infinity and write

@@ -32,8 +32,7 @@
 namespace acp {
 
 /// Reads a `T` from `v`. On failure the error's path is relative to `v`.
-template <class T>
-[[nodiscard]] boost::system::result<T, decode_error> decode(const boost::json::value& v) {
+template <class T> [[nodiscard]] boost::system::result<T, decode_error> decode(const boost::json::value& v) {
   T out{};
   decode_error err;
   if (!decode_value(v, out, err)) return {boost::system::in_place_error, std::move(err)};
@@ -41,8 +40,7 @@ template <class T>
 }
 
 /// Writes `x` as JSON: absent optionals omitted, `_meta` and `extra` members included.
-template <class T>
-[[nodiscard]] boost::json::value encode(const T& x) {
+template <class T> [[nodiscard]] boost::json::value encode(const T& x) {
   boost::json::value v;
   encode_value(x, v);
   return v;
@@ -55,7 +53,7 @@ boost::system::result<T, decode_error> decode_member(const boost::json::value* v
   auto r = decode<T>(v == nullptr || v->is_null() ? empty_object : *v);
   if (!r) {
     decode_error e = std::move(r.error());
-    e.path = e.path.empty() ? std::string(name)
+    e.path = e.path.empty()          ? std::string(name)
              : e.path.front() == '[' ? std::string(name) + e.path
                                      : std::string(name) + "." + e.path;
     return {boost::system::in_place_error, std::move(e)};

@@ -70,8 +70,7 @@ enum class channel_errc {
 
 } // namespace acp
 
-template <>
-struct boost::system::is_error_code_enum<acp::channel_errc> : std::true_type {};
+template <> struct boost::system::is_error_code_enum<acp::channel_errc> : std::true_type {};
 
 namespace acp {
 

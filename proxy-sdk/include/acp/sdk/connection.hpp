@@ -76,12 +76,12 @@ private:
 };
 
 struct connection_options {
-  std::string name = "peer";                                      ///< for logs and error data
+  std::string name = "peer"; ///< for logs and error data
   /// Reading and writing, for the NDJSON channel `create(ex, transport)` makes; a channel given
   /// to `create(ex, channel)` has its own limit (message_channel::max_message_bytes).
   std::size_t max_message_bytes = framing::default_max_line_bytes;
-  std::size_t write_high_watermark = std::size_t{8} << 20;        ///< queued bytes that close the gate
-  std::shared_ptr<flow_gate> gate;                                 ///< null: the connection makes its own
+  std::size_t write_high_watermark = std::size_t{8} << 20; ///< queued bytes that close the gate
+  std::shared_ptr<flow_gate> gate;                         ///< null: the connection makes its own
   /// Whether this connection's own congestion pauses its own reader. True for an endpoint with
   /// one link (its reads produce its writes). A hub whose links forward to each other (the
   /// conductor) sets false: reading from a peer is what lets that peer drain the queue we hold

@@ -81,8 +81,7 @@ public:
   void respond(boost::json::value result);
   /// A typed result (any type with `acp::encode`).
   template <class T>
-    requires(!std::is_convertible_v<T, boost::json::value>)
-  void respond(const T& typed);
+  requires(!std::is_convertible_v<T, boost::json::value>) void respond(const T& typed);
   void respond_error(rpc_error error);
   void respond_with(rpc_result outcome);
   /// Relays a response message (result or error) unchanged but for the id.
@@ -141,8 +140,7 @@ public:
   }
   /// A typed request: the method comes from `acp::method_traits<T>`.
   template <peer_tag P, class T>
-    requires(!std::is_convertible_v<T, std::string_view>)
-  sent_request send_request_to(P to, const T& typed);
+  requires(!std::is_convertible_v<T, std::string_view>) sent_request send_request_to(P to, const T& typed);
 
   void send_notification_to(peer to, std::string_view method, std::optional<boost::json::value> params);
   template <peer_tag P>
@@ -150,17 +148,14 @@ public:
     send_notification_to(P::value, method, std::move(params));
   }
   template <peer_tag P, class T>
-    requires(!std::is_convertible_v<T, std::string_view>)
-  void send_notification_to(P to, const T& typed);
+  requires(!std::is_convertible_v<T, std::string_view>) void send_notification_to(P to, const T& typed);
 
   /// Per-session handlers: for messages from `from` whose `params.sessionId` is `session_id`,
   /// these run before the builder's handlers (falling through to them on `handled::no`), until
   /// `forget_session`. Typically added when a `session/new` response reveals the id.
   void on_session_request(std::string session_id, peer from, std::string method, raw_request_handler f);
-  void on_session_notification(std::string session_id, peer from, std::string method,
-                               raw_notification_handler f);
-  template <peer_tag P>
-  void on_session_request(std::string session_id, P, std::string method, raw_request_handler f) {
+  void on_session_notification(std::string session_id, peer from, std::string method, raw_notification_handler f);
+  template <peer_tag P> void on_session_request(std::string session_id, P, std::string method, raw_request_handler f) {
     on_session_request(std::move(session_id), P::value, std::move(method), std::move(f));
   }
   template <peer_tag P>
@@ -181,7 +176,6 @@ public:
 private:
   std::shared_ptr<detail::runtime> rt_;
 };
-
 
 struct endpoint_options {
   connection_options connection;
@@ -221,8 +215,7 @@ public:
   /// Raw handlers by method name ("" = every method) for messages from `from`.
   endpoint_builder& on_receive_request_from(peer from, std::string method, raw_request_handler f);
   endpoint_builder& on_receive_notification_from(peer from, std::string method, raw_notification_handler f);
-  template <peer_tag P>
-  endpoint_builder& on_receive_request_from(P, std::string method, raw_request_handler f) {
+  template <peer_tag P> endpoint_builder& on_receive_request_from(P, std::string method, raw_request_handler f) {
     return on_receive_request_from(P::value, std::move(method), std::move(f));
   }
   template <peer_tag P>
@@ -233,10 +226,8 @@ public:
   /// Typed handlers: `f(T params, responder r, context cx)` for requests, `f(T params, context cx)`
   /// for notifications, where T is a params type of `acp::method_traits`. Invalid params of a
   /// request are answered -32602 with the JSON path; of a notification, logged and passed on.
-  template <peer_tag P, class F>
-  endpoint_builder& on_receive_request_from(P from, F&& f);
-  template <peer_tag P, class F>
-  endpoint_builder& on_receive_notification_from(P from, F&& f);
+  template <peer_tag P, class F> endpoint_builder& on_receive_request_from(P from, F&& f);
+  template <peer_tag P, class F> endpoint_builder& on_receive_notification_from(P from, F&& f);
 
   endpoint_builder& options(endpoint_options o);
   [[nodiscard]] const endpoint_options& options() const noexcept;

@@ -135,8 +135,7 @@ public:
   /// Errors: `no such command: NAME`, `not executable: PATH`, `cannot execute PATH: REASON`, or a
   /// pipe/fork failure. A failed start leaves no process (and no zombie) behind.
   [[nodiscard]] static boost::system::result<child_process, spawn_error>
-  spawn(const boost::asio::any_io_executor& executor, const process_spec& spec,
-        stderr_options stderr_opts = {});
+  spawn(const boost::asio::any_io_executor& executor, const process_spec& spec, stderr_options stderr_opts = {});
 
   child_process(child_process&&) noexcept;
   /// Stops the child held before (as the destructor does), then takes `other`'s.
@@ -184,8 +183,7 @@ public:
   /// signalled even when the child has already exited, so grandchildren die too. Completes with
   /// the exit status (the `unknown` kind only if the child could not be reaped).
   [[nodiscard]] boost::asio::awaitable<exit_status>
-  terminate(std::chrono::milliseconds grace,
-            std::chrono::milliseconds term_wait = std::chrono::milliseconds{500});
+  terminate(std::chrono::milliseconds grace, std::chrono::milliseconds term_wait = std::chrono::milliseconds{500});
 
   /// Emergency stop for destructors and at-exit paths: SIGKILL to the whole process group (and
   /// to the child, should it have left the group), now, synchronously. Does not reap. Safe to

@@ -22,7 +22,6 @@
 #include <tuple>
 #include <utility>
 
-
 namespace acp {
 
 class transport {
@@ -59,8 +58,8 @@ using transport_ptr = std::unique_ptr<transport>;
 /// A connected stream socket (TCP, Unix domain, one end of a socketpair), taking ownership of
 /// `fd`: its descriptor is duplicated for the writing side, so each side closes on its own and
 /// `shutdown_write` is shutdown(2). The error when the duplicate fails (`fd` is then closed).
-[[nodiscard]] boost::system::result<transport_ptr> make_socket_transport(const boost::asio::any_io_executor& ex,
-                                                                         int fd, std::string description);
+[[nodiscard]] boost::system::result<transport_ptr> make_socket_transport(const boost::asio::any_io_executor& ex, int fd,
+                                                                         std::string description);
 
 /// This process's stdin and stdout (duplicated; fds 0 and 1 then point at /dev/null, so a stray
 /// printf cannot corrupt the protocol stream). Never null: when a duplicate fails, that side's

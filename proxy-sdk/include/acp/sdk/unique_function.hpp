@@ -7,11 +7,9 @@
 
 namespace acp {
 
-template <class Signature>
-class unique_function;
+template <class Signature> class unique_function;
 
-template <class R, class... Args>
-class unique_function<R(Args...)> {
+template <class R, class... Args> class unique_function<R(Args...)> {
 public:
   unique_function() noexcept = default;
   unique_function(std::nullptr_t) noexcept {}
@@ -30,8 +28,7 @@ private:
     virtual ~concept_t() = default;
     virtual R call(Args... args) = 0;
   };
-  template <class F>
-  struct model final : concept_t {
+  template <class F> struct model final : concept_t {
     explicit model(F&& f) : fn(std::move(f)) {}
     explicit model(const F& f) : fn(f) {}
     R call(Args... args) override { return fn(std::forward<Args>(args)...); }

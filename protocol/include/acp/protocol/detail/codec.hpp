@@ -14,45 +14,29 @@ namespace acp::detail {
 // ---- structs -------------------------------------------------------------------------------------
 
 /// One JSON member <-> one data member.
-template <class C, class M>
-struct field_t {
+template <class C, class M> struct field_t {
   std::string_view name;
   M C::*member;
 };
-template <class C, class M>
-constexpr field_t<C, M> field(std::string_view name, M C::*member) {
+template <class C, class M> constexpr field_t<C, M> field(std::string_view name, M C::*member) {
   return {name, member};
 }
 
 /// A variant member whose alternatives' members live in the enclosing object. It receives every
 /// member the enclosing struct does not describe (so the enclosing `extra` stays empty).
-template <class C, class M>
-struct flatten_t {
-  M C::*member;
-};
-template <class C, class M>
-constexpr flatten_t<C, M> flatten(M C::*member) {
-  return {member};
-}
+template <class C, class M> struct flatten_t { M C::*member; };
+template <class C, class M> constexpr flatten_t<C, M> flatten(M C::*member) { return {member}; }
 
 template <class F> struct is_flatten : std::false_type {};
 template <class C, class M> struct is_flatten<flatten_t<C, M>> : std::true_type {};
 template <class Fields> struct has_flatten : std::false_type {};
-template <class... F>
-struct has_flatten<std::tuple<F...>> : std::bool_constant<(is_flatten<F>::value || ...)> {};
+template <class... F> struct has_flatten<std::tuple<F...>> : std::bool_constant<(is_flatten<F>::value || ...)> {};
 
-template <class C, class M>
-bool names(const field_t<C, M>& f, std::string_view key) {
-  return f.name == key;
-}
-template <class C, class M>
-bool names(const flatten_t<C, M>&, std::string_view) {
-  return false;
-}
+template <class C, class M> bool names(const field_t<C, M>& f, std::string_view key) { return f.name == key; }
+template <class C, class M> bool names(const flatten_t<C, M>&, std::string_view) { return false; }
 
 /// Whether `key` is a member of the field table (flattened members excluded).
-template <class Fields>
-bool is_described(std::string_view key, const Fields& fields) {
+template <class Fields> bool is_described(std::string_view key, const Fields& fields) {
   return std::apply([&](const auto&... f) { return (names(f, key) || ...); }, fields);
 }
 
@@ -85,8 +69,7 @@ template <class T, class Fields>
 bool decode_struct(const boost::json::value& v, T& out, decode_error& err, const Fields& fields) {
   const auto* o = v.if_object();
   if (o == nullptr) return fail(err, "expected object");
-  const bool ok = std::apply(
-      [&](const auto&... f) { return (decode_field(*o, out, err, fields, f) && ...); }, fields);
+  const bool ok = std::apply([&](const auto&... f) { return (decode_field(*o, out, err, fields, f) && ...); }, fields);
   if (!ok) return false;
   if constexpr (!has_flatten<Fields>::value) {
     for (const auto& kv : *o) {
@@ -96,8 +79,7 @@ bool decode_struct(const boost::json::value& v, T& out, decode_error& err, const
   return true;
 }
 
-template <class T, class C, class M>
-void encode_field(const T& in, boost::json::object& o, const field_t<C, M>& f) {
+template <class T, class C, class M> void encode_field(const T& in, boost::json::object& o, const field_t<C, M>& f) {
   const auto& m = in.*f.member;
   if constexpr (is_optional<M>::value) {
     if (!m) return;
@@ -105,8 +87,7 @@ void encode_field(const T& in, boost::json::object& o, const field_t<C, M>& f) {
   write(m, o[f.name]);
 }
 
-template <class T, class C, class M>
-void encode_field(const T& in, boost::json::object& o, const flatten_t<C, M>& f) {
+template <class T, class C, class M> void encode_field(const T& in, boost::json::object& o, const flatten_t<C, M>& f) {
   boost::json::value inner;
   write(in.*f.member, inner);
   if (auto* io = inner.if_object()) {
@@ -114,8 +95,7 @@ void encode_field(const T& in, boost::json::object& o, const flatten_t<C, M>& f)
   }
 }
 
-template <class T, class Fields>
-void encode_struct(const T& in, boost::json::value& out, const Fields& fields) {
+template <class T, class Fields> void encode_struct(const T& in, boost::json::value& out, const Fields& fields) {
   auto& o = out.emplace_object();
   std::apply([&](const auto&... f) { (encode_field(in, o, f), ...); }, fields);
   for (const auto& kv : in.extra) o.emplace(kv.key(), kv.value()); // never overrides typed members
@@ -126,8 +106,7 @@ void encode_struct(const T& in, boost::json::value& out, const Fields& fields) {
 template <class V>
 constexpr bool is_open_union =
     std::is_same_v<std::variant_alternative_t<std::variant_size_v<V> - 1, V>, unknown_variant>;
-template <class V>
-constexpr std::size_t known_alternatives = std::variant_size_v<V> - (is_open_union<V> ? 1 : 0);
+template <class V> constexpr std::size_t known_alternatives = std::variant_size_v<V> - (is_open_union<V> ? 1 : 0);
 
 template <std::size_t I, class V>
 bool decode_alternative(const boost::json::value& v, V& out, decode_error& err, std::string_view key) {
@@ -213,33 +192,31 @@ void encode_tagged(const V& in, boost::json::value& out, std::string_view key,
 #define ACP_F(json_name, member) ::acp::detail::field(json_name, &self::member)
 #define ACP_META ::acp::detail::field("_meta", &self::meta)
 #define ACP_FLATTEN(member) ::acp::detail::flatten(&self::member)
-#define ACP_STRUCT(T, ...)                                                                     \
-  bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err) {         \
-    using self [[maybe_unused]] = T;                                                           \
-    return ::acp::detail::decode_struct(v, out, err, std::tuple{__VA_ARGS__});                 \
-  }                                                                                            \
-  void encode_value(const T& in, ::boost::json::value& out) {                                  \
-    using self [[maybe_unused]] = T;                                                           \
-    ::acp::detail::encode_struct(in, out, std::tuple{__VA_ARGS__});                            \
+#define ACP_STRUCT(T, ...)                                                                                             \
+  bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err) {                                 \
+    using self [[maybe_unused]] = T;                                                                                   \
+    return ::acp::detail::decode_struct(v, out, err, std::tuple{__VA_ARGS__});                                         \
+  }                                                                                                                    \
+  void encode_value(const T& in, ::boost::json::value& out) {                                                          \
+    using self [[maybe_unused]] = T;                                                                                   \
+    ::acp::detail::encode_struct(in, out, std::tuple{__VA_ARGS__});                                                    \
   }
 
 /// Defines the conversions of a struct deriving from `Base` with nothing of its own.
-#define ACP_DERIVED(T, Base)                                                                   \
-  bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err) {         \
-    return decode_value(v, static_cast<Base&>(out), err);                                      \
-  }                                                                                            \
-  void encode_value(const T& in, ::boost::json::value& out) {                                  \
-    encode_value(static_cast<const Base&>(in), out);                                           \
-  }
+#define ACP_DERIVED(T, Base)                                                                                           \
+  bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err) {                                 \
+    return decode_value(v, static_cast<Base&>(out), err);                                                              \
+  }                                                                                                                    \
+  void encode_value(const T& in, ::boost::json::value& out) { encode_value(static_cast<const Base&>(in), out); }
 
 /// Defines the conversions of the std::variant alias `T`, tagged by member `key`; the tags name
 /// the known alternatives in order ("" = the alternative used when `key` is absent).
-#define ACP_TAGGED_UNION(T, key, ...)                                                          \
-  bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err) {         \
-    static constexpr auto tags = std::to_array<std::string_view>({__VA_ARGS__});               \
-    return ::acp::detail::decode_tagged(v, out, err, key, tags);                               \
-  }                                                                                            \
-  void encode_value(const T& in, ::boost::json::value& out) {                                  \
-    static constexpr auto tags = std::to_array<std::string_view>({__VA_ARGS__});               \
-    ::acp::detail::encode_tagged(in, out, key, tags);                                          \
+#define ACP_TAGGED_UNION(T, key, ...)                                                                                  \
+  bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err) {                                 \
+    static constexpr auto tags = std::to_array<std::string_view>({__VA_ARGS__});                                       \
+    return ::acp::detail::decode_tagged(v, out, err, key, tags);                                                       \
+  }                                                                                                                    \
+  void encode_value(const T& in, ::boost::json::value& out) {                                                          \
+    static constexpr auto tags = std::to_array<std::string_view>({__VA_ARGS__});                                       \
+    ::acp::detail::encode_tagged(in, out, key, tags);                                                                  \
   }

@@ -51,13 +51,10 @@ bool read_int64(const boost::json::value& v, std::int64_t& out, decode_error& er
 bool read_uint64(const boost::json::value& v, std::uint64_t& out, decode_error& err);
 void write_double(double d, boost::json::value& out);
 
-template <class T>
-bool read(const boost::json::value& v, T& out, decode_error& err);
-template <class T>
-void write(const T& in, boost::json::value& out);
+template <class T> bool read(const boost::json::value& v, T& out, decode_error& err);
+template <class T> void write(const T& in, boost::json::value& out);
 
-template <integer T>
-bool read_integer(const boost::json::value& v, T& out, decode_error& err) {
+template <integer T> bool read_integer(const boost::json::value& v, T& out, decode_error& err) {
   if constexpr (std::is_signed_v<T>) {
     std::int64_t i = 0;
     if (!read_int64(v, i, err)) return false;
@@ -72,8 +69,7 @@ bool read_integer(const boost::json::value& v, T& out, decode_error& err) {
   return true;
 }
 
-template <class T>
-bool read(const boost::json::value& v, T& out, decode_error& err) {
+template <class T> bool read(const boost::json::value& v, T& out, decode_error& err) {
   if constexpr (std::is_same_v<T, std::string>) {
     return read_string(v, out, err);
   } else if constexpr (std::is_same_v<T, bool>) {
@@ -116,8 +112,7 @@ bool read(const boost::json::value& v, T& out, decode_error& err) {
   }
 }
 
-template <class T>
-void write(const T& in, boost::json::value& out) {
+template <class T> void write(const T& in, boost::json::value& out) {
   if constexpr (std::is_same_v<T, std::string>) {
     out = in;
   } else if constexpr (std::is_same_v<T, bool>) {

@@ -51,16 +51,16 @@ struct unknown_variant {
 /// Declares the two conversion functions of a message type. They are found by ADL from
 /// `acp::decode`/`acp::encode`; `decode_value` leaves `err` describing the first problem and
 /// returns false, relative to `v`.
-#define ACP_DECLARE_CODEC(T)                                                                   \
-  [[nodiscard]] bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err); \
+#define ACP_DECLARE_CODEC(T)                                                                                           \
+  [[nodiscard]] bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err);                    \
   void encode_value(const T& in, ::boost::json::value& out)
 
 /// Empty results (`{}`, maybe with `_meta`).
-#define ACP_EMPTY_MESSAGE(name)             \
-  struct name {                             \
-    std::optional<boost::json::value> meta; \
-    boost::json::object extra;              \
-  };                                        \
+#define ACP_EMPTY_MESSAGE(name)                                                                                        \
+  struct name {                                                                                                        \
+    std::optional<boost::json::value> meta;                                                                            \
+    boost::json::object extra;                                                                                         \
+  };                                                                                                                   \
   ACP_DECLARE_CODEC(name)
 
 } // namespace acp

@@ -89,8 +89,8 @@ struct embedded_resource {
 
 /// Tagged by `type`: text, image, audio, resource_link, resource; anything else is kept as
 /// `unknown_variant`.
-using content_block = std::variant<text_content, image_content, audio_content, resource_link,
-                                   embedded_resource, unknown_variant>;
+using content_block =
+    std::variant<text_content, image_content, audio_content, resource_link, embedded_resource, unknown_variant>;
 
 ACP_DECLARE_CODEC(annotations);
 ACP_DECLARE_CODEC(text_content);

@@ -21,7 +21,7 @@ struct string_property_schema {
   std::optional<std::uint32_t> min_length;
   std::optional<std::uint32_t> max_length;
   std::optional<std::string> pattern;
-  std::optional<std::string> format; ///< "email", "uri", "date", "date-time"
+  std::optional<std::string> format;              ///< "email", "uri", "date", "date-time"
   std::optional<std::string> default_;            ///< `default`
   std::optional<std::vector<std::string>> enum_;  ///< `enum`
   std::optional<std::vector<enum_option>> one_of; ///< `oneOf`
@@ -75,8 +75,7 @@ struct titled_multi_select_items {
 };
 
 /// `type` "string" -> string items; no `type` -> titled items; another `type` -> unknown.
-using multi_select_items =
-    std::variant<string_multi_select_items, titled_multi_select_items, unknown_variant>;
+using multi_select_items = std::variant<string_multi_select_items, titled_multi_select_items, unknown_variant>;
 
 /// `{"type":"array"}`
 struct multi_select_property_schema {
@@ -92,8 +91,8 @@ struct multi_select_property_schema {
 
 /// Tagged by `type`: string, number, integer, boolean, array; others are kept as unknown.
 using elicitation_property_schema =
-    std::variant<string_property_schema, number_property_schema, integer_property_schema,
-                 boolean_property_schema, multi_select_property_schema, unknown_variant>;
+    std::variant<string_property_schema, number_property_schema, integer_property_schema, boolean_property_schema,
+                 multi_select_property_schema, unknown_variant>;
 
 struct elicitation_schema {
   std::optional<std::string> type; ///< "object"
@@ -135,8 +134,7 @@ struct create_elicitation_request {
 
 /// ElicitationContentValue: read by JSON kind (an integer reads as int64, other numbers as
 /// double).
-using elicitation_content_value =
-    std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
+using elicitation_content_value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
 
 /// ElicitationAction values.
 namespace elicitation_action {

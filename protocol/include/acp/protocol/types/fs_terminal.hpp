@@ -69,13 +69,13 @@ struct wait_for_terminal_exit_response {
 };
 
 /// Requests naming a terminal of a session: output, release, wait_for_exit, kill.
-#define ACP_TERMINAL_MESSAGE(name)          \
-  struct name {                             \
-    std::string session_id;                 \
-    std::string terminal_id;                \
-    std::optional<boost::json::value> meta; \
-    boost::json::object extra;              \
-  };                                        \
+#define ACP_TERMINAL_MESSAGE(name)                                                                                     \
+  struct name {                                                                                                        \
+    std::string session_id;                                                                                            \
+    std::string terminal_id;                                                                                           \
+    std::optional<boost::json::value> meta;                                                                            \
+    boost::json::object extra;                                                                                         \
+  };                                                                                                                   \
   ACP_DECLARE_CODEC(name)
 
 ACP_EMPTY_MESSAGE(write_text_file_response);

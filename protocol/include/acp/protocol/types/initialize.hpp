@@ -18,11 +18,11 @@ struct implementation {
 
 /// Capability objects whose presence is the whole message (`{}` or with `_meta`). One type per
 /// schema definition so each keeps its own unknown members.
-#define ACP_EMPTY_CAPABILITY(name)            \
-  struct name {                               \
-    std::optional<boost::json::value> meta;   \
-    boost::json::object extra;                \
-  };                                          \
+#define ACP_EMPTY_CAPABILITY(name)                                                                                     \
+  struct name {                                                                                                        \
+    std::optional<boost::json::value> meta;                                                                            \
+    boost::json::object extra;                                                                                         \
+  };                                                                                                                   \
   ACP_DECLARE_CODEC(name)
 
 ACP_EMPTY_CAPABILITY(boolean_config_option_capabilities);

@@ -16,16 +16,14 @@
 namespace acp {
 
 /// Specialised for each params type only; using another type is a compile error.
-template <class Params>
-struct method_traits;
+template <class Params> struct method_traits;
 
-#define ACP_METHOD(params, name, result, side_)                                       \
-  template <>                                                                         \
-  struct method_traits<params> {                                                      \
-    static constexpr std::string_view method = name;                                  \
-    using response = result;                                                          \
-    static constexpr bool is_request = !std::is_void_v<result>;                       \
-    static constexpr side receiver = side::side_;                                     \
+#define ACP_METHOD(params, name, result, side_)                                                                        \
+  template <> struct method_traits<params> {                                                                           \
+    static constexpr std::string_view method = name;                                                                   \
+    using response = result;                                                                                           \
+    static constexpr bool is_request = !std::is_void_v<result>;                                                        \
+    static constexpr side receiver = side::side_;                                                                      \
   }
 
 // client -> agent
@@ -39,21 +37,18 @@ ACP_METHOD(delete_session_request, "session/delete", delete_session_response, ag
 ACP_METHOD(resume_session_request, "session/resume", resume_session_response, agent);
 ACP_METHOD(close_session_request, "session/close", close_session_response, agent);
 ACP_METHOD(set_session_mode_request, "session/set_mode", set_session_mode_response, agent);
-ACP_METHOD(set_session_config_option_request, "session/set_config_option",
-           set_session_config_option_response, agent);
+ACP_METHOD(set_session_config_option_request, "session/set_config_option", set_session_config_option_response, agent);
 ACP_METHOD(prompt_request, "session/prompt", prompt_response, agent);
 ACP_METHOD(cancel_notification, "session/cancel", void, agent);
 // agent -> client
-ACP_METHOD(request_permission_request, "session/request_permission", request_permission_response,
-           client);
+ACP_METHOD(request_permission_request, "session/request_permission", request_permission_response, client);
 ACP_METHOD(session_notification, "session/update", void, client);
 ACP_METHOD(read_text_file_request, "fs/read_text_file", read_text_file_response, client);
 ACP_METHOD(write_text_file_request, "fs/write_text_file", write_text_file_response, client);
 ACP_METHOD(create_terminal_request, "terminal/create", create_terminal_response, client);
 ACP_METHOD(terminal_output_request, "terminal/output", terminal_output_response, client);
 ACP_METHOD(release_terminal_request, "terminal/release", release_terminal_response, client);
-ACP_METHOD(wait_for_terminal_exit_request, "terminal/wait_for_exit",
-           wait_for_terminal_exit_response, client);
+ACP_METHOD(wait_for_terminal_exit_request, "terminal/wait_for_exit", wait_for_terminal_exit_response, client);
 ACP_METHOD(kill_terminal_request, "terminal/kill", kill_terminal_response, client);
 ACP_METHOD(create_elicitation_request, "elicitation/create", create_elicitation_response, client);
 ACP_METHOD(complete_elicitation_notification, "elicitation/complete", void, client);
@@ -64,6 +59,8 @@ ACP_METHOD(cancel_request_notification, "$/cancel_request", void, protocol);
 
 /// Whether `T` is the params type of a stable method.
 template <class T>
-concept method_params = requires { method_traits<T>::method; };
+concept method_params = requires {
+  method_traits<T>::method;
+};
 
 } // namespace acp

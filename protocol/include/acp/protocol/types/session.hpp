@@ -125,12 +125,12 @@ struct resume_session_response {
 };
 
 /// Messages made of a session id (and `_meta`): delete, close, cancel.
-#define ACP_SESSION_ID_MESSAGE(name)        \
-  struct name {                             \
-    std::string session_id;                 \
-    std::optional<boost::json::value> meta; \
-    boost::json::object extra;              \
-  };                                        \
+#define ACP_SESSION_ID_MESSAGE(name)                                                                                   \
+  struct name {                                                                                                        \
+    std::string session_id;                                                                                            \
+    std::optional<boost::json::value> meta;                                                                            \
+    boost::json::object extra;                                                                                         \
+  };                                                                                                                   \
   ACP_DECLARE_CODEC(name)
 
 ACP_SESSION_ID_MESSAGE(delete_session_request);

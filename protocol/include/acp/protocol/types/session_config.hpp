@@ -63,8 +63,7 @@ struct session_config_boolean {
 };
 
 /// The `type`-tagged part of a SessionConfigOption (flattened into the same JSON object).
-using session_config_option_kind =
-    std::variant<session_config_select, session_config_boolean, unknown_variant>;
+using session_config_option_kind = std::variant<session_config_select, session_config_boolean, unknown_variant>;
 
 struct session_config_option {
   std::string id;

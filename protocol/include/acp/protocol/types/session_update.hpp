@@ -114,10 +114,9 @@ struct usage_update {
 
 /// Tagged by `sessionUpdate`; tool_call and tool_call_update use the plain ToolCall /
 /// ToolCallUpdate structs. Unknown kinds are kept as `unknown_variant`.
-using session_update =
-    std::variant<user_message_chunk, agent_message_chunk, agent_thought_chunk, tool_call,
-                 tool_call_update, plan, available_commands_update, current_mode_update,
-                 config_option_update, session_info_update, usage_update, unknown_variant>;
+using session_update = std::variant<user_message_chunk, agent_message_chunk, agent_thought_chunk, tool_call,
+                                    tool_call_update, plan, available_commands_update, current_mode_update,
+                                    config_option_update, session_info_update, usage_update, unknown_variant>;
 
 /// Params of `session/update` (agent -> client notification).
 struct session_notification {
