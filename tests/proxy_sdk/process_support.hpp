@@ -71,8 +71,7 @@ inline asio::awaitable<std::string> read_line(transport& t, std::string& buf) {
       co_return line;
     }
     char chunk[4096];
-    boost::system::error_code ec;
-    const std::size_t n = co_await t.read_some(chunk, ec);
+    const auto [ec, n] = co_await t.read_some(chunk);
     if (ec) co_return "<" + ec.message() + ">";
     buf.append(chunk, n);
   }
@@ -83,16 +82,14 @@ inline asio::awaitable<std::string> read_all(transport& t) {
   std::string out;
   for (;;) {
     char chunk[4096];
-    boost::system::error_code ec;
-    const std::size_t n = co_await t.read_some(chunk, ec);
+    const auto [ec, n] = co_await t.read_some(chunk);
     if (ec) co_return out;
     out.append(chunk, n);
   }
 }
 
 inline asio::awaitable<bool> write(transport& t, std::string text) {
-  boost::system::error_code ec;
-  co_await t.write_all(text, ec);
+  const auto ec = co_await t.write_all(text);
   co_return !ec;
 }
 
