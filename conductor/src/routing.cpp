@@ -122,7 +122,11 @@ void router::route(link_id from, toward dir, message msg) {
 }
 
 std::optional<hop> router::next_hop(toward dir, link_id from) const {
-  if (chain_.empty()) return std::nullopt;
+  if (chain_.empty()) {
+    // Proxy mode with no components: a pass-through between the parent and our successor.
+    if (agent_mode()) return std::nullopt;
+    return dir == toward::agent ? hop{upstream, true} : hop{upstream, false};
+  }
   if (from == upstream) {
     // From the editor: the first component. From our successor (proxy mode): the last one.
     return dir == toward::agent ? hop{chain_.front(), false} : hop{chain_.back(), true};

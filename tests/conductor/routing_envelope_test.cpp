@@ -37,14 +37,15 @@ TEST(routing_envelope, a_malformed_envelope_from_the_parent_is_answered_invalid_
   chain.expect_quiet();
 }
 
-// §4.2.3: a proxy that forwards `_proxy/initialize` (instead of `initialize`) inside the current
-// envelope gets -32600; nothing reaches its successor.
-TEST(routing_envelope, proxy_initialize_inside_an_envelope_is_answered_invalid_request) {
+// §4.2.3 and §4.7: a proxy that forwards `_proxy/initialize` (instead of `initialize`) during its
+// own handshake is answered -32601, so that it relays "method not found" and the older handshake
+// follows; nothing reaches its successor. Once it is initialized, the same forward is -32600.
+TEST(routing_envelope, proxy_initialize_inside_an_envelope_is_method_not_found_then_invalid_request) {
   scripted_chain chain({"p0", "agent"});
   chain.editor().send(make_request(0, "initialize", scripted_chain::init_params()));
   auto init = chain.expect(chain.component(0), request("_proxy/initialize"));
   chain.component(0).send(successor_request("p0-init", "_proxy/initialize", scripted_chain::init_params()));
-  chain.expect(chain.component(0), error_for("p0-init", -32600));
+  chain.expect(chain.component(0), error_for("p0-init", -32601));
   chain.expect_nothing(chain.agent());
   // The proxy can still do it right.
   chain.component(0).send(successor_request("p0-init2", "initialize", scripted_chain::init_params()));
@@ -53,6 +54,8 @@ TEST(routing_envelope, proxy_initialize_inside_an_envelope_is_answered_invalid_r
   chain.expect(chain.component(0), result_for("p0-init2"));
   chain.component(0).send(make_result(init.id(), scripted_chain::agent_init_result()));
   chain.expect(chain.editor(), result_for(0));
+  chain.component(0).send(successor_request("p0-late", "_proxy/initialize", scripted_chain::init_params()));
+  chain.expect(chain.component(0), error_for("p0-late", -32600));
   chain.expect_quiet();
 }
 
