@@ -12,6 +12,11 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 namespace pp = acp::proxy_protocol;
 
+namespace {
+/// A notification (a cancel) toward the agent, inside `_proxy/successor`.
+jsonrpc::message wrap_notification(jsonrpc::message m) { return pp::wrap_message(std::move(m), std::nullopt); }
+} // namespace
+
 runtime::runtime(chain_role r)
     : role_(r), inbound_([this](link_id, jsonrpc::message answer) { reply(std::move(answer)); }) {}
 
@@ -98,7 +103,7 @@ void runtime::forward_default(peer from, jsonrpc::message msg, responder r) {
   const peer to = from == peer::client ? peer::agent : peer::client;
   forward_options fo;
   if (wraps(to)) {
-    fo.wrap = [](jsonrpc::message m) { return pp::wrap_message(std::move(m), std::nullopt); };
+    fo.wrap = wrap_notification;
     (void)forward(in, *conn_, pp::wrap_message(std::move(msg), json::value(0)), std::move(fo));
   } else {
     (void)forward(in, *conn_, std::move(msg), std::move(fo));
@@ -233,8 +238,7 @@ void runtime::send_notification(peer to, jsonrpc::message notification) {
 
 void runtime::cancel_sent(const sent_state& st) {
   if (wraps(st.to))
-    (void)issue_cancel(*conn_, st.wire_id,
-                       [](jsonrpc::message m) { return pp::wrap_message(std::move(m), std::nullopt); });
+    (void)issue_cancel(*conn_, st.wire_id, wrap_notification);
   else
     (void)issue_cancel(*conn_, st.wire_id);
 }
