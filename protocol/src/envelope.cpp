@@ -68,6 +68,7 @@ jsonrpc::message wrap_message(jsonrpc::message inner, std::optional<json::value>
     // Text form: splice the params text into the envelope; nothing is parsed or re-serialized.
     const auto method = envelope_method(outer_id, gen);
     std::string head;
+    head.reserve(method.size() + inner.method().size() + 32); // one allocation (escapes aside)
     head.append(method);
     const std::size_t begin = head.size();
     head.append(R"({"method":)");
