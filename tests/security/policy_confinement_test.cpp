@@ -30,12 +30,12 @@ struct hostile_tree {
     root.file("src/a.txt", "inside");
     outside.file("secret", "outside secret");
     outside.dir("sub");
-    root.link("dlink", outside.path());                       // a directory link out (absolute)
-    root.link("flink", outside.at("secret"));                 // a file link out
+    root.link("dlink", outside.path());                                     // a directory link out (absolute)
+    root.link("flink", outside.at("secret"));                               // a file link out
     root.link("rel", "../" + fs::path(outside.path()).filename().string()); // relative, out
-    root.link("dangling", outside.at("new.txt"));             // dangling, out
-    root.link("src/up", "../..");                             // relative, to the root's parent
-    root.link("inlink", root.at("src/deep"));                 // inside, and fine
+    root.link("dangling", outside.at("new.txt"));                           // dangling, out
+    root.link("src/up", "../..");                                           // relative, to the root's parent
+    root.link("inlink", root.at("src/deep"));                               // inside, and fine
     root.link("loop1", root.at("loop2"));
     root.link("loop2", root.at("loop1"));
   }
@@ -64,7 +64,8 @@ TEST(policy_confinement, a_missing_directory_then_dotdot_then_a_link_out_is_deni
   hostile_tree t;
   const auto path = t.root.at("newdir/../dlink/pwned.txt");
   EXPECT_EQ(resolve_path(path), t.outside.at("pwned.txt"));
-  EXPECT_EQ(confinement_error(t.roots, path), "resolves to " + t.outside.at("pwned.txt") + ", outside the allowed roots");
+  EXPECT_EQ(confinement_error(t.roots, path),
+            "resolves to " + t.outside.at("pwned.txt") + ", outside the allowed roots");
   // What a naive editor would have done with it: the file lands outside.
   naive_write(path, false);
   EXPECT_TRUE(fs::exists(t.outside.at("pwned.txt")));
@@ -77,6 +78,25 @@ TEST(policy_confinement, a_missing_component_then_dotdot_then_a_file_link_out_is
   EXPECT_NE(confinement_error(t.roots, t.root.at("nonexistent/../dangling")), std::nullopt);
   EXPECT_NE(confinement_error(t.roots, t.root.at("nonexistent/./../rel/secret")), std::nullopt);
   EXPECT_NE(confinement_error(t.roots, t.root.at("x/../src/up/escape")), std::nullopt);
+}
+
+TEST(policy_confinement, a_permission_rule_by_paths_does_not_match_the_escape) {
+  hostile_tree t;
+  auto o = examples::parse_policy_config(
+      R"({"roots":[")" + t.root.path() + R"("],"permissions":[{"paths":["**"],"action":"allow"}]})", "p.json");
+  ASSERT_TRUE(o) << o.error().message;
+  request_permission_request r;
+  r.session_id = "s1";
+  r.tool_call.tool_call_id = "c1";
+  r.tool_call.title = "Write";
+  r.options.push_back({"allow", "Allow", "allow_once", {}, {}});
+  r.tool_call.locations.emplace();
+  r.tool_call.locations->push_back({t.root.at("src/a.txt"), {}, {}, {}});
+  EXPECT_EQ(examples::decide_permission(*o, r).action, examples::policy_action::allow);
+  r.tool_call.locations->push_back({t.root.at("newdir/../dlink/pwned.txt"), {}, {}, {}});
+  const auto v = examples::decide_permission(*o, r);
+  EXPECT_EQ(v.action, examples::policy_action::ask);
+  EXPECT_EQ(v.reason, "no rule");
 }
 
 TEST(policy_confinement, the_normalised_form_is_resolved_too) {
@@ -109,9 +129,9 @@ TEST(policy_confinement, unprovable_paths_are_denied) {
 
 TEST(policy_confinement, traversal_and_links_of_every_kind_stay_denied) {
   hostile_tree t;
-  for (const std::string rel : {"../x", "src/../../x", "src/deep/../../../x", "dlink/secret", "dlink", "flink",
-                                "rel/secret", "dangling", "src/up/x", "loop1/x", "loop1", "dlink/sub/../../x",
-                                "inlink/../../../x"})
+  for (const std::string rel :
+       {"../x", "src/../../x", "src/deep/../../../x", "dlink/secret", "dlink", "flink", "rel/secret", "dangling",
+        "src/up/x", "loop1/x", "loop1", "dlink/sub/../../x", "inlink/../../../x"})
     EXPECT_NE(confinement_error(t.roots, t.root.at(rel)), std::nullopt) << rel;
   EXPECT_EQ(confinement_error(t.roots, t.root.at("loop1/x")),
             "cannot resolve the path (symlink loop, not a directory, or no permission)");
@@ -129,8 +149,8 @@ TEST(policy_confinement, ordinary_paths_stay_allowed) {
 
 // Every path the policy allows, written by a naive editor (both kinds), creates nothing outside.
 TEST(policy_confinement, whatever_is_allowed_lands_inside_when_a_naive_editor_writes_it) {
-  const std::vector<std::string> parts{"newdir", "..", ".", "dlink", "flink", "rel", "dangling", "src", "up",
-                                       "inlink", "deep", "x.txt", "loop1"};
+  const std::vector<std::string> parts{"newdir", "..", ".",      "dlink", "flink", "rel",  "dangling",
+                                       "src",    "up", "inlink", "deep",  "x.txt", "loop1"};
   // Every path of up to three parts over the alphabet (2380 paths), each judged and, when allowed,
   // written: the tree grows as the editor creates directories, as it would.
   std::vector<std::string> paths{""};

@@ -76,15 +76,16 @@ TEST_F(policy_program, a_denied_write_or_terminal_sent_as_a_notification_is_drop
   start_with_roots();
   proxy->send(from_agent("fs/write_text_file", write_params(outside.at("pwned.txt"))));
   proxy->send(from_agent("fs/read_text_file", json::object{{"sessionId", "s1"}, {"path", "/etc/passwd"}}));
-  proxy->send(from_agent("terminal/create", json::object{{"sessionId", "s1"}, {"command", "rm"}, {"cwd", root.path()}}));
+  proxy->send(
+      from_agent("terminal/create", json::object{{"sessionId", "s1"}, {"command", "rm"}, {"cwd", root.path()}}));
   proxy->send(from_agent("fs/write_text_file", write_params(root.at("ok.txt"))));
   const auto seen = until_ping(1);
   ASSERT_EQ(seen.size(), 1u) << dump(seen);
   EXPECT_EQ(seen[0].at("method"), "fs/write_text_file");
   EXPECT_EQ(seen[0].at("params").at("path"), json::value(root.at("ok.txt")));
   const auto err = proxy->stderr_text();
-  EXPECT_NE(err.find("policy: deny fs/write_text_file \"" + outside.at("pwned.txt") + "\" (outside the allowed roots (" +
-                     root.path() + "); a notification: dropped)"),
+  EXPECT_NE(err.find("policy: deny fs/write_text_file \"" + outside.at("pwned.txt") +
+                     "\" (outside the allowed roots (" + root.path() + "); a notification: dropped)"),
             std::string::npos)
       << err;
   EXPECT_NE(err.find("policy: deny terminal/create \"rm\""), std::string::npos) << err;
@@ -107,8 +108,8 @@ TEST_F(policy_program, odd_json_shapes_of_a_path_are_denied) {
   int id = 10;
   for (const auto& shape : {json::value(3), json::value(json::array{root.at("a")}), json::value(nullptr),
                             json::value(json::object{{"p", root.at("a")}})}) {
-    proxy->send(from_agent("fs/write_text_file", json::object{{"sessionId", "s1"}, {"path", shape}, {"content", "x"}},
-                           ++id));
+    proxy->send(
+        from_agent("fs/write_text_file", json::object{{"sessionId", "s1"}, {"path", shape}, {"content", "x"}}, ++id));
     auto r = proxy->read(10s);
     ASSERT_TRUE(r) << proxy->stderr_text();
     ASSERT_TRUE(r->as_object().contains("error")) << json::serialize(*r);
@@ -118,7 +119,9 @@ TEST_F(policy_program, odd_json_shapes_of_a_path_are_denied) {
   proxy->send(from_agent("fs/read_text_file", json::object{{"sessionId", "s1"}}, ++id));
   auto r = proxy->read(10s);
   ASSERT_TRUE(r && r->as_object().contains("error"));
-  proxy->send(json::object{{"jsonrpc", "2.0"}, {"id", ++id}, {"method", "_proxy/successor"},
+  proxy->send(json::object{{"jsonrpc", "2.0"},
+                           {"id", ++id},
+                           {"method", "_proxy/successor"},
                            {"params", json::object{{"method", "fs/read_text_file"}}}});
   r = proxy->read(10s);
   ASSERT_TRUE(r && r->as_object().contains("error"));
@@ -190,8 +193,8 @@ TEST(policy_titles, an_overlong_title_is_asked_not_decided_by_a_later_rule) {
 }
 
 TEST(policy_log_lines, control_characters_quotes_and_backslashes_are_escaped) {
-  const auto line = examples::decision_line(
-      {"deny", "fs/write_text_file", "s1", "/r/a\n\"b\\\r\x01\x7f", "outside\n(x)", 0});
+  const auto line =
+      examples::decision_line({"deny", "fs/write_text_file", "s1", "/r/a\n\"b\\\r\x01\x7f", "outside\n(x)", 0});
   EXPECT_EQ(line, R"(policy: deny fs/write_text_file "/r/a\n\"b\\\r\x01\x7f" (outside\n(x)))");
   EXPECT_EQ(line.find('\n'), std::string::npos);
 }

@@ -25,8 +25,11 @@ struct policy_terminal : ::testing::Test {
     return r ? *r : policy_options{};
   }
   json::object create(const std::string& command, json::array args = {}, json::array env = {}) const {
-    return json::object{{"sessionId", "s1"}, {"command", command}, {"args", std::move(args)},
-                        {"env", std::move(env)},  {"cwd", root.path()}};
+    return json::object{{"sessionId", "s1"},
+                        {"command", command},
+                        {"args", std::move(args)},
+                        {"env", std::move(env)},
+                        {"cwd", root.path()}};
   }
   static json::array env(const std::string& name, const std::string& value = "x") {
     return json::array{json::object{{"name", name}, {"value", value}}};
@@ -40,11 +43,30 @@ struct policy_terminal : ::testing::Test {
 
 TEST_F(policy_terminal, env_that_changes_what_runs_is_denied) {
   const auto o = config();
-  for (const std::string name : {"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "GIT_PAGER", "GIT_SSH_COMMAND",
-                                 "GIT_CONFIG_GLOBAL", "GIT_EXEC_PATH", "GIT_EDITOR", "BASH_ENV", "ENV", "PYTHONPATH",
-                                 "PYTHONSTARTUP", "PERL5OPT", "NODE_OPTIONS", "RUBYOPT", "IFS", "SHELLOPTS", "HOME",
-                                 "BASH_FUNC_ls%%", "GCONV_PATH", "PAGER", "DYLD_INSERT_LIBRARIES"})
-    EXPECT_EQ(why(o, create("ls", {}, env(name, root.path()))), "env " + name + " changes what runs (not in allowedEnv)")
+  for (const std::string name : {"PATH",
+                                 "LD_PRELOAD",
+                                 "LD_LIBRARY_PATH",
+                                 "GIT_PAGER",
+                                 "GIT_SSH_COMMAND",
+                                 "GIT_CONFIG_GLOBAL",
+                                 "GIT_EXEC_PATH",
+                                 "GIT_EDITOR",
+                                 "BASH_ENV",
+                                 "ENV",
+                                 "PYTHONPATH",
+                                 "PYTHONSTARTUP",
+                                 "PERL5OPT",
+                                 "NODE_OPTIONS",
+                                 "RUBYOPT",
+                                 "IFS",
+                                 "SHELLOPTS",
+                                 "HOME",
+                                 "BASH_FUNC_ls%%",
+                                 "GCONV_PATH",
+                                 "PAGER",
+                                 "DYLD_INSERT_LIBRARIES"})
+    EXPECT_EQ(why(o, create("ls", {}, env(name, root.path()))),
+              "env " + name + " changes what runs (not in allowedEnv)")
         << name;
   EXPECT_EQ(why(o, create("ls", {}, env("A=B"))), "env A=B changes what runs (not in allowedEnv)");
   EXPECT_EQ(why(o, create("ls", {}, env(""))), "env  changes what runs (not in allowedEnv)");
@@ -131,7 +153,8 @@ TEST_F(policy_terminal, a_planted_program_cannot_be_run_by_its_path) {
   root.file("bin/ls", "#!/bin/sh\necho pwned\n");
   EXPECT_EQ(why(o, create(root.at("bin/ls"))), "the command lives inside the roots");
   EXPECT_EQ(why(o, create("./ls")), "a command with '/' must be an absolute path");
-  EXPECT_EQ(why(o, create(outside.file("ls", ""))), "a command given by path must be in a directory of the proxy's PATH");
+  EXPECT_EQ(why(o, create(outside.file("ls", ""))),
+            "a command given by path must be in a directory of the proxy's PATH");
   EXPECT_EQ(why(o, create("/usr/bin/ls")), "<allowed>");
   EXPECT_EQ(why(o, create("ls")), "<allowed>");
 }

@@ -64,10 +64,18 @@ public:
         const auto& t = tokens_[i];
         bool stay = false, advance = false;
         switch (t.kind) {
-        case op::star: stay = !sep; break;
-        case op::globstar: stay = true; break;
-        case op::one: advance = !sep; break;
-        case op::set: advance = t.chars.test(static_cast<unsigned char>(ch)) && (!sep || t.literal_slash); break;
+        case op::star:
+          stay = !sep;
+          break;
+        case op::globstar:
+          stay = true;
+          break;
+        case op::one:
+          advance = !sep;
+          break;
+        case op::set:
+          advance = t.chars.test(static_cast<unsigned char>(ch)) && (!sep || t.literal_slash);
+          break;
         }
         if (stay) next[i] = 1;
         if (advance) next[i + 1] = 1;
@@ -178,8 +186,8 @@ std::optional<std::string> resolve_path(std::string_view path) {
     todo.insert(todo.begin(), parts.begin(), parts.end());
   };
   push_front(path);
-  std::string current;      // "" is "/"; every component up to the missing ones is resolved
-  std::size_t missing = 0;  // trailing components of `current` that do not exist (yet)
+  std::string current;     // "" is "/"; every component up to the missing ones is resolved
+  std::size_t missing = 0; // trailing components of `current` that do not exist (yet)
   int links = 0;
   while (!todo.empty()) {
     std::string part = std::move(todo.front());

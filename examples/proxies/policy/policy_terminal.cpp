@@ -20,32 +20,67 @@ template <std::size_t N> bool one_of(std::string_view s, const std::array<std::s
 
 // Names that choose the program, the libraries it loads, the files it sources at start, or the
 // helpers it runs (pagers, editors, askpass, ssh).
-constexpr std::array<std::string_view, 44> env_names = {
-    "PATH",          "BASH_ENV",      "ENV",           "IFS",          "SHELLOPTS",     "BASHOPTS",
-    "PS4",           "PROMPT_COMMAND", "CDPATH",       "GLOBIGNORE",   "HOME",          "ZDOTDIR",
-    "XDG_CONFIG_HOME", "XDG_CONFIG_DIRS", "XDG_DATA_HOME", "XDG_DATA_DIRS", "EDITOR",      "VISUAL",
-    "PAGER",         "MANPAGER",      "LESSOPEN",      "LESSCLOSE",    "LESSKEY",       "INPUTRC",
-    "SSH_ASKPASS",   "SUDO_ASKPASS",  "SHELL",         "GCONV_PATH",   "LOCPATH",       "NLSPATH",
-    "HOSTALIASES",   "TERMINFO",      "TERMINFO_DIRS", "NODE_OPTIONS", "RUBYOPT",       "MAKEFLAGS",
-    "MFLAGS",        "GNUMAKEFLAGS",  "TAR_OPTIONS",   "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",
-    "CLASSPATH",     "TMPDIR"};
+constexpr std::array<std::string_view, 44> env_names = {"PATH",
+                                                        "BASH_ENV",
+                                                        "ENV",
+                                                        "IFS",
+                                                        "SHELLOPTS",
+                                                        "BASHOPTS",
+                                                        "PS4",
+                                                        "PROMPT_COMMAND",
+                                                        "CDPATH",
+                                                        "GLOBIGNORE",
+                                                        "HOME",
+                                                        "ZDOTDIR",
+                                                        "XDG_CONFIG_HOME",
+                                                        "XDG_CONFIG_DIRS",
+                                                        "XDG_DATA_HOME",
+                                                        "XDG_DATA_DIRS",
+                                                        "EDITOR",
+                                                        "VISUAL",
+                                                        "PAGER",
+                                                        "MANPAGER",
+                                                        "LESSOPEN",
+                                                        "LESSCLOSE",
+                                                        "LESSKEY",
+                                                        "INPUTRC",
+                                                        "SSH_ASKPASS",
+                                                        "SUDO_ASKPASS",
+                                                        "SHELL",
+                                                        "GCONV_PATH",
+                                                        "LOCPATH",
+                                                        "NLSPATH",
+                                                        "HOSTALIASES",
+                                                        "TERMINFO",
+                                                        "TERMINFO_DIRS",
+                                                        "NODE_OPTIONS",
+                                                        "RUBYOPT",
+                                                        "MAKEFLAGS",
+                                                        "MFLAGS",
+                                                        "GNUMAKEFLAGS",
+                                                        "TAR_OPTIONS",
+                                                        "JAVA_TOOL_OPTIONS",
+                                                        "_JAVA_OPTIONS",
+                                                        "JDK_JAVA_OPTIONS",
+                                                        "CLASSPATH",
+                                                        "TMPDIR"};
 constexpr std::array<std::string_view, 16> env_prefixes = {
-    "LD_",    "DYLD_", "GIT_", "PYTHON", "PERL5", "PERL_", "PERLLIB", "RUBY",
-    "NODE_",  "NPM_",  "BASH_FUNC_", "LUA_", "GEM_", "BUNDLE_", "CARGO_", "RUSTC"};
+    "LD_",   "DYLD_", "GIT_",       "PYTHON", "PERL5", "PERL_",   "PERLLIB", "RUBY",
+    "NODE_", "NPM_",  "BASH_FUNC_", "LUA_",   "GEM_",  "BUNDLE_", "CARGO_",  "RUSTC"};
 // The GIT_* that only name people and dates.
-constexpr std::array<std::string_view, 6> safe_git_env = {"GIT_AUTHOR_NAME",    "GIT_AUTHOR_EMAIL",
-                                                          "GIT_AUTHOR_DATE",    "GIT_COMMITTER_NAME",
+constexpr std::array<std::string_view, 6> safe_git_env = {"GIT_AUTHOR_NAME",     "GIT_AUTHOR_EMAIL",
+                                                          "GIT_AUTHOR_DATE",     "GIT_COMMITTER_NAME",
                                                           "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_DATE"};
 
 constexpr std::array<std::string_view, 78> runner_names = {
-    "env",     "find",     "xargs",   "git",     "sh",       "bash",     "dash",    "zsh",     "ksh",     "mksh",
-    "csh",     "tcsh",     "fish",    "busybox", "perl",     "node",     "nodejs",  "deno",    "bun",     "ruby",
-    "irb",     "php",      "lua",     "tclsh",   "wish",     "expect",   "make",    "gmake",   "cmake",   "ninja",
-    "awk",     "gawk",     "mawk",    "nawk",    "sed",      "vi",       "vim",     "nvim",    "emacs",   "less",
-    "more",    "man",      "nice",    "ionice",  "chrt",     "taskset",  "nohup",   "timeout", "time",    "stdbuf",
-    "setsid",  "sudo",     "su",      "doas",    "ssh",      "scp",      "rsync",   "tar",     "zip",     "watch",
-    "strace",  "ltrace",   "gdb",     "script",  "flock",    "parallel", "npm",     "npx",     "yarn",    "pnpm",
-    "cargo",   "go",       "java",    "docker",  "podman",   "tmux",     "screen",  "systemd-run"};
+    "env",    "find",   "xargs", "git",     "sh",     "bash",     "dash",   "zsh",        "ksh",   "mksh",
+    "csh",    "tcsh",   "fish",  "busybox", "perl",   "node",     "nodejs", "deno",       "bun",   "ruby",
+    "irb",    "php",    "lua",   "tclsh",   "wish",   "expect",   "make",   "gmake",      "cmake", "ninja",
+    "awk",    "gawk",   "mawk",  "nawk",    "sed",    "vi",       "vim",    "nvim",       "emacs", "less",
+    "more",   "man",    "nice",  "ionice",  "chrt",   "taskset",  "nohup",  "timeout",    "time",  "stdbuf",
+    "setsid", "sudo",   "su",    "doas",    "ssh",    "scp",      "rsync",  "tar",        "zip",   "watch",
+    "strace", "ltrace", "gdb",   "script",  "flock",  "parallel", "npm",    "npx",        "yarn",  "pnpm",
+    "cargo",  "go",     "java",  "docker",  "podman", "tmux",     "screen", "systemd-run"};
 constexpr std::array<std::string_view, 6> runner_prefixes = {"python", "pypy", "perl", "ruby", "php", "git-"};
 
 std::string basename_of(std::string_view command) {
@@ -114,7 +149,8 @@ bool dangerous_env(std::string_view name) {
   if (name.empty() || name.find_first_of(std::string_view("=\0", 2)) != std::string_view::npos) return true;
   if (one_of(name, safe_git_env)) return false;
   if (one_of(name, env_names)) return true;
-  return std::any_of(env_prefixes.begin(), env_prefixes.end(), [&](std::string_view p) { return starts_with(name, p); });
+  return std::any_of(env_prefixes.begin(), env_prefixes.end(),
+                     [&](std::string_view p) { return starts_with(name, p); });
 }
 
 bool runs_other_commands(std::string_view name) {
