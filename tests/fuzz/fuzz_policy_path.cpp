@@ -79,9 +79,9 @@ const tree& the_tree() {
   return t;
 }
 
-constexpr std::array<std::string_view, 20> alphabet = {
-    "src", "deep", "a.txt", "dlink", "flink", "rel", "dangling", "ddir", "up",  "inlink",
-    "back", "dot", "loop1", "new", "x",     "sub", "secret",   "..",   "..", "."};
+constexpr std::array<std::string_view, 20> alphabet = {"src",  "deep", "a.txt",  "dlink", "flink", "rel",   "dangling",
+                                                       "ddir", "up",   "inlink", "back",  "dot",   "loop1", "new",
+                                                       "x",    "sub",  "secret", "..",    "..",    "."};
 
 std::optional<std::string> real(const std::string& p) {
   std::array<char, PATH_MAX> out{};

@@ -167,6 +167,13 @@ TEST(policy_glob, titles) {
   EXPECT_TRUE(glob_match("", "", false));
   EXPECT_FALSE(glob_match("", "x", false));
   EXPECT_TRUE(glob_match("*", "a/b", false)) << "titles have no path separators";
+  EXPECT_TRUE(glob_match("a\\", "a\\", false)) << "a trailing backslash is a literal";
+  EXPECT_TRUE(glob_match("[!a]", "/", false)) << "a class matches '/' in titles";
+  EXPECT_FALSE(glob_match("[!a]", "/", true)) << "but never in paths";
+  EXPECT_TRUE(glob_match("[a-c]x[]-]", "bx-", false));
+  EXPECT_TRUE(glob_match("\xe9*", "\xe9t\xe9", false)) << "bytes above 0x7f";
+  EXPECT_TRUE(glob_match("**", "", false));
+  EXPECT_FALSE(glob_match("a*b*c", "acb", false));
 }
 
 TEST(policy_glob, paths) {
@@ -181,6 +188,12 @@ TEST(policy_glob, paths) {
   EXPECT_FALSE(glob_match("/w/**/*.md", "/w/a/b/README.txt", true));
   EXPECT_FALSE(glob_match("/w/?", "/w//", true));
   EXPECT_FALSE(glob_match("/w/[/]", "/w//", true));
+  EXPECT_TRUE(glob_match("/w/**/x", "/w/x", true)) << "/**/ also matches a single '/'";
+  EXPECT_FALSE(glob_match("/w/**/x", "/wx", true));
+  EXPECT_TRUE(glob_match("**", "/a/b", true));
+  EXPECT_TRUE(glob_match("/w/a**", "/w/ab/c", true));
+  EXPECT_TRUE(glob_match("/w/\\*", "/w/*", true));
+  EXPECT_FALSE(glob_match("/w/\\*", "/w/a", true));
 }
 
 TEST(policy_glob, many_stars_stay_fast) {
