@@ -169,6 +169,16 @@ def main():
     write("fuzz_router", "editor_garbage", bytes([0, 1]) + rec(0, NEW[:10]) + rec(0x40, NEW[10:] + "\n") +
           rec(0x40, "not json\n[" + INIT + "," + CANCEL + "]\n") + rec(0x40, lines(INIT, NEW)) + rec(0x80, prompt))
 
+    # policy paths: one byte per component (see fuzz_policy_path.cpp for the alphabet)
+    names = ["src", "deep", "a.txt", "dlink", "flink", "rel", "dangling", "ddir", "up", "inlink",
+             "back", "dot", "loop1", "new", "x", "sub", "secret", "..", "..", "."]
+    for name, parts in [("inside", ["src", "deep", "x"]), ("new_then_up_then_link", ["new", "..", "dlink", "x"]),
+                        ("missing_up_file_link", ["new", "..", "flink"]), ("inlink_up", ["inlink", "..", "a.txt"]),
+                        ("up_link", ["src", "up", "x"]), ("back_chain", ["src", "deep", "back", "sub"]),
+                        ("dot_link", ["dot", "dot", "new", "..", "rel"])]:
+        write("fuzz_policy_path", name, bytes(names.index(p) for p in parts))
+    write("fuzz_policy_path", "double_slash", bytes([0, 240, 1, 240]))
+
 
 if __name__ == "__main__":
     main()

@@ -56,14 +56,19 @@ std::string config_error(const std::string& text) {
 
 TEST(policy_config, the_documented_example_loads) {
   temp_dir dir;
-  const auto text = R"({"roots": [")" + dir.path() + R"("], "allowedCommands": ["ls","git","make"],
+  const auto text = R"({"roots": [")" + dir.path() + R"("], "allowedCommands": ["ls","cat"],
+    "commands": {"git": {"args": ["status","diff","log","--oneline"]}},
     "permissions": [{"kind":"read","action":"allow"},{"title":"rm *","action":"reject"},
                     {"paths":[")" +
                     dir.path() + R"(/**"],"action":"allow"},{"action":"ask"}]})";
   auto r = parse_policy_config(text, "p.json");
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->roots, std::vector<std::string>{dir.path()});
-  EXPECT_EQ(r->allowed_commands, (std::vector<std::string>{"ls", "git", "make"}));
+  EXPECT_EQ(r->allowed_commands, (std::vector<std::string>{"ls", "cat", "git"}));
+  ASSERT_EQ(r->commands.count("git"), 1u);
+  EXPECT_EQ(r->commands.at("git").args, (std::vector<std::string>{"status", "diff", "log", "--oneline"}));
+  EXPECT_TRUE(r->confine_args);
+  EXPECT_TRUE(r->allowed_env.empty());
   ASSERT_EQ(r->permissions.size(), 4u);
   EXPECT_EQ(r->permissions[0].kind, "read");
   EXPECT_EQ(r->permissions[1].title, "rm *");
@@ -91,7 +96,9 @@ TEST(policy_config, errors_are_one_line_naming_file_and_key) {
   const std::string pre = "config p.json: ";
   EXPECT_EQ(config_error("{").rfind(pre + "invalid JSON: ", 0), 0u);
   EXPECT_EQ(config_error("[]"), pre + "expected a JSON object");
-  EXPECT_EQ(config_error(R"({"root":[]})"), pre + R"(unknown key "root" (known: roots, allowedCommands, permissions))");
+  EXPECT_EQ(config_error(R"({"root":[]})"),
+            pre + R"(unknown key "root" (known: roots, allowedCommands, commands, allowedEnv, confineArgs, )"
+                  R"(permissions))");
   EXPECT_EQ(config_error(R"({"roots":"/"})"), pre + R"("roots" must be an array of strings)");
   EXPECT_EQ(config_error(R"({"roots":["rel/dir"]})"), pre + R"(root "rel/dir" must be an absolute path)");
   EXPECT_EQ(config_error(R"({"roots":["/no/such/dir"]})"), pre + R"(root "/no/such/dir" does not exist)");
@@ -100,6 +107,21 @@ TEST(policy_config, errors_are_one_line_naming_file_and_key) {
   EXPECT_EQ(config_error(R"({"allowedCommands":["ls",3]})"), pre + R"("allowedCommands" must be an array of strings)");
   EXPECT_EQ(config_error(R"({"allowedCommands":["/bin/ls"]})"),
             pre + R"(allowed command "/bin/ls" must be a plain name (matched against the basename))");
+  EXPECT_EQ(config_error(R"({"allowedCommands":["ls","git"]})"),
+            pre + R"(allowed command "git" can run other commands: give it argument rules ("commands": )"
+                  R"({"git": {"args": [GLOB…]}}) or remove it)");
+  EXPECT_EQ(config_error(R"({"commands":[]})"), pre + R"("commands" must be an object: {NAME: {"args": [GLOB…]}})");
+  EXPECT_EQ(config_error(R"({"commands":{"a/b":{"args":[]}}})"),
+            pre + R"(commands "a/b": must be a plain name (matched against the basename))");
+  EXPECT_EQ(config_error(R"({"commands":{"git":1}})"), pre + R"(commands "git": must be an object: {"args": [GLOB…]})");
+  EXPECT_EQ(config_error(R"({"commands":{"git":{"argv":[]}}})"),
+            pre + R"(commands "git": unknown key "argv" (known: args))");
+  EXPECT_EQ(config_error(R"({"commands":{"git":{"args":"*"}}})"),
+            pre + R"(commands "git": "args" must be an array of strings (globs))");
+  EXPECT_EQ(config_error(R"({"commands":{"git":{}}})"), pre + R"(commands "git": missing "args" (an array of globs))");
+  EXPECT_EQ(config_error(R"({"allowedEnv":"PATH"})"),
+            pre + R"("allowedEnv" must be an array of strings (globs of names))");
+  EXPECT_EQ(config_error(R"({"confineArgs":"no"})"), pre + R"("confineArgs" must be true or false)");
   EXPECT_EQ(config_error(R"({"permissions":{}})"), pre + R"("permissions" must be an array of rules)");
   EXPECT_EQ(config_error(R"({"permissions":[1]})"), pre + "permissions rule 1: must be an object");
   EXPECT_EQ(config_error(R"({"permissions":[{"action":"ask"},{}]})"),
@@ -145,6 +167,13 @@ TEST(policy_glob, titles) {
   EXPECT_TRUE(glob_match("", "", false));
   EXPECT_FALSE(glob_match("", "x", false));
   EXPECT_TRUE(glob_match("*", "a/b", false)) << "titles have no path separators";
+  EXPECT_TRUE(glob_match("a\\", "a\\", false)) << "a trailing backslash is a literal";
+  EXPECT_TRUE(glob_match("[!a]", "/", false)) << "a class matches '/' in titles";
+  EXPECT_FALSE(glob_match("[!a]", "/", true)) << "but never in paths";
+  EXPECT_TRUE(glob_match("[a-c]x[]-]", "bx-", false));
+  EXPECT_TRUE(glob_match("\xe9*", "\xe9t\xe9", false)) << "bytes above 0x7f";
+  EXPECT_TRUE(glob_match("**", "", false));
+  EXPECT_FALSE(glob_match("a*b*c", "acb", false));
 }
 
 TEST(policy_glob, paths) {
@@ -159,6 +188,12 @@ TEST(policy_glob, paths) {
   EXPECT_FALSE(glob_match("/w/**/*.md", "/w/a/b/README.txt", true));
   EXPECT_FALSE(glob_match("/w/?", "/w//", true));
   EXPECT_FALSE(glob_match("/w/[/]", "/w//", true));
+  EXPECT_TRUE(glob_match("/w/**/x", "/w/x", true)) << "/**/ also matches a single '/'";
+  EXPECT_FALSE(glob_match("/w/**/x", "/wx", true));
+  EXPECT_TRUE(glob_match("**", "/a/b", true));
+  EXPECT_TRUE(glob_match("/w/a**", "/w/ab/c", true));
+  EXPECT_TRUE(glob_match("/w/\\*", "/w/*", true));
+  EXPECT_FALSE(glob_match("/w/\\*", "/w/a", true));
 }
 
 TEST(policy_glob, many_stars_stay_fast) {
@@ -444,7 +479,8 @@ TEST_F(policy_fixture, terminal_commands_by_basename) {
   auto policy = example_policy(root.path());
   policy.allowed_commands = std::vector<std::string>{"ls", "git"};
   start(std::move(policy));
-  EXPECT_FALSE(from_agent("terminal/create", json::object{{"sessionId", "s1"}, {"command", "/usr/bin/git"}}));
+  EXPECT_FALSE(from_agent("terminal/create",
+                          json::object{{"sessionId", "s1"}, {"command", "/usr/bin/git"}, {"cwd", root.path()}}));
   EXPECT_EQ(forwarded_.size(), 1u);
   auto answer = from_agent("terminal/create", json::object{{"sessionId", "s1"}, {"command", "rm"}});
   ASSERT_TRUE(answer && answer->error());

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   CLI::App app{"acp-policy-proxy: an ACP proxy that answers the agent's permission requests by rules and confines its\n"
                "file and terminal requests. Run it as a component of a conductor chain; it speaks ACP on stdin/stdout.",
                "acp-policy-proxy"};
-  app.add_option("--config", config, "The rules: a JSON FILE (roots, allowedCommands, permissions)")
+  app.add_option("--config", config,
+                 "The rules: a JSON FILE (roots, allowedCommands, commands, allowedEnv, confineArgs, permissions)")
       ->type_name("FILE")
       ->required();
   app.add_option("--decision-log", decision_log, "Append each decision as a JSON line to FILE (mode 0600)")
@@ -31,7 +32,8 @@ int main(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "Do not write decision lines to stderr");
   app.set_version_flag("--version", std::string("acp-policy-proxy ") + ACP_VERSION);
   app.footer("Config example:\n"
-             "  {\"roots\": [\"/srv/project\"], \"allowedCommands\": [\"ls\", \"git\", \"make\"],\n"
+             "  {\"roots\": [\"/srv/project\"], \"allowedCommands\": [\"ls\", \"cat\"],\n"
+             "   \"commands\": {\"git\": {\"args\": [\"status\", \"diff\", \"log\", \"--oneline\"]}},\n"
              "   \"permissions\": [{\"kind\": \"read\", \"action\": \"allow\"}, {\"title\": \"rm *\", \"action\": "
              "\"reject\"},\n"
              "                   {\"paths\": [\"/srv/project/**\"], \"action\": \"allow\"}, {\"action\": \"ask\"}]}\n\n"

@@ -5,111 +5,15 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
-#include <deque>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include <climits>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace acp::examples {
 namespace json = boost::json;
 
-// ---- globs --------------------------------------------------------------------------------------
-
 namespace {
-
-/// Memoised backtracking: (pattern position, text position) -> result, so `*a*a*a*` stays O(p·t).
-class glob_matcher {
-public:
-  glob_matcher(std::string_view p, std::string_view t, bool path_mode)
-      : p_(p), t_(t), path_(path_mode), memo_((p.size() + 1) * (t.size() + 1), -1) {}
-
-  bool match(std::size_t pi, std::size_t ti) {
-    auto& m = memo_[pi * (t_.size() + 1) + ti];
-    if (m < 0) m = compute(pi, ti) ? 1 : 0;
-    return m == 1;
-  }
-
-private:
-  bool separator(std::size_t ti) const { return path_ && t_[ti] == '/'; }
-
-  bool compute(std::size_t pi, std::size_t ti) {
-    if (pi == p_.size()) return ti == t_.size();
-    const char c = p_[pi];
-    if (c == '*') {
-      const bool globstar = path_ && pi + 1 < p_.size() && p_[pi + 1] == '*';
-      const std::size_t next = globstar ? pi + 2 : pi + 1;
-      if (globstar && next < p_.size() && p_[next] == '/' && match(next + 1, ti)) return true; // "/**/" as "/"
-      for (std::size_t k = ti;; ++k) {
-        if (match(next, k)) return true;
-        if (k == t_.size() || (!globstar && separator(k))) return false;
-      }
-    }
-    if (ti == t_.size()) return false;
-    if (c == '?') return !separator(ti) && match(pi + 1, ti + 1);
-    if (c == '[') {
-      std::size_t end = 0;
-      const auto in = in_class(pi, t_[ti], end);
-      if (end != 0) return in && !separator(ti) && match(end + 1, ti + 1);
-      // No closing ']': a literal '['.
-    }
-    std::size_t lit = pi;
-    if (c == '\\' && pi + 1 < p_.size()) ++lit;
-    return p_[lit] == t_[ti] && match(lit + 1, ti + 1);
-  }
-
-  /// Whether `ch` is in the class starting at p_[pi] == '['; `end` gets the index of its ']' (0
-  /// when unterminated).
-  bool in_class(std::size_t pi, char ch, std::size_t& end) const {
-    std::size_t i = pi + 1;
-    const bool negate = i < p_.size() && (p_[i] == '!' || p_[i] == '^');
-    if (negate) ++i;
-    bool found = false;
-    for (bool first = true; i < p_.size(); first = false) {
-      if (p_[i] == ']' && !first) {
-        end = i;
-        return found != negate;
-      }
-      const char lo = p_[i];
-      if (i + 2 < p_.size() && p_[i + 1] == '-' && p_[i + 2] != ']') {
-        found = found || (lo <= ch && ch <= p_[i + 2]);
-        i += 3;
-      } else {
-        found = found || lo == ch;
-        ++i;
-      }
-    }
-    end = 0;
-    return false;
-  }
-
-  std::string_view p_, t_;
-  bool path_;
-  std::vector<signed char> memo_;
-};
-
-std::string lexical(std::string_view path) {
-  auto s = std::filesystem::path(path).lexically_normal().string();
-  while (s.size() > 1 && s.back() == '/') s.pop_back();
-  return s;
-}
-
-bool inside(const std::string& root, const std::string& path) {
-  return root == "/" || path == root ||
-         (path.size() > root.size() && path.compare(0, root.size(), root) == 0 && path[root.size()] == '/');
-}
-
-/// The forms of `path` every check must accept: as written (lexically normalised) and resolved.
-std::vector<std::string> path_forms(std::string_view path) {
-  auto resolved = resolve_path(path);
-  if (!resolved) return {};
-  auto written = lexical(path);
-  if (written == *resolved) return {std::move(written)};
-  return {std::move(written), std::move(*resolved)};
-}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -117,68 +21,23 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+constexpr std::size_t max_title = 64 * 1024;
+
 } // namespace
 
-bool glob_match(std::string_view pattern, std::string_view text, bool path_mode) {
-  return glob_matcher(pattern, text, path_mode).match(0, 0);
-}
-
-// ---- paths --------------------------------------------------------------------------------------
-
-std::optional<std::string> resolve_path(std::string_view path) {
-  if (path.empty() || path.front() != '/') return std::nullopt;
-  std::deque<std::string> todo;
-  auto push_front_components = [&todo](std::string_view p) {
-    std::vector<std::string> parts;
-    for (std::size_t i = 0; i < p.size();) {
-      const auto j = std::min(p.find('/', i), p.size());
-      if (j > i) parts.emplace_back(p.substr(i, j - i));
-      i = j + 1;
-    }
-    todo.insert(todo.begin(), parts.begin(), parts.end());
-  };
-  push_front_components(path);
-  std::string current;  // "" is "/"
-  bool missing = false; // past a component that does not exist: the rest is lexical
-  int links = 0;
-  while (!todo.empty()) {
-    std::string part = std::move(todo.front());
-    todo.pop_front();
-    if (part == ".") continue;
-    if (part == "..") {
-      current.erase(current.rfind('/') == std::string::npos ? 0 : current.rfind('/'));
+std::string normalise_title(std::string_view title) {
+  std::string out;
+  bool space = false;
+  for (const char c : title) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f') {
+      space = !out.empty();
       continue;
     }
-    std::string candidate = current + "/" + part;
-    struct stat st {};
-    if (!missing && ::lstat(candidate.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-      if (++links > 40) return std::nullopt; // ELOOP, as the kernel would say
-      std::string target(PATH_MAX, '\0');
-      const auto n = ::readlink(candidate.c_str(), target.data(), target.size());
-      if (n < 0) return std::nullopt;
-      target.resize(static_cast<std::size_t>(n));
-      if (!target.empty() && target.front() == '/') current.clear();
-      push_front_components(target);
-      continue;
-    }
-    if (!missing && ::lstat(candidate.c_str(), &st) != 0) missing = true;
-    current = std::move(candidate);
+    if (space) out += ' ';
+    space = false;
+    out += c;
   }
-  return current.empty() ? std::string("/") : current;
-}
-
-std::optional<std::string> confinement_error(const std::vector<std::string>& roots, std::string_view path) {
-  if (path.empty() || path.front() != '/') return "not an absolute path";
-  const auto forms = path_forms(path);
-  if (forms.empty()) return "cannot resolve the path (symlink loop)";
-  for (const auto& form : forms) {
-    bool ok = false;
-    for (const auto& root : roots) ok = ok || inside(root, form);
-    if (!ok)
-      return forms.size() > 1 && form == forms.back() ? "resolves to " + form + ", outside the allowed roots"
-                                                      : std::string("outside the allowed roots");
-  }
-  return std::nullopt;
+  return out;
 }
 
 // ---- permissions --------------------------------------------------------------------------------
@@ -187,10 +46,11 @@ namespace {
 
 bool rule_matches(const permission_rule& rule, const tool_call_update& call) {
   if (rule.kind && call.kind != rule.kind) return false;
-  if (rule.title && (!call.title || !glob_match(*rule.title, *call.title, false))) return false;
+  if (rule.title && (!call.title || !glob_match(*rule.title, normalise_title(*call.title), false))) return false;
   if (rule.paths.empty()) return true;
   if (!call.locations || call.locations->empty()) return false;
   for (const auto& location : *call.locations) {
+    if (location.path.size() >= PATH_MAX) return false;
     const auto forms = path_forms(location.path);
     if (forms.empty()) return false;
     for (const auto& form : forms) {
@@ -214,6 +74,15 @@ std::optional<std::string> pick_option(const request_permission_request& request
 
 permission_verdict decide_permission(const policy_options& options, const request_permission_request& request) {
   permission_verdict v;
+  // Texts too long to match in reasonable time are the editor's to judge: a rule that does not
+  // match an overlong title must not let a later, broader rule decide.
+  bool overlong = request.tool_call.title && request.tool_call.title->size() > max_title;
+  if (request.tool_call.locations)
+    for (const auto& location : *request.tool_call.locations) overlong = overlong || location.path.size() >= PATH_MAX;
+  if (overlong) {
+    v.reason = "title or location too long to match";
+    return v;
+  }
   for (std::size_t i = 0; i < options.permissions.size(); ++i) {
     const auto& rule = options.permissions[i];
     if (!rule_matches(rule, request.tool_call)) continue;
@@ -239,11 +108,50 @@ permission_verdict decide_permission(const policy_options& options, const reques
 
 // ---- the proxy ----------------------------------------------------------------------------------
 
+namespace {
+
+/// `text` with control characters, '"' and '\' escaped: one line, one quoted field.
+std::string escape_for_line(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
 std::string decision_line(const policy_decision& d) {
-  return "policy: " + d.action + " " + d.method + " \"" + d.subject + "\" (" + d.reason + ")";
+  return "policy: " + d.action + " " + d.method + " \"" + escape_for_line(d.subject) + "\" (" +
+         escape_for_line(d.reason) + ")";
 }
 
 namespace {
+
+/// A decision on an fs or terminal message: `why` set when denied; `data` for the error.
+struct judgement {
+  policy_decision decision;
+  std::optional<std::string> why;
+  json::object data;
+};
 
 struct policy_state {
   policy_options options;
@@ -253,30 +161,43 @@ struct policy_state {
     if (options.on_decision) options.on_decision(d);
   }
 
-  /// Logs an fs/terminal decision; on a denial answers the agent and returns handled::yes.
-  handled judge(responder& r, policy_decision d, std::optional<std::string> why, json::object data) const {
-    d.action = why ? "deny" : "allow";
-    d.reason = why ? *why : "allowed";
-    log(d);
-    if (!why) return handled::no; // forwarded untouched by the default behaviour
-    data["reason"] = "policy";
-    r.respond_error(
-        rpc_error::invalid_params("policy: " + d.method + " \"" + d.subject + "\": " + *why, std::move(data)));
-    return handled::yes;
-  }
-
   json::object roots_data(std::string_view path) const {
     json::array roots;
     for (const auto& root : *options.roots) roots.emplace_back(root);
     return json::object{{"path", path}, {"roots", std::move(roots)}};
   }
-};
 
-std::string session_of(const jsonrpc::message& msg) {
-  const auto* p = msg.params() ? msg.params()->if_object() : nullptr;
-  const auto* s = p ? p->if_contains("sessionId") : nullptr;
-  return s && s->is_string() ? std::string(s->get_string()) : std::string();
-}
+  /// nullopt when the policy has nothing to say about this method (it passes untouched).
+  std::optional<judgement> judge(const jsonrpc::message& msg) const {
+    const auto* p = msg.params() ? msg.params()->if_object() : nullptr;
+    const std::string method(msg.method());
+    if (method == "terminal/create") {
+      if (!options.allowed_commands && !options.roots) return std::nullopt;
+      const auto* command = p ? p->if_contains("command") : nullptr;
+      const std::string name = command && command->is_string() ? std::string(command->get_string()) : "";
+      judgement j{
+          {"", method, session_of(msg), name, "", 0}, terminal_error(options, p), json::object{{"command", name}}};
+      if (j.why && options.roots) {
+        const auto* cwd = p ? p->if_contains("cwd") : nullptr;
+        if (cwd && cwd->is_string() && j.why->rfind("cwd ", 0) == 0) j.data = roots_data(cwd->get_string());
+      }
+      return j;
+    }
+    if (!options.roots) return std::nullopt;
+    const auto* path = p ? p->if_contains("path") : nullptr;
+    const std::string target = path && path->is_string() ? std::string(path->get_string()) : "";
+    auto why = path && !path->is_string() ? std::optional<std::string>("the path is not a string")
+                                          : confinement_error(*options.roots, target);
+    if (why) *why += " (" + join(*options.roots) + ")";
+    return judgement{{"", method, session_of(msg), target, "", 0}, std::move(why), roots_data(target)};
+  }
+
+  static std::string session_of(const jsonrpc::message& msg) {
+    const auto* p = msg.params() ? msg.params()->if_object() : nullptr;
+    const auto* s = p ? p->if_contains("sessionId") : nullptr;
+    return s && s->is_string() ? std::string(s->get_string()) : std::string();
+  }
+};
 
 } // namespace
 
@@ -301,40 +222,30 @@ proxy_builder make_policy_proxy(policy_options options) {
         return handled::yes;
       });
 
-  for (const char* method : {"fs/read_text_file", "fs/write_text_file"}) {
+  for (const char* method : {"fs/read_text_file", "fs/write_text_file", "terminal/create"}) {
     proxy.on_receive_request_from(acp::agent, method, [st](jsonrpc::message& msg, responder& r, context&) {
-      if (!st->options.roots) return handled::no;
-      const auto* p = msg.params() ? msg.params()->if_object() : nullptr;
-      const auto* path = p ? p->if_contains("path") : nullptr;
-      const std::string_view target = path && path->is_string() ? std::string_view(path->get_string()) : "";
-      auto why = confinement_error(*st->options.roots, target);
-      if (why) *why += " (" + join(*st->options.roots) + ")";
-      return st->judge(r, {"", std::string(msg.method()), session_of(msg), std::string(target), "", 0}, why,
-                       st->roots_data(target));
+      auto j = st->judge(msg);
+      if (!j) return handled::no;
+      j->decision.action = j->why ? "deny" : "allow";
+      j->decision.reason = j->why ? *j->why : "allowed";
+      st->log(j->decision);
+      if (!j->why) return handled::no; // forwarded untouched by the default behaviour
+      j->data["reason"] = "policy";
+      r.respond_error(rpc_error::invalid_params(
+          "policy: " + j->decision.method + " \"" + j->decision.subject + "\": " + *j->why, std::move(j->data)));
+      return handled::yes;
+    });
+    // The same messages as notifications (alone or in a batch): judged alike; a denied one cannot
+    // be answered, so it is dropped, and its decision line says so.
+    proxy.on_receive_notification_from(acp::agent, method, [st](jsonrpc::message& msg, context&) {
+      auto j = st->judge(msg);
+      if (!j) return handled::no;
+      j->decision.action = j->why ? "deny" : "allow";
+      j->decision.reason = j->why ? *j->why + "; a notification: dropped" : "allowed; a notification";
+      st->log(j->decision);
+      return j->why ? handled::yes : handled::no;
     });
   }
-
-  proxy.on_receive_request_from(acp::agent, "terminal/create", [st](jsonrpc::message& msg, responder& r, context&) {
-    const auto* p = msg.params() ? msg.params()->if_object() : nullptr;
-    const auto* command = p ? p->if_contains("command") : nullptr;
-    const std::string name = command && command->is_string() ? std::string(command->get_string()) : "";
-    std::optional<std::string> why;
-    json::object data{{"command", name}};
-    if (const auto& allowed = st->options.allowed_commands) {
-      const auto base = name.substr(name.rfind('/') == std::string::npos ? 0 : name.rfind('/') + 1);
-      if (std::find(allowed->begin(), allowed->end(), base) == allowed->end())
-        why = "not in allowedCommands (" + join(*allowed) + ")";
-    }
-    const auto* cwd = p ? p->if_contains("cwd") : nullptr;
-    if (!why && st->options.roots && cwd && cwd->is_string()) {
-      if (auto bad = confinement_error(*st->options.roots, cwd->get_string())) {
-        why = "cwd " + std::string(cwd->get_string()) + ": " + *bad + " (" + join(*st->options.roots) + ")";
-        data = st->roots_data(cwd->get_string());
-      }
-    }
-    if (!st->options.allowed_commands && !st->options.roots) return handled::no;
-    return st->judge(r, {"", "terminal/create", session_of(msg), name, "", 0}, why, std::move(data));
-  });
   return proxy;
 }
 

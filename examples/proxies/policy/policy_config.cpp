@@ -67,7 +67,7 @@ policy_result<permission_rule> parse_rule(const json::value& v, const std::strin
       rule.kind = std::string(*s);
     } else if (key == "title") {
       if (!value.is_string()) return policy_error{where + "\"title\" must be a string (a glob)"};
-      rule.title = std::string(value.get_string());
+      rule.title = normalise_title(value.get_string()); // titles are matched normalised too
     } else if (key == "paths") {
       auto paths = string_array(value);
       if (!paths) return policy_error{where + "\"paths\" must be an array of strings (globs)"};
@@ -108,9 +108,10 @@ policy_result<policy_options> parse_policy_config(std::string_view json_text, co
   if (!v.is_object()) return policy_error{where + "expected a JSON object"};
   const auto& o = v.get_object();
   for (const auto& [key, value] : o)
-    if (key != "roots" && key != "allowedCommands" && key != "permissions")
+    if (key != "roots" && key != "allowedCommands" && key != "commands" && key != "allowedEnv" &&
+        key != "confineArgs" && key != "permissions")
       return policy_error{where + "unknown key \"" + std::string(key) +
-                          "\" (known: roots, allowedCommands, permissions)"};
+                          "\" (known: roots, allowedCommands, commands, allowedEnv, confineArgs, permissions)"};
 
   policy_options out;
   // Roots first: relative path globs in the rules are expanded against them.
@@ -137,6 +138,44 @@ policy_result<policy_options> parse_policy_config(std::string_view json_text, co
         return policy_error{where + "allowed command \"" + name +
                             "\" must be a plain name (matched against the basename)"};
     out.allowed_commands = std::move(*commands);
+  }
+  if (const auto* c = o.if_contains("commands")) {
+    if (!c->is_object()) return policy_error{where + "\"commands\" must be an object: {NAME: {\"args\": [GLOB…]}}"};
+    if (!out.allowed_commands) out.allowed_commands.emplace();
+    for (const auto& [name, rule] : c->get_object()) {
+      const std::string n(name);
+      const std::string at = where + "commands \"" + n + "\": ";
+      if (n.empty() || n.find('/') != std::string::npos)
+        return policy_error{at + "must be a plain name (matched against the basename)"};
+      const auto* r = rule.if_object();
+      if (!r) return policy_error{at + "must be an object: {\"args\": [GLOB…]}"};
+      command_rule parsed;
+      for (const auto& [key, value] : *r) {
+        if (key != "args") return policy_error{at + "unknown key \"" + std::string(key) + "\" (known: args)"};
+        auto globs = string_array(value);
+        if (!globs) return policy_error{at + "\"args\" must be an array of strings (globs)"};
+        parsed.args = std::move(*globs);
+      }
+      if (!r->contains("args")) return policy_error{at + "missing \"args\" (an array of globs)"};
+      out.commands[n] = std::move(parsed);
+      if (std::find(out.allowed_commands->begin(), out.allowed_commands->end(), n) == out.allowed_commands->end())
+        out.allowed_commands->push_back(n);
+    }
+  }
+  if (out.allowed_commands)
+    for (const auto& name : *out.allowed_commands)
+      if (runs_other_commands(name) && !out.commands.contains(name))
+        return policy_error{where + "allowed command \"" + name +
+                            "\" can run other commands: give it argument rules (\"commands\": {\"" + name +
+                            "\": {\"args\": [GLOB…]}}) or remove it"};
+  if (const auto* e = o.if_contains("allowedEnv")) {
+    auto names = string_array(*e);
+    if (!names) return policy_error{where + "\"allowedEnv\" must be an array of strings (globs of names)"};
+    out.allowed_env = std::move(*names);
+  }
+  if (const auto* b = o.if_contains("confineArgs")) {
+    if (!b->is_bool()) return policy_error{where + "\"confineArgs\" must be true or false"};
+    out.confine_args = b->get_bool();
   }
   if (const auto* p = o.if_contains("permissions")) {
     if (!p->is_array()) return policy_error{where + "\"permissions\" must be an array of rules"};
