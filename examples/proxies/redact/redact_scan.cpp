@@ -76,8 +76,7 @@ bool find_private_key_blocks(const redactor::scanner::rule& r, std::string_view 
 }
 
 bool is_base64(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' ||
-         c == '=';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
 }
 
 std::string_view trimmed(std::string_view line) {
@@ -97,47 +96,65 @@ bool mixed(std::string_view line) {
   return upper && lower && digit;
 }
 
+using range = std::pair<std::size_t, std::size_t>;
+
 // A key's base64 body without its BEGIN line (a read starting at line 2, output cut at the front):
 // a run of base64-only lines that ends with a `-----END … PRIVATE KEY-----` line, or has three or
-// more full-width lines (60 to 76 characters, as PEM's 64 and OpenSSH's 70). A run inside or
-// ending a public block (CERTIFICATE, PUBLIC KEY) is left alone.
-void find_private_key_bodies(std::size_t id, std::string_view text, std::vector<redactor::hit>& out) {
-  std::size_t run_begin = 0, run_end = 0, full_lines = 0;
+// more full-width lines (60 to 76 characters of mixed case and digits, as PEM's 64 and OpenSSH's
+// 70). Public material is not a secret: a run inside a public block (CERTIFICATE, PUBLIC KEY) or
+// ending with a public END line is left alone, and its range goes to `public_ranges` so that the
+// high-entropy rule leaves it alone too.
+void find_private_key_bodies(std::size_t id, std::string_view text, std::vector<redactor::hit>& out,
+                             std::vector<range>& public_ranges) {
+  std::size_t run_begin = 0, run_end = 0, full_lines = 0, public_begin = 0;
   bool in_run = false, in_public_block = false;
-  auto close_run = [&](bool strong, std::size_t end) {
-    if (in_run && !in_public_block && (strong || full_lines >= 3)) out.push_back({run_begin, end, id});
+  auto close_run = [&](bool is_private_end, bool is_public_end, std::size_t end) {
+    if (in_run && !in_public_block) {
+      if (is_public_end)
+        public_ranges.emplace_back(run_begin, end);
+      else if (is_private_end || full_lines >= 3)
+        out.push_back({run_begin, end, id});
+    }
     in_run = false;
     full_lines = 0;
   };
   for (std::size_t pos = 0; pos <= text.size();) {
     const std::size_t nl = std::min(text.size(), text.find('\n', pos));
     const std::string_view line = trimmed(text.substr(pos, nl - pos));
+    const auto line_begin = static_cast<std::size_t>(line.data() - text.data());
     const bool body = !line.empty() && line.size() <= 76 &&
                       std::all_of(line.begin(), line.end(), [](char c) { return is_base64(c); });
     if (body) {
-      if (!in_run) run_begin = static_cast<std::size_t>(line.data() - text.data());
+      if (!in_run) run_begin = line_begin;
       in_run = true;
-      run_end = static_cast<std::size_t>(line.data() - text.data()) + line.size();
+      run_end = line_begin + line.size();
       if (line.size() >= 60 && mixed(line)) ++full_lines;
     } else if (line.starts_with("-----END ")) {
-      const bool private_end = line.find("PRIVATE KEY-----") != std::string_view::npos;
-      close_run(private_end, static_cast<std::size_t>(line.data() - text.data()) + line.size());
+      const bool is_private = line.find("PRIVATE KEY-----") != std::string_view::npos;
+      close_run(is_private, !is_private, line_begin + line.size());
+      if (in_public_block) public_ranges.emplace_back(public_begin, line_begin + line.size());
       in_public_block = false;
     } else {
-      close_run(false, run_end);
-      if (line.starts_with("-----BEGIN ")) in_public_block = line.find("PRIVATE KEY") == std::string_view::npos;
+      close_run(false, false, run_end);
+      if (line.starts_with("-----BEGIN ") && line.find("PRIVATE KEY") == std::string_view::npos) {
+        in_public_block = true;
+        public_begin = line_begin;
+      }
     }
     if (nl == text.size()) break;
     pos = nl + 1;
   }
-  close_run(false, run_end);
+  close_run(false, false, run_end);
+  if (in_public_block) public_ranges.emplace_back(public_begin, text.size()); // a public block cut short
 }
 
 bool is_token_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
-void find_random_runs(std::size_t id, std::string_view text, std::vector<redactor::hit>& out) {
+void find_random_runs(std::size_t id, std::string_view text, const std::vector<range>& public_ranges,
+                      std::vector<redactor::hit>& out) {
+  auto next_public = public_ranges.begin(); // in text order
   for (std::size_t i = 0; i < text.size();) {
     if (!is_token_char(text[i])) {
       ++i;
@@ -145,7 +162,9 @@ void find_random_runs(std::size_t id, std::string_view text, std::vector<redacto
     }
     std::size_t j = i;
     while (j < text.size() && is_token_char(text[j])) ++j;
-    if (j - i >= 32 && looks_random(text.substr(i, j - i))) out.push_back({i, j, id});
+    while (next_public != public_ranges.end() && next_public->second <= i) ++next_public;
+    const bool in_public = next_public != public_ranges.end() && next_public->first <= i;
+    if (!in_public && j - i >= 32 && looks_random(text.substr(i, j - i))) out.push_back({i, j, id});
     i = j;
   }
 }
@@ -240,6 +259,7 @@ bool looks_random(std::string_view run) {
 
 bool redactor::scanner::scan(std::string_view text, redact_deadline deadline, bool entropy,
                              std::vector<hit>& out) const {
+  std::vector<range> public_ranges; // certificates and public keys, from the key body rule
   for (const auto& r : rules) {
     switch (r.how) {
     case kind::regex:
@@ -249,10 +269,13 @@ bool redactor::scanner::scan(std::string_view text, redact_deadline deadline, bo
       if (!find_private_key_blocks(r, text, deadline, out)) return false;
       break;
     case kind::private_key_body:
-      find_private_key_bodies(r.id, text, out);
+      find_private_key_bodies(r.id, text, out, public_ranges);
       break;
     case kind::entropy:
-      if (entropy) find_random_runs(r.id, text, out);
+      if (entropy) {
+        std::sort(public_ranges.begin(), public_ranges.end());
+        find_random_runs(r.id, text, public_ranges, out);
+      }
       break;
     case kind::user_regex:
       if (!find_user_regex(r, text, deadline, out)) return false;
