@@ -76,9 +76,10 @@ protected:
 TEST_F(redact_budget, a_prompt_over_budget_is_answered_with_an_error_and_not_sent) {
   start({.patterns = {"[a-z]+="}, .budget = 1ms});
   std::optional<jsonrpc::message> answer;
-  request(false, "session/prompt",
-          json::object{{"sessionId", "s1"}, {"prompt", json::array{json::object{{"type", "text"}, {"text", slow_text()}}}}},
-          answer);
+  request(
+      false, "session/prompt",
+      json::object{{"sessionId", "s1"}, {"prompt", json::array{json::object{{"type", "text"}, {"text", slow_text()}}}}},
+      answer);
   ASSERT_TRUE(run_until([&] { return answer.has_value(); }));
   ASSERT_TRUE(answer->is_error());
   EXPECT_EQ(answer->json().at("error").at("code"), -32603);

@@ -81,10 +81,10 @@ TEST(redact_partial, a_whole_token_keeps_its_own_rule_name) {
 
 TEST(redact_partial, hashes_identifiers_and_prose_stay) {
   for (const std::string s : {
-           "commit 9fceb02d0ae598e95dc970b74767f19372d61af8",                 // git SHA
+           "commit 9fceb02d0ae598e95dc970b74767f19372d61af8",                         // git SHA
            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", // digest
-           "id 550e8400-e29b-41d4-a716-446655440000",                         // UUID
-           "class AbstractSingletonProxyFactoryBean2 {}",                     // camelCase
+           "id 550e8400-e29b-41d4-a716-446655440000",                                 // UUID
+           "class AbstractSingletonProxyFactoryBean2 {}",                             // camelCase
            "TEST(redact_partial, hashes_identifiers_and_prose_stay_unchanged_42)",
            "HTTP2ServerConnectionFactoryBuilderImpl x;",
            "AWS_REGION_US_EAST_1_ENDPOINT_OVERRIDE_V2=1",
@@ -144,8 +144,10 @@ TEST(redact_partial, a_whole_secret_at_the_end_of_a_block_does_not_spill_into_th
 TEST(redact_partial, meta_links_and_unknown_members_are_redacted_routing_members_are_not) {
   const std::string token = "ghp_" + std::string(36, 'c');
   auto params = json::parse(R"({"sessionId":"sess-1","_meta":{"note":")" + token + R"("},"prompt":[
-    {"type":"resource_link","uri":"https://h/x?access_token=)" + token + R"(","name":"n"},
-    {"type":"text","text":"t","_meta":{"deep":[")" + token + R"("]}}],"future":")" + token + R"("})");
+    {"type":"resource_link","uri":"https://h/x?access_token=)" +
+                            token + R"(","name":"n"},
+    {"type":"text","text":"t","_meta":{"deep":[")" +
+                            token + R"("]}}],"future":")" + token + R"("})");
   const auto t = redact_prompt(builtins(), params);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->total(), 4u);
@@ -164,13 +166,14 @@ TEST(redact_partial, read_results_are_redacted_in_meta_too) {
 TEST(redact_partial, a_resource_blob_is_decoded_redacted_and_encoded_again) {
   // base64 of "token=ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
   const std::string blob = "dG9rZW49Z2hwX2FhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQo=";
-  auto params = prompt({json::object{{"type", "resource"},
-                                     {"resource", json::object{{"uri", "file:///x"}, {"blob", blob}}}}});
+  auto params =
+      prompt({json::object{{"type", "resource"}, {"resource", json::object{{"uri", "file:///x"}, {"blob", blob}}}}});
   ASSERT_TRUE(redact_prompt(builtins(), params));
   // base64 of "token=[REDACTED:github-token]\n"
   EXPECT_EQ(params.at("prompt").at(0).at("resource").at("blob"), "dG9rZW49W1JFREFDVEVEOmdpdGh1Yi10b2tlbl0K");
   // An image whose bytes hold no secret is left byte for byte, however random its base64 is.
-  const std::string image = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+  const std::string image =
+      "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
   auto img = prompt({json::object{{"type", "image"}, {"mimeType", "image/png"}, {"data", image}}});
   ASSERT_TRUE(redact_prompt(builtins(), img));
   EXPECT_EQ(img.at("prompt").at(0).at("data"), json::value(image));

@@ -120,8 +120,8 @@ TEST(redact_regex, budget_ms_is_checked) {
 TEST(redact_regex, past_the_deadline_nothing_is_returned_as_redacted) {
   const auto r = load();
   const auto past = std::chrono::steady_clock::now() - 1ms;
-  json::value params = json::object{{"sessionId", "s"},
-                                    {"prompt", json::array{json::object{{"type", "text"}, {"text", "x"}}}}};
+  json::value params =
+      json::object{{"sessionId", "s"}, {"prompt", json::array{json::object{{"type", "text"}, {"text", "x"}}}}};
   EXPECT_FALSE(redact_prompt(r, params, past).has_value());
   json::value result = json::object{{"content", "AKIAIOSFODNN7EXAMPLE"}};
   EXPECT_FALSE(redact_result(r, "fs/read_text_file", result, past).has_value());
