@@ -1,6 +1,6 @@
-// acp-redact-proxy's per-message budget on a live link: a message that takes longer to redact
-// than `--budget-ms` is refused (the prompt answered with an error, the read's result replaced by
-// one), never passed on half-redacted, and each refusal is one line on stderr.
+// acp-redact-proxy on a live link (a scripted conductor on an in-memory link). The per-message budget: a message that
+// takes longer to redact than `--budget-ms` is refused (the prompt answered with an error, the read's result replaced
+// by one), never passed on half-redacted, and each refusal is one line on stderr.
 #include "redact.hpp"
 
 #include <acp/sdk/connection.hpp>
@@ -117,6 +117,24 @@ TEST_F(redact_budget, within_budget_the_prompt_goes_on_redacted) {
             "[REDACTED:aws-access-key-id]");
   conductor_->send_result(received_[0].id(), json::object{{"stopReason", "end_turn"}});
   ASSERT_TRUE(run_until([&] { return answer.has_value(); })); // `answer` must outlive the request
+}
+
+// fs/read_text_file with `line=2` of a key file: the body comes back without its BEGIN line.
+TEST_F(redact_budget, a_key_body_read_without_its_header_reaches_the_agent_redacted) {
+  start({});
+  std::optional<jsonrpc::message> answer;
+  request(true, "fs/read_text_file", json::object{{"sessionId", "s1"}, {"path", "/home/u/.ssh/id_rsa"}, {"line", 2}},
+          answer);
+  ASSERT_TRUE(run_until([&] { return received_.size() == 1; }));
+  const std::string body = "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM4OiXk9Q1JpYqcVzH8sLz0d2f3nTq\n"
+                           "Wb5Xh7kLmN2pQrS9tUvW1xYz3AbC4dEf6GhI8jKl0MnOpQrStUvWxYz1a2B3c4D5\n"
+                           "x9Y0z1A2b3C4d5E6f7G8h9I0j1K2l3M4n5O6p7Q8r9S0t1U2v3W4==\n"
+                           "-----END RSA PRIVATE KEY-----\n";
+  conductor_->send_result(received_[0].id(), json::object{{"content", body}});
+  ASSERT_TRUE(run_until([&] { return answer.has_value(); }));
+  ASSERT_NE(answer->result(), nullptr);
+  EXPECT_EQ(answer->result()->at("content"), "[REDACTED:private-key-body]\n");
+  EXPECT_EQ(log_.str(), "redact: 1 secret(s) removed from fs/read_text_file result (private-key-body\u00d71)\n");
 }
 
 } // namespace
