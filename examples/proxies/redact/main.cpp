@@ -5,7 +5,9 @@
 #include <acp/sdk/log.hpp>
 #include <acp/version.hpp>
 
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -20,12 +22,20 @@ int main(int argc, char** argv) {
       ->type_name("PATH")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  app.add_option("--pattern", o.patterns, "redact matches of this ECMAScript regex (within a line); repeatable")
+  app.add_option("--pattern", o.patterns,
+                 "redact matches of this regex (RE2 syntax: no lookaround or backreferences; within a line); "
+                 "repeatable")
       ->type_name("REGEX")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--config", o.config_file, "JSON file: {\"envFiles\", \"patterns\", \"builtins\", \"replacement\"}")
       ->type_name("FILE");
+  std::int64_t budget_ms = o.budget.count();
+  app.add_option("--budget-ms", budget_ms,
+                 "time allowed to redact one message; a message over it is refused, not passed on (0: no limit; "
+                 "default 250)")
+      ->type_name("MS")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{3600000}));
   app.add_flag("--no-builtins", no_builtins, "turn off the built-in token and key patterns");
   app.add_option("--replacement", o.replacement,
                  "replacement text; {name} is the rule name (default: [REDACTED:{name}])")
@@ -34,6 +44,7 @@ int main(int argc, char** argv) {
              "configuration error.");
   if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-redact-proxy", ACP_VERSION)) return *code;
   o.builtins = !no_builtins;
+  o.budget = std::chrono::milliseconds(budget_ms);
   auto rules = acp::examples::load_redactor(o);
   if (!rules) return acp::examples::usage_error("acp-redact-proxy", rules.error(), false);
   std::signal(SIGPIPE, SIG_IGN);

@@ -1,10 +1,6 @@
-// GCC 12 with -fsanitize reports -Wmaybe-uninitialized inside its own <regex> (std::function in
-// the NFA states): a false positive that would fail the sanitizer build with -Werror.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include "redact_rules.hpp"
+
+#include "redact_scan.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -23,77 +19,33 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// How far past its trigger a builtin regex may look. Tokens are shorter than this; bounding
-// the window keeps a miss cheap however large the text is.
-constexpr std::size_t trigger_window = 1024;
-// The window a user pattern runs in: libstdc++'s regex recurses once per matched character, so
-// an unbounded `.*` over a 100 KiB line would overflow the stack. Matches up to half of it are
-// always found whole; longer ones may be cut.
-constexpr std::size_t user_window = 4096;
-
 struct builtin {
   const char* name;
-  std::vector<std::string> triggers;
-  bool ignore_case;
-  const char* regex;
+  redactor::scanner::kind how;
+  const char* regex; // RE2 syntax; none for the rules written in code
   int group;
-  bool private_key_block;
+  const char* not_followed_by; // RE2 has no lookahead: what may not follow the match, checked in code
 };
 
-// ECMAScript regexes, run anchored at a trigger with the character before it available, so
-// `\b` sees the real boundary. `group` is what gets replaced: the value, not the key name.
+// `group` is what gets replaced: the value, not the key name. The rules written in code (key
+// bodies, high-entropy runs) come last among the builtins, so a named rule wins a tie.
 const std::vector<builtin>& builtins() {
+  using k = redactor::scanner::kind;
   static const std::vector<builtin> table = {
-      {"aws-access-key-id", {"AKIA", "ASIA"}, false, R"(\b(?:AKIA|ASIA)[0-9A-Z]{16}\b)", 0, false},
-      {"aws-secret-access-key",
-       {"aws_secret_access_key"},
-       true,
-       R"(aws_secret_access_key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=]))",
-       1,
-       false},
-      {"github-token",
-       {"ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_"},
-       false,
-       R"(\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b)",
-       0,
-       false},
-      {"slack-token", {"xox"}, false, R"(\bxox[baprs]-[A-Za-z0-9-]{10,})", 0, false},
-      // Only the header is a regex; the block runs to its END line (see find_regex).
-      {"private-key", {"-----BEGIN "}, false, R"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)", 0, true},
-      {"bearer-token", {"bearer"}, true, R"(\bbearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*))", 1, false},
+      {"aws-access-key-id", k::regex, R"(\b(?:AKIA|ASIA)[0-9A-Z]{16}\b)", 0, ""},
+      {"aws-secret-access-key", k::regex, R"((?i)aws_secret_access_key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9/+=]{40}))",
+       1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+="},
+      {"github-token", k::regex, R"(\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b)", 0, ""},
+      {"slack-token", k::regex, R"(\bxox[baprs]-[A-Za-z0-9-]{10,})", 0, ""},
+      // Only the header is a regex; the block runs to its END line (see redact_scan.cpp).
+      {"private-key", k::private_key_block, R"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)", 0, ""},
+      {"bearer-token", k::regex, R"((?i)\bbearer[ \t]+([A-Za-z0-9\-._~+/]{16,}=*))", 1, ""},
       // No `\b` before "api": OPENAI_API_KEY=… must match, and `_` is a word character.
-      {"api-key",
-       {"api_key", "api-key", "apikey"},
-       true,
-       R"(api[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=]{8,}))",
-       1,
-       false},
+      {"api-key", k::regex, R"((?i)api[_-]?key["']?[ \t]*[:=][ \t]*["']?([A-Za-z0-9_\-./+=]{8,}))", 1, ""},
+      {"private-key-body", k::private_key_body, nullptr, 0, ""},
+      {"high-entropy-token", k::entropy, nullptr, 0, ""},
   };
   return table;
-}
-
-// The literal text every match of a user regex starts with ("corp-" for `corp-[0-9]{6}`), or ""
-// when there is none: it starts with a class, group, anchor or escape like `\d`, or has a `|`.
-std::string literal_prefix(std::string_view re) {
-  if (re.find('|') != std::string_view::npos) return {};
-  std::string out;
-  for (std::size_t i = 0; i < re.size();) {
-    char lit = re[i];
-    std::size_t len = 1;
-    if (lit == '\\') {
-      if (i + 1 >= re.size() || std::isalnum(static_cast<unsigned char>(re[i + 1]))) break;
-      lit = re[i + 1]; // an escaped punctuation character is itself
-      len = 2;
-    } else if (std::strchr(".[]()*+?{}^$", lit)) {
-      break;
-    }
-    const char next = i + len < re.size() ? re[i + len] : '\0';
-    if (next == '?' || next == '*' || next == '{') break; // this character may be absent
-    out += lit;
-    if (next == '+') break; // present, but what follows it is not fixed
-    i += len;
-  }
-  return out;
 }
 
 std::string_view trim(std::string_view s) {
@@ -247,16 +199,17 @@ boost::system::result<redactor, std::string> load_redactor(const redact_options&
     out.replacements_.push_back(with_name(replacement, name));
     return out.names_.size() - 1;
   };
+  out.scanner_ = std::make_unique<redactor::scanner>();
+  auto& rules = out.scanner_->rules;
   if (o.builtins) {
     for (const auto& b : builtins()) {
-      redactor::rule r;
+      redactor::scanner::rule r;
       r.id = add_name(b.name);
-      r.how = b.private_key_block ? redactor::kind::private_key_block : redactor::kind::regex;
-      r.triggers = b.triggers;
-      r.ignore_case = b.ignore_case;
-      r.re = std::regex(b.regex, b.ignore_case ? std::regex::ECMAScript | std::regex::icase : std::regex::ECMAScript);
+      r.how = b.how;
+      if (b.regex) r.re = std::make_unique<RE2>(b.regex, rule_options());
       r.group = b.group;
-      out.rules_.push_back(std::move(r));
+      r.not_followed_by = b.not_followed_by;
+      rules.push_back(std::move(r));
     }
   }
   for (const auto& path : o.env_files) {
@@ -268,125 +221,49 @@ boost::system::result<redactor, std::string> load_redactor(const redact_options&
     const std::size_t id =
         found != out.names_.end() ? static_cast<std::size_t>(found - out.names_.begin()) : add_name(name);
     for (auto& value : parse_env_values(text))
-      if (value.size() >= 8) out.literals_.push_back({id, std::move(value)});
+      if (value.size() >= 8) out.scanner_->literals.push_back({id, std::move(value)});
   }
   for (std::size_t i = 0; i < o.patterns.size(); ++i) {
-    redactor::rule r;
-    try {
-      r.re = std::regex(o.patterns[i], std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return "--pattern '" + o.patterns[i] + "': invalid regex: " + e.what();
+    redactor::scanner::rule r;
+    r.re = std::make_unique<RE2>(o.patterns[i], rule_options());
+    if (!r.re->ok()) {
+      std::string why = "--pattern '" + o.patterns[i] + "': invalid regex: " + r.re->error();
+      const auto code = r.re->error_code();
+      if (code == RE2::ErrorBadPerlOp || code == RE2::ErrorBadEscape || code == RE2::ErrorRepeatArgument)
+        why += " (RE2 syntax: no lookahead, lookbehind or backreferences)";
+      return why;
     }
     r.id = add_name("pattern-" + std::to_string(i + 1));
-    r.how = redactor::kind::user_regex;
-    // With a literal prefix of 3+ characters the regex only runs where the prefix occurs.
-    if (auto prefix = literal_prefix(o.patterns[i]); prefix.size() >= 3) r.triggers.push_back(std::move(prefix));
-    out.rules_.push_back(std::move(r));
+    r.how = redactor::scanner::kind::user_regex;
+    rules.push_back(std::move(r));
   }
+  out.budget_ = o.budget;
   return out;
 }
 
-namespace {
+redactor::redactor() = default;
+redactor::~redactor() = default;
+redactor::redactor(redactor&&) noexcept = default;
+redactor& redactor::operator=(redactor&&) noexcept = default;
 
-// Runs `re` on text[first, stop), a window inside the line that ends at `line_end`, telling the
-// regex what lies outside the window: `\b` and `^` see the real previous character, `$` only
-// matches at the real end of the line.
-bool search_window(std::string_view text, std::size_t first, std::size_t stop, std::size_t line_end,
-                   const std::regex& re, std::cmatch& m, bool anchored) {
-  auto flags = anchored ? std::regex_constants::match_continuous : std::regex_constants::match_default;
-  if (first > 0 && text[first - 1] != '\n') flags |= std::regex_constants::match_prev_avail;
-  if (stop < line_end) flags |= std::regex_constants::match_not_eol;
-  return std::regex_search(text.data() + first, text.data() + stop, m, re, flags);
-}
-
-std::size_t end_of_line(std::string_view text, std::size_t pos) { return std::min(text.size(), text.find('\n', pos)); }
-
-} // namespace
-
-void redactor::find_regex(const rule& r, std::string_view text, std::string_view lower, std::vector<hit>& out) const {
-  const std::string_view hay = r.ignore_case ? lower : text;
-  for (const auto& trigger : r.triggers) {
-    std::size_t line_end = 0;           // cached: triggers come in increasing order
-    auto next = [&](std::size_t from) { // memmem (glibc's two-way search) is the fastest scan here
-      const void* at = ::memmem(hay.data() + from, hay.size() - from, trigger.data(), trigger.size());
-      return at ? static_cast<std::size_t>(static_cast<const char*>(at) - hay.data()) : std::string_view::npos;
-    };
-    for (auto pos = next(0); pos != std::string_view::npos; pos = next(pos + 1)) {
-      if (line_end <= pos) line_end = end_of_line(text, pos);
-      // Builtins look a fixed window ahead; a user pattern stays within its line.
-      const std::size_t stop = r.how == kind::user_regex ? std::min(line_end, pos + user_window)
-                                                         : std::min(text.size(), pos + trigger_window);
-      std::cmatch m;
-      if (!search_window(text, pos, stop, r.how == kind::user_regex ? line_end : text.size(), r.re, m, true)) continue;
-      if (r.how == kind::private_key_block) {
-        // The block ends after its END line. Without one (a read cut by `limit`), everything
-        // after the header is key material: redact to the end of the text.
-        std::size_t end = text.size();
-        const auto end_line = text.find("-----END ", pos + static_cast<std::size_t>(m.length(0)));
-        const auto tail = end_line == std::string_view::npos ? end_line : text.find("PRIVATE KEY-----", end_line);
-        if (tail != std::string_view::npos) end = tail + std::strlen("PRIVATE KEY-----");
-        out.push_back({pos, end, r.id});
-        continue;
-      }
-      const auto& g = m[r.group];
-      if (!g.matched || g.length() == 0) continue;
-      out.push_back(
-          {static_cast<std::size_t>(g.first - text.data()), static_cast<std::size_t>(g.second - text.data()), r.id});
-    }
-  }
-}
-
-void redactor::find_user_regex(const rule& r, std::string_view text, std::vector<hit>& out) const {
-  // Line by line, so `^`/`$` mean line start/end; a long line in windows overlapping by half.
-  for (std::size_t line = 0; line < text.size();) {
-    const std::size_t line_end = end_of_line(text, line);
-    for (std::size_t start = line; start < line_end;) {
-      const std::size_t stop = std::min(line_end, start + user_window);
-      std::cmatch m;
-      if (!search_window(text, start, stop, line_end, r.re, m, false)) {
-        if (stop == line_end) break;
-        start = stop - user_window / 2; // a match starting here fits in the next window
-        continue;
-      }
-      const auto begin = static_cast<std::size_t>(m[0].first - text.data());
-      const auto end = begin + static_cast<std::size_t>(m.length(0));
-      if (end > begin) out.push_back({begin, end, r.id});
-      start = end > begin ? end : begin + 1;
-    }
-    line = line_end + 1;
-  }
-}
-
-std::vector<redactor::hit> redactor::find(std::string_view text) const {
+std::optional<std::vector<redactor::hit>> redactor::find(std::string_view text, redact_deadline deadline,
+                                                         bool entropy) const {
   std::vector<hit> hits;
-  std::string lower;
-  if (std::any_of(rules_.begin(), rules_.end(), [](const rule& r) { return r.ignore_case; })) {
-    lower.assign(text);
-    for (auto& c : lower) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  for (const auto& r : rules_) {
-    if (r.how == kind::user_regex && r.triggers.empty())
-      find_user_regex(r, text, hits);
-    else
-      find_regex(r, text, lower, hits);
-  }
-  for (const auto& l : literals_) {
-    for (std::size_t from = 0; from < text.size();) {
-      const void* at = ::memmem(text.data() + from, text.size() - from, l.value.data(), l.value.size());
-      if (!at) break;
-      const auto pos = static_cast<std::size_t>(static_cast<const char*>(at) - text.data());
-      hits.push_back({pos, pos + l.value.size(), l.id});
-      from = pos + l.value.size();
-    }
-  }
-
-  // Earliest first, then longest; a hit overlapping an earlier kept one is dropped.
-  std::sort(hits.begin(), hits.end(),
-            [](const hit& a, const hit& b) { return a.begin != b.begin ? a.begin < b.begin : a.end > b.end; });
+  if (scanner_ && !scanner_->find(text, deadline, entropy, hits)) return std::nullopt;
+  // Earliest first, then longest, then the lower rule id; a hit overlapping a kept one is dropped.
+  std::sort(hits.begin(), hits.end(), [](const hit& a, const hit& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    if (a.end != b.end) return a.end > b.end;
+    return a.rule < b.rule;
+  });
   std::vector<hit> kept;
   for (const auto& h : hits)
     if (kept.empty() || h.begin >= kept.back().end) kept.push_back(h);
   return kept;
+}
+
+std::vector<redactor::hit> redactor::find(std::string_view text) const {
+  return *find(text, no_deadline); // never nullopt without a deadline
 }
 
 std::string redactor::rewrite(std::string_view text, const std::vector<hit>& hits, tally& t) const {
@@ -403,20 +280,39 @@ std::string redactor::rewrite(std::string_view text, const std::vector<hit>& hit
   return out;
 }
 
-tally redactor::redact(std::string& text) const {
+template <class String>
+std::optional<tally> redactor::redact_string(String& text, redact_deadline deadline, const std::vector<hit>& extra,
+                                             bool entropy) const {
   tally t;
   t.per_rule.resize(names_.size());
-  const auto hits = find(text);
-  if (!hits.empty()) text = rewrite(text, hits, t);
+  const std::string_view view(text.data(), text.size());
+  auto hits = find(view, deadline, entropy);
+  if (!hits) return std::nullopt;
+  if (!extra.empty()) {
+    // Merge the caller's hits in, with the same overlap rule.
+    hits->insert(hits->end(), extra.begin(), extra.end());
+    std::sort(hits->begin(), hits->end(),
+              [](const hit& a, const hit& b) { return a.begin != b.begin ? a.begin < b.begin : a.end > b.end; });
+    std::vector<hit> kept;
+    for (const auto& h : *hits)
+      if (h.end <= view.size() && (kept.empty() || h.begin >= kept.back().end)) kept.push_back(h);
+    *hits = std::move(kept);
+  }
+  if (!hits->empty()) text = rewrite(view, *hits, t);
   return t;
 }
 
-tally redactor::redact(json::string& text) const {
-  tally t;
-  t.per_rule.resize(names_.size());
-  const auto hits = find(text);
-  if (!hits.empty()) text = rewrite(text, hits, t);
-  return t;
+tally redactor::redact(std::string& text) const { return *redact_string(text, no_deadline, {}, true); }
+
+tally redactor::redact(json::string& text) const { return *redact_string(text, no_deadline, {}, true); }
+
+std::optional<tally> redactor::redact(json::string& text, redact_deadline deadline,
+                                      const std::vector<hit>& extra) const {
+  return redact_string(text, deadline, extra, true);
+}
+
+std::optional<tally> redactor::redact_encoded(json::string& text, redact_deadline deadline) const {
+  return redact_string(text, deadline, {}, false);
 }
 
 std::string redactor::describe(const tally& t) const {
