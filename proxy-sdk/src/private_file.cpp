@@ -48,7 +48,8 @@ const char* kind_of(mode_t mode) {
 }
 
 private_file_error not_regular(mode_t mode) {
-  return {make_error_code(private_file_errc::not_regular), std::string("is not a regular file (") + kind_of(mode) + ")"};
+  return {make_error_code(private_file_errc::not_regular),
+          std::string("is not a regular file (") + kind_of(mode) + ")"};
 }
 
 /// Why the file at `st` must not be written; an empty code when it may.

@@ -28,8 +28,8 @@ TEST(conductor_killed, components_in_a_turn_die_with_it) {
   ASSERT_FALSE(session.empty());
   // The agent now ignores the end of its input (it waits for a signal): only the watchdog ends it.
   boost::json::object block{{"type", "text"}, {"text", "hang"}};
-  editor.send(request(1, "session/prompt",
-                      boost::json::object{{"sessionId", session}, {"prompt", boost::json::array{block}}}));
+  editor.send(
+      request(1, "session/prompt", boost::json::object{{"sessionId", session}, {"prompt", boost::json::array{block}}}));
   (void)editor.read(300ms); // whatever comes first; the turn never ends
   const auto tree = editor.descendants();
   ASSERT_EQ(tree.size(), 2u);

@@ -208,8 +208,8 @@ std::string record_one_turn(const std::string& dir, std::string* conductor_stder
   EXPECT_TRUE(editor.initialize()) << editor.stderr_text();
   const auto session = editor.new_session();
   boost::json::object block{{"type", "text"}, {"text", "echo hello"}};
-  editor.send(test::request(
-      1, "session/prompt", boost::json::object{{"sessionId", session}, {"prompt", boost::json::array{block}}}));
+  editor.send(test::request(1, "session/prompt",
+                            boost::json::object{{"sessionId", session}, {"prompt", boost::json::array{block}}}));
   EXPECT_TRUE(editor.read_response(1, nullptr)) << editor.stderr_text();
   editor.close_stdin();
   EXPECT_EQ(editor.wait_exit(10s), 0) << editor.stderr_text();

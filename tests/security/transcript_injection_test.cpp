@@ -27,8 +27,8 @@ TEST(transcript_ids, encoded_forms_and_hashed_long_ids_never_meet) {
   const std::string long_id(300, 'x');
   std::set<std::string> names;
   for (std::string id : {std::string("a%2Fb"), std::string("a/b"), std::string("%"), std::string("%25"),
-                         std::string(".x"), std::string("%2Ex"), std::string(""), std::string("%-empty"),
-                         long_id, long_id + "y", std::string(201, 'x'), std::string(200, 'x')})
+                         std::string(".x"), std::string("%2Ex"), std::string(""), std::string("%-empty"), long_id,
+                         long_id + "y", std::string(201, 'x'), std::string(200, 'x')})
     EXPECT_TRUE(names.insert(transcript_file_name(id)).second) << "a second id maps to " << transcript_file_name(id);
   const auto hashed = transcript_file_name(long_id);
   EXPECT_EQ(hashed.rfind(std::string(100, 'x') + "%-", 0), 0u) << hashed;
@@ -105,7 +105,8 @@ TEST(transcript_markdown_injection, prompt_text_and_attachments_stay_inside_thei
     EXPECT_EQ(line.find("<script"), std::string::npos) << md;
     EXPECT_EQ(line.find("<b>"), std::string::npos) << md;
     const auto link = line.find("](javascript");
-    EXPECT_TRUE(link == std::string::npos || (link > 0 && line[link - 1] == '\\')) << "the name closed the link: " << line;
+    EXPECT_TRUE(link == std::string::npos || (link > 0 && line[link - 1] == '\\'))
+        << "the name closed the link: " << line;
   }
   EXPECT_EQ(turns, 1) << md;
   EXPECT_EQ(std::count(lines.begin(), lines.end(), "**User**"), 1) << md;

@@ -53,7 +53,7 @@ struct private_file_options {
 /// Opens (creating it with mode 0600 if missing) the file at `path` for writing, as described at
 /// the top of this file. Returns the descriptor, which the caller owns.
 [[nodiscard]] boost::system::result<int, private_file_error> open_private_file(const std::string& path,
-                                                                              private_file_options options);
+                                                                               private_file_options options);
 
 /// Checks that the directory open as `fd` is fit for private files: owned by the effective user
 /// and not writable by group or others (someone who can write to it can plant files and links
