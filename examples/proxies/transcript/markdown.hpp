@@ -4,7 +4,7 @@
 // A turn is recorded in two parts, written as they complete: the user's prompt when it is sent
 // (so it survives a crash of the agent), and the agent's side when the `session/prompt`
 // response arrives. The agent's side gathers the turn's `session/update`s: message chunks
-// concatenated into one paragraph, thoughts in a collapsed <details>, tool calls with their
+// concatenated into one block, thoughts in a collapsed <details>, tool calls with their
 // status history and locations, permission requests with the option the editor chose, the
 // latest plan, and the stop reason. Pure functions: no I/O.
 //
