@@ -17,6 +17,7 @@
 #include <boost/system/result.hpp>
 
 #include <string>
+#include <type_traits>
 
 #include <fcntl.h>
 
