@@ -3,6 +3,7 @@
 #include "trace_blocks.hpp"
 
 #include <acp/protocol/json_scan.hpp>
+#include <acp/sdk/private_file.hpp>
 
 #include <boost/json/serialize.hpp>
 
@@ -19,10 +20,8 @@
 #include <thread>
 #include <utility>
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace acp::conductor {
@@ -306,15 +305,11 @@ struct trace_writer::state {
 // ---- trace_writer ----------------------------------------------------------------------------
 
 boost::system::result<trace_writer> trace_writer::open(const std::filesystem::path& path, trace_options options) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return errno_code();
-  // An existing file keeps its old mode through O_CREAT: narrow it.
-  if (::fchmod(fd, 0600) != 0) {
-    const auto ec = errno_code();
-    ::close(fd);
-    return ec;
-  }
-  return adopt(fd, options);
+  // Not through a link planted at the path, not into someone else's file (acp/sdk/private_file.hpp):
+  // the checks come before the truncation, and the file ends up 0600.
+  auto fd = open_private_file(path.string(), {.truncate = true});
+  if (!fd) return fd.error().code;
+  return adopt(*fd, options);
 }
 
 boost::system::result<trace_writer> trace_writer::adopt(int fd, trace_options options) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -105,9 +106,15 @@ void close_fds_except(std::vector<int>& keep) {
 // (`on_error` / `on_exec_error` are detected with a different argument list than they are
 // called with).
 struct child_setup {
+  pid_t parent = ::getpid();
+
   // In the child, after the stdio dup2s and before exec.
   template <typename Launcher, typename... Rest> error_code on_exec_setup(Launcher& launcher, Rest&&...) {
     if (::setpgid(0, 0) != 0) return errno_code();
+    // The watchdog: SIGKILL when the thread that forked us ends (with the whole process, also on
+    // a SIGKILL of it). The parent may already be gone: then we were re-parented and must go.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_code();
+    if (::getppid() != parent) ::_exit(127);
     ::signal(SIGPIPE, SIG_DFL);
     sigset_t none;
     sigemptyset(&none);

@@ -153,9 +153,9 @@ TEST(transcript_e2e, a_turn_with_echo_and_permission_is_written_as_markdown) {
   EXPECT_EQ(md.rfind("# Session `sess-1`\n\n- Date: ", 0), 0u) << md;
   EXPECT_NE(md.find("- Working directory: `"), std::string::npos) << md;
   EXPECT_NE(md.find("- Agent: acp-test-agent " ACP_VERSION " (ACP test agent)\n"), std::string::npos) << md;
-  EXPECT_NE(
-      md.find("**User**\n\necho hello transcript\n\n**Agent**\n\necho: hello transcript\n\n_Stop reason: end_turn_"),
-      std::string::npos)
+  EXPECT_NE(md.find("**User**\n\n```\necho hello transcript\n```\n\n**Agent**\n\n```\necho: hello transcript\n```\n\n"
+                    "_Stop reason: end_turn_"),
+            std::string::npos)
       << md;
   EXPECT_NE(md.find("## Turn 2 "), std::string::npos) << md;
   EXPECT_NE(md.find("- Write file (`call-1`, edit): pending"), std::string::npos) << md;
@@ -163,7 +163,7 @@ TEST(transcript_e2e, a_turn_with_echo_and_permission_is_written_as_markdown) {
                     "\u2192 **Allow**"),
             std::string::npos)
       << md;
-  EXPECT_NE(md.find("permission: selected allow\n\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("permission: selected allow\n```\n\n"), std::string::npos) << md;
 }
 
 // ---- command lines ------------------------------------------------------------------------

@@ -61,7 +61,7 @@ TEST(transcript_file_name, unsafe_ids_are_sanitized_and_stay_distinct) {
   const auto traversal = transcript_file_name("../../etc/passwd");
   EXPECT_EQ(traversal.find('/'), std::string::npos) << traversal;
   EXPECT_NE(traversal.front(), '.') << traversal;
-  EXPECT_EQ(traversal.rfind("_.._.._etc_passwd-", 0), 0u) << traversal;
+  EXPECT_EQ(traversal, "%2E.%2F..%2Fetc%2Fpasswd.md") << "percent-encoded, a leading dot too";
   EXPECT_TRUE(traversal.ends_with(".md"));
   for (const char* id : {"", ".", "..", ".hidden", "a b", "a/b", "a\\b", "\xc3\xa9t\xc3\xa9", "x\ny", "nul\0byte"}) {
     const auto name = transcript_file_name(id);
@@ -72,7 +72,8 @@ TEST(transcript_file_name, unsafe_ids_are_sanitized_and_stay_distinct) {
   const std::set<std::string> names = {transcript_file_name("a/b"), transcript_file_name("a_b"),
                                        transcript_file_name("a b"), transcript_file_name("a\\b")};
   EXPECT_EQ(names.size(), 4u) << "different ids never share a file";
-  EXPECT_LE(transcript_file_name(std::string(5000, 'x')).size(), 100u + 9 + 3);
+  EXPECT_EQ(transcript_file_name(std::string(5000, 'x')).size(), long_name_prefix + 2 + 32 + 3);
+  EXPECT_EQ(transcript_file_name(std::string(max_plain_name, 'x')), std::string(max_plain_name, 'x') + ".md");
   EXPECT_NE(transcript_file_name(std::string(200, 'x')), transcript_file_name(std::string(201, 'x')));
 }
 
@@ -112,7 +113,7 @@ TEST(transcript_markdown, prompt_blocks_render_as_text_links_and_fences) {
   auto decoded = decode<prompt_request>(request);
   ASSERT_TRUE(decoded.has_value());
   const auto md = render_prompt(3, decoded->prompt, std::chrono::system_clock::from_time_t(0));
-  EXPECT_EQ(md, "## Turn 3 \u2014 1970-01-01 00:00:00 UTC\n\n**User**\n\nFix the bug\n\n"
+  EXPECT_EQ(md, "## Turn 3 \u2014 1970-01-01 00:00:00 UTC\n\n**User**\n\n```\nFix the bug\n```\n\n"
                 "Link: [a.cpp](<file:///p/a.cpp>)\n\n"
                 "Attached `file:///p/b.md`:\n\n````\nhas ``` inside\n````\n\n"
                 "_(image, image/png)_\n\n");
@@ -232,7 +233,8 @@ TEST_F(transcript_proxy_link, a_scripted_turn_is_recorded_and_everything_passes_
           json::parse(R"({"sessionId":"sess-1","prompt":[{"type":"text","text":"Please fix `main`"}]})"),
           prompt_answer);
   const auto prompt_out = next();
-  EXPECT_NE(read_text(file()).find("**User**\n\nPlease fix `main`\n"), std::string::npos) << "written when sent";
+  EXPECT_NE(read_text(file()).find("**User**\n\n```\nPlease fix `main`\n```\n"), std::string::npos)
+      << "written when sent";
 
   const char* updates[] = {
       R"({"sessionUpdate":"agent_thought_chunk","content":{"type":"text","text":"Look at main."}})",
@@ -271,8 +273,8 @@ TEST_F(transcript_proxy_link, a_scripted_turn_is_recorded_and_everything_passes_
   EXPECT_NE(header.find("- Editor: zed 0.200.1\n"), std::string::npos) << header;
   const auto agent = md.substr(md.find("**Agent**"));
   EXPECT_EQ(agent, "**Agent**\n\n"
-                   "<details><summary>Thoughts</summary>\n\nLook at main.\n\n</details>\n\n"
-                   "I will fix it.\n\n"
+                   "<details><summary>Thoughts</summary>\n\n```\nLook at main.\n```\n\n</details>\n\n"
+                   "```\nI will fix it.\n```\n\n"
                    "Tool calls:\n\n"
                    "- Edit main.cpp (`call-1`, edit): pending \u2192 completed\n"
                    "  - `/home/me/project/main.cpp:12`\n\n"
@@ -315,9 +317,11 @@ TEST_F(transcript_proxy_link, a_turn_cut_by_the_closing_link_is_written_with_the
   (void)next();
   stop();
   const auto md = read_text(file());
-  EXPECT_NE(md.find("**Agent**\n\npartial\n\n_Stop reason: error: connection to conductor closed before the response "
-                    "arrived_\n\n"),
-            std::string::npos)
+  EXPECT_NE(
+      md.find(
+          "**Agent**\n\n```\npartial\n```\n\n_Stop reason: error: connection to conductor closed before the response "
+          "arrived_\n\n"),
+      std::string::npos)
       << md;
 }
 

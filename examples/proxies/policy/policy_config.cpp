@@ -1,6 +1,8 @@
 // The policy proxy's configuration file and decision log.
 #include "policy.hpp"
 
+#include <acp/sdk/private_file.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/throw_exception.hpp>
@@ -198,14 +200,11 @@ policy_result<policy_options> load_policy_config(const std::string& path) {
 }
 
 policy_result<std::function<void(const policy_decision&)>> open_decision_log(const std::string& path) {
-  // The log names files and commands of the project: private to the user, like a trace file.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return policy_error{"--decision-log " + path + ": " + std::strerror(errno)};
-  if (::fchmod(fd, 0600) != 0) {
-    const int e = errno;
-    ::close(fd);
-    return policy_error{"--decision-log " + path + ": " + std::strerror(e)};
-  }
+  // The log names files and commands of the project: private to the user, like a trace file,
+  // and never appended through a link planted at the path (acp/sdk/private_file.hpp).
+  const auto opened = open_private_file(path, {.append = true});
+  if (!opened) return policy_error{"--decision-log " + path + ": " + opened.error().reason};
+  const int fd = *opened;
   auto owned = std::shared_ptr<int>(new int(fd), [](int* p) {
     ::close(*p);
     delete p;

@@ -15,7 +15,11 @@ int main(int argc, char** argv) {
                "of a conductor chain; it speaks ACP on stdin/stdout.",
                "acp-transcript-proxy"};
   app.set_version_flag("--version", std::string("acp-transcript-proxy ") + ACP_VERSION);
-  app.add_option("--dir", o.dir, "directory for the transcripts (created if missing)")->type_name("DIR")->required();
+  app.add_option(
+         "--dir", o.dir,
+         "directory for the transcripts (created if missing; must be yours and not writable by group or others)")
+      ->type_name("DIR")
+      ->required();
   app.footer("Exit status: 0 when the conductor closed the connection, 1 on a broken connection, 2 for a usage "
              "error or an unusable --dir.");
   if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-transcript-proxy", ACP_VERSION)) return *code;

@@ -20,11 +20,80 @@ std::string fence_for(std::string_view text) {
   return std::string(std::max<std::size_t>(3, longest + 1), '`');
 }
 
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// A code span for one untrusted value: its backtick delimiters are longer than any run inside,
+// padded when the value starts or ends with a backtick; line breaks and other control characters
+// become spaces (a code span shows everything literally: no HTML, no emphasis).
+std::string code(std::string_view text) {
+  std::string body;
+  body.reserve(text.size());
+  for (char c : text) body += is_control(c) ? ' ' : c;
+  std::size_t longest = 0, run = 0;
+  for (char c : body) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  const std::string ticks(longest + 1, '`');
+  const bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
+  return ticks + (pad ? " " : "") + body + (pad ? " " : "") + ticks;
+}
+
+} // namespace
+
 std::string fenced(std::string_view text) {
   const auto fence = fence_for(text);
   std::string out = fence + "\n" + std::string(text);
   if (!out.ends_with('\n')) out += '\n';
   return out + fence + "\n";
+}
+
+std::string escape_inline(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (is_control(c)) {
+      out += ' ';
+      continue;
+    }
+    switch (c) {
+    case '\\':
+    case '`':
+    case '<':
+    case '>':
+    case '&':
+    case '[':
+    case ']':
+    case '#':
+    case '*':
+      out += '\\';
+      break;
+    default:
+      break;
+    }
+    out += c;
+  }
+  return out;
+}
+
+namespace {
+
+// A link destination between < and >: the characters that could end or escape it, and control
+// characters, percent-encoded.
+std::string link_target(std::string_view uri) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char c : uri) {
+    const auto u = static_cast<unsigned char>(c);
+    if (is_control(c) || c == '<' || c == '>' || c == '\\' || c == ' ') {
+      out += '%';
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string location_text(const tool_call_location& l) {
@@ -52,26 +121,31 @@ void add_locations(tool_call_record& c, const std::optional<std::vector<tool_cal
 
 std::string block_text(const content_block& block) {
   return std::visit(overloaded{
-                        [](const text_content& t) { return t.text + "\n"; },
-                        [](const resource_link& l) { return "Link: [" + l.name + "](<" + l.uri + ">)\n"; },
+                        [](const text_content& t) { return fenced(t.text); },
+                        [](const resource_link& l) {
+                          return "Link: [" + escape_inline(l.name) + "](<" + link_target(l.uri) + ">)\n";
+                        },
                         [](const embedded_resource& r) {
                           return std::visit(overloaded{
                                                 [](const text_resource_contents& t) {
-                                                  return "Attached `" + t.uri + "`:\n\n" + fenced(t.text);
+                                                  return "Attached " + code(t.uri) + ":\n\n" + fenced(t.text);
                                                 },
                                                 [](const blob_resource_contents& b) {
-                                                  return "Attached `" + b.uri + "` (binary" +
-                                                         (b.mime_type ? ", " + *b.mime_type : "") + ")\n";
+                                                  return "Attached " + code(b.uri) + " (binary" +
+                                                         (b.mime_type ? ", " + escape_inline(*b.mime_type) : "") +
+                                                         ")\n";
                                                 },
                                             },
                                             r.resource);
                         },
-                        [](const image_content& i) { return "_(image, " + i.mime_type + ")_\n"; },
-                        [](const audio_content& a) { return "_(audio, " + a.mime_type + ")_\n"; },
+                        [](const image_content& i) { return "_(image, " + escape_inline(i.mime_type) + ")_\n"; },
+                        [](const audio_content& a) { return "_(audio, " + escape_inline(a.mime_type) + ")_\n"; },
                         [](const unknown_variant& u) {
                           const auto* type = u.json.if_contains("type");
                           return "_(content of type " +
-                                 std::string(type && type->is_string() ? type->get_string() : "unknown") + ")_\n";
+                                 escape_inline(type && type->is_string() ? std::string_view(type->get_string())
+                                                                         : std::string_view("unknown")) +
+                                 ")_\n";
                         },
                     },
                     block);
@@ -160,11 +234,11 @@ std::string describe(const implementation& who) {
 
 std::string render_header(const session_header& h, std::chrono::system_clock::time_point now) {
   std::string out =
-      h.loaded ? "\n# Session `" + h.session_id + "` loaded again\n\n" : "# Session `" + h.session_id + "`\n\n";
+      h.loaded ? "\n# Session " + code(h.session_id) + " loaded again\n\n" : "# Session " + code(h.session_id) + "\n\n";
   out += "- Date: " + format_time(now) + "\n";
-  if (!h.cwd.empty()) out += "- Working directory: `" + h.cwd + "`\n";
-  if (!h.agent.empty()) out += "- Agent: " + h.agent + "\n";
-  if (!h.client.empty()) out += "- Editor: " + h.client + "\n";
+  if (!h.cwd.empty()) out += "- Working directory: " + code(h.cwd) + "\n";
+  if (!h.agent.empty()) out += "- Agent: " + escape_inline(h.agent) + "\n";
+  if (!h.client.empty()) out += "- Editor: " + escape_inline(h.client) + "\n";
   return out + "\n";
 }
 
@@ -177,36 +251,54 @@ std::string render_prompt(int turn, const std::vector<content_block>& prompt,
 
 std::string render_reply(const turn_record& turn, std::string_view heading, std::string_view stop_reason) {
   std::string out = "**" + std::string(heading) + "**\n\n";
-  if (!turn.thoughts.empty()) out += "<details><summary>Thoughts</summary>\n\n" + turn.thoughts + "\n\n</details>\n\n";
-  if (!turn.text.empty()) out += turn.text + "\n\n";
+  if (!turn.thoughts.empty())
+    out += "<details><summary>Thoughts</summary>\n\n" + fenced(turn.thoughts) + "\n</details>\n\n";
+  if (!turn.text.empty()) out += fenced(turn.text) + "\n";
   if (!turn.tool_calls.empty()) {
     out += "Tool calls:\n\n";
     for (const auto& c : turn.tool_calls) {
-      out += "- " + (c.title.empty() ? std::string("(untitled)") : c.title) + " (`" + c.id + "`" +
-             (c.kind.empty() ? "" : ", " + c.kind) + ")";
-      for (std::size_t i = 0; i < c.statuses.size(); ++i) out += (i == 0 ? ": " : " \u2192 ") + c.statuses[i];
+      out += "- " + (c.title.empty() ? std::string("(untitled)") : escape_inline(c.title)) + " (" + code(c.id) +
+             (c.kind.empty() ? "" : ", " + escape_inline(c.kind)) + ")";
+      for (std::size_t i = 0; i < c.statuses.size(); ++i)
+        out += (i == 0 ? ": " : " \u2192 ") + escape_inline(c.statuses[i]);
       out += "\n";
-      for (const auto& l : c.locations) out += "  - `" + l + "`\n";
+      for (const auto& l : c.locations) out += "  - " + code(l) + "\n";
     }
     out += "\n";
   }
   for (const auto& p : turn.permissions) {
-    out += "Permission requested: " + (p.title.empty() ? "`" + p.tool_call_id + "`" : p.title) + " \u2014 options: ";
-    for (std::size_t i = 0; i < p.options.size(); ++i) out += (i ? ", " : "") + p.options[i];
-    out += " \u2192 **" + (p.choice.empty() ? std::string("no answer") : p.choice) + "**\n\n";
+    out += "Permission requested: " + (p.title.empty() ? code(p.tool_call_id) : escape_inline(p.title)) +
+           " \u2014 options: ";
+    for (std::size_t i = 0; i < p.options.size(); ++i) out += (i ? ", " : "") + escape_inline(p.options[i]);
+    out += " \u2192 **" + (p.choice.empty() ? std::string("no answer") : escape_inline(p.choice)) + "**\n\n";
   }
   if (turn.plan) {
     out += "Plan:\n\n";
     for (const auto& e : *turn.plan) {
-      out += std::string(e.status == plan_entry_status::completed ? "- [x] " : "- [ ] ") + e.content;
+      out += std::string(e.status == plan_entry_status::completed ? "- [x] " : "- [ ] ") + escape_inline(e.content);
       if (e.status == plan_entry_status::in_progress) out += " _(in progress)_";
-      if (!e.priority.empty()) out += " _(" + e.priority + ")_";
+      if (!e.priority.empty()) out += " _(" + escape_inline(e.priority) + ")_";
       out += "\n";
     }
     out += "\n";
   }
-  if (!stop_reason.empty()) out += "_Stop reason: " + std::string(stop_reason) + "_\n\n";
+  if (!stop_reason.empty()) out += "_Stop reason: " + escape_inline(stop_reason) + "_\n\n";
   return out;
+}
+
+bool starts_turn(std::string_view line, std::string& open_fence) {
+  std::size_t ticks = 0;
+  while (ticks < line.size() && line[ticks] == '`') ++ticks;
+  if (!open_fence.empty()) { // inside a fence: only a line of at least as many backticks ends it
+    if (ticks >= open_fence.size() && line.find_first_not_of(" \t\r", ticks) == std::string_view::npos)
+      open_fence.clear();
+    return false;
+  }
+  if (ticks >= 3) {
+    open_fence.assign(ticks, '`');
+    return false;
+  }
+  return line.starts_with("## Turn ");
 }
 
 } // namespace acp::examples

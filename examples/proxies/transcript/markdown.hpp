@@ -4,9 +4,17 @@
 // A turn is recorded in two parts, written as they complete: the user's prompt when it is sent
 // (so it survives a crash of the agent), and the agent's side when the `session/prompt`
 // response arrives. The agent's side gathers the turn's `session/update`s: message chunks
-// concatenated into one paragraph, thoughts in a collapsed <details>, tool calls with their
+// concatenated into one block, thoughts in a collapsed <details>, tool calls with their
 // status history and locations, permission requests with the option the editor chose, the
 // latest plan, and the stop reason. Pure functions: no I/O.
+//
+// What the agent and the editor choose cannot change the record's structure. Free text (the
+// prompt's text, the agent's message and thoughts, attached file contents) is written inside a
+// fenced code block whose fence is longer than any run of backticks in the text, so no line of it
+// can close the block, start a heading, fake a "**User**" turn or be read as raw HTML; it is shown
+// verbatim. Single values (ids, paths, titles, option names, statuses, plan entries) are put on
+// one line (control characters become spaces) as code spans, or with the Markdown characters
+// that could open HTML, links, code or headings backslash-escaped (`escape_inline`).
 
 #include <acp/protocol/types.hpp>
 
@@ -65,6 +73,16 @@ struct session_header {
 [[nodiscard]] std::string format_time(std::chrono::system_clock::time_point t);
 /// "name version (title)" of an `implementation`.
 [[nodiscard]] std::string describe(const implementation& who);
+
+/// `text` in a fenced code block that `text` cannot close (fence: at least three backticks, one
+/// more than the longest run in `text`), ending with a newline.
+[[nodiscard]] std::string fenced(std::string_view text);
+/// `text` on one line for running Markdown text: control characters (line breaks included) become
+/// spaces; `\ ` < > & [ ] # *` are backslash-escaped.
+[[nodiscard]] std::string escape_inline(std::string_view text);
+/// Reading a record back line by line: true for a line that starts a turn ("## Turn N"), false
+/// for lines inside fenced blocks; `open_fence` carries the fence state from line to line.
+[[nodiscard]] bool starts_turn(std::string_view line, std::string& open_fence);
 
 [[nodiscard]] std::string render_header(const session_header& h, std::chrono::system_clock::time_point now);
 [[nodiscard]] std::string render_prompt(int turn, const std::vector<content_block>& prompt,

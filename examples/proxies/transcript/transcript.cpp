@@ -4,7 +4,9 @@
 
 #include <acp/protocol/types.hpp>
 #include <acp/sdk/log.hpp>
+#include <acp/sdk/private_file.hpp>
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +23,71 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 using clock = std::chrono::system_clock;
 
+namespace {
+
+/// Why `dir` (an open directory) cannot hold transcripts, as the rest of a `--dir DIR: ` line.
+std::string directory_problem(int fd, const std::string& dir) {
+  const auto problem = private_directory_problem(fd);
+  if (problem.empty()) return {};
+  return problem + "; transcripts are private: use a directory only you can write to (chmod go-w " + dir +
+         ", or choose another --dir)";
+}
+
+// SHA-256 (FIPS 180-4), for the names of long session ids.
+std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  static constexpr std::uint32_t k[64] = {
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+      0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+      0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+      0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+      0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+  std::uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::string msg(data);
+  const std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
+  msg += static_cast<char>(0x80);
+  while (msg.size() % 64 != 56) msg += '\0';
+  for (int i = 7; i >= 0; --i) msg += static_cast<char>((bits >> (i * 8)) & 0xff);
+  auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
+  for (std::size_t off = 0; off < msg.size(); off += 64) {
+    std::uint32_t w[64];
+    for (int i = 0; i < 16; ++i) {
+      w[i] = 0;
+      for (int j = 0; j < 4; ++j) w[i] = (w[i] << 8) | static_cast<std::uint8_t>(msg[off + 4 * i + j]);
+    }
+    for (int i = 16; i < 64; ++i) {
+      const auto s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const auto s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int i = 0; i < 64; ++i) {
+      const auto t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const auto t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      hh = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    const std::uint32_t add[8] = {a, b, c, d, e, f, g, hh};
+    for (int i = 0; i < 8; ++i) h[i] += add[i];
+  }
+  std::array<std::uint8_t, 32> out{};
+  for (int i = 0; i < 32; ++i) out[i] = static_cast<std::uint8_t>(h[i / 4] >> (24 - 8 * (i % 4)));
+  return out;
+}
+
+constexpr char hex_digits[] = "0123456789ABCDEF";
+constexpr char lower_hex_digits[] = "0123456789abcdef";
+
+} // namespace
+
 std::string prepare_transcript_dir(const std::string& dir) {
   if (dir.empty()) return "--dir: empty path";
   std::error_code ec;
@@ -28,25 +95,44 @@ std::string prepare_transcript_dir(const std::string& dir) {
   const bool created = fs::create_directories(dir, ec);
   if (ec) return "--dir " + dir + ": cannot create directory: " + ec.message();
   if (created) fs::permissions(dir, fs::perms::owner_all, ec); // transcripts are private
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return "--dir " + dir + ": " + std::strerror(errno);
+  auto problem = directory_problem(fd, dir);
+  ::close(fd);
+  if (!problem.empty()) return "--dir " + dir + ": " + problem;
   if (::access(dir.c_str(), W_OK | X_OK) != 0) return "--dir " + dir + ": not writable: " + std::strerror(errno);
   return {};
 }
 
 std::string transcript_file_name(std::string_view id) {
+  if (id.empty()) return "%-empty.md";
   std::string name;
-  for (char c : id) {
-    const bool safe =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
-    name += safe ? c : '_';
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c == '_' || (c == '.' && i > 0); // a leading '.' is encoded: no "..", no hidden files
+    if (keep) {
+      name += c;
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      name += '%';
+      name += hex_digits[u >> 4];
+      name += hex_digits[u & 15];
+    }
   }
-  if (name.empty() || name.front() == '.') name.insert(name.begin(), '_'); // no "..", no hidden files
-  if (name.size() > 100) name.resize(100);
-  if (name != id) {
-    std::uint32_t h = 2166136261u; // FNV-1a of the original id
-    for (unsigned char c : id) h = (h ^ c) * 16777619u;
-    char suffix[16];
-    std::snprintf(suffix, sizeof suffix, "-%08x", static_cast<unsigned>(h));
-    name += suffix;
+  if (name.size() <= max_plain_name) return name + ".md";
+  // Too long for a file name: a readable prefix (not cut inside a %XX) and a hash of the whole id.
+  std::size_t cut = long_name_prefix;
+  if (name[cut - 1] == '%')
+    cut -= 1;
+  else if (name[cut - 2] == '%')
+    cut -= 2;
+  name.resize(cut);
+  name += "%-";
+  const auto digest = sha256(id);
+  for (std::size_t i = 0; i < 16; ++i) {
+    name += lower_hex_digits[digest[i] >> 4];
+    name += lower_hex_digits[digest[i] & 15];
   }
   return name + ".md";
 }
@@ -92,10 +178,18 @@ struct transcript_state {
   std::string agent;  // from the initialize result
   std::string client; // from the initialize params
   std::map<std::string, session_file, std::less<>> sessions;
+  int dir_fd = -1; // the directory, opened once: files are created relative to it
 
   transcript_state(const transcript_state&) = delete;
   transcript_state& operator=(const transcript_state&) = delete;
-  explicit transcript_state(transcript_options o) : options(std::move(o)) {}
+  explicit transcript_state(transcript_options o) : options(std::move(o)) {
+    dir_fd = ::open(options.dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    std::string problem = dir_fd < 0 ? std::string(std::strerror(errno)) : directory_problem(dir_fd, options.dir);
+    if (problem.empty()) return;
+    log::error("transcript", options.dir + ": " + problem + "; nothing is recorded");
+    if (dir_fd >= 0) ::close(dir_fd);
+    dir_fd = -1;
+  }
   ~transcript_state() {
     for (auto& [id, s] : sessions) {
       if (s.turn && s.turn->in_turn)
@@ -103,6 +197,8 @@ struct transcript_state {
       else
         s.flush_between_turns();
     }
+    sessions.clear();
+    if (dir_fd >= 0) ::close(dir_fd);
   }
 
   session_file* find(std::string_view id) {
@@ -110,27 +206,49 @@ struct transcript_state {
     return it == sessions.end() ? nullptr : &it->second;
   }
 
-  /// Opens (creating with mode 0600) the session's file for appending.
+  /// Opens (creating with mode 0600) the session's file for appending: never through a link
+  /// planted in the directory, never a file of another user or with other hard links.
   session_file& open(const std::string& id) {
     auto& s = sessions[id];
-    if (s.fd >= 0) return s;
-    s.path = (fs::path(options.dir) / transcript_file_name(id)).string();
-    // O_NOFOLLOW: a symlink planted in the directory must not redirect the transcript.
-    s.fd = ::open(s.path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (s.fd < 0) log::warn("transcript", s.path + ": cannot open: " + std::strerror(errno));
+    if (s.fd >= 0 || s.write_failed) return s;
+    const auto name = transcript_file_name(id);
+    s.path = (fs::path(options.dir) / name).string();
+    if (dir_fd < 0) {
+      s.write_failed = true; // already reported
+      return s;
+    }
+    auto fd = open_private_file(name, {.append = true, .readable = true, .directory_fd = dir_fd});
+    if (!fd) {
+      log::warn("transcript", s.path + ": " + fd.error().reason + "; this session is not recorded");
+      s.write_failed = true;
+      return s;
+    }
+    s.fd = *fd;
     return s;
   }
 };
 
 // Turns already in the file, so a loaded session continues its numbering.
-int count_turns(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "r");
-  if (!f) return 0;
+int count_turns(int fd) {
+  if (fd < 0) return 0;
   int n = 0;
-  char line[256];
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, "## Turn ", 8) == 0) ++n;
-  std::fclose(f);
+  std::string open_fence, line;
+  char buf[8192];
+  off_t at = 0;
+  for (;;) {
+    const auto got = ::pread(fd, buf, sizeof buf, at);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    at += got;
+    for (ssize_t i = 0; i < got; ++i) {
+      if (buf[i] != '\n') {
+        if (line.size() < (std::size_t{1} << 20)) line += buf[i];
+        continue;
+      }
+      if (starts_turn(line, open_fence)) ++n;
+      line.clear();
+    }
+  }
   return n;
 }
 
@@ -185,7 +303,7 @@ proxy_builder make_transcript_proxy(transcript_options options) {
     if (!req) return handled::no;
     auto& s = st->open(req->session_id);
     s.flush_between_turns();
-    s.turns = count_turns(s.path);
+    s.turns = count_turns(s.fd);
     s.loading = true;
     s.write(render_header({req->session_id, req->cwd, st->agent, st->client, true}, clock::now()));
     forward_observing(acp::agent, msg, r, cx, [st, id = req->session_id](const rpc_result& outcome) {

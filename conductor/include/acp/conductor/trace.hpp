@@ -93,8 +93,10 @@ struct trace_options {
 
 class trace_writer {
 public:
-  /// Creates (or truncates) `path` with mode 0600 and starts the writer thread. Errors: the errno
-  /// of open/fchmod, or of creating the thread.
+  /// Creates (or truncates) `path` with mode 0600 and starts the writer thread. A symbolic link
+  /// at `path`, a file that is not regular, owned by another user or with more than one hard link
+  /// is refused untouched (`acp::private_file_errc`, acp/sdk/private_file.hpp). Other errors: the
+  /// errno of open/ftruncate/fchmod, or of creating the thread.
   [[nodiscard]] static boost::system::result<trace_writer> open(const std::filesystem::path& path,
                                                                 trace_options options = {});
   /// Writes to `fd` (a pipe, a socket, a file opened elsewhere), which the writer then owns and

@@ -6,6 +6,16 @@
 // Threading: everything runs on the executor passed to `spawn` (one io_context, one thread).
 // Nothing here throws; failures are error codes / results.
 //
+// Watchdog: every child is started with PR_SET_PDEATHSIG(SIGKILL), so the kernel kills it when
+// this process dies, even by SIGKILL (when no orderly stop can run). Strictly, the signal comes
+// when the *thread* that called `spawn` ends: spawn from the thread that runs the executor for
+// the children's whole life (the usual one-thread io_context does). The death signal covers the
+// child itself, not its own children: after a SIGKILL of this process those live on unless they
+// end on their own (most do, at EOF on the pipes they share), and so do those that left the
+// group (setsid, double fork) even after an orderly stop. Run under a cgroup-managed unit
+// (`systemd-run --user --pipe --wait ...`, a container) when nothing may survive. A set-uid or
+// file-capability program clears the setting when it is executed.
+//
 // Ownership: `child_process` is a move-only handle. It owns the protocol pipes until they are
 // handed over (`take_transport()`, or `release()` on a pipe); it owns the child until the child
 // is reaped. Destroying a handle whose child has not been reaped kills the child's whole process
