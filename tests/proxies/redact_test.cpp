@@ -1,6 +1,6 @@
 // acp-redact-proxy's library in-process: the rules one by one, env files, patterns, the config
 // file and its errors, JSON edits, counts, speed, and the proxy on an in-memory link.
-#include "redact.hpp"
+#include "redact_link.hpp"
 
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/transport.hpp>
@@ -345,54 +345,6 @@ TEST(redact_speed, one_mebibyte_read_is_redacted_quickly) {
 }
 
 // ---- the proxy on an in-memory link: a scripted conductor on the other end ----------------
-
-class redact_proxy_link : public ::testing::Test {
-protected:
-  void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
-  void TearDown() override {
-    if (conductor_) conductor_->close();
-    io_.run_for(50ms);
-  }
-
-  void start(const redact_options& o = {}) {
-    auto loaded = load_redactor(o);
-    ASSERT_TRUE(loaded.has_value());
-    auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
-    rules_ = std::make_shared<const redactor>(std::move(*loaded));
-    proxy_.emplace(make_redact_proxy(rules_, totals_, log_).connect_to(io_.get_executor(), std::move(theirs)));
-    conductor_ = connection::create(io_.get_executor(), std::move(ours), connection_options{});
-    conductor_->on_message([this](jsonrpc::message m) { received_.push_back(std::move(m)); });
-    conductor_->start();
-  }
-
-  template <class Pred> bool run_until(Pred done, std::chrono::milliseconds timeout = 5s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(5ms);
-    return done();
-  }
-
-  /// Sends a request to the proxy; `from_agent` wraps it in `_proxy/successor`.
-  void request(bool from_agent, std::string_view method, json::value params, std::optional<jsonrpc::message>& answer) {
-    json::object msg{{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", std::move(params)}};
-    if (from_agent)
-      msg = json::object{{"jsonrpc", "2.0"},
-                         {"id", 0},
-                         {"method", "_proxy/successor"},
-                         {"params", json::object{{"method", method}, {"params", msg["params"]}}}};
-    auto checked = jsonrpc::check(json::value(std::move(msg)));
-    ASSERT_TRUE(std::holds_alternative<jsonrpc::message>(checked));
-    (void)conductor_->send_request(std::get<jsonrpc::message>(std::move(checked)),
-                                   [&answer](jsonrpc::message m) { answer = std::move(m); });
-  }
-
-  boost::asio::io_context io_;
-  std::shared_ptr<connection> conductor_;
-  std::optional<endpoint> proxy_;
-  std::vector<jsonrpc::message> received_;
-  std::shared_ptr<const redactor> rules_;
-  std::shared_ptr<redact_totals> totals_ = std::make_shared<redact_totals>();
-  std::ostringstream log_;
-};
 
 TEST_F(redact_proxy_link, the_prompt_reaches_the_agent_redacted_and_the_answer_comes_back) {
   start();

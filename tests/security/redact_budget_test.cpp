@@ -1,7 +1,7 @@
 // acp-redact-proxy on a live link (a scripted conductor on an in-memory link). The per-message budget: a message that
 // takes longer to redact than `--budget-ms` is refused (the prompt answered with an error, the read's result replaced
 // by one), never passed on half-redacted, and each refusal is one line on stderr.
-#include "redact.hpp"
+#include "redact_link.hpp"
 
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/transport.hpp>
@@ -19,58 +19,14 @@ namespace {
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
-class redact_budget : public ::testing::Test {
+class redact_budget : public redact_proxy_link {
 protected:
-  void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
-  void TearDown() override {
-    if (conductor_) conductor_->close();
-    io_.run_for(50ms);
-  }
-
-  void start(const redact_options& o) {
-    auto loaded = load_redactor(o);
-    ASSERT_TRUE(loaded.has_value());
-    auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
-    rules_ = std::make_shared<const redactor>(std::move(*loaded));
-    proxy_.emplace(make_redact_proxy(rules_, totals_, log_).connect_to(io_.get_executor(), std::move(theirs)));
-    conductor_ = connection::create(io_.get_executor(), std::move(ours), connection_options{});
-    conductor_->on_message([this](jsonrpc::message m) { received_.push_back(std::move(m)); });
-    conductor_->start();
-  }
-
-  template <class Pred> bool run_until(Pred done, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done() && std::chrono::steady_clock::now() < deadline) io_.run_for(5ms);
-    return done();
-  }
-
-  void request(bool from_agent, std::string_view method, json::value params, std::optional<jsonrpc::message>& answer) {
-    json::object msg{{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", std::move(params)}};
-    if (from_agent)
-      msg = json::object{{"jsonrpc", "2.0"},
-                         {"id", 0},
-                         {"method", "_proxy/successor"},
-                         {"params", json::object{{"method", method}, {"params", msg["params"]}}}};
-    auto checked = jsonrpc::check(json::value(std::move(msg)));
-    ASSERT_TRUE(std::holds_alternative<jsonrpc::message>(checked));
-    (void)conductor_->send_request(std::get<jsonrpc::message>(std::move(checked)),
-                                   [&answer](jsonrpc::message m) { answer = std::move(m); });
-  }
-
   // Text that takes far longer than 1 ms to redact: 4 MiB of short key=value lines and tokens.
   static std::string slow_text() {
     std::string s;
     while (s.size() < (4u << 20)) s += "name=value api_key=abcdefgh12 Xq7Lm2Pz9Rt4Vw8Ky3Nb6Hc1Jd5Fg0Sa2Ue7\n";
     return s + "ghp_" + std::string(36, 'a');
   }
-
-  boost::asio::io_context io_;
-  std::shared_ptr<connection> conductor_;
-  std::optional<endpoint> proxy_;
-  std::vector<jsonrpc::message> received_;
-  std::shared_ptr<const redactor> rules_;
-  std::shared_ptr<redact_totals> totals_ = std::make_shared<redact_totals>();
-  std::ostringstream log_;
 };
 
 TEST_F(redact_budget, a_prompt_over_budget_is_answered_with_an_error_and_not_sent) {
