@@ -48,13 +48,14 @@ protected:
   }
 
   /// Sends a request to the proxy; `from_agent` wraps it in `_proxy/successor`.
-  void request(bool from_agent, std::string_view method, boost::json::value params, std::optional<jsonrpc::message>& answer) {
+  void request(bool from_agent, std::string_view method, boost::json::value params,
+               std::optional<jsonrpc::message>& answer) {
     boost::json::object msg{{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", std::move(params)}};
     if (from_agent)
       msg = boost::json::object{{"jsonrpc", "2.0"},
-                         {"id", 0},
-                         {"method", "_proxy/successor"},
-                         {"params", boost::json::object{{"method", method}, {"params", msg["params"]}}}};
+                                {"id", 0},
+                                {"method", "_proxy/successor"},
+                                {"params", boost::json::object{{"method", method}, {"params", msg["params"]}}}};
     auto checked = jsonrpc::check(boost::json::value(std::move(msg)));
     ASSERT_TRUE(std::holds_alternative<jsonrpc::message>(checked));
     (void)conductor_->send_request(std::get<jsonrpc::message>(std::move(checked)),
