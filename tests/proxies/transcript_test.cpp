@@ -1,6 +1,7 @@
 // acp-transcript-proxy's library in-process: file names, the directory check, the Markdown of
-// a scripted turn (chunks, thoughts, tool calls, permission choice, plan, stop reason), file
-// mode, session/load appending, and that every message passes through unchanged.
+// a scripted turn (chunks, thoughts, tool calls, permission choice, plan, stop reason), one block
+// per agent message, the agent's fs/* and terminal/* requests, excerpts, file mode, session/load
+// appending, and that every message passes through unchanged.
 #include "markdown.hpp"
 #include "transcript.hpp"
 
@@ -201,6 +202,37 @@ protected:
     return *answer->result();
   }
 
+  /// Runs a request of the agent through the proxy and answers it with `error` on the editor's
+  /// side; the error must come back unchanged.
+  void error_round_trip(std::string_view method, const json::value& params, const rpc_error& error) {
+    std::optional<jsonrpc::message> answer;
+    request(true, method, params, answer);
+    const auto& out = next();
+    EXPECT_EQ(out.method(), method);
+    EXPECT_EQ(*out.params(), params) << "passed on unchanged";
+    conductor_->send_error(out.id(), error);
+    ASSERT_TRUE(run_until([&] { return answer.has_value(); }));
+    ASSERT_TRUE(answer->is_error());
+    EXPECT_EQ(answer->json().at("error").at("code"), error.code);
+    EXPECT_EQ(answer->json().at("error").at("message"), json::value(error.message));
+  }
+  /// Sends a prompt; returns the request as the agent got it (answer it to end the turn).
+  jsonrpc::message start_turn(std::optional<jsonrpc::message>& answer) {
+    request(false, "session/prompt", json::parse(R"({"sessionId":"sess-1","prompt":[{"type":"text","text":"go"}]})"),
+            answer);
+    return next();
+  }
+  void end_turn(const jsonrpc::message& prompt_out, std::optional<jsonrpc::message>& answer) {
+    conductor_->send_result(prompt_out.id(), json::parse(R"({"stopReason":"end_turn"})"));
+    ASSERT_TRUE(run_until([&] { return answer.has_value(); }));
+  }
+  /// The agent's side of the last turn in the file.
+  [[nodiscard]] std::string last_reply() const {
+    const auto md = read_text(file());
+    const auto at = md.rfind("**Agent**");
+    return at == std::string::npos ? md : md.substr(at);
+  }
+
   void initialize_and_new_session() {
     (void)round_trip(
         false, "_proxy/initialize",
@@ -241,9 +273,9 @@ TEST_F(transcript_proxy_link, a_scripted_turn_is_recorded_and_everything_passes_
       R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"I will "}})",
       R"({"sessionUpdate":"plan","entries":[{"content":"Read main.cpp","priority":"high","status":"completed"},
                                              {"content":"Fix it","priority":"medium","status":"in_progress"}]})",
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"fix it."},"_meta":{"seq":2}})",
       R"({"sessionUpdate":"tool_call","toolCallId":"call-1","title":"Edit main.cpp","kind":"edit","status":"pending",
           "locations":[{"path":"/home/me/project/main.cpp","line":12}]})",
-      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"fix it."},"_meta":{"seq":2}})",
   };
   for (const char* u : updates) {
     update_from_agent(u);
@@ -275,7 +307,6 @@ TEST_F(transcript_proxy_link, a_scripted_turn_is_recorded_and_everything_passes_
   EXPECT_EQ(agent, "**Agent**\n\n"
                    "<details><summary>Thoughts</summary>\n\n```\nLook at main.\n```\n\n</details>\n\n"
                    "```\nI will fix it.\n```\n\n"
-                   "Tool calls:\n\n"
                    "- Edit main.cpp (`call-1`, edit): pending \u2192 completed\n"
                    "  - `/home/me/project/main.cpp:12`\n\n"
                    "Permission requested: Edit main.cpp \u2014 options: Allow (allow_once), Reject (reject_once) "
@@ -382,6 +413,156 @@ TEST_F(transcript_proxy_link, unobserved_messages_take_the_default_forwarding) {
   (void)round_trip(true, "fs/read_text_file", json::parse(R"({"sessionId":"s","path":"/a"})"),
                    json::parse(R"({"content":"x"})"));
   EXPECT_TRUE(fs::is_empty(dir_.path())) << "no session seen, no file";
+}
+
+TEST_F(transcript_proxy_link, separate_agent_messages_get_one_block_each) {
+  initialize_and_new_session();
+  std::optional<jsonrpc::message> answer;
+  const auto prompt_out = start_turn(answer);
+  const char* updates[] = {
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"Let me read "}})",
+      R"({"sessionUpdate":"usage_update","used":10,"size":100})", // not recorded: the message goes on
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"the file."}})",
+      R"({"sessionUpdate":"tool_call","toolCallId":"call-1","title":"Read a.txt","kind":"read","status":"in_progress"})",
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"It says hi. "}})",
+      R"({"sessionUpdate":"tool_call_update","toolCallId":"call-1","status":"completed"})",
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"Let me use Bash."}})",
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"One "},"messageId":"m-1"})",
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"message."},"messageId":"m-1"})",
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"Another."},"messageId":"m-2"})",
+      R"({"sessionUpdate":"agent_thought_chunk","content":{"type":"text","text":"Done?"},"messageId":"m-2"})",
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"Done."},"messageId":"m-2"})",
+  };
+  for (const char* u : updates) {
+    update_from_agent(u);
+    EXPECT_EQ(next().json().at("params").at("update"), json::parse(u)) << "forwarded unchanged";
+  }
+  end_turn(prompt_out, answer);
+  EXPECT_EQ(last_reply(), "**Agent**\n\n"
+                          "```\nLet me read the file.\n```\n\n"
+                          "- Read a.txt (`call-1`, read): in_progress \u2192 completed\n\n"
+                          "```\nIt says hi. \n```\n\n"
+                          "```\nLet me use Bash.\n```\n\n"
+                          "```\nOne message.\n```\n\n"
+                          "```\nAnother.\n```\n\n"
+                          "<details><summary>Thoughts</summary>\n\n```\nDone?\n```\n\n</details>\n\n"
+                          "```\nDone.\n```\n\n"
+                          "_Stop reason: end_turn_\n\n");
+}
+
+TEST_F(transcript_proxy_link, the_agents_file_and_terminal_requests_are_recorded_and_pass_unchanged) {
+  initialize_and_new_session();
+  std::optional<jsonrpc::message> answer;
+  const auto prompt_out = start_turn(answer);
+  update_from_agent(R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"Checking."}})");
+  (void)next();
+  (void)round_trip(true, "fs/read_text_file",
+                   json::parse(R"({"sessionId":"sess-1","path":"/p/a.txt","line":10,"limit":20})"),
+                   json::parse(R"({"content":"one\ntwo\n"})"));
+  error_round_trip("fs/read_text_file", json::parse(R"({"sessionId":"sess-1","path":"/p/missing"})"),
+                   rpc_error{-32002, "Resource not found: /p/missing", {}});
+  (void)round_trip(true, "fs/write_text_file",
+                   json::parse(R"({"sessionId":"sess-1","path":"/p/b.md","content":"# Title\n```\ncode\n```\n"})"),
+                   json::object{});
+  error_round_trip("fs/write_text_file", json::parse(R"({"sessionId":"sess-1","path":"/etc/x","content":"x"})"),
+                   rpc_error{-32603, "permission denied", {}});
+  (void)round_trip(true, "terminal/create",
+                   json::parse(R"({"sessionId":"sess-1","command":"make","args":["test","-j2"],"cwd":"/p"})"),
+                   json::parse(R"({"terminalId":"term-1"})"));
+  (void)round_trip(true, "terminal/output", json::parse(R"({"sessionId":"sess-1","terminalId":"term-1"})"),
+                   json::parse(R"({"output":"building\n","truncated":false})"));
+  (void)round_trip(
+      true, "terminal/output", json::parse(R"({"sessionId":"sess-1","terminalId":"term-1"})"),
+      json::parse(R"({"output":"building\nPASS 3 tests\n","truncated":false,"exitStatus":{"exitCode":0}})"));
+  (void)round_trip(true, "terminal/release", json::parse(R"({"sessionId":"sess-1","terminalId":"term-1"})"),
+                   json::object{});
+  error_round_trip("terminal/create", json::parse(R"({"sessionId":"sess-1","command":"rm"})"),
+                   rpc_error{-32603, "refused", {}});
+  update_from_agent(R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"All pass."}})");
+  (void)next();
+  end_turn(prompt_out, answer);
+  EXPECT_EQ(last_reply(), "**Agent**\n\n"
+                          "```\nChecking.\n```\n\n"
+                          "- Editor read `/p/a.txt` (from line 10, at most 20 lines) \u2192 8 bytes, 2 lines\n"
+                          "- Editor read `/p/missing` \u2192 error: Resource not found: /p/missing\n"
+                          "- Editor write `/p/b.md` (21 bytes, 4 lines) \u2192 written\n\n"
+                          "````\n# Title\n```\ncode\n```\n````\n\n"
+                          "- Editor write `/etc/x` (1 byte, 1 line) \u2192 error: permission denied\n\n"
+                          "```\nx\n```\n\n"
+                          "- Editor terminal `term-1`: `make` `test` `-j2` in `/p` \u2192 exit code 0\n\n"
+                          "```\nbuilding\nPASS 3 tests\n```\n\n"
+                          "- Editor terminal: `rm` \u2192 error: refused\n\n"
+                          "```\nAll pass.\n```\n\n"
+                          "_Stop reason: end_turn_\n\n");
+}
+
+TEST_F(transcript_proxy_link, editor_requests_of_an_unknown_session_are_not_recorded) {
+  initialize_and_new_session();
+  (void)round_trip(true, "fs/write_text_file", json::parse(R"({"sessionId":"other","path":"/p/x","content":"x"})"),
+                   json::object{});
+  (void)round_trip(true, "terminal/create", json::parse(R"({"sessionId":"other","command":"ls"})"),
+                   json::parse(R"({"terminalId":"t"})"));
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir_.path())) files.push_back(e.path().filename().string());
+  EXPECT_EQ(files, std::vector<std::string>{"sess-1.md"});
+  EXPECT_EQ(read_text(file()).find("- Editor "), std::string::npos) << read_text(file());
+}
+
+TEST(transcript_markdown, excerpts_keep_whole_lines_and_whole_characters) {
+  EXPECT_EQ(count_lines(""), 0u);
+  EXPECT_EQ(count_lines("a"), 1u);
+  EXPECT_EQ(count_lines("a\n"), 1u);
+  EXPECT_EQ(count_lines("a\nb"), 2u);
+  EXPECT_EQ(count_lines("\n\n"), 2u);
+  std::string numbered;
+  for (int i = 1; i <= 100; ++i) numbered += "line " + std::to_string(i) + "\n";
+  const auto head = excerpt_head(numbered);
+  EXPECT_EQ(count_lines(head), excerpt_max_lines);
+  EXPECT_TRUE(head.starts_with("line 1\n") && head.ends_with("line 40\n")) << head;
+  const auto tail = excerpt_tail(numbered);
+  EXPECT_EQ(count_lines(tail), excerpt_max_lines);
+  EXPECT_TRUE(tail.starts_with("line 61\n") && tail.ends_with("line 100\n")) << tail;
+  EXPECT_EQ(excerpt_tail("\nshort"), "\nshort");
+  EXPECT_EQ(excerpt_head("short"), "short");
+
+  std::string e_acute; // 3000 two-byte characters on one line
+  for (int i = 0; i < 3000; ++i) e_acute += "\xc3\xa9";
+  const auto cut_head = excerpt_head("a" + e_acute);
+  EXPECT_EQ(cut_head.size(), excerpt_max_bytes - 1) << "not inside a character";
+  EXPECT_EQ(cut_head.back(), '\xa9');
+  const auto cut_tail = excerpt_tail(e_acute + "a");
+  EXPECT_EQ(cut_tail.size(), excerpt_max_bytes - 1);
+  EXPECT_EQ(cut_tail.front(), '\xc3');
+}
+
+TEST(transcript_markdown, long_writes_and_outputs_say_what_was_left_out) {
+  std::string big;
+  for (int i = 1; i <= 100; ++i) big += "row " + std::to_string(i) + "\n";
+  turn_record turn;
+  turn.add(file_record{.write = true,
+                       .path = "/p/big.txt",
+                       .bytes = big.size(),
+                       .lines = count_lines(big),
+                       .excerpt = excerpt_head(big),
+                       .answer = "ok"});
+  turn.add(file_record{.path = "/p/slow.txt"});
+  turn.add(terminal_record{.terminal_id = "t-2",
+                           .command = "yes",
+                           .output = excerpt_tail(big),
+                           .output_bytes = big.size(),
+                           .truncated = true,
+                           .exit = "signal SIGKILL",
+                           .killed = true});
+  const auto md = render_reply(turn, "Agent", "cancelled");
+  const auto first = excerpt_head(big), last = excerpt_tail(big);
+  EXPECT_EQ(md, "**Agent**\n\n- Editor write `/p/big.txt` (" + std::to_string(big.size()) +
+                    " bytes, 100 lines) \u2192 written\n\n```\n" + first + "```\n_(first " +
+                    std::to_string(first.size()) + " of " + std::to_string(big.size()) +
+                    " bytes)_\n\n"
+                    "- Editor read `/p/slow.txt` \u2192 no answer\n"
+                    "- Editor terminal `t-2`: `yes` \u2192 signal SIGKILL, killed\n\n```\n" +
+                    last + "```\n_(last " + std::to_string(last.size()) + " of " + std::to_string(big.size()) +
+                    " bytes)_\n\n_(the editor truncated the output)_\n\n_Stop reason: cancelled_\n\n");
 }
 
 } // namespace

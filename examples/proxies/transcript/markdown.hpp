@@ -3,28 +3,41 @@
 //
 // A turn is recorded in two parts, written as they complete: the user's prompt when it is sent
 // (so it survives a crash of the agent), and the agent's side when the `session/prompt`
-// response arrives. The agent's side gathers the turn's `session/update`s: message chunks
-// concatenated into one block, thoughts in a collapsed <details>, tool calls with their
+// response arrives. The agent's side lists what happened in the order it happened: each agent
+// message in its own block (chunks are joined until something recorded comes between them or the
+// chunk's `messageId` changes), thoughts likewise in collapsed <details>, tool calls with their
 // status history and locations, permission requests with the option the editor chose, the
-// latest plan, and the stop reason. Pure functions: no I/O.
+// agent's `fs/read_text_file` / `fs/write_text_file` requests and terminals (`terminal/*`) with
+// the editor's answers; then the latest plan and the stop reason. Pure functions: no I/O.
 //
 // What the agent and the editor choose cannot change the record's structure. Free text (the
-// prompt's text, the agent's message and thoughts, attached file contents) is written inside a
-// fenced code block whose fence is longer than any run of backticks in the text, so no line of it
-// can close the block, start a heading, fake a "**User**" turn or be read as raw HTML; it is shown
-// verbatim. Single values (ids, paths, titles, option names, statuses, plan entries) are put on
-// one line (control characters become spaces) as code spans, or with the Markdown characters
-// that could open HTML, links, code or headings backslash-escaped (`escape_inline`).
+// prompt's text, the agent's message and thoughts, attached file contents, the start of a file
+// written, the end of a terminal's output) is written inside a fenced code block whose fence is
+// longer than any run of backticks in the text, so no line of it can close the block, start a
+// heading, fake a "**User**" turn or be read as raw HTML; it is shown verbatim. Single values
+// (ids, paths, titles, commands and arguments, option names, statuses, errors, plan entries) are
+// put on one line (control characters become spaces) as code spans, or with the Markdown
+// characters that could open HTML, links, code or headings backslash-escaped (`escape_inline`).
 
 #include <acp/protocol/types.hpp>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace acp::examples {
+
+/// One agent message (or one run of thoughts): chunks of text joined in order.
+struct text_record {
+  bool thought = false;
+  std::string text;
+  std::optional<std::string> message_id; ///< of its chunks; a different one starts a new record
+};
 
 struct tool_call_record {
   std::string id;
@@ -41,24 +54,75 @@ struct permission_record {
   std::string choice;               ///< the chosen option's name, "cancelled", "error: …"; empty while pending
 };
 
-/// What the agent did in one turn (or between turns, when `in_turn` is false).
+/// How much of a file written or of a terminal's output the record keeps.
+inline constexpr std::size_t excerpt_max_bytes = 2048;
+inline constexpr std::size_t excerpt_max_lines = 40;
+
+/// An `fs/read_text_file` or `fs/write_text_file` request of the agent and the editor's answer.
+struct file_record {
+  bool write = false;
+  std::string path;
+  std::optional<std::uint32_t> line;  ///< reads: the first line asked for
+  std::optional<std::uint32_t> limit; ///< reads: at most this many lines
+  std::size_t bytes = 0;              ///< the content written, or read (once answered)
+  std::size_t lines = 0;
+  std::string excerpt; ///< writes: the start of the content (`excerpt_head`)
+  std::string answer;  ///< "" while pending, "ok", "error: …", "invalid answer"
+};
+
+/// A terminal the agent created (`terminal/create`) and what it learnt of it.
+struct terminal_record {
+  std::string terminal_id; ///< empty until `terminal/create` is answered
+  std::string command;     ///< empty for a terminal created before this turn
+  std::vector<std::string> args;
+  std::string cwd;
+  std::string error;  ///< "error: …" when `terminal/create` failed
+  std::string output; ///< the end of the latest `terminal/output` result (`excerpt_tail`)
+  std::size_t output_bytes = 0;
+  bool truncated = false; ///< the editor cut the output (its `truncated` flag)
+  std::string exit;       ///< "exit code N", "signal SIG…"; empty while unknown
+  bool killed = false;    ///< `terminal/kill` was sent
+};
+
+using turn_entry = std::variant<text_record, tool_call_record, permission_record, file_record, terminal_record>;
+
+/// What the agent did in one turn (or between turns, when `in_turn` is false), in order.
 struct turn_record {
   bool in_turn = false;
-  std::string text;
-  std::string thoughts;
-  std::vector<tool_call_record> tool_calls;
-  std::vector<permission_record> permissions;
-  std::optional<std::vector<plan_entry>> plan;
+  std::vector<turn_entry> entries;
+  std::optional<std::vector<plan_entry>> plan; ///< the latest; shown after the entries
 
-  /// Records an update; user message chunks and informational updates are ignored.
+  /// Records an update. Message and thought chunks join the open text record of their kind and
+  /// `messageId`; anything recorded in between (a tool call or its update, a permission or
+  /// editor request) ends it. User message chunks and informational updates are ignored.
   void apply(const session_update& update);
-  /// Adds a permission request; returns its index in `permissions`.
+  /// Appends an entry (ending the open text record); returns its index in `entries`.
+  std::size_t add(turn_entry entry);
+  /// The entry at `index` when it holds a `T`, else null.
+  template <class T> [[nodiscard]] T* at(std::size_t index) noexcept {
+    return index < entries.size() ? std::get_if<T>(&entries[index]) : nullptr;
+  }
+  /// The terminal with this id; one is added (without its command) when the turn has none.
+  /// Finding it does not end the open text record (the editor's answers are not the agent's
+  /// stream).
+  terminal_record& terminal(std::string_view terminal_id);
+  /// Adds a permission request; returns its index in `entries`.
   std::size_t add_permission(const request_permission_request& request);
   /// Sets the choice of permission `index` from the editor's answer.
   void answer_permission(std::size_t index, const request_permission_request& request,
                          const request_permission_response* response, std::string_view error);
   [[nodiscard]] bool empty() const noexcept;
+
+private:
+  bool text_open_ = false; ///< the last entry is a text record that chunks may still extend
 };
+
+/// `text`'s first `excerpt_max_lines` lines, at most `excerpt_max_bytes` (cut before a UTF-8
+/// sequence, never inside one); `excerpt_tail` keeps the last ones instead.
+[[nodiscard]] std::string excerpt_head(std::string_view text);
+[[nodiscard]] std::string excerpt_tail(std::string_view text);
+/// Lines in `text`: its line breaks, plus one for a last line without one.
+[[nodiscard]] std::size_t count_lines(std::string_view text) noexcept;
 
 /// Facts for a session's header.
 struct session_header {

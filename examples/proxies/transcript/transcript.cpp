@@ -146,6 +146,7 @@ struct session_file {
   bool loading = false;
   bool write_failed = false;
   std::optional<turn_record> turn;
+  std::uint64_t turn_serial = 0; ///< counts the records `turn` has held: an answer finds its own
 
   session_file() = default;
   session_file(const session_file&) = delete;
@@ -166,6 +167,22 @@ struct session_file {
       text.remove_prefix(static_cast<std::size_t>(n));
     }
   }
+  /// The record of the turn in progress, or of what happens between turns.
+  turn_record& current_turn() {
+    if (!turn) {
+      turn.emplace();
+      ++turn_serial;
+    }
+    return *turn;
+  }
+  turn_record& start_turn() {
+    turn.emplace().in_turn = true;
+    ++turn_serial;
+    return *turn;
+  }
+  /// The current record, if it is still the one numbered `serial`.
+  turn_record* turn_numbered(std::uint64_t serial) { return turn && turn_serial == serial ? &*turn : nullptr; }
+
   /// Writes what the agent did between turns (late updates), if anything.
   void flush_between_turns() {
     if (turn && !turn->in_turn && !turn->empty()) write(render_reply(*turn, "Agent (between turns)", ""));
@@ -204,6 +221,11 @@ struct transcript_state {
   session_file* find(std::string_view id) {
     auto it = sessions.find(id);
     return it == sessions.end() ? nullptr : &it->second;
+  }
+  /// A session whose requests are recorded: known, and not replaying its history.
+  session_file* recording(std::string_view id) {
+    auto* s = find(id);
+    return s && !s->loading ? s : nullptr;
   }
 
   /// Opens (creating with mode 0600) the session's file for appending: never through a link
@@ -268,6 +290,143 @@ void forward_observing(P to, jsonrpc::message& msg, responder& r, context& cx, F
 
 std::string error_text(const rpc_result& outcome) { return outcome ? "" : outcome.error().message; }
 
+// A string member of an object, read in place: file contents are not copied to be measured.
+std::optional<std::string_view> string_member(const json::value* v, std::string_view key) {
+  const auto* o = v ? v->if_object() : nullptr;
+  const auto* m = o ? o->if_contains(key) : nullptr;
+  const auto* s = m ? m->if_string() : nullptr;
+  if (!s) return std::nullopt;
+  return std::string_view(*s);
+}
+
+// Where a request of the agent was recorded, for its answer to find it: the answer is only
+// recorded while that record is still the session's current one.
+struct entry_ref {
+  std::string session_id;
+  std::uint64_t serial = 0;
+  std::size_t index = 0;
+};
+
+entry_ref record(session_file& s, std::string session_id, turn_entry entry) {
+  const auto index = s.current_turn().add(std::move(entry));
+  return {std::move(session_id), s.turn_serial, index};
+}
+
+turn_record* recorded_turn(transcript_state& st, const entry_ref& ref) {
+  auto* s = st.find(ref.session_id);
+  return s ? s->turn_numbered(ref.serial) : nullptr;
+}
+
+template <class T> T* recorded(transcript_state& st, const entry_ref& ref) {
+  auto* turn = recorded_turn(st, ref);
+  return turn ? turn->at<T>(ref.index) : nullptr;
+}
+
+std::string exit_text(const std::optional<std::uint32_t>& code, const std::optional<std::string>& signal) {
+  std::string out;
+  if (code) out = "exit code " + std::to_string(*code);
+  if (signal) out += (out.empty() ? "signal " : ", signal ") + *signal;
+  return out;
+}
+
+// The agent's requests to the editor's file system and terminals: recorded in the session's
+// current record, sent on unchanged, the answers relayed unchanged.
+void observe_editor_requests(proxy_builder& proxy, const std::shared_ptr<transcript_state>& st) {
+  auto read = [st](jsonrpc::message& msg, responder& r, context& cx) {
+    auto req = decode_params<read_text_file_request>(msg.params());
+    auto* s = req ? st->recording(req->session_id) : nullptr;
+    if (!s) return handled::no;
+    auto ref = record(*s, req->session_id, file_record{.path = req->path, .line = req->line, .limit = req->limit});
+    forward_observing(acp::client, msg, r, cx, [st, ref = std::move(ref)](const rpc_result& outcome) {
+      auto* f = recorded<file_record>(*st, ref);
+      if (!f) return;
+      if (!outcome) {
+        f->answer = "error: " + error_text(outcome);
+      } else if (const auto content = string_member(&*outcome, "content")) {
+        f->answer = "ok";
+        f->bytes = content->size();
+        f->lines = count_lines(*content);
+      } else {
+        f->answer = "invalid answer";
+      }
+    });
+    return handled::yes;
+  };
+  proxy.on_receive_request_from(acp::agent, "fs/read_text_file", std::move(read));
+
+  auto write = [st](jsonrpc::message& msg, responder& r, context& cx) {
+    const auto id = string_member(msg.params(), "sessionId"), path = string_member(msg.params(), "path"),
+               content = string_member(msg.params(), "content");
+    auto* s = id && path && content ? st->recording(*id) : nullptr;
+    if (!s) return handled::no;
+    auto ref = record(*s, std::string(*id),
+                      file_record{.write = true,
+                                  .path = std::string(*path),
+                                  .bytes = content->size(),
+                                  .lines = count_lines(*content),
+                                  .excerpt = excerpt_head(*content)});
+    forward_observing(acp::client, msg, r, cx, [st, ref = std::move(ref)](const rpc_result& outcome) {
+      if (auto* f = recorded<file_record>(*st, ref)) f->answer = outcome ? "ok" : "error: " + error_text(outcome);
+    });
+    return handled::yes;
+  };
+  proxy.on_receive_request_from(acp::agent, "fs/write_text_file", std::move(write));
+
+  auto create = [st](jsonrpc::message& msg, responder& r, context& cx) {
+    auto req = decode_params<create_terminal_request>(msg.params());
+    auto* s = req ? st->recording(req->session_id) : nullptr;
+    if (!s) return handled::no;
+    auto ref = record(*s, req->session_id,
+                      terminal_record{.command = req->command,
+                                      .args = req->args.value_or(std::vector<std::string>{}),
+                                      .cwd = req->cwd.value_or("")});
+    forward_observing(acp::client, msg, r, cx, [st, ref = std::move(ref)](const rpc_result& outcome) {
+      auto* t = recorded<terminal_record>(*st, ref);
+      if (!t) return;
+      if (!outcome)
+        t->error = "error: " + error_text(outcome);
+      else if (auto res = decode_result<create_terminal_response>(&*outcome))
+        t->terminal_id = res->terminal_id;
+      else
+        t->error = "invalid answer";
+    });
+    return handled::yes;
+  };
+  proxy.on_receive_request_from(acp::agent, "terminal/create", std::move(create));
+
+  // Requests about a terminal: what a successful answer tells is added to the terminal's record.
+  auto about_terminal = [st](auto learn) {
+    return [st, learn](jsonrpc::message& msg, responder& r, context& cx) {
+      auto req = decode_params<terminal_output_request>(msg.params()); // each names a terminal alike
+      auto* s = req ? st->recording(req->session_id) : nullptr;
+      if (!s) return handled::no;
+      s->current_turn();
+      entry_ref ref{req->session_id, s->turn_serial, 0};
+      forward_observing(acp::client, msg, r, cx, [st, ref, id = req->terminal_id, learn](const rpc_result& outcome) {
+        auto* turn = outcome ? recorded_turn(*st, ref) : nullptr;
+        if (turn) learn(turn->terminal(id), *outcome);
+      });
+      return handled::yes;
+    };
+  };
+  auto output = [](terminal_record& t, const json::value& result) {
+    auto res = decode_result<terminal_output_response>(&result);
+    if (!res) return;
+    t.output = excerpt_tail(res->output);
+    t.output_bytes = res->output.size();
+    t.truncated = res->truncated;
+    if (res->exit_status) t.exit = exit_text(res->exit_status->exit_code, res->exit_status->signal);
+  };
+  auto exited = [](terminal_record& t, const json::value& result) {
+    if (auto res = decode_result<wait_for_terminal_exit_response>(&result))
+      t.exit = exit_text(res->exit_code, res->signal);
+  };
+  auto killed = [](terminal_record& t, const json::value&) { t.killed = true; };
+  proxy.on_receive_request_from(acp::agent, "terminal/output", about_terminal(output));
+  proxy.on_receive_request_from(acp::agent, "terminal/wait_for_exit", about_terminal(exited));
+  proxy.on_receive_request_from(acp::agent, "terminal/kill", about_terminal(killed));
+}
+
 } // namespace
 
 proxy_builder make_transcript_proxy(transcript_options options) {
@@ -326,7 +485,7 @@ proxy_builder make_transcript_proxy(transcript_options options) {
     }
     s->flush_between_turns();
     s->write(render_prompt(++s->turns, req->prompt, clock::now()));
-    s->turn.emplace().in_turn = true;
+    s->start_turn();
     forward_observing(acp::agent, msg, r, cx, [st, id = req->session_id](const rpc_result& outcome) {
       auto* sess = st->find(id);
       if (!sess) return;
@@ -344,10 +503,7 @@ proxy_builder make_transcript_proxy(transcript_options options) {
   proxy.on_receive_notification_from(acp::agent, "session/update", [st](jsonrpc::message& msg, context&) {
     auto note = decode_params<session_notification>(msg.params());
     auto* s = note ? st->find(note->session_id) : nullptr;
-    if (s && !s->loading) {
-      if (!s->turn) s->turn.emplace(); // an update between turns
-      s->turn->apply(note->update);
-    }
+    if (s && !s->loading) s->current_turn().apply(note->update); // between turns too
     return handled::no;
   });
 
@@ -356,20 +512,23 @@ proxy_builder make_transcript_proxy(transcript_options options) {
         auto req = decode_params<request_permission_request>(msg.params());
         auto* s = req ? st->find(req->session_id) : nullptr;
         if (!s) return handled::no;
-        if (!s->turn) s->turn.emplace();
-        const auto index = s->turn->add_permission(*req);
-        forward_observing(acp::client, msg, r, cx, [st, index, req = std::move(*req)](const rpc_result& outcome) {
-          auto* sess = st->find(req.session_id);
-          if (!sess || !sess->turn) return;
-          std::optional<request_permission_response> res;
-          if (outcome) {
-            if (auto decoded = decode_result<request_permission_response>(&*outcome)) res = std::move(*decoded);
-          }
-          sess->turn->answer_permission(index, req, res ? &*res : nullptr,
-                                        outcome ? "invalid answer" : error_text(outcome));
-        });
+        const auto index = s->current_turn().add_permission(*req);
+        entry_ref ref{req->session_id, s->turn_serial, index};
+        forward_observing(acp::client, msg, r, cx,
+                          [st, ref = std::move(ref), req = std::move(*req)](const rpc_result& outcome) {
+                            auto* turn = recorded_turn(*st, ref);
+                            if (!turn) return;
+                            std::optional<request_permission_response> res;
+                            if (outcome) {
+                              if (auto decoded = decode_result<request_permission_response>(&*outcome))
+                                res = std::move(*decoded);
+                            }
+                            turn->answer_permission(ref.index, req, res ? &*res : nullptr,
+                                                    outcome ? "invalid answer" : error_text(outcome));
+                          });
         return handled::yes;
       });
+  observe_editor_requests(proxy, st);
   return proxy;
 }
 

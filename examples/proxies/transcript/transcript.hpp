@@ -3,9 +3,11 @@
 //
 // Every message passes through exactly as received; the proxy reads copies with the typed
 // decoders. It needs to see a few responses (the agent's `initialize` result, the session id
-// of `session/new`, the stop reason of `session/prompt`, the editor's permission choice), so it
-// forwards those requests itself and relays the answers unchanged; everything else takes the
-// default forwarding.
+// of `session/new`, the stop reason of `session/prompt`, the editor's permission choice and its
+// answers to the agent's `fs/read_text_file`, `fs/write_text_file`, `terminal/create`,
+// `terminal/output`, `terminal/wait_for_exit` and `terminal/kill`), so it forwards those requests
+// itself and relays the answers unchanged; everything else takes the default forwarding. An
+// answer that arrives after its turn was written is not recorded.
 //
 // Files: `DIR/<session id>.md` (the id made safe for a file name, `transcript_file_name`),
 // created with mode 0600 (transcripts hold prompts and file contents), always appended to:
