@@ -13,9 +13,10 @@
 int main(int argc, char** argv) {
   acp::examples::redact_options o;
   bool no_builtins = false;
-  CLI::App app{"acp-redact-proxy: an ACP proxy that removes secrets from prompts, file reads and terminal output\n"
-               "before the agent sees them. Run it as a component of a conductor chain; it speaks ACP on\n"
-               "stdin/stdout and reports each redaction on stderr.",
+  CLI::App app{"acp-redact-proxy: an ACP proxy that removes secrets from prompts, and from the file reads and\n"
+               "terminal output the agent asks the editor for, before the agent sees them. It cannot see files\n"
+               "the agent reads or commands it runs by itself. Run it as a component of a conductor chain; it\n"
+               "speaks ACP on stdin/stdout and reports each redaction on stderr.",
                "acp-redact-proxy"};
   app.set_version_flag("--version", std::string("acp-redact-proxy ") + ACP_VERSION);
   app.add_option("--env-file", o.env_files, "redact every value (8+ characters) of this .env file; repeatable")
