@@ -166,6 +166,42 @@ TEST(transcript_e2e, a_turn_with_echo_and_permission_is_written_as_markdown) {
   EXPECT_NE(md.find("permission: selected allow\n```\n\n"), std::string::npos) << md;
 }
 
+TEST(transcript_e2e, the_agents_file_read_and_terminal_are_written_with_its_messages) {
+  temp_dir dir;
+  const auto out_dir = dir.path() / "transcripts";
+  scripted_peer editor(chain({component(transcript_bin, {"--dir", out_dir.string()}), component(test_agent_path())}));
+  ASSERT_TRUE(editor.initialize());
+  const auto session = editor.new_session();
+  ASSERT_EQ(session, "sess-1");
+
+  editor.send(request(4, "session/prompt", text_prompt(session, "read /project/a.txt")));
+  json::value seen_request;
+  ASSERT_TRUE(answer_request(editor, "fs/read_text_file", json::parse(R"({"content":"hello\nworld"})"), &seen_request));
+  EXPECT_EQ(seen_request.at("params"), json::parse(R"({"sessionId":"sess-1","path":"/project/a.txt"})"));
+  ASSERT_TRUE(editor.read_response(4, nullptr));
+
+  editor.send(request(5, "session/prompt", text_prompt(session, "terminal make test")));
+  ASSERT_TRUE(answer_request(editor, "terminal/create", json::parse(R"({"terminalId":"t1"})"), &seen_request));
+  EXPECT_EQ(seen_request.at("params"), json::parse(R"({"sessionId":"sess-1","command":"make","args":["test"]})"));
+  ASSERT_TRUE(answer_request(editor, "terminal/wait_for_exit", json::parse(R"({"exitCode":2})")));
+  ASSERT_TRUE(answer_request(editor, "terminal/output", json::parse(R"({"output":"1 failed\n","truncated":false})")));
+  ASSERT_TRUE(answer_request(editor, "terminal/release", json::object{}));
+  ASSERT_TRUE(editor.read_response(5, nullptr));
+  expect_clean_exit(editor);
+
+  const auto md = read_whole(out_dir / "sess-1.md");
+  EXPECT_NE(md.find("**Agent**\n\n- Editor read `/project/a.txt` \u2192 11 bytes, 2 lines\n\n"
+                    "```\nhello\nworld\n```\n\n_Stop reason: end_turn_\n\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("**Agent**\n\n- Editor terminal `t1`: `make` `test` \u2192 exit code 2\n\n"
+                    "```\n1 failed\n```\n\n" // the output the editor returned
+                    "```\n1 failed\n```\n\n" // the agent's message
+                    "_Stop reason: end_turn_\n\n"),
+            std::string::npos)
+      << md;
+}
+
 // ---- command lines ------------------------------------------------------------------------
 
 void expect_usage_error(const e2e::run_result& r, const std::string& program, const std::string& mention) {
