@@ -61,23 +61,38 @@ std::string_view envelope_method(const std::optional<json::value>& outer_id, gen
   return successor_method;
 }
 
+/// Whether `s` needs no escaping as a JSON string.
+bool is_plain_string(std::string_view s) noexcept {
+  for (const char c : s)
+    if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+  return true;
+}
 } // namespace
 
 jsonrpc::message wrap_message(jsonrpc::message inner, std::optional<json::value> outer_id, generation gen) {
   if (const auto payload = inner.payload_text(); payload && !inner.is_response()) {
     // Text form: splice the params text into the envelope; nothing is parsed or re-serialized.
     const auto method = envelope_method(outer_id, gen);
-    std::string head;
-    head.reserve(method.size() + inner.method().size() + 32); // one allocation (escapes aside)
-    head.append(method);
-    const std::size_t begin = head.size();
-    head.append(R"({"method":)");
-    jsonrpc::append_json_string(head, inner.method());
-    head.append(R"(,"params":)");
+    const auto name = inner.method();
+    const auto params = payload->empty() ? std::string_view("null") : *payload;
     text_buffer text;
-    text.reserve(head.size() + payload->size() + 5);
-    text.append(head);
-    text.append(payload->empty() ? std::string_view("null") : *payload);
+    const std::size_t begin = method.size();
+    if (is_plain_string(name)) {
+      // One allocation, no intermediate copy: the envelope's method, then the inner message.
+      text.reserve(method.size() + name.size() + params.size() + 24);
+      text.append(method);
+      text.append(R"({"method":")");
+      text.append(name);
+      text.append(R"(","params":)");
+    } else {
+      std::string head(method);
+      head.append(R"({"method":)");
+      jsonrpc::append_json_string(head, name);
+      head.append(R"(,"params":)");
+      text.reserve(head.size() + params.size() + 1);
+      text.append(head);
+    }
+    text.append(params);
     text.append("}");
     const auto kind = outer_id ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
     const jsonrpc::message::span params_span{begin, text.size() - begin}; // before `text` is moved

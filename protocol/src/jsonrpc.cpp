@@ -35,58 +35,58 @@ std::string_view message::method() const noexcept {
     if (kind_ == message_kind::response) return {};
     return method_is_set_ ? std::string_view(method_set_) : buf_.view().substr(method_.offset, method_.size);
   }
-  if (const auto* m = obj_.if_contains("method"); m && m->is_string()) return m->get_string();
+  if (const auto* m = dom().if_contains("method"); m && m->is_string()) return m->get_string();
   return {};
 }
 
 const json::value& message::id() const noexcept {
-  if (text_) return kind_ == message_kind::notification ? null_value : id_;
-  if (const auto* i = obj_.if_contains("id")) return *i;
+  if (text_) return id_ ? *id_ : null_value;
+  if (const auto* i = dom().if_contains("id")) return *i;
   return null_value;
 }
 
 const json::object& message::json() const {
   materialize();
-  return obj_;
+  return dom();
 }
 
 json::object& message::json() {
   materialize();
-  return obj_;
+  return dom();
 }
 
 json::object message::release() && {
   materialize();
-  return std::move(obj_);
+  return std::move(dom());
 }
 
 const json::value* message::params() const {
   materialize();
-  const auto* p = obj_.if_contains("params");
+  const auto* p = dom().if_contains("params");
   return (p && !p->is_null()) ? p : nullptr;
 }
 
 json::value* message::params() {
   materialize();
-  auto* p = obj_.if_contains("params");
+  auto* p = dom().if_contains("params");
   return (p && !p->is_null()) ? p : nullptr;
 }
 
 bool message::is_error() const noexcept {
-  return kind_ == message_kind::response && !text_ && obj_.contains("error"); // text: never an error
+  return kind_ == message_kind::response && !text_ && dom().contains("error"); // text: never an error
 }
 
 const json::value* message::result() const {
   if (kind_ != message_kind::response) return nullptr;
   materialize();
-  return obj_.if_contains("result");
+  return dom().if_contains("result");
 }
 
 std::optional<rpc_error> message::error() const {
   if (!is_error()) return std::nullopt;
-  if (auto e = rpc_error::from_json(obj_.at("error"))) return e;
+  if (auto e = rpc_error::from_json(dom().at("error"))) return e;
   // A malformed error object still is an error: keep what it said.
-  return rpc_error::internal_error("malformed error object", obj_.at("error"));
+  return rpc_error::internal_error("malformed error object", dom().at("error"));
 }
 
 void message::set_id(json::value id) {
@@ -94,7 +94,7 @@ void message::set_id(json::value id) {
   if (text_)
     id_ = std::move(id);
   else
-    obj_["id"] = std::move(id);
+    dom()["id"] = std::move(id);
 }
 
 void message::make_request(json::value id) {
@@ -103,7 +103,7 @@ void message::make_request(json::value id) {
   if (text_)
     id_ = std::move(id);
   else
-    obj_["id"] = std::move(id);
+    dom()["id"] = std::move(id);
 }
 
 void message::set_method(std::string_view method) {
@@ -112,7 +112,7 @@ void message::set_method(std::string_view method) {
     method_set_ = method;
     method_is_set_ = true;
   } else {
-    obj_["method"] = method;
+    dom()["method"] = method;
   }
 }
 
@@ -167,7 +167,7 @@ void message::materialize() const {
   json::object o;
   o.reserve(4);
   o["jsonrpc"] = "2.0";
-  if (kind_ != message_kind::notification) o["id"] = id_;
+  if (kind_ != message_kind::notification) o["id"] = id_ ? *id_ : null_value;
   if (kind_ != message_kind::response) o["method"] = method();
   if (payload_.size != 0) {
     // Parsed in place, with the bytes that followed it in the line after it: Boost.JSON 1.81
@@ -200,7 +200,7 @@ void message::write_head(std::string& out) const {
   out.append(R"({"jsonrpc":"2.0")");
   if (kind_ != message_kind::notification) {
     out.append(R"(,"id":)");
-    append_id(out, id_);
+    append_id(out, id_ ? *id_ : null_value);
   }
   if (kind_ != message_kind::response) {
     out.append(R"(,"method":)");
@@ -211,7 +211,7 @@ void message::write_head(std::string& out) const {
 
 void message::write_to(std::string& out) const {
   if (!text_) {
-    out.append(json::serialize(obj_));
+    out.append(json::serialize(dom()));
     return;
   }
   const auto payload = *payload_text();
@@ -222,14 +222,7 @@ void message::write_to(std::string& out) const {
 }
 
 message message::from_text(message_kind kind, json::value id, text_buffer buffer, span method, span payload) {
-  message m;
-  m.kind_ = kind;
-  m.text_ = true;
-  m.id_ = std::move(id);
-  m.buf_ = std::move(buffer);
-  m.method_ = method;
-  m.payload_ = payload;
-  return m;
+  return {kind, std::move(id), std::move(buffer), method, payload};
 }
 
 message message::from_text(message_kind kind, json::value id, std::string_view method, std::string_view payload) {
@@ -424,6 +417,27 @@ line_parser::line_parser(std::size_t max_depth, std::size_t sample_bytes)
       }()),
       sample_bytes_(sample_bytes) {
   parser_.emplace(json::storage_ptr(), options_);
+}
+
+checked& checked_list::at(std::size_t i) {
+  if (i >= size()) throw std::out_of_range("checked_list::at");
+  return (*this)[i];
+}
+
+const checked& checked_list::at(std::size_t i) const {
+  if (i >= size()) throw std::out_of_range("checked_list::at");
+  return (*this)[i];
+}
+
+void checked_list::reserve(std::size_t n) {
+  if (n > 1) many_.reserve(n);
+}
+
+void checked_list::spill() {
+  if (!one_) return;
+  many_.reserve(2);
+  many_.push_back(std::move(*one_));
+  one_.reset();
 }
 
 parsed_line line_parser::parse(std::string_view line, text_buffer* owner) {

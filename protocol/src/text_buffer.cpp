@@ -30,21 +30,6 @@ char* map(std::size_t n) {
 
 text_buffer::text_buffer(std::string_view bytes) { append(bytes); }
 
-text_buffer::text_buffer(text_buffer&& other) noexcept
-    : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0)), mapped_(std::exchange(other.mapped_, false)) {}
-
-text_buffer& text_buffer::operator=(text_buffer&& other) noexcept {
-  if (this != &other) {
-    reset();
-    data_ = std::exchange(other.data_, nullptr);
-    size_ = std::exchange(other.size_, 0);
-    capacity_ = std::exchange(other.capacity_, 0);
-    mapped_ = std::exchange(other.mapped_, false);
-  }
-  return *this;
-}
-
 text_buffer::text_buffer(const text_buffer& other) { append(other.view()); }
 
 text_buffer& text_buffer::operator=(const text_buffer& other) {
@@ -55,22 +40,15 @@ text_buffer& text_buffer::operator=(const text_buffer& other) {
   return *this;
 }
 
-text_buffer::~text_buffer() { reset(); }
-
-void text_buffer::reset() noexcept {
-  if (data_) {
+void text_buffer::release() noexcept {
 #if defined(__linux__)
-    if (mapped_)
-      ::munmap(data_, capacity_);
-    else
-      std::free(data_);
-#else
+  if (mapped_)
+    ::munmap(data_, capacity_);
+  else
     std::free(data_);
+#else
+  std::free(data_);
 #endif
-  }
-  data_ = nullptr;
-  size_ = capacity_ = 0;
-  mapped_ = false;
 }
 
 void text_buffer::reserve(std::size_t n) {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -523,4 +524,40 @@ TEST(jsonrpc_check, id_without_method_or_result_is_an_answerable_invalid_request
   EXPECT_EQ(bad->error.code, -32600);
   EXPECT_EQ(bad->id, 5);
   EXPECT_FALSE(bad->response_shaped);
+}
+
+// The items of a parsed line: one item lives inline, more spill into a vector; either way they
+// are contiguous and in order, and `at` checks the index.
+TEST(jsonrpc_checked_list, one_item_inline_more_spill_in_order_and_stay_contiguous) {
+  using acp::jsonrpc::checked_list;
+  const auto note = [](int n) { return message::notification("m" + std::to_string(n)); };
+  const auto method_at = [](const checked_list& l, std::size_t i) { return std::get<message>(l[i]).method(); };
+  checked_list l;
+  EXPECT_TRUE(l.empty());
+  EXPECT_EQ(l.begin(), l.end());
+  EXPECT_THROW((void)l.at(0), std::out_of_range);
+  l.emplace_back(note(0));
+  ASSERT_EQ(l.size(), 1u);
+  EXPECT_EQ(l.end() - l.begin(), 1);
+  EXPECT_EQ(method_at(l, 0), "m0");
+  for (int i = 1; i < 5; ++i) l.push_back(acp::jsonrpc::checked(note(i)));
+  ASSERT_EQ(l.size(), 5u);
+  EXPECT_EQ(l.end() - l.begin(), 5);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(method_at(l, i), "m" + std::to_string(i));
+    EXPECT_EQ(&l[i], l.begin() + i);
+  }
+  EXPECT_EQ(std::get<message>(l.back()).method(), "m4");
+  EXPECT_THROW((void)l.at(5), std::out_of_range);
+  // Reserved first (a batch): everything goes to the vector, in order.
+  checked_list r;
+  r.reserve(3);
+  for (int i = 0; i < 3; ++i) r.emplace_back(note(i));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(method_at(r, 2), "m2");
+  EXPECT_EQ(std::get<message>(r.front()).method(), "m0");
+  // Moved: the items go along.
+  checked_list moved = std::move(l);
+  ASSERT_EQ(moved.size(), 5u);
+  EXPECT_EQ(method_at(moved, 3), "m3");
 }

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -120,16 +121,27 @@ public:
 
 private:
   message() = default;
+  message(message_kind kind, boost::json::value&& id, text_buffer&& buffer, span method, span payload) noexcept
+      : kind_(kind), text_(true), buf_(std::move(buffer)), method_(method), payload_(payload) {
+    if (kind != message_kind::notification) id_.emplace(std::move(id));
+  }
   /// Builds the DOM of a text message; afterwards it is a DOM message.
   void materialize() const;
 
+  /// The DOM (engaged on first use: a text message, the common case, never constructs,
+  /// moves or destroys a `json::object` while it is routed).
+  [[nodiscard]] boost::json::object& dom() const {
+    if (!obj_) obj_.emplace();
+    return *obj_;
+  }
+
   message_kind kind_ = message_kind::notification;
-  mutable boost::json::object obj_;
+  mutable std::optional<boost::json::object> obj_;
   // The text form; `obj_` stays empty while `text_`. The method and the payload are spans of
   // `buf_` (usually the line as it arrived); a method set later lives in `method_set_`.
   mutable bool text_ = false;
   bool method_is_set_ = false;
-  boost::json::value id_; // requests and responses
+  std::optional<boost::json::value> id_; // text form: of requests and responses (none for notifications)
   mutable text_buffer buf_;
   span method_;
   span payload_;
@@ -154,10 +166,46 @@ using checked = std::variant<message, invalid_message>;
 /// The id's identity as text: `1` -> "1", `"1"` -> "\"1\"", null -> "null".
 [[nodiscard]] std::string id_key(const boost::json::value& id);
 
+/// The messages of one line: a vector that holds a single item without allocating (almost
+/// every line is one message). Contiguous: the items are in `one_` or all in `many_`.
+class checked_list {
+public:
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return many_.empty() ? (one_ ? 1 : 0) : many_.size(); }
+  [[nodiscard]] checked* begin() noexcept { return many_.empty() ? (one_ ? &*one_ : nullptr) : many_.data(); }
+  [[nodiscard]] checked* end() noexcept { return begin() + size(); }
+  [[nodiscard]] const checked* begin() const noexcept {
+    return many_.empty() ? (one_ ? &*one_ : nullptr) : many_.data();
+  }
+  [[nodiscard]] const checked* end() const noexcept { return begin() + size(); }
+  // Indexing never offsets from `one_` (GCC's -Warray-bounds would see a one-element array).
+  [[nodiscard]] checked& operator[](std::size_t i) noexcept { return many_.empty() ? *one_ : many_[i]; }
+  [[nodiscard]] const checked& operator[](std::size_t i) const noexcept { return many_.empty() ? *one_ : many_[i]; }
+  /// Throws std::out_of_range past the end.
+  [[nodiscard]] checked& at(std::size_t i);
+  [[nodiscard]] const checked& at(std::size_t i) const;
+  [[nodiscard]] checked& front() noexcept { return *begin(); }
+  [[nodiscard]] const checked& front() const noexcept { return *begin(); }
+  [[nodiscard]] checked& back() noexcept { return many_.empty() ? *one_ : many_.back(); }
+  void reserve(std::size_t n);
+  void push_back(checked&& item) { (void)emplace_back(std::move(item)); }
+  /// `item`: a message, an invalid_message or a checked.
+  template <class T> checked& emplace_back(T&& item) {
+    if (many_.capacity() == 0 && !one_) return one_.emplace(std::forward<T>(item));
+    spill();
+    return many_.emplace_back(std::forward<T>(item));
+  }
+
+private:
+  void spill(); // moves `one_` into `many_`
+  std::optional<checked> one_;
+  std::vector<checked> many_;
+};
+
 /// One line of input, classified.
 struct parsed_line {
-  bool batch = false;         ///< the line was a JSON array: answer with one array
-  std::vector<checked> items; ///< one item unless `batch`
+  bool batch = false; ///< the line was a JSON array: answer with one array
+  checked_list items; ///< one item unless `batch`
 };
 
 /// Parses lines into messages. Reuses its parser's memory between lines; one per reader.

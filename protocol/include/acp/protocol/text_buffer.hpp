@@ -17,11 +17,27 @@ public:
 
   text_buffer() noexcept = default;
   explicit text_buffer(std::string_view bytes);
-  text_buffer(text_buffer&& other) noexcept;
-  text_buffer& operator=(text_buffer&& other) noexcept;
+  text_buffer(text_buffer&& other) noexcept
+      : data_(other.data_), size_(other.size_), capacity_(other.capacity_), mapped_(other.mapped_) {
+    other.forget();
+  }
+  text_buffer& operator=(text_buffer&& other) noexcept {
+    if (this != &other) {
+      reset();
+      data_ = other.data_;
+      size_ = other.size_;
+      capacity_ = other.capacity_;
+      mapped_ = other.mapped_;
+      other.forget();
+    }
+    return *this;
+  }
   text_buffer(const text_buffer& other);
   text_buffer& operator=(const text_buffer& other);
-  ~text_buffer();
+  // Inline, so that the many moved-from buffers of a routed message cost no call.
+  ~text_buffer() {
+    if (data_) release();
+  }
 
   [[nodiscard]] char* data() noexcept { return data_; }
   [[nodiscard]] const char* data() const noexcept { return data_; }
@@ -37,9 +53,19 @@ public:
   void append(std::string_view bytes);
   void clear() noexcept { size_ = 0; }
   /// Frees the memory.
-  void reset() noexcept;
+  void reset() noexcept {
+    if (data_) release();
+    forget();
+  }
 
 private:
+  void release() noexcept; // frees data_ (not null)
+  void forget() noexcept {
+    data_ = nullptr;
+    size_ = capacity_ = 0;
+    mapped_ = false;
+  }
+
   char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
