@@ -42,7 +42,7 @@ connection_options router::link_options(std::string name) const {
 
 void router::start() {
   auto& up = *at(upstream).conn;
-  up.on_message([weak = weak_from_this()](message msg) {
+  up.on_message([weak = weak_from_this()](message&& msg) {
     if (auto self = weak.lock()) self->on_message(upstream, std::move(msg));
   });
   up.on_close([weak = weak_from_this()](const close_info& info) {
@@ -92,7 +92,7 @@ bool router::start_components(std::string& error, json::object& data) {
 void router::attach(link_id id) {
   auto weak = weak_from_this();
   auto& l = at(id);
-  l.conn->on_message([weak, id](message msg) {
+  l.conn->on_message([weak, id](message&& msg) {
     if (auto self = weak.lock()) self->on_message(id, std::move(msg));
   });
   l.conn->on_close([weak, id](const close_info&) {

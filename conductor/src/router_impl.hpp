@@ -76,13 +76,13 @@ private:
   static constexpr link_id upstream = 0;
 
   // ---- routing.cpp
-  void on_message(link_id from, jsonrpc::message msg);
-  void dispatch(link_id from, jsonrpc::message msg);
-  void on_first_message(jsonrpc::message msg);
-  void route(link_id from, toward dir, jsonrpc::message msg);
+  void on_message(link_id from, jsonrpc::message&& msg);
+  void dispatch(link_id from, jsonrpc::message&& msg);
+  void on_first_message(jsonrpc::message&& msg);
+  void route(link_id from, toward dir, jsonrpc::message&& msg);
   [[nodiscard]] std::optional<hop> next_hop(toward dir, link_id from) const;
-  void deliver(hop via, toward dir, jsonrpc::message msg, inbound_ptr in, link_id origin);
-  void send_to(hop via, toward dir, jsonrpc::message msg, inbound_ptr in, link_id origin, bool is_init);
+  void deliver(hop via, toward dir, jsonrpc::message&& msg, inbound_ptr in, link_id origin);
+  void send_to(hop via, toward dir, jsonrpc::message&& msg, inbound_ptr in, link_id origin, bool is_init);
   void hold(link& target, link::held_delivery d);
   void reply(link_id to, jsonrpc::message answer);
   void reject(link_id from, const jsonrpc::message& msg, const rpc_error& e);

@@ -41,21 +41,21 @@ endpoint router::trace_endpoint(link_id l, bool successor_side) const {
 
 // ---- incoming ----------------------------------------------------------------------------
 
-void router::on_message(link_id from, message msg) {
+void router::on_message(link_id from, message&& msg) {
   // Reading a text message's DOM (params of a cancel, the older handshake's `_meta`, a traced
   // error) can only fail on a broken invariant or memory exhaustion; that message is refused,
   // the link and the chain go on.
-  const bool is_request = msg.is_request();
-  const json::value id = is_request ? msg.id() : json::value();
+  std::optional<json::value> id; // a request's, to answer it if routing fails
+  if (msg.is_request()) id = msg.id();
   try {
     dispatch(from, std::move(msg));
   } catch (const std::exception& e) {
     log::error(at(from).name, std::string("a message could not be routed: ") + e.what());
-    if (is_request) at(from).conn->send_error(id, rpc_error::internal_error(std::string("cannot route: ") + e.what()));
+    if (id) at(from).conn->send_error(*id, rpc_error::internal_error(std::string("cannot route: ") + e.what()));
   }
 }
 
-void router::dispatch(link_id from, message msg) {
+void router::dispatch(link_id from, message&& msg) {
   if (stopping_) {
     if (msg.is_request()) reject(from, msg, rpc_error::internal_error("the conductor is shutting down"));
     return;
@@ -68,24 +68,25 @@ void router::dispatch(link_id from, message msg) {
   const bool enveloped = (from != upstream || !agent_mode()) && pp::is_successor_method(msg.method());
   if (enveloped) {
     std::string why;
-    const bool is_request = msg.is_request();
-    const json::value id = msg.id();
+    std::optional<json::value> id; // to answer a request whose envelope is refused
+    if (msg.is_request()) id = msg.id();
     auto inner = pp::unwrap_message(std::move(msg), &why);
     if (!inner) {
-      if (is_request) at(from).conn->send_error(id, rpc_error::invalid_params("Invalid params: " + why));
+      if (id) at(from).conn->send_error(*id, rpc_error::invalid_params("Invalid params: " + why));
       return;
     }
-    msg = std::move(*inner);
     dir = from == upstream ? toward::client : toward::agent;
-    if (from != upstream && pp::is_proxy_initialize_method(msg.method()))
-      return on_forwarded_proxy_initialize(from, msg);
-  } else if (from == upstream && !agent_mode() && pp::is_proxy_initialize_method(msg.method())) {
+    if (from != upstream && pp::is_proxy_initialize_method(inner->method()))
+      return on_forwarded_proxy_initialize(from, *inner);
+    return route(from, dir, std::move(*inner));
+  }
+  if (from == upstream && !agent_mode() && pp::is_proxy_initialize_method(msg.method())) {
     msg.set_method("initialize");
   }
   route(from, dir, std::move(msg));
 }
 
-void router::on_first_message(message msg) {
+void router::on_first_message(message&& msg) {
   const bool expected = agent_mode() ? msg.method() == "initialize" : pp::is_proxy_initialize_method(msg.method());
   if (!expected || !msg.is_request()) {
     return reject(upstream, msg,
@@ -104,7 +105,7 @@ void router::on_first_message(message msg) {
   route(upstream, toward::agent, std::move(msg));
 }
 
-void router::route(link_id from, toward dir, message msg) {
+void router::route(link_id from, toward dir, message&& msg) {
   if (is_cancel(msg.method())) {
     const auto* id = cancelled_id(msg);
     if (!id) return log::warn(at(from).name, "$/cancel_request without requestId");
@@ -140,7 +141,7 @@ std::optional<hop> router::next_hop(toward dir, link_id from) const {
 
 // ---- delivery ----------------------------------------------------------------------------
 
-void router::deliver(hop via, toward dir, message msg, inbound_ptr in, link_id origin) {
+void router::deliver(hop via, toward dir, message&& msg, inbound_ptr in, link_id origin) {
   const bool is_init = dir == toward::agent && msg.is_request() && msg.method() == "initialize";
   // An older-generation proxy may forward its own role flag; it is hop-scoped.
   // An older-generation proxy may forward its own role flag (in `_meta` and in
@@ -179,7 +180,7 @@ void router::hold(link& target, link::held_delivery d) {
   target.held.push_back(std::move(d));
 }
 
-void router::send_to(hop via, toward dir, message msg, inbound_ptr in, link_id origin, bool is_init) {
+void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id origin, bool is_init) {
   auto& dest = at(via.to);
   const auto gen = dest.generation;
   const bool to_successor_side = dir == toward::agent && via.to == upstream;
