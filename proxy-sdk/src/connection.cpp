@@ -105,11 +105,11 @@ asio::awaitable<void> connection::read_loop() {
   if (!close_info_) reading_ended({close_reason::closed_locally, {}, "closed"});
 }
 
-void connection::handle_input(channel_input in) {
+void connection::handle_input(channel_input&& in) {
   if (!reading_) return; // closed by a handler of an earlier message
   switch (in.type) {
   case channel_input::kind::messages:
-    return handle_messages(std::move(in.parsed));
+    return handle_messages(in.parsed);
   case channel_input::kind::content_length_header: {
     json::object data;
     data["line"] = std::move(in.sample);
@@ -138,7 +138,7 @@ void connection::handle_input(channel_input in) {
   }
 }
 
-void connection::handle_messages(jsonrpc::parsed_line parsed) {
+void connection::handle_messages(jsonrpc::parsed_line& parsed) {
   ++stats_.messages_in;
   if (!parsed.batch) {
     if (parsed.items.empty()) return;
@@ -198,7 +198,7 @@ void connection::handle_invalid(jsonrpc::invalid_message bad, bool in_batch) {
   }
 }
 
-void connection::handle_response(jsonrpc::message msg) {
+void connection::handle_response(jsonrpc::message&& msg) {
   const auto& id = msg.id();
   if (id.is_int64()) {
     if (auto it = pending_.find(id.get_int64()); it != pending_.end()) {

@@ -142,19 +142,13 @@ private:
   channel_input input(const framing::frame& f) {
     switch (f.type) {
     case framing::frame::kind::line: {
-      channel_input in;
-      if (f.text.size() < text_buffer::large_bytes) {
-        in.parsed = parser_.parse(f.text);
-        return in;
-      }
+      // The parsed line is built in place (no default-constructed input assigned to).
+      if (f.text.size() < text_buffer::large_bytes) return {.parsed = parser_.parse(f.text)};
       // A large line: its message takes the decoder's buffer instead of copying it.
       std::size_t offset = 0;
       auto owner = decoder_.take_buffer(f, offset);
-      if (owner.empty())
-        in.parsed = parser_.parse(f.text);
-      else
-        in.parsed = parser_.parse(std::string_view(owner.data() + offset, f.text.size()), &owner);
-      return in;
+      if (owner.empty()) return {.parsed = parser_.parse(f.text)};
+      return {.parsed = parser_.parse(std::string_view(owner.data() + offset, f.text.size()), &owner)};
     }
     case framing::frame::kind::header:
       return {.type = channel_input::kind::content_length_header, .sample = jsonrpc::utf8_sample(f.text, 128)};

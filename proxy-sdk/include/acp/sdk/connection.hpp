@@ -194,9 +194,9 @@ private:
 
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
-  void handle_input(channel_input in);
-  void handle_messages(jsonrpc::parsed_line parsed);
-  void handle_response(jsonrpc::message msg);
+  void handle_input(channel_input&& in);
+  void handle_messages(jsonrpc::parsed_line& parsed);
+  void handle_response(jsonrpc::message&& msg);
   void handle_invalid(jsonrpc::invalid_message bad, bool in_batch);
   void reading_ended(close_info info);
   /// The writer stopped (a write error, or the writer failed): output is dropped, the channel
