@@ -1,4 +1,5 @@
 #include <acp/protocol/framing.hpp>
+#include <acp/protocol/json_write.hpp>
 #include <acp/protocol/jsonrpc.hpp>
 
 #include <boost/json/serializer.hpp>
@@ -152,15 +153,8 @@ std::optional<frame> line_decoder::finish() {
 
 namespace {
 template <class T> void append_impl(std::string& out, const T& v) {
-  // Serialize through a stack buffer: growing `out` with resize() would zero-fill the spare
-  // room on every message (a measurable share of a conductor's time when streaming).
-  thread_local boost::json::serializer sr; // reused: keeps its internal stack between messages
-  sr.reset(&v);
-  char buf[16384];
-  while (!sr.done()) {
-    const auto chunk = sr.read(buf, sizeof buf);
-    out.append(chunk.data(), chunk.size());
-  }
+  // Appended in place (geometric growth, no zero-fill); numbers as people write them (json_write.hpp).
+  json_write::append(out, v);
   out.push_back('\n');
 }
 } // namespace
@@ -169,8 +163,7 @@ void append_line(std::string& out, const boost::json::value& v) { append_impl(ou
 void append_line(std::string& out, const boost::json::object& v) { append_impl(out, v); }
 
 void append_line(std::string& out, const jsonrpc::message& m) {
-  if (!m.is_text()) return append_impl(out, m.json());
-  m.write_to(out);
+  m.write_to(out); // the text as it arrived when the message still says what it said
   out.push_back('\n');
 }
 

@@ -1,6 +1,7 @@
 #include <acp/protocol/jsonrpc.hpp>
 
 #include <acp/protocol/json_scan.hpp>
+#include <acp/protocol/json_write.hpp>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -46,28 +47,30 @@ const json::value& message::id() const noexcept {
 }
 
 const json::object& message::json() const {
-  materialize();
+  build_dom();
   return dom();
 }
 
 json::object& message::json() {
-  materialize();
+  make_mutable();
   return dom();
 }
 
 json::object message::release() && {
-  materialize();
+  make_mutable();
+  original_ = false;
+  buf_.reset();
   return std::move(dom());
 }
 
 const json::value* message::params() const {
-  materialize();
+  build_dom();
   const auto* p = dom().if_contains("params");
   return (p && !p->is_null()) ? p : nullptr;
 }
 
 json::value* message::params() {
-  materialize();
+  make_mutable();
   auto* p = dom().if_contains("params");
   return (p && !p->is_null()) ? p : nullptr;
 }
@@ -78,7 +81,7 @@ bool message::is_error() const noexcept {
 
 const json::value* message::result() const {
   if (kind_ != message_kind::response) return nullptr;
-  materialize();
+  build_dom();
   return dom().if_contains("result");
 }
 
@@ -91,28 +94,23 @@ std::optional<rpc_error> message::error() const {
 
 void message::set_id(json::value id) {
   if (kind_ == message_kind::notification) return;
-  if (text_)
-    id_ = std::move(id);
-  else
-    dom()["id"] = std::move(id);
+  if (!text_ || dom_) dom()["id"] = id; // the DOM, or the DOM a text message keeps beside its text
+  if (text_) id_ = std::move(id);
 }
 
 void message::make_request(json::value id) {
   if (kind_ == message_kind::response) return;
   kind_ = message_kind::request;
-  if (text_)
-    id_ = std::move(id);
-  else
-    dom()["id"] = std::move(id);
+  if (!text_ || dom_) dom()["id"] = id;
+  if (text_) id_ = std::move(id);
 }
 
 void message::set_method(std::string_view method) {
   if (kind_ == message_kind::response) return;
+  if (!text_ || dom_) dom()["method"] = method;
   if (text_) {
     method_set_ = method;
     method_is_set_ = true;
-  } else {
-    dom()["method"] = method;
   }
 }
 
@@ -162,37 +160,76 @@ void append_id(std::string& out, const json::value& id) {
 
 } // namespace
 
-void message::materialize() const {
-  if (!text_) return;
+json::value message::parse_payload() const {
+  // Parsed in place, with the bytes that followed it in the line after it: Boost.JSON 1.81
+  // rounds some long decimals differently when few bytes follow a number, and this way the
+  // payload reads exactly as it did inside the whole line.
+  // One parser per thread, reused (building one costs more than parsing a small payload);
+  // a large payload gets its own, so that its working memory is not kept.
+  thread_local json::parser reused(json::storage_ptr(), payload_parse_options());
+  std::optional<json::parser> own;
+  if (payload_.size > line_parser::big_line_bytes) own.emplace(json::storage_ptr(), payload_parse_options());
+  json::parser& p = own ? *own : reused;
+  p.reset();
+  boost::system::error_code ec;
+  const char* begin = buf_.data() + payload_.offset;
+  const auto consumed = p.write_some(begin, buf_.size() - payload_.offset, ec);
+  if (ec || consumed < payload_.size) {
+    p.reset();
+    throw std::logic_error("acp::jsonrpc::message: text payload is not one JSON value");
+  }
+  return p.release();
+}
+
+void message::build_dom() const {
+  if (!text_ || dom_) return;
   json::object o;
   o.reserve(4);
   o["jsonrpc"] = "2.0";
   if (kind_ != message_kind::notification) o["id"] = id_ ? *id_ : null_value;
   if (kind_ != message_kind::response) o["method"] = method();
-  if (payload_.size != 0) {
-    // Parsed in place, with the bytes that followed it in the line after it: Boost.JSON 1.81
-    // rounds some long decimals differently when few bytes follow a number, and this way the
-    // payload reads exactly as it did inside the whole line.
-    // One parser per thread, reused (building one costs more than parsing a small payload);
-    // a large payload gets its own, so that its working memory is not kept.
-    thread_local json::parser reused(json::storage_ptr(), payload_parse_options());
-    std::optional<json::parser> own;
-    if (payload_.size > line_parser::big_line_bytes) own.emplace(json::storage_ptr(), payload_parse_options());
-    json::parser& p = own ? *own : reused;
-    p.reset();
-    boost::system::error_code ec;
-    const char* begin = buf_.data() + payload_.offset;
-    const auto consumed = p.write_some(begin, buf_.size() - payload_.offset, ec);
-    if (ec || consumed < payload_.size) {
-      p.reset();
-      throw std::logic_error("acp::jsonrpc::message: text payload is not one JSON value");
-    }
-    o[kind_ == message_kind::response ? "result" : "params"] = p.release();
-  }
+  if (payload_.size != 0) o[kind_ == message_kind::response ? "result" : "params"] = parse_payload();
   obj_ = std::move(o);
+  dom_ = true;
+}
+
+void message::make_mutable() {
+  build_dom();
+  if (!text_) return;
+  // From here on the DOM is the message. The text stays: while the DOM still says what it said,
+  // the message is written as the bytes it arrived as (`payload_text`).
   text_ = false;
-  buf_.reset();
+  dom_ = false;
+  original_ = true;
+  id_.reset();
+  method_is_set_ = false;
   std::string().swap(method_set_);
+}
+
+bool message::unchanged() const noexcept {
+  try {
+    const char* payload_key = kind_ == message_kind::response ? "result" : "params";
+    const json::value* payload = nullptr;
+    bool has_id = false;
+    bool has_method = false;
+    for (const auto& m : dom()) {
+      if (m.key() == "jsonrpc" && m.value() == "2.0") continue;
+      if (m.key() == "id" && kind_ != message_kind::notification && is_valid_id(m.value()))
+        has_id = true;
+      else if (m.key() == "method" && kind_ != message_kind::response && m.value().is_string())
+        has_method = true;
+      else if (m.key() == payload_key)
+        payload = &m.value();
+      else
+        return false; // a member added (or `error`): the DOM is the message
+    }
+    if ((kind_ != message_kind::notification && !has_id) || (kind_ != message_kind::response && !has_method))
+      return false;
+    if ((payload_.size == 0) != (payload == nullptr)) return false;
+    return !payload || *payload == parse_payload();
+  } catch (...) {
+    return false; // out of memory while comparing: the DOM is written; it is the same message
+  }
 }
 
 void message::write_head(std::string& out) const {
@@ -200,7 +237,7 @@ void message::write_head(std::string& out) const {
   out.append(R"({"jsonrpc":"2.0")");
   if (kind_ != message_kind::notification) {
     out.append(R"(,"id":)");
-    append_id(out, id_ ? *id_ : null_value);
+    append_id(out, id()); // from the DOM when it is the message
   }
   if (kind_ != message_kind::response) {
     out.append(R"(,"method":)");
@@ -210,11 +247,12 @@ void message::write_head(std::string& out) const {
 }
 
 void message::write_to(std::string& out) const {
-  if (!text_) {
-    out.append(json::serialize(dom()));
+  const auto text = payload_text();
+  if (!text) {
+    json_write::append(out, dom()); // numbers as people write them (json_write.hpp)
     return;
   }
-  const auto payload = *payload_text();
+  const auto payload = *text;
   out.reserve(out.size() + payload.size() + method().size() + 64);
   write_head(out);
   out.append(payload);

@@ -226,7 +226,8 @@ TEST(text_message_edit, json_builds_a_dom_message_with_the_same_content) {
   text.set_method("session/load");
   auto& obj = text.json();
   EXPECT_FALSE(text.is_text());
-  EXPECT_FALSE(text.payload_text());
+  // Not edited yet: still written as its text (with the new id and method).
+  EXPECT_EQ(text.payload_text(), text_message(prompt_line).payload_text());
   EXPECT_EQ(
       obj,
       json::parse(
@@ -236,6 +237,7 @@ TEST(text_message_edit, json_builds_a_dom_message_with_the_same_content) {
   text.set_id(json::value(10));
   EXPECT_EQ(text.id(), 10);
   EXPECT_EQ(text.params()->as_object().at("sessionId"), json::value("s2"));
+  EXPECT_FALSE(text.payload_text()); // edited: the DOM is written
   EXPECT_TRUE(writes_as(text, text.json()));
   EXPECT_EQ(wire(text), json::serialize(text.json()) + "\n");
 }

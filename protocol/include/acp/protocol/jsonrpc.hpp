@@ -8,8 +8,12 @@
 // `method`, and `params` or `result`; see `message::scan`) is kept as *text*: its id and method
 // are decoded, its params or result stay the JSON text that arrived. Routing, re-wrapping and
 // replacing the id then cost no parse and no re-serialization. Anything that needs the DOM
-// (`json()`, `params()`, `result()`, ...) builds it on first use, once; from then on the message
-// is an ordinary DOM message. Every other message is a DOM message from the start.
+// (`json()`, `params()`, `result()`, ...) builds it on first use, once. Read through a const
+// message, the text stays the message. Through a mutable one the DOM becomes the message, but the
+// text is kept: while the DOM still says what the text said (it was only read, or only its id or
+// method replaced), the message is written as the bytes it arrived as (`payload_text`); once it
+// is edited, the DOM is written (`json_write.hpp`: numbers as people write them). Every other
+// message is a DOM message from the start.
 //
 // Ids are integers, strings or null and are echoed with the same JSON type and value; use
 // `id_key` (the id's JSON text) as the key of pending-request tables, so `1` and `"1"` differ.
@@ -73,12 +77,15 @@ public:
   /// Appends the message as compact JSON (no newline).
   void write_to(std::string& out) const;
 
-  /// Text form (see the top of this file): whether the DOM has not been built.
+  /// Text form (see the top of this file): whether the message is its text (no mutable access
+  /// has made the DOM the message).
   [[nodiscard]] bool is_text() const noexcept { return text_; }
-  /// Text form: the params (request, notification) or result (response) as JSON text; empty
-  /// when a request or notification has none. nullopt for a DOM message.
+  /// The params (request, notification) or result (response) as JSON text, as it arrived; empty
+  /// when a request or notification has none. For a text message; and for a DOM message made
+  /// from text whose DOM still says what the text said (only read, or only its id or method
+  /// replaced), so that it is written as the bytes it arrived as. nullopt otherwise.
   [[nodiscard]] std::optional<std::string_view> payload_text() const noexcept {
-    if (!text_) return std::nullopt;
+    if (!text_ && !(original_ && unchanged())) return std::nullopt;
     return buf_.view().substr(payload_.offset, payload_.size);
   }
 
@@ -125,8 +132,14 @@ private:
       : kind_(kind), text_(true), buf_(std::move(buffer)), method_(method), payload_(payload) {
     if (kind != message_kind::notification) id_.emplace(std::move(id));
   }
-  /// Builds the DOM of a text message; afterwards it is a DOM message.
-  void materialize() const;
+  /// Text form: builds the DOM next to the text (read-only use: the text stays the message).
+  void build_dom() const;
+  /// Makes the DOM the message (mutable access); the text is kept (`original_`).
+  void make_mutable();
+  /// A DOM message made from text: whether its DOM still says what the text says.
+  [[nodiscard]] bool unchanged() const noexcept;
+  /// The payload text parsed (throws when it is not one JSON value: a broken invariant).
+  [[nodiscard]] boost::json::value parse_payload() const;
 
   /// The DOM (engaged on first use: a text message, the common case, never constructs,
   /// moves or destroys a `json::object` while it is routed).
@@ -140,6 +153,8 @@ private:
   // The text form; `obj_` stays empty while `text_`. The method and the payload are spans of
   // `buf_` (usually the line as it arrived); a method set later lives in `method_set_`.
   mutable bool text_ = false;
+  mutable bool dom_ = false; // text form: `obj_` holds its DOM too (built by a const accessor)
+  bool original_ = false;    // DOM form: `buf_` still holds the text it was made from
   bool method_is_set_ = false;
   std::optional<boost::json::value> id_; // text form: of requests and responses (none for notifications)
   mutable text_buffer buf_;
