@@ -3,9 +3,8 @@
 #include "trace_blocks.hpp"
 
 #include <acp/protocol/json_scan.hpp>
+#include <acp/protocol/json_write.hpp>
 #include <acp/sdk/private_file.hpp>
-
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <array>
@@ -88,7 +87,7 @@ void append_id(std::string& out, const json::value& id) {
   } else if (id.is_string()) {
     jsonrpc::append_json_string(out, id.get_string());
   } else {
-    out += json::serialize(id);
+    json_write::append(out, id);
   }
 }
 
@@ -290,13 +289,13 @@ struct trace_writer::state {
         session = session_;
       }
     dom_.clear();
-    if (params && !params->is_null()) dom_ = json::serialize(*params);
+    if (params && !params->is_null()) dom_ = json_write::to_string(*params);
     call(from, to, id, method, session, dom_, protocol);
     trim(dom_);
   }
 
   void response_dom(endpoint from, endpoint to, const json::value& id, bool is_error, const json::value& payload) {
-    dom_ = json::serialize(payload);
+    dom_ = json_write::to_string(payload);
     response(from, to, id, is_error, dom_);
     trim(dom_);
   }

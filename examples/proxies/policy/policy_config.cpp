@@ -1,10 +1,10 @@
 // The policy proxy's configuration file and decision log.
 #include "policy.hpp"
 
+#include <acp/protocol/json_write.hpp>
 #include <acp/sdk/private_file.hpp>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <boost/throw_exception.hpp>
 
 #include <algorithm>
@@ -218,7 +218,7 @@ policy_result<std::function<void(const policy_decision&)>> open_decision_log(con
                       {"reason", d.reason}};
     if (!d.session_id.empty()) line["sessionId"] = d.session_id;
     if (d.rule != 0) line["rule"] = d.rule;
-    const std::string text = json::serialize(line) + "\n";
+    const std::string text = json_write::to_string(line) + "\n";
     (void)!::write(*owned, text.data(), text.size()); // one write per line: lines never interleave
   };
 }
