@@ -46,7 +46,7 @@ export function agent_spec(agent, node_dir, root, mock_url) {
       fs.writeFileSync(
         path.join(codex_home, "config.toml"),
         [
-          'model = "gpt-5-codex"',
+          'model = "gpt-5.4-mini"',
           'model_provider = "mock"',
           'approval_policy = "untrusted"',
           // The read-only sandbox needs bubblewrap; the tests run in a temp project anyway.

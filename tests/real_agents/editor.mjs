@@ -6,10 +6,10 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 
 export class editor {
-  // command, args, env (merged over process.env), cwd. The child gets its own process group.
+  // command, args, env (the child's whole environment), cwd. The child gets its own process group.
   constructor(command, args, { env = {}, cwd } = {}) {
     this.child = spawn(command, args, {
-      env: { ...process.env, ...env },
+      env,
       cwd,
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,

@@ -163,11 +163,13 @@ function responses_last_input(body) {
 }
 
 function responses_tool_call(body, path) {
-  // Codex reads files with its shell tool; use whichever shell-like tool the request offers.
+  // Codex reads files with its shell tool, and runs a known read-only command like cat without
+  // asking: copy the file, which asks for permission first (approval_policy "untrusted").
   const names = (body.tools || []).map((t) => t.name || (t.function && t.function.name)).filter(Boolean);
-  if (names.includes("shell_command")) return { name: "shell_command", args: { command: `cat ${path}` } };
-  if (names.includes("exec_command")) return { name: "exec_command", args: { cmd: `cat ${path}` } };
-  return { name: "shell", args: { command: ["cat", path] } };
+  const cmd = `cp ${path} ${path}.copy`;
+  if (names.includes("exec_command")) return { name: "exec_command", args: { cmd } };
+  if (names.includes("shell_command")) return { name: "shell_command", args: { command: cmd } };
+  return { name: "shell", args: { command: ["cp", path, `${path}.copy`] } };
 }
 
 async function openai_responses(state, req, res, body) {
@@ -221,25 +223,58 @@ async function openai_responses(state, req, res, body) {
 }
 
 // ---------- Gemini ----------
+// The newest user text and how many function responses came back since it.
 function gemini_last_user(body) {
-  const contents = body.contents || [];
-  const last = contents[contents.length - 1];
-  if (!last) return { text: "", tool_result: false };
   let text = "";
-  let tool_result = false;
-  for (const part of last.parts || []) {
-    if (part.functionResponse) tool_result = true;
-    if (typeof part.text === "string") text += part.text + "\n";
+  let tool_results = 0;
+  for (const content of body.contents || []) {
+    if (content.role !== "user") continue;
+    const parts = content.parts || [];
+    if (parts.some((p) => p.functionResponse)) ++tool_results;
+    else if (parts.some((p) => typeof p.text === "string")) {
+      text = parts.map((p) => p.text || "").join("\n");
+      tool_results = 0;
+    }
   }
-  return { text, tool_result };
+  return { text, tool_results };
 }
 
-function gemini_tool_call(body, path) {
-  const decls = (body.tools || []).flatMap((t) => t.functionDeclarations || []);
-  const read = decls.find((d) => d.name === "read_file");
-  const props = (read && (read.parameters || read.parametersJsonSchema || {}).properties) || {};
-  const key = "absolute_path" in props ? "absolute_path" : "file_path";
-  return { functionCall: { name: "read_file", args: { [key]: path } } };
+// Gemini's read_file reads the disk itself; its replace tool reads the file through the
+// editor (fs/read_text_file), asks for permission and writes it back (fs/write_text_file).
+function gemini_tool_steps(path) {
+  return [
+    { functionCall: { name: "read_file", args: { file_path: path } } },
+    {
+      functionCall: {
+        name: "replace",
+        args: { file_path: path, instruction: "Make the word a jam.", old_string: "marmalade", new_string: "marmalade jam" },
+      },
+    },
+  ];
+}
+
+// A value that fits a (Gemini-style, upper- or lower-case types) JSON schema: what the agent's
+// side requests (routing classifier, next-speaker check) ask for.
+function sample_of(schema) {
+  if (!schema || typeof schema !== "object") return "mock";
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  switch (String(schema.type || "").toLowerCase()) {
+    case "object": {
+      const out = {};
+      for (const [k, v] of Object.entries(schema.properties || {})) out[k] = sample_of(v);
+      if ("next_speaker" in out) out.next_speaker = "user";
+      return out;
+    }
+    case "array":
+      return [];
+    case "integer":
+    case "number":
+      return 1;
+    case "boolean":
+      return false;
+    default:
+      return "mock";
+  }
 }
 
 const gemini_usage = { promptTokenCount: 12, candidatesTokenCount: 7, totalTokenCount: 19 };
@@ -256,12 +291,14 @@ async function gemini_generate(state, req, res, body, stream) {
   const json_wanted = body.generationConfig && body.generationConfig.responseMimeType === "application/json";
   const last = gemini_last_user(body);
   let plan;
-  if (json_wanted) plan = { text: JSON.stringify({ reasoning: "The model answered.", next_speaker: "user" }) };
+  const schema = body.generationConfig?.responseJsonSchema || body.generationConfig?.responseSchema;
+  if (json_wanted) plan = { text: JSON.stringify(sample_of(schema || { type: "object", properties: { next_speaker: {} } })) };
   else if (!has_tools) plan = { text: "Mock title" };
-  else if (last.tool_result) plan = { text: TOOL_DONE_REPLY };
   else {
     const s = scenario_of(last.text);
-    if (s.kind === "tool") plan = { tool: gemini_tool_call(body, s.path) };
+    const steps = s.kind === "tool" ? gemini_tool_steps(s.path) : [];
+    if (s.kind === "tool" && last.tool_results < steps.length) plan = { tool: steps[last.tool_results] };
+    else if (s.kind === "tool") plan = { text: TOOL_DONE_REPLY };
     else if (s.kind === "slow") plan = { slow: true };
     else plan = { text: TEXT_REPLY };
   }

@@ -47,7 +47,10 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), `acp-real-${agent}-${test_cas
 const project = path.join(root, "project");
 fs.mkdirSync(project);
 const notes = path.join(project, "notes.txt");
-fs.writeFileSync(notes, "The secret word is marmalade.\n");
+const reset_project = () => {
+  fs.writeFileSync(notes, "The secret word is marmalade.\n");
+  fs.rmSync(`${notes}.copy`, { force: true });
+};
 const failures = [];
 const check = (ok, what) => {
   if (!ok) failures.push(what);
@@ -57,13 +60,23 @@ const log = (s) => console.log(s);
 let mock = null;
 const editors = [];
 
+// This process's environment without anything that could hold real credentials or point an
+// agent elsewhere: the agents get only the dummy keys and the mock's URL.
+function inherited_env() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(ANTHROPIC|CLAUDE|OPENAI|CODEX|GEMINI|GOOGLE|VERTEX|AWS|AZURE)_|_API_KEY$|_TOKEN$|^HTTPS?_PROXY$/i.test(k)) env[k] = v;
+  return env;
+}
+
 // Starts the agent directly ("direct") or through the chain ("chain"); with_mock false: no
 // credentials, no mock URL.
 function start(mode, with_mock = true) {
   const dir = path.join(root, mode);
   fs.mkdirSync(dir, { recursive: true });
+  reset_project();
   const spec = agent_spec(agent, node_dir, dir, with_mock ? mock.url : null);
-  const env = { ...spec.env, [TAG_NAME]: tag };
+  const env = { ...inherited_env(), ...spec.env, [TAG_NAME]: tag };
   let e;
   if (mode === "direct") e = new editor(spec.command, spec.args, { env, cwd: project });
   else {
@@ -102,11 +115,22 @@ function prompt(e, text, timeout_ms = 90000) {
   return e.request("session/prompt", { sessionId: e.session_id, prompt: [{ type: "text", text }] }, timeout_ms);
 }
 
+// Updates an agent sends on its own schedule (a timer after session/new, a background task):
+// where they land among the turn's messages is a race, directly as through the chain. They are
+// compared as a set, not by position.
+const UNORDERED = new Set(["available_commands_update"]);
+const is_unordered = (msg) => msg.method === "session/update" && UNORDERED.has(msg.params?.update?.sessionUpdate);
+
+function unordered_updates(e) {
+  return e.messages.filter((m) => is_unordered(m.msg)).map((m) => m.msg.params.update.sessionUpdate).sort();
+}
+
 // The message kinds the editor received, in order, ids and session ids left out; runs of the
 // same kind (streamed chunks) count once.
 function sequence(e) {
   const out = [];
   for (const { msg } of e.messages) {
+    if (is_unordered(msg)) continue;
     let k;
     if (msg.method !== undefined && msg.id !== undefined) k = `request ${msg.method}`;
     else if (msg.method === "session/update") k = `update ${msg.params?.update?.sessionUpdate}`;
@@ -207,13 +231,26 @@ const cases_impl = {
     }
     log(`sequence: ${sequence(d.e).join(" | ")}`);
     same_list(sequence(d.e), sequence(c.e), "message sequences");
+    same_list(unordered_updates(d.e), unordered_updates(c.e), "unordered updates");
   },
 
   async tool() {
     const text = `Read the file, please. SCENARIO_TOOL ${notes}`;
+    // What the mock's tool calls make each agent ask the editor, and what they leave on disk.
+    const expected = {
+      claude: { requests: ["session/request_permission"], effect: () => fs.existsSync(`${notes}.copy`) },
+      codex: { requests: ["session/request_permission"], effect: () => fs.existsSync(`${notes}.copy`) },
+      gemini: {
+        requests: ["fs/read_text_file", "session/request_permission", "fs/read_text_file", "fs/write_text_file"],
+        effect: () => fs.readFileSync(notes, "utf8").includes("marmalade jam"),
+      },
+    }[agent];
     const d = await one_turn("direct", text);
+    check(expected.effect(), "direct: the tool call left no trace on disk");
     const c = await one_turn("chain", text);
+    check(expected.effect(), "chain: the tool call left no trace on disk");
     for (const { e, r } of [d, c]) {
+      same_list(expected.requests, agent_requests(e), `${e.mode}: the agent's requests (expected, got)`);
       check(r.result?.stopReason === "end_turn", `${e.mode}: the turn ended ${JSON.stringify(r.result ?? r.error)}, not end_turn`);
       check(agent_text(e).includes(TOOL_DONE_REPLY), `${e.mode}: the turn did not get past the tool call (text ${JSON.stringify(agent_text(e))})`);
       check(e.count_updates("tool_call") > 0, `${e.mode}: no tool_call update`);
@@ -227,6 +264,7 @@ const cases_impl = {
     log(`sequence: ${sequence(d.e).join(" | ")}`);
     same_list(agent_requests(d.e), agent_requests(c.e), "the agent's requests");
     same_list(sequence(d.e), sequence(c.e), "message sequences");
+    same_list(unordered_updates(d.e), unordered_updates(c.e), "unordered updates");
   },
 
   // session/cancel during the slow stream ends the turn "cancelled", long before the stream ends.
