@@ -115,10 +115,10 @@ function prompt(e, text, timeout_ms = 90000) {
   return e.request("session/prompt", { sessionId: e.session_id, prompt: [{ type: "text", text }] }, timeout_ms);
 }
 
-// Updates an agent sends on its own schedule (a timer after session/new, a background task):
-// where they land among the turn's messages is a race, directly as through the chain. They are
-// compared as a set, not by position.
-const UNORDERED = new Set(["available_commands_update"]);
+// Updates an agent sends on its own schedule (a timer after session/new; Codex's token counts,
+// which race its tool-call updates): where they land among the turn's messages is a race inside
+// the agent, directly as through the chain. They are compared as a multiset, not by position.
+const UNORDERED = new Set(["available_commands_update", "usage_update"]);
 const is_unordered = (msg) => msg.method === "session/update" && UNORDERED.has(msg.params?.update?.sessionUpdate);
 
 function unordered_updates(e) {
