@@ -6,9 +6,9 @@ import path from "node:path";
 export const agent_names = ["claude", "codex", "gemini"];
 
 // Returns { name, command, args, env } for AGENT installed under NODE_DIR. HOME is a fresh
-// directory under ROOT. MOCK_URL (http://127.0.0.1:PORT) or null: without it the agent gets no
-// credentials at all (the authentication tests).
-export function agent_spec(agent, node_dir, root, mock_url) {
+// directory under ROOT. The agent's API base URL is MOCK_URL (http://127.0.0.1:PORT); with
+// credentials false it gets no key at all (the authentication tests), and must refuse.
+export function agent_spec(agent, node_dir, root, mock_url, credentials = true) {
   const home = path.join(root, `${agent}-home`);
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const modules = path.join(node_dir, "node_modules");
@@ -29,7 +29,8 @@ export function agent_spec(agent, node_dir, root, mock_url) {
       DISABLE_TELEMETRY: "1",
       DISABLE_ERROR_REPORTING: "1",
     });
-    if (mock_url) Object.assign(env, { ANTHROPIC_BASE_URL: mock_url, ANTHROPIC_API_KEY: "sk-ant-dummy-for-mock" });
+    env.ANTHROPIC_BASE_URL = mock_url;
+    if (credentials) env.ANTHROPIC_API_KEY = "sk-ant-dummy-for-mock";
     return {
       name: "claude",
       command: process.execPath,
@@ -41,32 +42,31 @@ export function agent_spec(agent, node_dir, root, mock_url) {
     const codex_home = path.join(home, ".codex");
     fs.mkdirSync(codex_home, { recursive: true, mode: 0o700 });
     env.CODEX_HOME = codex_home;
-    if (mock_url) {
+    const config = [
+      'model = "gpt-5.4-mini"',
+      'approval_policy = "untrusted"',
+      // The read-only sandbox needs bubblewrap; the tests run in a temp project anyway.
+      'sandbox_mode = "danger-full-access"',
+      "check_for_update_on_startup = false",
+      // Without credentials: the built-in OpenAI provider, pointed at the mock all the same.
+      `openai_base_url = "${mock_url}/v1"`,
+    ];
+    if (credentials) {
       env.MOCK_LLM_API_KEY = "sk-dummy-for-mock";
-      fs.writeFileSync(
-        path.join(codex_home, "config.toml"),
-        [
-          'model = "gpt-5.4-mini"',
-          'model_provider = "mock"',
-          'approval_policy = "untrusted"',
-          // The read-only sandbox needs bubblewrap; the tests run in a temp project anyway.
-          'sandbox_mode = "danger-full-access"',
-          "check_for_update_on_startup = false",
-          "",
-          "[model_providers.mock]",
-          'name = "mock"',
-          `base_url = "${mock_url}/v1"`,
-          'wire_api = "responses"',
-          'env_key = "MOCK_LLM_API_KEY"',
-          "request_max_retries = 0",
-          "stream_max_retries = 0",
-          "",
-          "[analytics]",
-          "enabled = false",
-          "",
-        ].join("\n"),
+      config.push(
+        'model_provider = "mock"',
+        "",
+        "[model_providers.mock]",
+        'name = "mock"',
+        `base_url = "${mock_url}/v1"`,
+        'wire_api = "responses"',
+        'env_key = "MOCK_LLM_API_KEY"',
+        "request_max_retries = 0",
+        "stream_max_retries = 0",
       );
     }
+    config.push("", "[analytics]", "enabled = false", "");
+    fs.writeFileSync(path.join(codex_home, "config.toml"), config.join("\n"));
     return {
       name: "codex",
       command: path.join(modules, "@zed-industries/codex-acp-linux-x64/bin/codex-acp"),
@@ -82,7 +82,9 @@ export function agent_spec(agent, node_dir, root, mock_url) {
       privacy: { usageStatisticsEnabled: false },
       telemetry: { enabled: false },
     };
-    if (mock_url) {
+    // Not even the URL without credentials: with a base URL alone Gemini CLI counts itself
+    // authenticated (as behind a gateway) and sends unauthenticated requests.
+    if (credentials) {
       settings.security = { auth: { selectedType: "gemini-api-key" } };
       Object.assign(env, { GEMINI_API_KEY: "dummy-for-mock", GOOGLE_GEMINI_BASE_URL: mock_url });
     }

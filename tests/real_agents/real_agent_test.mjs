@@ -69,13 +69,13 @@ function inherited_env() {
   return env;
 }
 
-// Starts the agent directly ("direct") or through the chain ("chain"); with_mock false: no
-// credentials, no mock URL.
-function start(mode, with_mock = true) {
+// Starts the agent directly ("direct") or through the chain ("chain"); credentials false: no
+// API key (the agent is still pointed at the mock, so that nothing leaves the machine).
+function start(mode, credentials = true) {
   const dir = path.join(root, mode);
   fs.mkdirSync(dir, { recursive: true });
   reset_project();
-  const spec = agent_spec(agent, node_dir, dir, with_mock ? mock.url : null);
+  const spec = agent_spec(agent, node_dir, dir, mock.url, credentials);
   const env = { ...inherited_env(), ...spec.env, [TAG_NAME]: tag };
   let e;
   if (mode === "direct") e = new editor(spec.command, spec.args, { env, cwd: project });
@@ -295,6 +295,10 @@ const cases_impl = {
     const turn = prompt(e, "Tell me a long story. SCENARIO_SLOW", 60000);
     turn.catch(() => {});
     await e.wait_until((x) => x.count_updates("agent_message_chunk") >= 3, "three streamed chunks", 60000);
+    // The check below must see the chain: the conductor, three proxies and the agent (and
+    // whatever the agent started) carry the tag now.
+    const running = tagged_processes(TAG_NAME, tag);
+    check(running.length >= 5, `only ${running.length} tagged processes while the chain runs:\n    ${running.join("\n    ")}`);
     const closed_at = Date.now();
     e.close_input();
     const exit = await e.wait_exit(20000);
@@ -302,7 +306,7 @@ const cases_impl = {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const left = tagged_processes(TAG_NAME, tag);
     record(e);
-    log(`conductor exit ${JSON.stringify(exit)} ${took} ms after the editor closed its input`);
+    log(`${running.length} processes ran; conductor exit ${JSON.stringify(exit)} ${took} ms after the editor closed its input`);
     check(exit !== null, "the conductor did not exit within 20 s of the editor closing its input");
     check(exit?.code === 0, `the conductor exited ${JSON.stringify(exit)}, not 0`);
     check(left.length === 0, `processes left after the conductor exited:\n    ${left.join("\n    ")}`);
