@@ -287,8 +287,25 @@ const cases_impl = {
   },
 
   // The editor closes its input mid-turn (slow stream) through the chain: the conductor exits,
-  // no process of the chain is left, and no EPIPE noise reaches its stderr.
+  // no process of the chain is left, and no EPIPE noise reaches its stderr. First the same
+  // directly, as the baseline: the agent itself makes no such noise when its editor goes away
+  // (it need not exit: Claude Agent and Codex ignore EOF, so the test ends it).
   async close() {
+    const noise_of = (text) => text.split("\n").filter((l) => /EPIPE|Broken pipe|Unhandled 'error'/.test(l));
+    {
+      const d = start("direct");
+      await initialize(d);
+      await new_session(d);
+      prompt(d, "Tell me a long story. SCENARIO_SLOW", 60000).catch(() => {});
+      await d.wait_until((x) => x.count_updates("agent_message_chunk") >= 3, "three streamed chunks", 60000);
+      d.close_input();
+      const exit = await d.wait_exit(3000);
+      await d.shutdown(0);
+      record(d);
+      const noise = noise_of(d.stderr);
+      log(`direct: ${exit ? `exited ${JSON.stringify(exit)}` : "still running 3 s after EOF (ended by the test)"}, ${noise.length} noise lines`);
+      check(noise.length === 0, `direct: the agent itself printed ${noise.length} lines of EPIPE noise:\n    ${noise.slice(0, 3).join("\n    ")}`);
+    }
     const e = start("chain");
     await initialize(e);
     await new_session(e);
@@ -310,7 +327,7 @@ const cases_impl = {
     check(exit !== null, "the conductor did not exit within 20 s of the editor closing its input");
     check(exit?.code === 0, `the conductor exited ${JSON.stringify(exit)}, not 0`);
     check(left.length === 0, `processes left after the conductor exited:\n    ${left.join("\n    ")}`);
-    const noise = e.stderr.split("\n").filter((l) => /EPIPE|Broken pipe|Unhandled 'error'/.test(l));
+    const noise = noise_of(e.stderr);
     if (!check(noise.length === 0, `${noise.length} lines of EPIPE noise on the conductor's stderr`))
       console.error(`first noise lines:\n  ${noise.slice(0, 5).join("\n  ")}`);
   },
