@@ -4,8 +4,12 @@
 //   Gemini              POST /v1beta/models/M:streamGenerateContent?alt=sse, :generateContent,
 //                       :countTokens, GET /v1beta/models
 // The scenario is chosen by the text of the newest user message:
-//   SCENARIO_TOOL <absolute path>  the model calls the agent's file-reading tool on that path;
-//                                  once the tool result is back it answers with a short text
+//   SCENARIO_TOOL <absolute path>  the model calls tools on that file, one per response, until
+//                                  each result is back, then answers TOOL_DONE_REPLY. The tools
+//                                  are the ones that make each agent ask the editor: Claude Read
+//                                  then Bash cp (permission); Codex exec_command cp (permission);
+//                                  Gemini read_file then replace (fs/read_text_file, permission,
+//                                  fs/write_text_file)
 //   SCENARIO_SLOW                  many small text chunks with a delay between them
 //   anything else                  one text reply (TEXT_REPLY, unicode on purpose)
 // Requests without tools (title generation, summaries, quota checks) get a short plain answer.
