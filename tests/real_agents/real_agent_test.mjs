@@ -1,0 +1,390 @@
+// One real-agent test: node real_agent_test.mjs AGENT CASE
+// AGENT: claude | codex | gemini. CASE: auth | text | tool | cancel | close | bytes (see below).
+// Each case runs the agent directly and/or through
+//   acp-conductor agent acp-arrow-proxy acp-arrow-proxy "acp-transcript-proxy --dir D" AGENT
+// against the mock LLM server (mock_llm.mjs), with the editor driver (editor.mjs).
+// Environment: ACP_REAL_AGENTS_NODE_DIR (where npm_install.sh put the agents), ACP_CONDUCTOR,
+// ACP_ARROW_PROXY, ACP_TRANSCRIPT_PROXY (binaries). ACP_REAL_AGENTS_KEEP=1 keeps the temp dir
+// (recordings, mock request log) and prints its path.
+// Exit status: 0 passed, 1 failed (the reasons on stderr), 77 skipped (agents not installed).
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import crypto from "node:crypto";
+import { start_mock_llm, TEXT_REPLY, TOOL_DONE_REPLY, SLOW_CHUNKS } from "./mock_llm.mjs";
+import { agent_spec, agent_names } from "./agents.mjs";
+import { editor, tagged_processes, kill_tagged } from "./editor.mjs";
+
+const [agent, test_case] = process.argv.slice(2);
+const cases = ["auth", "text", "tool", "cancel", "close", "bytes"];
+if (!agent_names.includes(agent) || !cases.includes(test_case)) {
+  console.error(`usage: real_agent_test.mjs {${agent_names.join("|")}} {${cases.join("|")}}`);
+  process.exit(2);
+}
+const node_dir = process.env.ACP_REAL_AGENTS_NODE_DIR;
+const skip_file = node_dir && path.join(node_dir, "skip-reason.txt");
+if (!node_dir) {
+  console.error("ACP_REAL_AGENTS_NODE_DIR is not set");
+  process.exit(2);
+}
+if (fs.existsSync(skip_file)) {
+  console.log(`SKIPPED: ${fs.readFileSync(skip_file, "utf8").trim()}`);
+  process.exit(77);
+}
+if (!fs.existsSync(path.join(node_dir, "node_modules"))) {
+  console.log(`SKIPPED: the agents are not installed in ${node_dir} (run the real_agents_npm_install test)`);
+  process.exit(77);
+}
+const bins = {
+  conductor: process.env.ACP_CONDUCTOR,
+  arrow: process.env.ACP_ARROW_PROXY,
+  transcript: process.env.ACP_TRANSCRIPT_PROXY,
+};
+
+const TAG_NAME = "ACP_REAL_AGENTS_TAG";
+const tag = crypto.randomBytes(8).toString("hex");
+const root = fs.mkdtempSync(path.join(os.tmpdir(), `acp-real-${agent}-${test_case}-`));
+const project = path.join(root, "project");
+fs.mkdirSync(project);
+const notes = path.join(project, "notes.txt");
+const reset_project = () => {
+  fs.writeFileSync(notes, "The secret word is marmalade.\n");
+  fs.rmSync(`${notes}.copy`, { force: true });
+};
+const failures = [];
+const check = (ok, what) => {
+  if (!ok) failures.push(what);
+  return ok;
+};
+const log = (s) => console.log(s);
+let mock = null;
+const editors = [];
+
+// This process's environment without anything that could hold real credentials or point an
+// agent elsewhere: the agents get only the dummy keys and the mock's URL.
+function inherited_env() {
+  const env = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!/^(ANTHROPIC|CLAUDE|OPENAI|CODEX|GEMINI|GOOGLE|VERTEX|AWS|AZURE)_|_API_KEY$|_TOKEN$|^HTTPS?_PROXY$/i.test(k)) env[k] = v;
+  return env;
+}
+
+// Starts the agent directly ("direct") or through the chain ("chain"); credentials false: no
+// API key (the agent is still pointed at the mock, so that nothing leaves the machine).
+function start(mode, credentials = true) {
+  const dir = path.join(root, mode);
+  fs.mkdirSync(dir, { recursive: true });
+  reset_project();
+  const spec = agent_spec(agent, node_dir, dir, mock.url, credentials);
+  const env = { ...inherited_env(), ...spec.env, [TAG_NAME]: tag };
+  let e;
+  if (mode === "direct") e = new editor(spec.command, spec.args, { env, cwd: project });
+  else {
+    const transcripts = path.join(dir, "transcripts");
+    fs.mkdirSync(transcripts, { mode: 0o700 });
+    const component = JSON.stringify({ name: spec.name, command: spec.command, args: spec.args });
+    e = new editor(
+      bins.conductor,
+      ["agent", bins.arrow, bins.arrow, `${bins.transcript} --dir ${transcripts}`, component],
+      { env, cwd: project },
+    );
+  }
+  e.mode = mode;
+  editors.push(e);
+  return e;
+}
+
+async function initialize(e) {
+  const r = await e.request("initialize", {
+    protocolVersion: 1,
+    clientCapabilities: { fs: { readTextFile: true, writeTextFile: true }, terminal: false },
+    clientInfo: { name: "acp-real-agents-test", version: "1.0.0" },
+  });
+  if (r.error) throw new Error(`${e.mode}: initialize failed: ${JSON.stringify(r.error)}`);
+  return r.result;
+}
+
+async function new_session(e) {
+  const r = await e.request("session/new", { cwd: project, mcpServers: [] });
+  if (r.error) throw new Error(`${e.mode}: session/new failed: ${JSON.stringify(r.error)}`);
+  e.session_id = r.result.sessionId;
+  return e.session_id;
+}
+
+function prompt(e, text, timeout_ms = 90000) {
+  return e.request("session/prompt", { sessionId: e.session_id, prompt: [{ type: "text", text }] }, timeout_ms);
+}
+
+// Updates an agent sends on its own schedule (a timer after session/new; Codex's token counts,
+// which race its tool-call updates): where they land among the turn's messages is a race inside
+// the agent, directly as through the chain. They are compared as a multiset, not by position.
+const UNORDERED = new Set(["available_commands_update", "usage_update"]);
+const is_unordered = (msg) => msg.method === "session/update" && UNORDERED.has(msg.params?.update?.sessionUpdate);
+
+function unordered_updates(e) {
+  return e.messages.filter((m) => is_unordered(m.msg)).map((m) => m.msg.params.update.sessionUpdate).sort();
+}
+
+// The message kinds the editor received, in order, ids and session ids left out; runs of the
+// same kind (streamed chunks) count once.
+function sequence(e) {
+  const out = [];
+  for (const { msg } of e.messages) {
+    if (is_unordered(msg)) continue;
+    let k;
+    if (msg.method !== undefined && msg.id !== undefined) k = `request ${msg.method}`;
+    else if (msg.method === "session/update") k = `update ${msg.params?.update?.sessionUpdate}`;
+    else if (msg.method !== undefined) k = `notification ${msg.method}`;
+    else {
+      k = `response ${msg.__method ?? "?"}`;
+      if (msg.error) k += ` error ${msg.error.code}`;
+      if (msg.result?.stopReason) k += ` ${msg.result.stopReason}`;
+    }
+    if (out[out.length - 1] !== k) out.push(k);
+  }
+  return out;
+}
+
+// Each acp-arrow-proxy prefixes every agent message chunk's text with '>': two of them in the chain.
+const ARROWS = ">>";
+
+// The agent's text: its message chunks joined, the chain's arrows taken off each chunk.
+function agent_text(e) {
+  return e.messages
+    .filter((m) => m.msg.method === "session/update" && m.msg.params.update.sessionUpdate === "agent_message_chunk")
+    .map((m) => {
+      const t = m.msg.params.update.content?.text ?? "";
+      if (e.mode !== "chain") return t;
+      check(t.startsWith(ARROWS), `chain: a chunk without the arrows' prefix: ${JSON.stringify(t)}`);
+      return t.slice(ARROWS.length);
+    })
+    .join("");
+}
+
+function agent_requests(e) {
+  return e.messages.filter((m) => m.msg.method !== undefined && m.msg.id !== undefined).map((m) => m.msg.method);
+}
+
+function same_list(a, b, what) {
+  const ok = JSON.stringify(a) === JSON.stringify(b);
+  if (!ok) {
+    failures.push(`${what} differ`);
+    console.error(`${what}:\n  direct: ${JSON.stringify(a)}\n  chain:  ${JSON.stringify(b)}`);
+  }
+  return ok;
+}
+
+function record(e) {
+  fs.writeFileSync(path.join(root, `${e.mode}.received.ndjson`), e.lines.join("\n") + "\n");
+  fs.writeFileSync(path.join(root, `${e.mode}.stderr.txt`), e.stderr);
+}
+
+// One complete turn: initialize, session/new, one prompt, orderly end.
+async function one_turn(mode, text) {
+  const e = start(mode);
+  await initialize(e);
+  await new_session(e);
+  const r = await prompt(e, text);
+  await e.shutdown(mode === "chain" ? 8000 : 3000);
+  record(e);
+  return { e, r };
+}
+
+const cases_impl = {
+  // Without credentials: what the agent advertises, and session/new (or the first prompt, for an
+  // agent that only finds out then) refused with an authentication error that reaches the
+  // editor intact through the chain.
+  async auth() {
+    const out = {};
+    for (const mode of ["direct", "chain"]) {
+      const e = start(mode, false);
+      const init = await initialize(e);
+      const r = await e.request("session/new", { cwd: project, mcpServers: [] });
+      let refused = r;
+      if (!r.error) {
+        e.session_id = r.result.sessionId;
+        refused = await prompt(e, "Say hello.");
+      }
+      await e.shutdown(mode === "chain" ? 8000 : 3000);
+      record(e);
+      const raw = e.messages.find((m) => m.msg.id === refused.id && m.msg.method === undefined).raw;
+      out[mode] = { init, refused, raw, at: r.error ? "session/new" : "session/prompt" };
+      log(`${mode}: mcpCapabilities ${JSON.stringify(init.agentCapabilities?.mcpCapabilities ?? null)}`);
+      log(`${mode}: authMethods ${JSON.stringify((init.authMethods ?? []).map((m) => m.id))}`);
+      log(`${mode}: ${out[mode].at} -> ${JSON.stringify(refused.error ?? refused.result)}`);
+    }
+    same_list(out.direct.init.agentCapabilities?.mcpCapabilities ?? null, out.chain.init.agentCapabilities?.mcpCapabilities ?? null, "mcpCapabilities");
+    for (const mode of ["direct", "chain"]) {
+      check(out[mode].refused.error !== undefined, `${mode}: ${out[mode].at} was not refused`);
+      check(out[mode].refused.error?.code === -32000, `${mode}: expected the auth_required error -32000, got ${JSON.stringify(out[mode].refused.error)}`);
+    }
+    check(out.direct.at === out.chain.at, "refused at different steps direct and through the chain");
+    same_list(out.direct.refused.error, out.chain.refused.error, "the authentication errors");
+  },
+
+  async text() {
+    const d = await one_turn("direct", "Say hello.");
+    const c = await one_turn("chain", "Say hello.");
+    for (const { e, r } of [d, c]) {
+      check(r.result?.stopReason === "end_turn", `${e.mode}: the turn ended ${JSON.stringify(r.result ?? r.error)}, not end_turn`);
+      check(agent_text(e) === TEXT_REPLY, `${e.mode}: agent text ${JSON.stringify(agent_text(e))} is not the mock's reply`);
+    }
+    log(`sequence: ${sequence(d.e).join(" | ")}`);
+    same_list(sequence(d.e), sequence(c.e), "message sequences");
+    same_list(unordered_updates(d.e), unordered_updates(c.e), "unordered updates");
+  },
+
+  async tool() {
+    const text = `Read the file, please. SCENARIO_TOOL ${notes}`;
+    // What the mock's tool calls make each agent ask the editor, and what they leave on disk.
+    const expected = {
+      claude: { requests: ["session/request_permission"], effect: () => fs.existsSync(`${notes}.copy`) },
+      codex: { requests: ["session/request_permission"], effect: () => fs.existsSync(`${notes}.copy`) },
+      gemini: {
+        requests: ["fs/read_text_file", "session/request_permission", "fs/read_text_file", "fs/write_text_file"],
+        effect: () => fs.readFileSync(notes, "utf8").includes("marmalade jam"),
+      },
+    }[agent];
+    const d = await one_turn("direct", text);
+    check(expected.effect(), "direct: the tool call left no trace on disk");
+    const c = await one_turn("chain", text);
+    check(expected.effect(), "chain: the tool call left no trace on disk");
+    for (const { e, r } of [d, c]) {
+      same_list(expected.requests, agent_requests(e), `${e.mode}: the agent's requests (expected, got)`);
+      check(r.result?.stopReason === "end_turn", `${e.mode}: the turn ended ${JSON.stringify(r.result ?? r.error)}, not end_turn`);
+      check(agent_text(e).includes(TOOL_DONE_REPLY), `${e.mode}: the turn did not get past the tool call (text ${JSON.stringify(agent_text(e))})`);
+      check(e.count_updates("tool_call") > 0, `${e.mode}: no tool_call update`);
+      const asked = agent_requests(e);
+      check(
+        JSON.stringify(asked) === JSON.stringify(e.answered.map((a) => a.method)),
+        `${e.mode}: requests ${JSON.stringify(asked)} but answered ${JSON.stringify(e.answered)}`,
+      );
+    }
+    log(`agent requests: ${JSON.stringify(agent_requests(d.e))}`);
+    log(`sequence: ${sequence(d.e).join(" | ")}`);
+    same_list(agent_requests(d.e), agent_requests(c.e), "the agent's requests");
+    same_list(sequence(d.e), sequence(c.e), "message sequences");
+    same_list(unordered_updates(d.e), unordered_updates(c.e), "unordered updates");
+  },
+
+  // session/cancel during the slow stream ends the turn "cancelled", long before the stream ends.
+  async cancel() {
+    for (const mode of ["direct", "chain"]) {
+      const e = start(mode);
+      await initialize(e);
+      await new_session(e);
+      const turn = prompt(e, "Tell me a long story. SCENARIO_SLOW", 60000);
+      await e.wait_until((x) => x.count_updates("agent_message_chunk") >= 3, "three streamed chunks", 60000);
+      e.notify("session/cancel", { sessionId: e.session_id });
+      const r = await turn;
+      const chunks = e.count_updates("agent_message_chunk");
+      await e.shutdown(mode === "chain" ? 8000 : 3000);
+      record(e);
+      log(`${mode}: ${JSON.stringify(r.result ?? r.error)} after ${chunks} of ${SLOW_CHUNKS} chunks`);
+      check(r.result?.stopReason === "cancelled", `${mode}: cancel ended the turn ${JSON.stringify(r.result ?? r.error)}`);
+      check(chunks < SLOW_CHUNKS, `${mode}: the whole stream arrived before the cancelled answer`);
+    }
+  },
+
+  // The editor closes its input mid-turn (slow stream) through the chain: the conductor exits,
+  // no process of the chain is left, and no EPIPE noise reaches its stderr. First the same
+  // directly, as the baseline: the agent itself makes no such noise when its editor goes away
+  // (it need not exit: Claude Agent and Codex ignore EOF, so the test ends it).
+  async close() {
+    const noise_of = (text) => text.split("\n").filter((l) => /EPIPE|Broken pipe|Unhandled 'error'/.test(l));
+    {
+      const d = start("direct");
+      await initialize(d);
+      await new_session(d);
+      prompt(d, "Tell me a long story. SCENARIO_SLOW", 60000).catch(() => {});
+      await d.wait_until((x) => x.count_updates("agent_message_chunk") >= 3, "three streamed chunks", 60000);
+      d.close_input();
+      const exit = await d.wait_exit(3000);
+      await d.shutdown(0);
+      record(d);
+      const noise = noise_of(d.stderr);
+      log(`direct: ${exit ? `exited ${JSON.stringify(exit)}` : "still running 3 s after EOF (ended by the test)"}, ${noise.length} noise lines`);
+      check(noise.length === 0, `direct: the agent itself printed ${noise.length} lines of EPIPE noise:\n    ${noise.slice(0, 3).join("\n    ")}`);
+    }
+    const e = start("chain");
+    await initialize(e);
+    await new_session(e);
+    const turn = prompt(e, "Tell me a long story. SCENARIO_SLOW", 60000);
+    turn.catch(() => {});
+    await e.wait_until((x) => x.count_updates("agent_message_chunk") >= 3, "three streamed chunks", 60000);
+    // The check below must see the chain: the conductor, three proxies and the agent (and
+    // whatever the agent started) carry the tag now.
+    const running = tagged_processes(TAG_NAME, tag);
+    check(running.length >= 5, `only ${running.length} tagged processes while the chain runs:\n    ${running.join("\n    ")}`);
+    const closed_at = Date.now();
+    e.close_input();
+    const exit = await e.wait_exit(20000);
+    const took = Date.now() - closed_at;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const left = tagged_processes(TAG_NAME, tag);
+    record(e);
+    log(`${running.length} processes ran; conductor exit ${JSON.stringify(exit)} ${took} ms after the editor closed its input`);
+    check(exit !== null, "the conductor did not exit within 20 s of the editor closing its input");
+    check(exit?.code === 0, `the conductor exited ${JSON.stringify(exit)}, not 0`);
+    check(left.length === 0, `processes left after the conductor exited:\n    ${left.join("\n    ")}`);
+    const noise = noise_of(e.stderr);
+    if (!check(noise.length === 0, `${noise.length} lines of EPIPE noise on the conductor's stderr`))
+      console.error(`first noise lines:\n  ${noise.slice(0, 5).join("\n  ")}`);
+  },
+
+  // The agent's session/update messages (text chunks with emoji, U+2028, quotes, control
+  // characters; Claude's usage_update with "amount":0.000306) are byte-identical through the
+  // chain (session ids normalised).
+  async bytes() {
+    const d = await one_turn("direct", "Say hello.");
+    const c = await one_turn("chain", "Say hello.");
+    const raw_updates = (e) =>
+      e.messages
+        .filter((m) => m.msg.method === "session/update")
+        .filter((m) => ["agent_message_chunk", "usage_update"].includes(m.msg.params.update.sessionUpdate))
+        .map((m) => m.raw.split(JSON.stringify(e.session_id)).join('"SESSION"'));
+    // What the chain must deliver: the direct bytes, with the arrows added to each chunk's text
+    // and nothing else changed.
+    const with_arrows = (raw) => {
+      const at = raw.indexOf('"text":"', raw.indexOf('"content":'));
+      return at < 0 || !raw.includes('"agent_message_chunk"') ? raw : raw.slice(0, at + 8) + ARROWS + raw.slice(at + 8);
+    };
+    const a = raw_updates(d.e).map(with_arrows);
+    const b = raw_updates(c.e);
+    check(a.length > 0, "no agent_message_chunk came directly");
+    log(`${a.length} updates compared; direct (arrows added):\n  ${a.join("\n  ")}`);
+    if (!check(a.length === b.length, `${a.length} updates direct, ${b.length} through the chain`)) return;
+    for (let i = 0; i < a.length; ++i)
+      if (a[i] !== b[i]) {
+        failures.push(`update ${i} differs`);
+        console.error(`update ${i}:\n  direct: ${a[i]}\n  chain:  ${b[i]}`);
+      }
+  },
+};
+
+let code = 0;
+try {
+  mock = await start_mock_llm({ log_file: path.join(root, "mock-requests.ndjson") });
+  await cases_impl[test_case]();
+} catch (e) {
+  failures.push(e.message);
+}
+for (const e of editors) {
+  if (!e.exit) {
+    await e.shutdown(1000);
+    record(e);
+  }
+}
+kill_tagged(TAG_NAME, tag);
+if (mock) await mock.close();
+if (failures.length) {
+  console.error(`FAILED ${agent} ${test_case}:\n  - ${failures.join("\n  - ")}`);
+  for (const e of editors) {
+    const tail = e.stderr.trim().split("\n").slice(-15).join("\n    ");
+    if (tail) console.error(`  ${e.mode} stderr (last lines):\n    ${tail}`);
+  }
+  code = 1;
+} else log(`PASSED ${agent} ${test_case}`);
+if (process.env.ACP_REAL_AGENTS_KEEP === "1" || code !== 0) log(`kept: ${root}`);
+else fs.rmSync(root, { recursive: true, force: true });
+process.exit(code);
