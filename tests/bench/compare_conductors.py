@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Paired A/B of two acp-conductor binaries on the streaming benchmark (docs/PERFORMANCE.md).
+
+    tests/bench/compare_conductors.py [--runs N] [--turns T] [--proxies K] BUILD_DIR CONDUCTOR_A CONDUCTOR_B
+
+Runs the same chain (BUILD_DIR's bench client, K bench proxies and bench agent) with A and B in
+alternating runs, so that drift of the machine's speed hits both alike, and prints the median of
+the per-run ratios A/B: the conductor's own CPU seconds (its per-message work, what a change to
+the routing path moves) and the streamed updates per second (the whole chain). Exit 2 on a usage
+error or when a run fails.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+
+def one_run(build, conductor, turns, proxies):
+    chain = f"{build}/tests/bench/chain"
+    cmd = [f"{chain}/acp-bench-client", "stream", "--turns", str(turns), "--updates", "10000", "--size", "150", "--",
+           conductor, "agent"] + [f"{chain}/acp-bench-proxy"] * proxies + [f"{chain}/acp-bench-agent"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    lines = [l for l in out.splitlines() if '"mode"' in l]
+    if not lines:
+        raise RuntimeError(f"no result from {conductor}")
+    result = json.loads(lines[-1])
+    if "error" in result:
+        raise RuntimeError(f"{conductor}: {result['error']}")
+    cpu = result["procs"][0]["cpu_s"]  # the first process the client started: the conductor
+    return cpu, result["updates_per_s"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--turns", type=int, default=30)
+    ap.add_argument("--proxies", type=int, default=3)
+    ap.add_argument("build")
+    ap.add_argument("a")
+    ap.add_argument("b")
+    args = ap.parse_args()
+    cpu_ratio, ups_ratio, cpu_a, cpu_b, ups_a, ups_b = [], [], [], [], [], []
+    try:
+        for _ in range(args.runs):
+            ca, ua = one_run(args.build, args.a, args.turns, args.proxies)
+            cb, ub = one_run(args.build, args.b, args.turns, args.proxies)
+            cpu_a.append(ca), cpu_b.append(cb), ups_a.append(ua), ups_b.append(ub)
+            cpu_ratio.append(ca / cb)
+            ups_ratio.append(ua / ub)
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+        print(f"compare_conductors: {e}", file=sys.stderr)
+        return 2
+    med = statistics.median
+    print(f"{args.runs} paired runs, {args.proxies} proxies, {args.turns} turns of 10,000 updates")
+    print(f"conductor CPU s   A {med(cpu_a):.3f}  B {med(cpu_b):.3f}  A/B {med(cpu_ratio):.3f} "
+          f"(min {min(cpu_ratio):.3f}, max {max(cpu_ratio):.3f})")
+    print(f"updates/s         A {med(ups_a):,.0f}  B {med(ups_b):,.0f}  A/B {med(ups_ratio):.3f} "
+          f"(min {min(ups_ratio):.3f}, max {max(ups_ratio):.3f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
