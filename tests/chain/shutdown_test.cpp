@@ -61,7 +61,9 @@ std::chrono::milliseconds since(clock::time_point t) {
 
 class trace_file {
 public:
-  trace_file() : path_(std::filesystem::temp_directory_path() / ("acp-shutdown-trace-" + std::to_string(::getpid()) + "-" + std::to_string(++count_) + ".jsonl")) {
+  trace_file()
+      : path_(std::filesystem::temp_directory_path() /
+              ("acp-shutdown-trace-" + std::to_string(::getpid()) + "-" + std::to_string(++count_) + ".jsonl")) {
     std::filesystem::remove(path_);
   }
   ~trace_file() { std::filesystem::remove(path_); }
