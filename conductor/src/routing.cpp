@@ -124,7 +124,14 @@ void router::route(link_id from, toward dir, message msg) {
   if (is_cancel(msg.method())) {
     const auto* id = cancelled_id(msg);
     if (!id) return log::warn(at(from).name, "$/cancel_request without requestId");
-    (void)inbound_.cancel(from, *id); // false: already answered, nothing to do
+    if (!inbound_.cancel(from, *id)) return; // already answered, nothing to do
+    // Still unanswered: it had left, and the cancel went after it (re-issued by `forward` with
+    // the id used there; traced, as its request was, with the sender's id).
+    if (trace_ && inbound_.find(from, *id)) {
+      if (const auto via = next_hop(dir, from))
+        trace_->message(trace_endpoint(from, dir == toward::client),
+                        trace_endpoint(via->to, dir == toward::agent && via->to == upstream), msg);
+    }
     return;
   }
   const auto via = next_hop(dir, from);

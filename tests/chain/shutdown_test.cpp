@@ -114,7 +114,7 @@ TEST(shutdown, editor_closing_its_input_mid_turn_cancels_the_turn_without_epipe_
   EXPECT_TRUE(editor.read_eof(10s, &extra));
   EXPECT_TRUE(extra.empty()) << "nothing reaches the editor after its answer: " << extra.front();
   EXPECT_EQ(editor.wait_exit(10s), 0);
-  EXPECT_LT(since(closed), 1500ms) << "the agent ended its turn and exited at EOF: no grace period spent";
+  EXPECT_LT(since(closed), 1900ms) << "the agent ended its turn and exited at EOF: no grace period spent";
   EXPECT_TRUE(all_gone(tree));
   const auto err = editor.stderr_text();
   EXPECT_NE(err.find("received session/cancel"), std::string::npos) << "the cancel went down the chain:\n" << err;
@@ -234,6 +234,24 @@ TEST(shutdown, the_trace_holds_the_answers_the_conductor_makes_itself) {
   const auto answers = responses_to_client(trace.events(), 7);
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0].at("payload"), refused->at("error"));
+}
+
+TEST(shutdown, the_trace_holds_a_cancel_request_on_every_hop_it_was_reissued) {
+  trace_file trace;
+  scripted_peer editor(chain({component(arrow_path()), component(test_agent_path())}, {"--trace", trace.path()}));
+  ASSERT_TRUE(editor.initialize());
+  const auto session = editor.new_session();
+  editor.send(prompt_request("p", session, "wait-for-cancel"));
+  ASSERT_FALSE(editor.read(200ms));
+  editor.send(json::parse(R"({"jsonrpc":"2.0","method":"$/cancel_request","params":{"requestId":"p"}})"));
+  ASSERT_TRUE(editor.read_response("p", nullptr));
+  editor.close_stdin();
+  ASSERT_EQ(editor.wait_exit(10s), 0);
+  std::vector<std::string> hops;
+  for (const auto& e : trace.events())
+    if (e.at("type") == "notification" && e.at("method") == "$/cancel_request")
+      hops.push_back(std::string(e.at("from").as_string()) + "->" + std::string(e.at("to").as_string()));
+  EXPECT_EQ(hops, (std::vector<std::string>{"Client->Proxy(0)", "Proxy(0)->Agent"}));
 }
 
 } // namespace
