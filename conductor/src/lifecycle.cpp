@@ -254,12 +254,12 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   // A turn in flight ends as an editor ends it; the components are read all along (a component
   // writing into a closed pipe would fill the user's terminal with EPIPE errors).
   if (!sessions.empty()) co_await cancel_turns(std::move(sessions));
-  for (auto id : chain_) at(id).conn->fail_pending(err);
 
   // Then every child gets EOF, the grace period, TERM, KILL, and is read until it exits.
   auto stops = std::make_shared<stop_count>(ex_);
   for (auto id : chain_) {
-    if (!at(id).child) {
+    if (!at(id).child) { // an in-process link: nothing to wait for
+      at(id).conn->fail_pending(err);
       at(id).conn->close();
       continue;
     }
@@ -277,6 +277,9 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
         }));
   }
   if (stops->running > 0) (void)co_await stops->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  // Only now, with no component left to answer late (a late answer to a request failed here
+  // would be "a response with unknown id"), is what they still owed answered.
+  for (auto id : chain_) at(id).conn->fail_pending(err);
   auto flush_limit = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
   auto up = at(upstream).conn;
   if (!up->closed()) {

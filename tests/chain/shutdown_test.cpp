@@ -39,6 +39,11 @@ std::vector<std::string> through_arrows(const std::string& agent) {
   return {component(arrow_path()), component(arrow_path()), agent};
 }
 
+/// No warning or error from the conductor or a component: a shutdown is no news.
+bool quiet(const std::string& text) {
+  return text.find("warn:") == std::string::npos && text.find("error:") == std::string::npos;
+}
+
 bool mentions_epipe(const std::string& text) {
   for (const char* word : {"EPIPE", "Broken pipe", "broken pipe", "SIGPIPE"})
     if (text.find(word) != std::string::npos) return true;
@@ -119,6 +124,7 @@ TEST(shutdown, editor_closing_its_input_mid_turn_cancels_the_turn_without_epipe_
   const auto err = editor.stderr_text();
   EXPECT_NE(err.find("received session/cancel"), std::string::npos) << "the cancel went down the chain:\n" << err;
   EXPECT_FALSE(mentions_epipe(err)) << err;
+  EXPECT_TRUE(quiet(err)) << err;
 }
 
 TEST(shutdown, an_editor_gone_altogether_mid_turn_leaves_no_epipe_in_the_conductors_stderr) {
@@ -156,6 +162,7 @@ TEST(shutdown, an_agent_that_ignores_the_cancel_costs_at_most_the_grace_period) 
   EXPECT_NE(err.find("received session/cancel"), std::string::npos) << err;
   EXPECT_NE(err.find("the turn did not end within 300 ms of session/cancel"), std::string::npos) << err;
   EXPECT_FALSE(mentions_epipe(err)) << err;
+  EXPECT_TRUE(quiet(err)) << err;
 }
 
 TEST(shutdown, an_agent_that_ignores_eof_is_named_with_its_grace_period_and_the_signal_that_ended_it) {
