@@ -418,7 +418,7 @@ asio::awaitable<void> connection::write_loop() {
     const auto ec = co_await channel_->flush();
     if (ec) {
       // The peer going away while we say goodbye is no news.
-      if (closing_ && ec == asio::error::broken_pipe)
+      if ((closing_ || ending_) && ec == asio::error::broken_pipe)
         log::debug(name(), "write failed: " + ec.message());
       else if (!aborted_)
         log::warn(name(), "write failed: " + ec.message());

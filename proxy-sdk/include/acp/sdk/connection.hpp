@@ -153,6 +153,8 @@ public:
   /// Ends the output once what is queued is written (the peer reads end of stream) and goes on
   /// reading until the peer ends its own output: a peer told to stop is still heard, and never
   /// writes into a closed pipe. Later sends are dropped. Idempotent; `close` still ends reading.
+  /// After `close` or `end_output` a write that meets a broken pipe (the peer went away while
+  /// we said goodbye) is logged at debug level, not as a warning.
   void end_output();
   /// Stops at once: queued output is dropped. Idempotent.
   void abort();
