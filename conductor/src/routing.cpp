@@ -23,7 +23,7 @@ constexpr bool is_cancel(std::string_view method) noexcept { return method == "$
 
 void router::reply(link_id to, message answer) {
   // Relayed answers were traced as they arrived; the conductor's own are traced here.
-  if (trace_ && own_from_) trace_->message(*own_from_, trace_endpoint(to, false), answer);
+  if (trace_ && own_from_ && !at(to).conn->closed()) trace_->message(*own_from_, trace_endpoint(to, false), answer);
   at(to).conn->send(std::move(answer));
 }
 
@@ -36,7 +36,7 @@ void router::reject(link_id from, const message& msg, const rpc_error& e, toward
 
 void router::send_own_error(link_id to, const json::value& id, const rpc_error& e, toward dir) {
   auto answer = message::error_response(id, e);
-  if (trace_) trace_->message(own_endpoint(to, dir), trace_endpoint(to, false), answer);
+  if (trace_ && !at(to).conn->closed()) trace_->message(own_endpoint(to, dir), trace_endpoint(to, false), answer);
   at(to).conn->send(std::move(answer));
 }
 
@@ -231,7 +231,7 @@ void router::send_to(hop via, toward dir, message msg, inbound_ptr in, link_id o
     if (request && request->answered()) return false;
     if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))
       return false;
-    if (self->trace_) {
+    if (self->trace_ && !self->at(origin).conn->closed()) { // closed: nobody receives it
       // From the response's text: no DOM per traced message.
       self->trace_->response(self->trace_endpoint(via.to, dir == toward::agent && via.to == upstream),
                              self->trace_endpoint(origin, dir == toward::client), request ? request->id() : resp.id(),
