@@ -97,7 +97,9 @@ bool router::on_initialize_answer(link_id dest_id, const inbound_ptr& in, link_i
     if (stopping_) {
       // Shutting down (this may be the failure of the `initialize` itself): nothing new is sent;
       // a request sent now would wait on a link whose pending requests were already failed.
-      if (h.in) (void)h.in->answer_error(rpc_error::internal_error("the conductor is shutting down"));
+      if (h.in && !h.in->answered())
+        answering_as(own_endpoint(h.in->link(), h.dir),
+                     [&] { (void)h.in->answer_error(rpc_error::internal_error("the conductor is shutting down")); });
       continue;
     }
     send_to(h.via, h.dir, std::move(h.msg), std::move(h.in), h.origin, false);

@@ -3,6 +3,7 @@
 
 #include "router_impl.hpp"
 
+#include <acp/protocol/json_scan.hpp>
 #include <acp/sdk/log.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -10,13 +11,16 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <csignal>
 
 namespace acp::conductor {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using jsonrpc::message;
+using namespace std::chrono_literals;
 
 router::router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream_transport,
                std::optional<trace_writer> trace, std::vector<transport_ptr> in_process)
@@ -137,7 +141,7 @@ asio::awaitable<void> router::fail_component(link_id id) {
   // Requests waiting on the component are answered (their senders learn which one failed),
   // then every editor request still in flight elsewhere.
   n.conn->fail_pending(err);
-  inbound_.fail_link(upstream, err);
+  fail_upstream(err);
   shutdown(1, "component_exited", how);
 }
 
@@ -147,8 +151,49 @@ void router::fail_held(const rpc_error& e) {
     auto held = std::move(at(id).held);
     at(id).held.clear();
     for (auto& h : held)
-      if (h.in) (void)h.in->answer_error(e);
+      if (h.in && !h.in->answered())
+        answering_as(own_endpoint(h.in->link(), h.dir), [&] { (void)h.in->answer_error(e); });
   }
+}
+
+void router::fail_upstream(const rpc_error& e) {
+  answering_as(own_endpoint(upstream, toward::agent), [&] { inbound_.fail_link(upstream, e); });
+}
+
+// ---- turns in flight ---------------------------------------------------------------------
+
+namespace {
+/// `params.sessionId` as JSON text; empty when it is not a string.
+std::string session_of(const message& msg) {
+  if (const auto text = msg.payload_text()) {
+    if (text->empty() || text->front() != '{') return {};
+    const auto m = json_scan::find_member_of_valid_object(*text, "sessionId");
+    return m && !m->value.empty() && m->value.front() == '"' ? std::string(m->value) : std::string();
+  }
+  const auto* params = msg.params();
+  const auto* obj = params ? params->if_object() : nullptr;
+  const auto* id = obj ? obj->if_contains("sessionId") : nullptr;
+  return id && id->is_string() ? json::serialize(*id) : std::string();
+}
+
+bool unanswered(const std::weak_ptr<inbound_request>& weak) {
+  const auto in = weak.lock();
+  return in && !in->answered();
+}
+} // namespace
+
+void router::note_prompt(const inbound_ptr& in, const message& msg) {
+  std::erase_if(prompts_, [](const auto& p) { return !unanswered(p.first); });
+  auto session = session_of(msg);
+  if (!session.empty()) prompts_.emplace_back(in, std::move(session));
+}
+
+std::vector<std::string> router::prompting_sessions() {
+  std::vector<std::string> out;
+  for (const auto& [weak, session] : prompts_)
+    if (unanswered(weak) && std::find(out.begin(), out.end(), session) == out.end()) out.push_back(session);
+  prompts_.clear();
+  return out;
 }
 
 // ---- shutdown ----------------------------------------------------------------------------
@@ -181,28 +226,49 @@ struct stop_count {
 };
 } // namespace
 
+namespace {
+/// "2 s", "300 ms".
+std::string duration_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
+/// How long a child gets after SIGTERM before SIGKILL.
+constexpr std::chrono::milliseconds term_wait{500};
+} // namespace
+
 asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string detail) {
   auto self = shared_from_this();
   json::object data;
   data["reason"] = reason;
   if (!detail.empty()) data["detail"] = detail;
   const auto err = rpc_error::internal_error("the chain is shutting down (" + reason + ")", json::value(data));
-  inbound_.fail_link(upstream, err);
+  // The editor is answered at once: its requests in flight, and (towards the components, which
+  // are still heard) the requests they had sent it. Then its link is flushed and closed.
+  auto sessions = failed_ ? std::vector<std::string>() : prompting_sessions();
+  fail_upstream(err);
   at(upstream).conn->fail_pending(err);
-  for (auto id : chain_) at(id).conn->fail_pending(err);
   fail_held(err);
-
-  // Flush what the editor is owed, then give every child EOF, the grace period, TERM, KILL.
   at(upstream).conn->close();
+
+  // A turn in flight ends as an editor ends it; the components are read all along (a component
+  // writing into a closed pipe would fill the user's terminal with EPIPE errors).
+  if (!sessions.empty()) co_await cancel_turns(std::move(sessions));
+
+  // Then every child gets EOF, the grace period, TERM, KILL, and is read until it exits.
   auto stops = std::make_shared<stop_count>(ex_);
   for (auto id : chain_) {
-    at(id).conn->close();
-    if (!at(id).child) continue;
+    if (!at(id).child) { // an in-process link: nothing to wait for
+      at(id).conn->fail_pending(err);
+      at(id).conn->close();
+      continue;
+    }
+    at(id).conn->end_output();
     ++stops->running;
     asio::co_spawn(
         ex_,
         [self, id, stops]() -> asio::awaitable<void> {
-          (void)co_await self->at(id).child->terminate(self->opts_.grace_period);
+          co_await self->stop_component(id);
           stops->one_done();
         },
         log::on_failure(at(id).name, "stopping the component", [self, id, stops] {
@@ -211,6 +277,9 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
         }));
   }
   if (stops->running > 0) (void)co_await stops->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  // Only now, with no component left to answer late (a late answer to a request failed here
+  // would be "a response with unknown id"), is what they still owed answered.
+  for (auto id : chain_) at(id).conn->fail_pending(err);
   auto flush_limit = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
   auto up = at(upstream).conn;
   if (!up->closed()) {
@@ -225,6 +294,56 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
     (void)co_await flush_limit->async_wait(asio::as_tuple(asio::use_awaitable));
   }
   io_.stop();
+}
+
+asio::awaitable<void> router::cancel_turns(std::vector<std::string> sessions) {
+  auto self = shared_from_this();
+  draining_ = true;
+  // The cancel goes down the chain like the editor's own: each proxy sees it and passes it on.
+  for (const auto& session : sessions) {
+    log::debug("", "ending the turn of session " + session + " with session/cancel");
+    route(upstream, toward::agent,
+          message::from_text(jsonrpc::message_kind::notification, nullptr, "session/cancel",
+                             "{\"sessionId\":" + session + "}"));
+  }
+  // The turns' answers come back through the proxies (what reaches the editor's side is dropped).
+  // A link that has stopped reading can answer nothing more.
+  auto busy = [this] {
+    return std::any_of(chain_.begin(), chain_.end(), [this](link_id id) {
+      const auto& c = *at(id).conn;
+      return c.pending_requests() > 0 && !c.close_status();
+    });
+  };
+  const auto deadline = std::chrono::steady_clock::now() + opts_.grace_period;
+  asio::steady_timer poll(ex_);
+  while (busy() && std::chrono::steady_clock::now() < deadline) {
+    poll.expires_after(10ms);
+    (void)co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  if (busy())
+    log::info("", "the turn did not end within " + duration_text(opts_.grace_period) +
+                      " of session/cancel; stopping the components");
+  draining_ = false;
+}
+
+asio::awaitable<void> router::stop_component(link_id id) {
+  auto self = shared_from_this();
+  auto& child = *at(id).child;
+  const auto grace = opts_.grace_period;
+  if (co_await child.async_wait_for(grace)) {
+    (void)co_await child.terminate(0ms, term_wait); // what is left of its process group
+    co_return;
+  }
+  // It ignores EOF: say so, or every shutdown costs a silent grace period.
+  const auto who = std::string(at(id).proxy ? "proxy" : "agent") + " `" + at(id).name + "`";
+  log::info("", who + " did not exit within " + duration_text(grace) + " of EOF; sending SIGTERM");
+  const auto st = co_await child.terminate(0ms, term_wait);
+  if (st == exit_status{exit_status::kind::signaled, SIGKILL})
+    log::info("", who + " did not exit within " + duration_text(term_wait) + " of SIGTERM; ended by SIGKILL");
+  else if (st == exit_status{exit_status::kind::signaled, SIGTERM})
+    log::info("", who + " ended by SIGTERM");
+  else
+    log::info("", who + " " + to_string(st) + " after SIGTERM");
 }
 
 // ---- entry points ------------------------------------------------------------------------

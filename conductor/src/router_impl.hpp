@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acp::conductor {
@@ -85,8 +86,17 @@ private:
   void send_to(hop via, toward dir, jsonrpc::message&& msg, inbound_ptr in, link_id origin, bool is_init);
   void hold(link& target, link::held_delivery d);
   void reply(link_id to, jsonrpc::message answer);
-  void reject(link_id from, const jsonrpc::message& msg, const rpc_error& e);
+  void reject(link_id from, const jsonrpc::message& msg, const rpc_error& e, toward dir);
+  void reject(link_id from, const jsonrpc::message& msg, const rpc_error& e) {
+    reject(from, msg, e, from == upstream ? toward::agent : toward::client);
+  }
   [[nodiscard]] endpoint trace_endpoint(link_id l, bool successor_side) const;
+  /// Whom the conductor speaks for when it answers, on `to`'s link, a message travelling `dir`
+  /// itself: the hop the message was going to (the far end when there is none).
+  [[nodiscard]] endpoint own_endpoint(link_id to, toward dir) const;
+  /// Sends an error the conductor made itself, and traces it (the trace holds every message
+  /// a link receives, whoever made it).
+  void send_own_error(link_id to, const boost::json::value& id, const rpc_error& e, toward dir);
 
   // ---- legacy_handshake.cpp
   /// The answer to the `initialize` sent on `dest`; false when it was taken over (a retry).
@@ -102,7 +112,28 @@ private:
   void component_ended(link_id id);
   boost::asio::awaitable<void> fail_component(link_id id);
   boost::asio::awaitable<void> shutdown_sequence(std::string reason, std::string detail);
+  /// Ends a turn as an editor would: `session/cancel` for every session with a prompt in flight,
+  /// then waits (at most the grace period) until no component has a request pending.
+  boost::asio::awaitable<void> cancel_turns(std::vector<std::string> sessions);
+  /// EOF, grace period, SIGTERM, SIGKILL for one child; logs each signal it needed.
+  boost::asio::awaitable<void> stop_component(link_id id);
   void fail_held(const rpc_error& e);
+  /// An editor's `session/prompt` is in flight (for `session/cancel` at shutdown).
+  void note_prompt(const inbound_ptr& in, const jsonrpc::message& msg);
+  /// The sessions (their ids as JSON text) with an editor's `session/prompt` still unanswered.
+  [[nodiscard]] std::vector<std::string> prompting_sessions();
+  /// Answers every editor request in flight with `e`, tracing the answers.
+  void fail_upstream(const rpc_error& e);
+
+  /// Runs `f`; the answers it sends through `reply` are traced as the conductor's own, from `from`.
+  template <typename F> void answering_as(endpoint from, F&& f) {
+    struct restore {
+      std::optional<endpoint>& slot;
+      std::optional<endpoint> saved;
+      ~restore() { slot = saved; }
+    } guard{own_from_, std::exchange(own_from_, from)};
+    f();
+  }
 
   [[nodiscard]] bool agent_mode() const noexcept { return opts_.mode == conductor_options::mode::agent; }
   [[nodiscard]] link& at(link_id id) { return links_[id]; }
@@ -121,6 +152,14 @@ private:
   bool stopping_ = false;
   bool failed_ = false;
   int exit_code_ = 0;
+  // Shutdown: components' messages are still routed among them (a cancel going down the chain,
+  // its answers coming back) while this holds; what would go to the editor is dropped.
+  bool draining_ = false;
+  // While set, answers sent through `reply` are the conductor's own, traced as from it.
+  std::optional<endpoint> own_from_;
+  // The editor's `session/prompt` requests seen (pruned as they are answered), and their
+  // `sessionId` as JSON text.
+  std::vector<std::pair<std::weak_ptr<inbound_request>, std::string>> prompts_;
 };
 
 } // namespace acp::conductor

@@ -22,16 +22,27 @@ constexpr bool is_cancel(std::string_view method) noexcept { return method == "$
 } // namespace
 
 void router::reply(link_id to, message answer) {
-  // Shutting down: only the editor is still owed answers; components are being closed.
-  if (stopping_ && to != upstream) return;
+  // Relayed answers were traced as they arrived; the conductor's own are traced here.
+  if (trace_ && own_from_ && !at(to).conn->closed()) trace_->message(*own_from_, trace_endpoint(to, false), answer);
   at(to).conn->send(std::move(answer));
 }
 
-void router::reject(link_id from, const message& msg, const rpc_error& e) {
+void router::reject(link_id from, const message& msg, const rpc_error& e, toward dir) {
   if (msg.is_request())
-    at(from).conn->send_error(msg.id(), e);
+    send_own_error(from, msg.id(), e, dir);
   else
     log::warn(at(from).name, e.message);
+}
+
+void router::send_own_error(link_id to, const json::value& id, const rpc_error& e, toward dir) {
+  auto answer = message::error_response(id, e);
+  if (trace_ && !at(to).conn->closed()) trace_->message(own_endpoint(to, dir), trace_endpoint(to, false), answer);
+  at(to).conn->send(std::move(answer));
+}
+
+endpoint router::own_endpoint(link_id to, toward dir) const {
+  if (const auto via = next_hop(dir, to)) return trace_endpoint(via->to, dir == toward::agent && via->to == upstream);
+  return dir == toward::agent ? endpoint::agent() : endpoint::client();
 }
 
 endpoint router::trace_endpoint(link_id l, bool successor_side) const {
@@ -51,12 +62,15 @@ void router::on_message(link_id from, message&& msg) {
     dispatch(from, std::move(msg));
   } catch (const std::exception& e) {
     log::error(at(from).name, std::string("a message could not be routed: ") + e.what());
-    if (id) at(from).conn->send_error(*id, rpc_error::internal_error(std::string("cannot route: ") + e.what()));
+    if (id)
+      send_own_error(from, *id, rpc_error::internal_error(std::string("cannot route: ") + e.what()),
+                     from == upstream ? toward::agent : toward::client);
   }
 }
 
 void router::dispatch(link_id from, message&& msg) {
-  if (stopping_) {
+  // Shutting down: the editor is not heard any more; components are while a turn is cancelled.
+  if (stopping_ && (from == upstream || !draining_)) {
     if (msg.is_request()) reject(from, msg, rpc_error::internal_error("the conductor is shutting down"));
     return;
   }
@@ -72,7 +86,9 @@ void router::dispatch(link_id from, message&& msg) {
     if (msg.is_request()) id = msg.id();
     auto inner = pp::unwrap_message(std::move(msg), &why);
     if (!inner) {
-      if (id) at(from).conn->send_error(*id, rpc_error::invalid_params("Invalid params: " + why));
+      if (id)
+        send_own_error(from, *id, rpc_error::invalid_params("Invalid params: " + why),
+                       from == upstream ? toward::client : toward::agent);
       return;
     }
     dir = from == upstream ? toward::client : toward::agent;
@@ -109,15 +125,28 @@ void router::route(link_id from, toward dir, message&& msg) {
   if (is_cancel(msg.method())) {
     const auto* id = cancelled_id(msg);
     if (!id) return log::warn(at(from).name, "$/cancel_request without requestId");
-    (void)inbound_.cancel(from, *id); // false: already answered, nothing to do
+    if (!inbound_.cancel(from, *id)) return; // already answered, nothing to do
+    // Still unanswered: it had left, and the cancel went after it (re-issued by `forward` with
+    // the id used there; traced, as its request was, with the sender's id).
+    if (trace_ && inbound_.find(from, *id)) {
+      if (const auto via = next_hop(dir, from))
+        trace_->message(trace_endpoint(from, dir == toward::client),
+                        trace_endpoint(via->to, dir == toward::agent && via->to == upstream), msg);
+    }
     return;
   }
   const auto via = next_hop(dir, from);
-  if (!via) return reject(from, msg, rpc_error::method_not_found("_proxy/successor"));
+  if (!via) return reject(from, msg, rpc_error::method_not_found("_proxy/successor"), dir);
+  if (stopping_ && via->to == upstream) {
+    // Shutting down: the editor has had its answers and hears nothing more.
+    if (msg.is_request()) reject(from, msg, rpc_error::internal_error("the conductor is shutting down"), dir);
+    return;
+  }
   inbound_ptr in;
   if (msg.is_request()) {
     in = inbound_.accept(from, msg);
-    if (!in) return inbound_.reply_now(from, msg.id(), inbound_table::duplicate_id_error(msg.id()));
+    if (!in) return send_own_error(from, msg.id(), inbound_table::duplicate_id_error(msg.id()), dir);
+    if (from == upstream && msg.method() == "session/prompt") note_prompt(in, msg);
   }
   deliver(*via, dir, std::move(msg), std::move(in), from);
 }
@@ -164,7 +193,7 @@ void router::deliver(hop via, toward dir, message&& msg, inbound_ptr in, link_id
 void router::hold(link& target, link::held_delivery d) {
   if (d.in) {
     // Cancelled while held: it never left, so it is answered here and not sent.
-    d.in->on_cancel([weak = weak_from_this(), to = target.id, raw = d.in.get()] {
+    d.in->on_cancel([weak = weak_from_this(), to = target.id, raw = d.in.get(), dir = d.dir] {
       auto self = weak.lock();
       if (!self) return;
       auto& held = self->at(to).held;
@@ -172,7 +201,9 @@ void router::hold(link& target, link::held_delivery d) {
         if (it->in.get() != raw) continue;
         auto in = std::move(it->in);
         held.erase(it);
-        (void)in->answer_error(rpc_error::request_cancelled("Request cancelled before it was delivered"));
+        self->answering_as(self->own_endpoint(in->link(), dir), [&] {
+          (void)in->answer_error(rpc_error::request_cancelled("Request cancelled before it was delivered"));
+        });
         return;
       }
     });
@@ -197,9 +228,11 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
   fo.on_response = [self = shared_from_this(), via, dir, origin, is_init,
                     in_weak = std::weak_ptr(in)](message& resp, const json::value&) {
     auto request = in_weak.lock();
+    // Answered meanwhile by the conductor (shutting down): there is nothing left to relay.
+    if (request && request->answered()) return false;
     if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))
       return false;
-    if (self->trace_) {
+    if (self->trace_ && !self->at(origin).conn->closed()) { // closed: nobody receives it
       // From the response's text: no DOM per traced message.
       self->trace_->response(self->trace_endpoint(via.to, dir == toward::agent && via.to == upstream),
                              self->trace_endpoint(origin, dir == toward::client), request ? request->id() : resp.id(),

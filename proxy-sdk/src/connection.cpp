@@ -3,6 +3,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
@@ -406,7 +407,7 @@ void connection::update_congestion() {
 asio::awaitable<void> connection::write_loop() {
   for (;;) {
     if (channel_->queued_bytes() == 0) {
-      if (closing_) break;
+      if (closing_ || ending_) break;
       (void)co_await writer_wake_.async_wait(use_tuple);
       continue;
     }
@@ -416,7 +417,11 @@ asio::awaitable<void> connection::write_loop() {
       asio::post(ex_, [self = shared_from_this()] { self->reader_may_resume(); });
     const auto ec = co_await channel_->flush();
     if (ec) {
-      if (!aborted_) log::warn(name(), "write failed: " + ec.message());
+      // The peer going away while we say goodbye is no news.
+      if ((closing_ || ending_) && ec == asio::error::broken_pipe)
+        log::debug(name(), "write failed: " + ec.message());
+      else if (!aborted_)
+        log::warn(name(), "write failed: " + ec.message());
       writer_failed({close_reason::write_error, ec, ec.message()});
       co_return;
     }
@@ -456,6 +461,13 @@ void connection::close() {
     channel_->close();
     return;
   }
+  wake_writer();
+}
+
+void connection::end_output() {
+  if (ending_ || closing_) return;
+  ending_ = true;
+  if (!started_) return;
   wake_writer();
 }
 

@@ -147,6 +147,12 @@ void scripted_peer::close_stdin() {
   in_fd_ = -1;
 }
 
+void scripted_peer::close_stdout() {
+  if (out_fd_ >= 0) ::close(out_fd_);
+  out_fd_ = -1;
+  eof_ = true;
+}
+
 std::optional<int> scripted_peer::wait_exit(std::chrono::milliseconds timeout) {
   if (exit_code_) return exit_code_;
   const auto deadline = clock::now() + timeout;

@@ -36,6 +36,8 @@ public:
   /// appended to `extra`).
   bool read_eof(std::chrono::milliseconds timeout, std::vector<std::string>* extra = nullptr);
   void close_stdin();
+  /// Stops reading the program's output and closes it (the program's writes then fail: EPIPE).
+  void close_stdout();
   /// The exit code (128+signal for a signal), or nullopt if still running after `timeout`.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout = 10s);
   void signal(int sig);

@@ -11,15 +11,28 @@
 //                       non-JSON line on stdout, then passes the message on), overlong (a 200 KiB
 //                       line on stdout, then passes the message on), badutf8 (a line with invalid
 //                       UTF-8), close-stdout (closes its protocol output and stays alive).
+//   stream-agent [ignore-cancel] [ignore-eof] [every=MS]
+//                       an agent written without the SDK, as the agents people run: a prompt
+//                       streams agent_message_chunk updates every MS ms (default 5) until a
+//                       `session/cancel` for its session arrives (then stopReason "cancelled");
+//                       stderr says "received session/cancel" and "received EOF", and
+//                       "write failed: EPIPE" when its output is closed under it (as real
+//                       agents complain). ignore-cancel: keeps streaming after the cancel;
+//                       ignore-eof: stays alive after EOF (until a signal).
 #include <acp/sdk.hpp>
 
 #include <boost/json/serialize.hpp>
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include <boost/json/parse.hpp>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <poll.h>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -132,6 +145,101 @@ int fault_proxy(const std::string& fault, const std::string& when) {
   return proxy.run_stdio();
 }
 
+// ---- stream-agent ------------------------------------------------------------------------
+
+struct stream_agent {
+  bool ignore_cancel = false;
+  bool ignore_eof = false;
+  int every_ms = 5;
+  std::optional<json::value> turn_id; // the prompt being streamed
+  json::value turn_session;
+  int chunks = 0;
+  bool broken = false; // EPIPE seen: said once
+
+  void say(const std::string& line) {
+    const std::string text = line + "\n";
+    (void)!::write(STDERR_FILENO, text.data(), text.size());
+  }
+  void send(const json::value& v) {
+    const std::string line = json::serialize(v) + "\n";
+    std::size_t done = 0;
+    while (done < line.size()) {
+      const auto n = ::write(STDOUT_FILENO, line.data() + done, line.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (errno == EPIPE) say("write failed: EPIPE");
+        broken = true;
+        return;
+      }
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  void answer(const json::value& id, json::value result) {
+    send(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+  }
+  void handle(const json::object& m) {
+    const auto* method = m.if_contains("method");
+    if (!method || !method->is_string()) return;
+    const auto* params = m.if_contains("params");
+    const json::value session = params && params->is_object() && params->as_object().contains("sessionId")
+                                    ? params->as_object().at("sessionId")
+                                    : json::value();
+    if (*method == "initialize")
+      return answer(m.at("id"), json::object{{"protocolVersion", 1}, {"agentCapabilities", json::object()}});
+    if (*method == "session/new") return answer(m.at("id"), json::object{{"sessionId", "stream-1"}});
+    if (*method == "session/prompt") {
+      turn_id = m.at("id");
+      turn_session = session;
+      return;
+    }
+    if (*method == "session/cancel") {
+      say("received session/cancel");
+      if (ignore_cancel || !turn_id || session != turn_session) return;
+      answer(*turn_id, json::object{{"stopReason", "cancelled"}});
+      turn_id.reset();
+      return;
+    }
+    if (m.contains("id")) answer(m.at("id"), json::object());
+  }
+  void stream_one() {
+    json::object content{{"type", "text"}, {"text", "chunk " + std::to_string(++chunks)}};
+    json::object update{{"sessionUpdate", "agent_message_chunk"}, {"content", content}};
+    send(json::object{{"jsonrpc", "2.0"},
+                      {"method", "session/update"},
+                      {"params", json::object{{"sessionId", turn_session}, {"update", update}}}});
+  }
+  int run() {
+    std::signal(SIGPIPE, SIG_IGN); // a closed output is a failed write, as in Node and Rust agents
+    std::string buffer;
+    bool eof = false;
+    for (;;) {
+      pollfd in{STDIN_FILENO, POLLIN, 0};
+      const int ready = ::poll(&in, eof ? 0 : 1, turn_id ? every_ms : -1);
+      if (ready < 0 && errno != EINTR) return 1;
+      if (ready > 0) {
+        char chunk[4096];
+        const auto n = ::read(STDIN_FILENO, chunk, sizeof chunk);
+        if (n <= 0) {
+          say("received EOF");
+          if (!ignore_eof) return 0;
+          eof = true;
+          continue;
+        }
+        buffer.append(chunk, static_cast<std::size_t>(n));
+        for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
+          const auto line = buffer.substr(0, nl);
+          buffer.erase(0, nl + 1);
+          boost::system::error_code ec;
+          auto v = json::parse(line, ec);
+          if (!ec && v.is_object()) handle(v.as_object());
+        }
+      }
+      if (turn_id && !broken) stream_one();
+      if (eof && !turn_id) ::pause(); // ignore-eof: wait for a signal
+    }
+  }
+};
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -139,7 +247,19 @@ int main(int argc, char** argv) {
   if (role == "echo-agent") return echo_agent();
   if (role == "forward-proxy-init") return forward_proxy_init();
   if (role == "pass-proxy") return acp::proxy_builder().run_stdio();
+  if (role == "stream-agent") {
+    stream_agent a;
+    for (int i = 2; i < argc; ++i) {
+      const std::string arg = argv[i];
+      if (arg == "ignore-cancel") a.ignore_cancel = true;
+      if (arg == "ignore-eof") a.ignore_eof = true;
+      if (arg.rfind("every=", 0) == 0) a.every_ms = std::atoi(arg.c_str() + 6);
+    }
+    return a.run();
+  }
   if (role == "fault-proxy" && argc > 2) return fault_proxy(argv[2], argc > 3 ? argv[3] : "prompt");
-  std::fprintf(stderr, "usage: acp-chain-test-component echo-agent|forward-proxy-init|pass-proxy|fault-proxy FAULT\n");
+  std::fprintf(
+      stderr,
+      "usage: acp-chain-test-component echo-agent|forward-proxy-init|pass-proxy|fault-proxy FAULT|stream-agent\n");
   return 2;
 }

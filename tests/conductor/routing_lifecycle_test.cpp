@@ -53,14 +53,26 @@ TEST(routing_lifecycle, a_proxy_closing_its_link_fails_the_editor_requests_namin
 }
 
 // §6: the editor's end of input: its pending requests fail with data.reason
-// "incoming_transport_closed", then every component's link is closed.
-TEST(routing_lifecycle, editor_eof_answers_pending_requests_incoming_transport_closed) {
+// "incoming_transport_closed" at once; the turn in flight is cancelled as an editor cancels it
+// (`session/cancel` down the chain, its answers still routed between the components, nothing
+// more to the editor); then every component's link is closed.
+TEST(routing_lifecycle, editor_eof_answers_pending_requests_and_cancels_the_turn_down_the_chain) {
   scripted_chain chain({"p0", "agent"});
   chain.initialize();
   chain.editor().send(make_request(4, "session/prompt", {{"sessionId", "s1"}}));
-  chain.expect(chain.component(0), request("session/prompt"));
+  auto at_p0 = chain.expect(chain.component(0), request("session/prompt"));
+  chain.component(0).send(successor_request("p0-4", "session/prompt", {{"sessionId", "s1"}}));
+  auto at_agent = chain.expect(chain.agent(), request("session/prompt"));
   chain.editor().close_write();
   chain.expect(chain.editor(), error_for(4, -32603).with_data({{"reason", "incoming_transport_closed"}}));
+  chain.expect(chain.component(0), notification("session/cancel").with_params({{"sessionId", "s1"}}));
+  chain.component(0).send(successor_notification("session/cancel", {{"sessionId", "s1"}}));
+  chain.expect(chain.agent(), notification("session/cancel").with_params({{"sessionId", "s1"}}));
+  const auto update = make_notification("session/update", {{"sessionId", "s1"}, {"n", 1}});
+  chain.agent().send_together({update, make_result(at_agent.id(), {{"stopReason", "cancelled"}})});
+  chain.expect(chain.component(0), notification("session/update").wrapped());
+  chain.expect(chain.component(0), result_for("p0-4").with_result({{"stopReason", "cancelled"}}));
+  chain.component(0).send_together({update, make_result(at_p0.id(), {{"stopReason", "cancelled"}})});
   chain.expect_eof(chain.editor());
   chain.expect_eof(chain.component(0));
   chain.expect_eof(chain.agent());

@@ -292,5 +292,22 @@ TEST_F(connection_test, messages_after_close_are_still_flushed_until_the_writer_
   ASSERT_TRUE(run_until([&] { return answered; })) << "the pending request must be resolved";
 }
 
+TEST_F(connection_test, end_output_flushes_then_ends_the_stream_and_reading_goes_on) {
+  start_echo();
+  for (int i = 0; i < 100; ++i) conn->send_notification("n", json::value{{"i", i}});
+  conn->end_output();
+  ASSERT_TRUE(run_until([&] { return peer->eof; })) << "the peer reads EOF";
+  EXPECT_EQ(peer->messages.size(), 100u);
+  EXPECT_FALSE(conn->close_status()) << "still reading";
+  peer->send(R"({"jsonrpc":"2.0","method":"late","params":{}})");
+  ASSERT_TRUE(run_until([&] { return notifications.size() == 1; })) << "what the peer still says is heard";
+  conn->send_notification("dropped"); // the output has ended
+  peer->shutdown_write();
+  ASSERT_TRUE(run_until([&] { return conn->closed(); }));
+  ASSERT_TRUE(conn->close_status());
+  EXPECT_EQ(conn->close_status()->reason, close_reason::eof);
+  EXPECT_TRUE(peer->with_method("dropped").empty());
+}
+
 } // namespace
 } // namespace acp::test

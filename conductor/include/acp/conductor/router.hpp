@@ -11,7 +11,9 @@
 // and every editor request in flight (-32603, data naming the component, its exit status and
 // stderr tail), then the chain shuts down and `run` returns 1. End of the editor's input or
 // SIGINT/SIGTERM: pending editor requests fail (-32603, data.reason "incoming_transport_closed"),
-// output is flushed, children get EOF, the grace period, SIGTERM, SIGKILL; `run` returns 0.
+// output is flushed, turns in flight get `session/cancel` down the chain (at most the grace period
+// to end them), children get EOF, the grace period, SIGTERM, SIGKILL and are read until they
+// exit; `run` returns 0.
 
 #include <acp/conductor/options.hpp>
 #include <acp/sdk/transport.hpp>

@@ -150,6 +150,12 @@ public:
   /// writer has finished (answers to pending requests failed by the close included) are still
   /// written; after that, sends are dropped. Idempotent.
   void close();
+  /// Ends the output once what is queued is written (the peer reads end of stream) and goes on
+  /// reading until the peer ends its own output: a peer told to stop is still heard, and never
+  /// writes into a closed pipe. Later sends are dropped. Idempotent; `close` still ends reading.
+  /// After `close` or `end_output` a write that meets a broken pipe (the peer went away while
+  /// we said goodbye) is logged at debug level, not as a warning.
+  void end_output();
   /// Stops at once: queued output is dropped. Idempotent.
   void abort();
   /// Completes when reading and writing have both finished.
@@ -236,6 +242,7 @@ private:
   bool started_ = false;
   bool reading_ = false;
   bool closing_ = false; // close requested: writer flushes then ends
+  bool ending_ = false;  // end_output requested: writer flushes then ends; reading goes on
   bool aborted_ = false; // abort: queued and later output is dropped
   bool reader_done_ = false;
   bool writer_done_ = false;
