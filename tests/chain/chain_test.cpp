@@ -11,14 +11,6 @@ namespace acp::test {
 namespace {
 namespace json = boost::json;
 
-std::vector<std::string> agent_chain(std::vector<std::string> components, std::vector<std::string> options = {}) {
-  std::vector<std::string> argv{conductor_path()};
-  for (auto& o : options) argv.push_back(o);
-  argv.emplace_back("agent");
-  for (auto& c : components) argv.push_back(c);
-  return argv;
-}
-
 json::value prompt_params(const std::string& session, const std::string& text) {
   json::object block;
   block["type"] = "text";
@@ -60,7 +52,7 @@ TEST_P(chain_with_proxies, initialization_and_prompt_through_n_arrow_proxies) {
   std::vector<std::string> comps;
   for (int i = 0; i < n; ++i) comps.push_back(component(arrow_path()));
   comps.push_back(component(test_agent_path()));
-  scripted_peer editor(agent_chain(comps));
+  scripted_peer editor(chain(comps));
   auto init = editor.initialize();
   ASSERT_TRUE(init) << editor.stderr_text();
   ASSERT_TRUE(init->as_object().contains("result")) << json::serialize(*init);
@@ -77,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(proxies, chain_with_proxies, ::testing::Values(0, 1, 2,
 
 TEST(chain, nested_conductor_in_proxy_mode_applies_its_proxies_in_order) {
   const std::string inner = component(conductor_path(), {"proxy", component(arrow_path()), component(arrow_path())});
-  scripted_peer editor(agent_chain({inner, component(test_agent_path())}));
+  scripted_peer editor(chain({inner, component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   std::vector<json::value> seen;
@@ -87,7 +79,7 @@ TEST(chain, nested_conductor_in_proxy_mode_applies_its_proxies_in_order) {
 }
 
 TEST(chain, empty_proxy_mode_conductor_is_a_pass_through) {
-  scripted_peer editor(agent_chain({component(conductor_path(), {"proxy"}), component(test_agent_path())}));
+  scripted_peer editor(chain({component(conductor_path(), {"proxy"}), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   std::vector<json::value> seen;
@@ -97,7 +89,7 @@ TEST(chain, empty_proxy_mode_conductor_is_a_pass_through) {
 }
 
 TEST(chain, meta_and_unknown_fields_and_methods_survive_both_ways) {
-  scripted_peer editor(agent_chain({component(arrow_path()), component(component_path(), {"pass-proxy"}),
+  scripted_peer editor(chain({component(arrow_path()), component(component_path(), {"pass-proxy"}),
                                     component(component_path(), {"echo-agent"})}));
   ASSERT_TRUE(editor.initialize());
   const json::value params = json::parse(
@@ -139,7 +131,7 @@ TEST(chain, meta_and_unknown_fields_and_methods_survive_both_ways) {
 }
 
 TEST(chain, ids_are_echoed_with_type_and_value) {
-  scripted_peer editor(agent_chain({component(arrow_path()), component(component_path(), {"echo-agent"})}));
+  scripted_peer editor(chain({component(arrow_path()), component(component_path(), {"echo-agent"})}));
   ASSERT_TRUE(editor.initialize());
   for (const char* raw : {"0", "-1", "9007199254740993", "\"1\"", "\"\"", "\"x y\""}) {
     const auto id = json::parse(raw);
@@ -152,7 +144,7 @@ TEST(chain, ids_are_echoed_with_type_and_value) {
 }
 
 TEST(chain, ten_thousand_updates_arrive_in_order_before_the_response) {
-  scripted_peer editor(agent_chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
+  scripted_peer editor(chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   std::vector<json::value> seen;
@@ -169,7 +161,7 @@ TEST(chain, ten_thousand_updates_arrive_in_order_before_the_response) {
 }
 
 TEST(chain, agent_requests_reach_the_editor_through_two_proxies) {
-  scripted_peer editor(agent_chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
+  scripted_peer editor(chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   editor.send(request(5, "session/prompt", prompt_params(session, "permission")));
@@ -211,7 +203,7 @@ bool answer_request(scripted_peer& editor, const std::string& method, const json
 }
 
 TEST(chain, fs_read_and_terminal_requests_reach_the_editor_through_two_proxies) {
-  scripted_peer editor(agent_chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
+  scripted_peer editor(chain({component(arrow_path()), component(arrow_path()), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
 
@@ -237,7 +229,7 @@ TEST(chain, fs_read_and_terminal_requests_reach_the_editor_through_two_proxies) 
 }
 
 TEST(chain, cancel_request_is_translated_hop_by_hop) {
-  scripted_peer editor(agent_chain({component(arrow_path()), component(test_agent_path())}));
+  scripted_peer editor(chain({component(arrow_path()), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   editor.send(request("p", "session/prompt", prompt_params(session, "wait-for-cancel")));
@@ -254,7 +246,7 @@ TEST(chain, cancel_request_is_translated_hop_by_hop) {
 }
 
 TEST(chain, session_cancel_notification_ends_the_turn) {
-  scripted_peer editor(agent_chain({component(arrow_path()), component(test_agent_path())}));
+  scripted_peer editor(chain({component(arrow_path()), component(test_agent_path())}));
   ASSERT_TRUE(editor.initialize());
   const auto session = editor.new_session();
   editor.send(request("p", "session/prompt", prompt_params(session, "wait-for-cancel")));
@@ -271,7 +263,7 @@ TEST(chain, a_proxy_forwarding_proxy_initialize_gets_the_older_handshake_and_is_
   // Forwarding `_proxy/initialize` marks an older-generation proxy: the conductor answers the
   // forward -32601 and tries the older `initialize`, which this SDK proxy refuses (-32600).
   scripted_peer editor(
-      agent_chain({component(component_path(), {"forward-proxy-init"}), component(test_agent_path())}));
+      chain({component(component_path(), {"forward-proxy-init"}), component(test_agent_path())}));
   auto init = editor.initialize();
   ASSERT_TRUE(init);
   ASSERT_TRUE(init->as_object().contains("error")) << json::serialize(*init);
@@ -281,7 +273,7 @@ TEST(chain, a_proxy_forwarding_proxy_initialize_gets_the_older_handshake_and_is_
 }
 
 TEST(chain, an_agent_in_a_proxy_position_is_named_in_the_error) {
-  scripted_peer editor(agent_chain({component(test_agent_path()), component(test_agent_path())}));
+  scripted_peer editor(chain({component(test_agent_path()), component(test_agent_path())}));
   auto init = editor.initialize();
   ASSERT_TRUE(init);
   ASSERT_TRUE(init->as_object().contains("error")) << json::serialize(*init);
@@ -292,7 +284,7 @@ TEST(chain, an_agent_in_a_proxy_position_is_named_in_the_error) {
 }
 
 TEST(chain, the_first_message_must_be_initialize) {
-  scripted_peer editor(agent_chain({component(test_agent_path())}));
+  scripted_peer editor(chain({component(test_agent_path())}));
   editor.send(request(1, "session/new", json::object()));
   auto r = editor.read_response(1, nullptr);
   ASSERT_TRUE(r);
@@ -302,7 +294,7 @@ TEST(chain, the_first_message_must_be_initialize) {
 }
 
 TEST(chain, a_missing_command_answers_initialize_with_the_reason) {
-  scripted_peer editor(agent_chain({component(arrow_path()), "no-such-agent-command --flag"}));
+  scripted_peer editor(chain({component(arrow_path()), "no-such-agent-command --flag"}));
   auto init = editor.initialize();
   ASSERT_TRUE(init);
   EXPECT_EQ(init->at("error").at("code"), -32603);

@@ -276,6 +276,19 @@ std::string component(const std::string& path, const std::vector<std::string>& a
   return out;
 }
 
+json::value prompt_request(const json::value& id, const std::string& session, const std::string& text) {
+  json::object block{{"type", "text"}, {"text", text}};
+  return request(id, "session/prompt", json::object{{"sessionId", session}, {"prompt", json::array{block}}});
+}
+
+std::vector<std::string> chain(std::vector<std::string> components, std::vector<std::string> options) {
+  std::vector<std::string> argv{conductor_path()};
+  for (auto& o : options) argv.push_back(o);
+  argv.emplace_back("agent");
+  for (auto& c : components) argv.push_back(c);
+  return argv;
+}
+
 json::value request(const json::value& id, std::string_view method, json::value params) {
   json::object o;
   o["jsonrpc"] = "2.0";

@@ -75,6 +75,10 @@ std::string component_path(); // acp-chain-test-component
 std::string component(const std::string& path, const std::vector<std::string>& args = {});
 
 boost::json::value request(const boost::json::value& id, std::string_view method, boost::json::value params);
+/// A `session/prompt` request with one text block.
+boost::json::value prompt_request(const boost::json::value& id, const std::string& session, const std::string& text);
+/// The argv of `acp-conductor [options…] agent components…`.
+std::vector<std::string> chain(std::vector<std::string> components, std::vector<std::string> options = {});
 /// The text of every agent_message_chunk among `updates`, concatenated in order.
 std::string chunk_text(const std::vector<boost::json::value>& messages);
 

@@ -15,19 +15,6 @@ namespace acp::test {
 namespace {
 namespace json = boost::json;
 
-std::vector<std::string> chain(std::vector<std::string> components, std::vector<std::string> options = {}) {
-  std::vector<std::string> argv{conductor_path()};
-  for (auto& o : options) argv.push_back(o);
-  argv.emplace_back("agent");
-  for (auto& c : components) argv.push_back(c);
-  return argv;
-}
-
-json::value prompt_request(const json::value& id, const std::string& session, const std::string& text) {
-  json::object block{{"type", "text"}, {"text", text}};
-  return request(id, "session/prompt", json::object{{"sessionId", session}, {"prompt", json::array{block}}});
-}
-
 std::vector<std::string> arrow_and_agent(std::vector<std::string> agent_args = {}) {
   return {component(arrow_path()), component(arrow_path()), component(test_agent_path(), agent_args)};
 }

@@ -16,19 +16,6 @@ namespace {
 namespace json = boost::json;
 using clock = std::chrono::steady_clock;
 
-std::vector<std::string> chain(std::vector<std::string> components, std::vector<std::string> options = {}) {
-  std::vector<std::string> argv{conductor_path()};
-  for (auto& o : options) argv.push_back(o);
-  argv.emplace_back("agent");
-  for (auto& c : components) argv.push_back(c);
-  return argv;
-}
-
-json::value prompt_request(const json::value& id, const std::string& session, const std::string& text) {
-  json::object block{{"type", "text"}, {"text", text}};
-  return request(id, "session/prompt", json::object{{"sessionId", session}, {"prompt", json::array{block}}});
-}
-
 /// acp-chain-test-component's stream-agent: streams until cancelled, complains of EPIPE.
 std::string stream_agent(std::vector<std::string> args = {}) {
   args.insert(args.begin(), "stream-agent");
