@@ -55,6 +55,7 @@ void router::start() {
     const bool clean = info.reason == close_reason::eof || info.reason == close_reason::closed_locally;
     self->shutdown(clean ? 0 : 1, "incoming_transport_closed", info.detail);
   });
+  trace_own_messages(upstream);
   up.start();
 }
 
@@ -93,6 +94,18 @@ bool router::start_components(std::string& error, json::object& data) {
   return true;
 }
 
+void router::trace_own_messages(link_id id) {
+  if (!trace_) return;
+  // What a link's connection answers by itself (a line it could not read, ...) is traced as the
+  // conductor's own answers are: from what that peer talks to, to the peer.
+  at(id).conn->on_own_message([weak = weak_from_this(), id](const message& m) {
+    auto self = weak.lock();
+    if (!self || !self->trace_) return;
+    self->trace_->message(self->own_endpoint(id, id == upstream ? toward::agent : toward::client),
+                          self->trace_endpoint(id, false), m);
+  });
+}
+
 void router::attach(link_id id) {
   auto weak = weak_from_this();
   auto& l = at(id);
@@ -102,6 +115,7 @@ void router::attach(link_id id) {
   l.conn->on_close([weak, id](const close_info&) {
     if (auto self = weak.lock()) self->component_ended(id);
   });
+  trace_own_messages(id);
   l.conn->start();
   if (!l.child) return;
   auto self = shared_from_this();

@@ -108,6 +108,8 @@ private:
   // ---- lifecycle.cpp
   bool start_components(std::string& error, boost::json::object& data);
   [[nodiscard]] connection_options link_options(std::string name) const;
+  /// Traces what the link's connection answers by itself (see connection::on_own_message).
+  void trace_own_messages(link_id id);
   void attach(link_id id);
   void component_ended(link_id id);
   boost::asio::awaitable<void> fail_component(link_id id);

@@ -116,9 +116,10 @@ void connection::handle_input(channel_input&& in) {
     data["line"] = std::move(in.sample);
     data["reason"] = "content_length_framing";
     log::warn(name(), "received a Content-Length header: ACP uses one JSON message per line, not LSP framing");
-    send_error(nullptr, rpc_error::parse_error("Parse error: Content-Length framing is not supported; send one JSON "
-                                               "message per line",
-                                               json::value(std::move(data))));
+    send_own_error(nullptr,
+                   rpc_error::parse_error("Parse error: Content-Length framing is not supported; send one JSON "
+                                          "message per line",
+                                          json::value(std::move(data))));
     return;
   }
   case channel_input::kind::oversized: {
@@ -129,7 +130,7 @@ void connection::handle_input(channel_input&& in) {
     data["size_at_least"] = in.size;
     const std::string detail = "incoming message exceeds the limit of " + std::to_string(limit) + " bytes";
     log::error(name(), detail + "; closing the connection");
-    send_error(nullptr, rpc_error::invalid_request("Invalid request: " + detail, json::value(std::move(data))));
+    send_own_error(nullptr, rpc_error::invalid_request("Invalid request: " + detail, json::value(std::move(data))));
     reading_ended({close_reason::oversized_message, {}, detail});
     return;
   }
@@ -150,7 +151,7 @@ void connection::handle_messages(jsonrpc::parsed_line& parsed) {
     if (on_message_)
       on_message_(std::move(msg));
     else if (msg.is_request())
-      send_error(msg.id(), rpc_error::method_not_found(msg.method()));
+      send_own_error(msg.id(), rpc_error::method_not_found(msg.method()));
     return;
   }
   // A batch: register its requests first so responses sent while dispatching are collected.
@@ -160,7 +161,9 @@ void connection::handle_messages(jsonrpc::parsed_line& parsed) {
       auto [it, inserted] = batch_ids_.emplace(jsonrpc::id_key(msg->id()), b);
       if (inserted) ++b->outstanding;
     } else if (auto* bad = std::get_if<jsonrpc::invalid_message>(&item); bad && !bad->response_shaped) {
-      b->responses.push_back(jsonrpc::message::error_response(bad->id, bad->error).json());
+      auto answer = jsonrpc::message::error_response(bad->id, bad->error);
+      if (on_own_message_) on_own_message_(answer);
+      b->responses.push_back(std::move(answer).release());
     }
   }
   for (auto& item : parsed.items) {
@@ -174,7 +177,7 @@ void connection::handle_messages(jsonrpc::parsed_line& parsed) {
     else if (on_message_)
       on_message_(std::move(msg));
     else if (msg.is_request())
-      send_error(msg.id(), rpc_error::method_not_found(msg.method()));
+      send_own_error(msg.id(), rpc_error::method_not_found(msg.method()));
   }
   if (b->outstanding == 0 && !b->responses.empty()) queue_batch(std::move(b->responses));
 }
@@ -182,7 +185,7 @@ void connection::handle_messages(jsonrpc::parsed_line& parsed) {
 void connection::handle_invalid(jsonrpc::invalid_message bad, bool in_batch) {
   log::warn(name(), bad.error.message);
   if (!bad.response_shaped) {
-    if (!in_batch) send_error(std::move(bad.id), bad.error);
+    if (!in_batch) send_own_error(std::move(bad.id), bad.error);
     return;
   }
   // A malformed response: never answer it, but resolve the request it meant to answer.
@@ -322,6 +325,7 @@ bool connection::replace_refused(const queue_result& refused, const json::value*
     data["reason"] = refused.ec == channel_errc::message_too_large ? "message_too_large" : "not_sent";
     const auto error =
         jsonrpc::message::error_response(*id, rpc_error::internal_error(why, json::value(std::move(data))));
+    if (on_own_message_) on_own_message_(error);
     return !channel_->queue(error.json()).ec;
   }
   if (id && ours) fail_later(*id, rpc_error::internal_error(why)); // one of our requests: resolve it locally
@@ -374,6 +378,12 @@ void connection::send_result(json::value id, json::value result) {
 
 void connection::send_error(json::value id, const rpc_error& error) {
   send(jsonrpc::message::error_response(std::move(id), error));
+}
+
+void connection::send_own_error(json::value id, const rpc_error& error) {
+  auto answer = jsonrpc::message::error_response(std::move(id), error);
+  if (on_own_message_ && !writer_done_ && !aborted_) on_own_message_(answer); // only what is written
+  send(std::move(answer));
 }
 
 bool connection::cancel_request(const json::value& id) {
@@ -500,9 +510,11 @@ void connection::notify_closed() {
     closed_wake_.cancel();
     // Nothing will call the handlers again: release them (they may hold this connection, or
     // others that hold it). Destroyed from a fresh handler, never under their own call.
-    if (on_message_ || on_close_) asio::post(ex_, [m = std::move(on_message_), c = std::move(on_close_)] {});
+    if (on_message_ || on_close_ || on_own_message_)
+      asio::post(ex_, [m = std::move(on_message_), c = std::move(on_close_), o = std::move(on_own_message_)] {});
     on_message_ = nullptr;
     on_close_ = nullptr;
+    on_own_message_ = nullptr;
   }
 }
 

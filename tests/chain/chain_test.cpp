@@ -90,7 +90,7 @@ TEST(chain, empty_proxy_mode_conductor_is_a_pass_through) {
 
 TEST(chain, meta_and_unknown_fields_and_methods_survive_both_ways) {
   scripted_peer editor(chain({component(arrow_path()), component(component_path(), {"pass-proxy"}),
-                                    component(component_path(), {"echo-agent"})}));
+                              component(component_path(), {"echo-agent"})}));
   ASSERT_TRUE(editor.initialize());
   const json::value params = json::parse(
       R"({"sessionId":"s","x-unknown":{"deep":[1,"2",null,{"k":true}]},"_meta":{"traceparent":"00-abc-01","n":9007199254740993}})");
@@ -262,8 +262,7 @@ TEST(chain, session_cancel_notification_ends_the_turn) {
 TEST(chain, a_proxy_forwarding_proxy_initialize_gets_the_older_handshake_and_is_named_when_it_fails_it) {
   // Forwarding `_proxy/initialize` marks an older-generation proxy: the conductor answers the
   // forward -32601 and tries the older `initialize`, which this SDK proxy refuses (-32600).
-  scripted_peer editor(
-      chain({component(component_path(), {"forward-proxy-init"}), component(test_agent_path())}));
+  scripted_peer editor(chain({component(component_path(), {"forward-proxy-init"}), component(test_agent_path())}));
   auto init = editor.initialize();
   ASSERT_TRUE(init);
   ASSERT_TRUE(init->as_object().contains("error")) << json::serialize(*init);

@@ -230,6 +230,29 @@ TEST(shutdown, the_trace_holds_the_answers_the_conductor_makes_itself) {
   EXPECT_EQ(answers[0].at("payload"), refused->at("error"));
 }
 
+TEST(shutdown, the_trace_holds_what_a_connection_answers_by_itself) {
+  trace_file trace;
+  scripted_peer editor(chain({component(test_agent_path())}, {"--trace", trace.path()}));
+  ASSERT_TRUE(editor.initialize());
+  editor.send_line("this is not json");
+  auto parse_error = editor.read(5s);
+  ASSERT_TRUE(parse_error);
+  ASSERT_EQ(parse_error->at("error").at("code"), -32700);
+  editor.send_line(R"({"jsonrpc":"2.0","id":"bad","method":5})");
+  auto invalid = editor.read(5s);
+  ASSERT_TRUE(invalid);
+  ASSERT_EQ(invalid->at("error").at("code"), -32600);
+  editor.close_stdin();
+  ASSERT_TRUE(editor.wait_exit(10s));
+  const auto events = trace.events();
+  const auto null_id = responses_to_client(events, nullptr);
+  ASSERT_EQ(null_id.size(), 1u) << "the -32700 answer (id null) is traced once";
+  EXPECT_EQ(null_id[0].at("payload"), parse_error->at("error"));
+  const auto bad = responses_to_client(events, "bad");
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].at("payload"), invalid->at("error"));
+}
+
 TEST(shutdown, the_trace_holds_a_cancel_request_on_every_hop_it_was_reissued) {
   trace_file trace;
   scripted_peer editor(chain({component(arrow_path()), component(test_agent_path())}, {"--trace", trace.path()}));

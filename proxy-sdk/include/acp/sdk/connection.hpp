@@ -98,6 +98,7 @@ class connection : public std::enable_shared_from_this<connection> {
 public:
   using message_handler = std::function<void(jsonrpc::message)>;
   using close_handler = std::function<void(const close_info&)>;
+  using own_message_handler = std::function<void(const jsonrpc::message&)>;
 
   /// A connection on `channel` (not null), which it owns.
   [[nodiscard]] static std::shared_ptr<connection> create(boost::asio::any_io_executor ex, message_channel_ptr channel,
@@ -116,6 +117,11 @@ public:
   /// Both handlers are released once reading and writing have finished, so they may capture
   /// shared_ptrs to this connection without leaking it.
   void on_close(close_handler handler) { on_close_ = std::move(handler); }
+  /// Sees each message the connection makes and sends by itself, as it is queued: the answers to
+  /// input it could not take (a line that is not JSON, an invalid message, an LSP header, a line
+  /// over the limit, a request nobody handles) and the error that replaces a response over the
+  /// limit. For traces; it must not send. Set before `start`.
+  void on_own_message(own_message_handler handler) { on_own_message_ = std::move(handler); }
   /// Starts the reader and the writer.
   void start();
 
@@ -203,6 +209,8 @@ private:
   void handle_input(channel_input&& in);
   void handle_messages(jsonrpc::parsed_line& parsed);
   void handle_response(jsonrpc::message&& msg);
+  /// Sends an error the connection makes itself (after showing it to `on_own_message`).
+  void send_own_error(boost::json::value id, const rpc_error& error);
   void handle_invalid(jsonrpc::invalid_message bad, bool in_batch);
   void reading_ended(close_info info);
   /// The writer stopped (a write error, or the writer failed): output is dropped, the channel
@@ -235,6 +243,7 @@ private:
   std::shared_ptr<flow_gate> gate_;
   message_handler on_message_;
   close_handler on_close_;
+  own_message_handler on_own_message_;
 
   boost::asio::steady_timer writer_wake_;
   boost::asio::steady_timer closed_wake_;
