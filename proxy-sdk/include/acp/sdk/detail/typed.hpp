@@ -77,6 +77,14 @@ template <class T> void pass_on(jsonrpc::message& msg, const std::optional<boost
 
 } // namespace detail
 
+namespace detail {
+/// The trap: a handler that returns `handled` but takes the responder by value (it could not
+/// pass the request on: the responder is gone when it returns).
+template <class F, class T>
+concept handled_with_responder_by_value = std::is_invocable_v<F&, T&&, responder&&, context&> &&
+    std::same_as<std::invoke_result_t<F&, T&&, responder&&, context&>, handled>;
+} // namespace detail
+
 // ---- the handler forms -------------------------------------------------------------------
 
 /// `void f(T params, responder r, context cx)`: answers (or hands on) the request itself.
@@ -142,8 +150,7 @@ template <peer_tag P, class F> endpoint_builder& endpoint_builder::on_receive_re
   } else if constexpr (!method_traits<T>::is_request) {
     static_assert(method_traits<T>::is_request, "on_receive_request_from: the first parameter is a notification type");
     return *this;
-  } else if constexpr (std::is_invocable_v<Fn&, T&&, responder&&, context&> &&
-                       detail::returns_exactly<std::invoke_result_t<Fn&, T&&, responder&&, context&>, handled>) {
+  } else if constexpr (detail::handled_with_responder_by_value<Fn, T>) {
     static_assert(detail::dependent_false<Fn>,
                   "a request handler that returns acp::handled takes acp::responder& (it may pass the request on)");
     return *this;
