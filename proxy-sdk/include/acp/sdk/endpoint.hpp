@@ -73,6 +73,8 @@ namespace acp {
 namespace detail {
 class runtime;
 struct sent_state;
+/// For a static_assert that fires only when its branch is instantiated.
+template <class> constexpr bool dependent_false = false;
 } // namespace detail
 
 /// A response's outcome: the result value or the error.
@@ -269,14 +271,22 @@ public:
   endpoint_builder& on_receive_request_from(peer from, std::string method, raw_request_handler f);
   endpoint_builder& on_receive_notification_from(peer from, std::string method, raw_notification_handler f);
   template <peer_tag P, class F> endpoint_builder& on_receive_request_from(P, std::string method, F&& f) {
-    static_assert(raw_request_handler_form<F>, "a raw request handler is acp::handled f(acp::jsonrpc::message&, "
-                                               "acp::responder&, acp::context&)");
-    return on_receive_request_from(P::value, std::move(method), raw_request_handler(std::forward<F>(f)));
+    if constexpr (raw_request_handler_form<F>) {
+      return on_receive_request_from(P::value, std::move(method), raw_request_handler(std::forward<F>(f)));
+    } else {
+      static_assert(detail::dependent_false<F>, "a raw request handler is acp::handled f(acp::jsonrpc::message&, "
+                                                "acp::responder&, acp::context&)");
+      return *this;
+    }
   }
   template <peer_tag P, class F> endpoint_builder& on_receive_notification_from(P, std::string method, F&& f) {
-    static_assert(raw_notification_handler_form<F>,
-                  "a raw notification handler is acp::handled f(acp::jsonrpc::message&, acp::context&)");
-    return on_receive_notification_from(P::value, std::move(method), raw_notification_handler(std::forward<F>(f)));
+    if constexpr (raw_notification_handler_form<F>) {
+      return on_receive_notification_from(P::value, std::move(method), raw_notification_handler(std::forward<F>(f)));
+    } else {
+      static_assert(detail::dependent_false<F>,
+                    "a raw notification handler is acp::handled f(acp::jsonrpc::message&, acp::context&)");
+      return *this;
+    }
   }
 
   /// Typed handlers, T a params type of `acp::method_traits` (the first parameter says the

@@ -40,7 +40,6 @@ template <class F> struct params_of<F, true> { using type = typename callable_tr
 template <class F> using params_of_t = typename params_of<F>::type;
 
 template <class T, class R> constexpr bool returns_exactly = std::same_as<T, R>;
-template <class> constexpr bool dependent_false = false;
 /// Whether `T` is a request params type (false for void and other non-params types).
 template <class T>
 constexpr bool is_request_v = [] {
