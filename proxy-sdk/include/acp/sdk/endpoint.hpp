@@ -330,11 +330,11 @@ public:
   using endpoint_builder::endpoint_builder;
 #define ACP_ONE_PEER_FORWARD(name)                                                                                     \
   template <class P, class... A> Derived& name(P from, A&&... a) {                                                     \
-    static_assert(!std::is_same_v<Peer, client_t> || !std::is_same_v<P, agent_t>,                                      \
-                  "an agent_builder's only peer is acp::client: nothing comes from acp::agent");                       \
-    static_assert(!std::is_same_v<Peer, agent_t> || !std::is_same_v<P, client_t>,                                      \
-                  "a client_builder's only peer is acp::agent: nothing comes from acp::client");                       \
-    endpoint_builder::name(from, std::forward<A>(a)...);                                                               \
+    constexpr bool agent_from_agent = std::is_same_v<Peer, client_t> && std::is_same_v<P, agent_t>;                    \
+    constexpr bool client_from_client = std::is_same_v<Peer, agent_t> && std::is_same_v<P, client_t>;                  \
+    static_assert(!agent_from_agent, "an agent_builder's only peer is acp::client: nothing comes from acp::agent");    \
+    static_assert(!client_from_client, "a client_builder's only peer is acp::agent: nothing comes from acp::client");  \
+    if constexpr (!agent_from_agent && !client_from_client) endpoint_builder::name(from, std::forward<A>(a)...);       \
     return static_cast<Derived&>(*this);                                                                               \
   }
   ACP_ONE_PEER_FORWARD(on_receive_request_from)
