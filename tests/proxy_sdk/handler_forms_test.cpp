@@ -242,5 +242,22 @@ TEST_F(handler_forms_test, forward_response_to_with_an_observer_still_reissues_a
   EXPECT_EQ(got(1).at("params"), (json::value{{"method", "$/cancel_request"}, {"params", {{"requestId", wire_id}}}}));
 }
 
+TEST_F(handler_forms_test, agent_text_tells_the_user_one_line_in_one_expression) {
+  proxy_builder b;
+  b.on_receive_request_from(acp::client, [](prompt_request& req, responder& r, context& cx) {
+    cx.send_notification_to(acp::client, agent_text(req.session_id, "Turn limit reached."));
+    r.respond(prompt_response{.stop_reason = "max_turn_requests"});
+    return handled::yes;
+  });
+  start(b);
+  c->send(request(1, "session/prompt", J(R"({"sessionId":"s","prompt":[]})")));
+  ASSERT_TRUE(wait_messages(2));
+  EXPECT_EQ(got(0).at("method"), "session/update");
+  EXPECT_EQ(
+      got(0).at("params"),
+      J(R"({"sessionId":"s","update":{"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"Turn limit reached."}}})"));
+  EXPECT_EQ(c->response_to(1)->at("result"), (json::value{{"stopReason", "max_turn_requests"}}));
+}
+
 } // namespace
 } // namespace acp::test
