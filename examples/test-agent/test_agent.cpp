@@ -209,12 +209,40 @@ asio::awaitable<std::string_view> stream(env_ptr env, std::string args) {
   co_return stop_reason::end_turn;
 }
 
-asio::awaitable<std::string_view> permission(env_ptr env) {
+/// Every ToolKind with the title the permission command gives it by default.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 10> tool_kinds = {{
+    {tool_kind::read, "Read file"},
+    {tool_kind::edit, "Write file"},
+    {tool_kind::delete_, "Delete file"},
+    {tool_kind::move, "Move file"},
+    {tool_kind::search, "Search"},
+    {tool_kind::execute, "Run command"},
+    {tool_kind::think, "Think"},
+    {tool_kind::fetch, "Fetch URL"},
+    {tool_kind::switch_mode, "Switch mode"},
+    {tool_kind::other, "Other tool"},
+}};
+
+// `permission [KIND [TITLE…]]`: a tool call of that kind (default edit) and its permission request.
+asio::awaitable<std::string_view> permission(env_ptr env, std::string_view args) {
+  const auto kind_end = args.find_first_of(" \t");
+  const std::string_view kind = args.empty() ? tool_kind::edit : args.substr(0, kind_end);
+  const auto* known =
+      std::find_if(tool_kinds.begin(), tool_kinds.end(), [&](const auto& k) { return k.first == kind; });
+  if (known == tool_kinds.end()) {
+    std::string names;
+    for (const auto& k : tool_kinds) names += (names.empty() ? "" : ", ") + std::string(k.first);
+    auto reason =
+        co_await say(env, "permission: unknown tool kind \"" + std::string(kind) + "\" (one of " + names + ")");
+    co_return reason;
+  }
+  const std::string_view rest = kind_end == std::string_view::npos ? "" : trim_left(args.substr(kind_end));
+  const std::string title(rest.empty() ? known->second : rest);
   const std::string call_id = "call-" + std::to_string(++env->st->tool_calls);
   tool_call call;
   call.tool_call_id = call_id;
-  call.title = "Write file";
-  call.kind = std::string(tool_kind::edit);
+  call.title = title;
+  call.kind = std::string(kind);
   call.status = std::string(tool_call_status::pending);
   session_notification announce;
   announce.session_id = env->t->session_id;
@@ -225,8 +253,8 @@ asio::awaitable<std::string_view> permission(env_ptr env) {
   request_permission_request req;
   req.session_id = env->t->session_id;
   req.tool_call.tool_call_id = call_id;
-  req.tool_call.title = "Write file";
-  req.tool_call.kind = std::string(tool_kind::edit);
+  req.tool_call.title = title;
+  req.tool_call.kind = std::string(kind);
   req.tool_call.status = std::string(tool_call_status::pending);
   req.options.push_back({"allow", "Allow", std::string(permission_option_kind::allow_once), {}, {}});
   req.options.push_back({"reject", "Reject", std::string(permission_option_kind::reject_once), {}, {}});
@@ -336,7 +364,7 @@ asio::awaitable<std::string_view> run_command(env_ptr env, command c) {
   if (n == "stream") {
     reason = co_await stream(env, c.args);
   } else if (n == "permission") {
-    reason = co_await permission(env);
+    reason = co_await permission(env, c.args);
   } else if (n == "read") {
     reason = co_await read(env, c.args);
   } else if (n == "write") {
@@ -371,7 +399,10 @@ std::string_view test_agent_commands() noexcept {
   return "Commands (first word of the prompt, or --mode):\n"
          "  echo TEXT          one chunk \"echo: TEXT\" (also any prompt that is not a command)\n"
          "  stream N           N chunks \"chunk 1\"..\"chunk N\" with _meta.seq\n"
-         "  permission         session/request_permission, then the outcome as a chunk\n"
+         "  permission [KIND [TITLE]]\n"
+         "                     session/request_permission for a tool call of KIND (read, edit,\n"
+         "                     delete, move, search, execute, think, fetch, switch_mode, other;\n"
+         "                     default edit), then the outcome as a chunk\n"
          "  read PATH          fs/read_text_file, then the content as a chunk\n"
          "  write PATH TEXT    fs/write_text_file\n"
          "  terminal CMD ARGS  terminal/create, wait_for_exit, output, release; the output as a chunk\n"

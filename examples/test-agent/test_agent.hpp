@@ -7,9 +7,12 @@
 //
 //   echo TEXT            one agent_message_chunk "echo: TEXT", then end_turn
 //   stream N             N chunks "chunk 1".."chunk N", each with `_meta: {"seq": i}`, end_turn
-//   permission           a tool_call update, then session/request_permission (allow_once
+//   permission [KIND [TITLE…]]
+//                        a tool_call update of that ToolKind (read, edit, delete, move, search,
+//                        execute, think, fetch, switch_mode, other; default edit, title "Write
+//                        file" or the kind's own), then session/request_permission (allow_once
 //                        "allow" / reject_once "reject"); a chunk "permission: selected allow"
-//                        or "permission: cancelled"; end_turn
+//                        or "permission: cancelled"; end_turn. An unknown KIND: a chunk saying so
 //   read PATH            fs/read_text_file; a chunk with the content (or "error: MESSAGE")
 //   write PATH TEXT      fs/write_text_file; a chunk "wrote PATH" (or "error: MESSAGE")
 //   terminal CMD ARGS…   terminal/create, wait_for_exit, output, release; a chunk with the output

@@ -22,14 +22,14 @@ rpc_exception::rpc_exception(rpc_error e) : std::runtime_error(e.message), error
 
 void throw_exception_from_error(const rpc_error& e, const boost::source_location&) { throw rpc_exception(e); }
 
-namespace {
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-rpc_result to_result(const jsonrpc::message& msg) {
-  if (auto e = msg.error()) return *e;
-  if (const auto* r = msg.result()) return *r;
+rpc_result outcome_of(const jsonrpc::message& response) {
+  if (auto e = response.error()) return *e;
+  if (const auto* r = response.result()) return *r;
   return json::value(nullptr);
 }
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 } // namespace
 
 // ---- responder ---------------------------------------------------------------------------
@@ -98,6 +98,10 @@ void responder::on_cancel(unique_function<void()> f) {
   if (st_) st_->on_cancel(std::move(f));
 }
 
+void responder::on_answer(unique_function<void(const jsonrpc::message&)> f) {
+  if (st_) st_->on_answer(std::move(f));
+}
+
 // ---- sent_request ------------------------------------------------------------------------
 
 void detail::sent_state::complete(jsonrpc::message msg) {
@@ -110,12 +114,22 @@ void detail::sent_state::complete(jsonrpc::message msg) {
   if (waiter) waiter->cancel();
 }
 
-void sent_request::forward_response_to(responder r) && {
-  auto st = st_;
+namespace {
+// Relays the response to `r` through `relay` (which answers `r`), and cancels the request sent
+// when `r` is cancelled.
+void relay_to(const std::shared_ptr<detail::sent_state>& st, responder r,
+              unique_function<void(responder&, jsonrpc::message)> relay) {
   r.on_cancel([weak = std::weak_ptr<detail::sent_state>(st)] {
     if (auto s = weak.lock()) sent_request(s).cancel();
   });
-  auto consumer = [r = std::move(r)](jsonrpc::message msg) mutable { r.relay(std::move(msg)); };
+  auto consumer = [r = std::move(r), relay = std::move(relay)](jsonrpc::message msg) mutable {
+    try {
+      relay(r, std::move(msg));
+    } catch (const std::exception& e) {
+      log::error("sdk", "an observer of the response to " + std::string(r.method()) + " failed: " + e.what());
+      if (r) r.respond_error(rpc_error::internal_error(std::string("observer failed: ") + e.what()));
+    }
+  };
   if (st->response) {
     auto msg = std::move(*st->response);
     st->response.reset();
@@ -124,16 +138,36 @@ void sent_request::forward_response_to(responder r) && {
     st->consumer = std::move(consumer);
   }
 }
+} // namespace
+
+void sent_request::forward_response_to(responder r) && {
+  relay_to(st_, std::move(r), [](responder& to, jsonrpc::message msg) { to.relay(std::move(msg)); });
+}
+
+void sent_request::relay_observed(responder r, unique_function<void(const rpc_result&)> observe) && {
+  relay_to(st_, std::move(r), [observe = std::move(observe)](responder& to, jsonrpc::message msg) mutable {
+    observe(outcome_of(msg));
+    to.relay(std::move(msg)); // as it came: the observer only read it
+  });
+}
+
+void sent_request::relay_edited(responder r, unique_function<void(rpc_result&)> edit) && {
+  relay_to(st_, std::move(r), [edit = std::move(edit)](responder& to, jsonrpc::message msg) mutable {
+    auto outcome = outcome_of(msg);
+    edit(outcome);
+    to.respond_with(std::move(outcome));
+  });
+}
 
 void sent_request::on_receiving_result(unique_function<void(rpc_result)> f) && {
   auto st = st_;
   if (st->response) {
     auto msg = std::move(*st->response);
     st->response.reset();
-    f(to_result(msg));
+    f(outcome_of(msg));
     return;
   }
-  st->consumer = [f = std::move(f)](jsonrpc::message msg) mutable { f(to_result(msg)); };
+  st->consumer = [f = std::move(f)](jsonrpc::message msg) mutable { f(outcome_of(msg)); };
 }
 
 namespace {
@@ -152,7 +186,7 @@ asio::awaitable<rpc_result> await_response(std::shared_ptr<detail::sent_state> s
       co_return rpc_error::request_cancelled("cancelled while waiting for the response");
     }
   }
-  co_return to_result(*st->response);
+  co_return outcome_of(*st->response);
 }
 } // namespace
 

@@ -19,6 +19,11 @@ void inbound_request::on_cancel(unique_function<void()> f) {
   on_cancel_.push_back(std::move(f));
 }
 
+void inbound_request::on_answer(unique_function<void(const message&)> f) {
+  if (answered_) return;
+  on_answer_.push_back(std::move(f));
+}
+
 bool inbound_request::answer(message response) {
   auto t = table_.lock();
   if (!t) {
@@ -63,6 +68,15 @@ bool inbound_table::answer(inbound_request& in, message answer) {
   in.on_cancel_.clear();
   forget(in);
   answer.set_id(in.id_);
+  auto observers = std::move(in.on_answer_);
+  in.on_answer_.clear();
+  for (auto& observe : observers) {
+    try {
+      observe(answer);
+    } catch (const std::exception& e) {
+      log::error("forwarding", "an observer of the answer to " + in.method_ + " failed: " + e.what());
+    }
+  }
   if (reply_) reply_(in.link_, std::move(answer));
   return true;
 }
@@ -120,6 +134,7 @@ void inbound_table::fail_link(link_id link, const rpc_error& error, bool send) {
     } else {
       in->answered_ = true;
       in->on_cancel_.clear();
+      in->on_answer_.clear();
       forget(*in);
     }
   }

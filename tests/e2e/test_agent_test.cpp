@@ -122,6 +122,40 @@ TEST_F(agent_fixture, permission_asks_the_client_and_reports_the_choice) {
   EXPECT_EQ(next().at("result").at("stopReason"), "end_turn");
 }
 
+TEST_F(agent_fixture, permission_asks_for_every_tool_kind) {
+  start();
+  const auto s = open_session();
+  int id = 10;
+  for (const char* kind :
+       {"read", "edit", "delete", "move", "search", "execute", "think", "fetch", "switch_mode", "other"}) {
+    prompt(++id, s, std::string("permission ") + kind);
+    auto call = next();
+    EXPECT_EQ(call.at("params").at("update").at("kind"), kind);
+    auto ask = next();
+    ASSERT_EQ(ask.at("method"), "session/request_permission");
+    EXPECT_EQ(ask.at("params").at("toolCall").at("kind"), kind);
+    send(json::object{
+        {"jsonrpc", "2.0"},
+        {"id", ask.at("id")},
+        {"result", json::object{{"outcome", json::object{{"outcome", "selected"}, {"optionId", "allow"}}}}}});
+    EXPECT_EQ(chunk_text(next()), "permission: selected allow");
+    EXPECT_EQ(next().at("result").at("stopReason"), "end_turn");
+  }
+  prompt(++id, s, "permission execute rm -rf /tmp/x");
+  EXPECT_EQ(next().at("params").at("update").at("title"), "rm -rf /tmp/x");
+  EXPECT_EQ(next().at("params").at("toolCall").at("title"), "rm -rf /tmp/x");
+}
+
+TEST_F(agent_fixture, permission_with_an_unknown_tool_kind_says_so) {
+  start();
+  const auto s = open_session();
+  prompt(10, s, "permission teleport");
+  EXPECT_EQ(chunk_text(next()),
+            "permission: unknown tool kind \"teleport\" (one of read, edit, delete, move, search, execute, think, "
+            "fetch, switch_mode, other)");
+  EXPECT_EQ(next().at("result").at("stopReason"), "end_turn");
+}
+
 TEST_F(agent_fixture, read_error_from_the_client_is_reported_in_a_chunk) {
   start();
   const auto s = open_session();

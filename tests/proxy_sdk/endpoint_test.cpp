@@ -148,11 +148,13 @@ TEST_F(endpoint_test, handlers_run_in_registration_order_until_one_handles) {
     r.respond("second");
     return handled::yes;
   });
-  // A handler registered for the other direction never sees client messages.
-  agent.on_receive_request_from(acp::agent, "", [&](jsonrpc::message&, responder&, context&) {
-    calls.push_back("wrong-direction");
-    return handled::no;
-  });
+  // A handler registered for the other direction never sees client messages (an agent_builder
+  // refuses it at compile time; the endpoint_builder underneath takes it).
+  static_cast<endpoint_builder&>(agent).on_receive_request_from(acp::agent, "",
+                                                                [&](jsonrpc::message&, responder&, context&) {
+                                                                  calls.push_back("wrong-direction");
+                                                                  return handled::no;
+                                                                });
   auto w = wire(agent);
   w.peer->send(request(1, "m"));
   ASSERT_TRUE(run_until([&] { return w.peer->response_to(1) != nullptr; }));

@@ -217,26 +217,23 @@ proxy_builder make_redact_proxy(std::shared_ptr<const redactor> rules, std::shar
     return handled::no;
   });
 
-  // Agent -> client: the secret is in the client's *answer*. `forward_response_to` would relay
-  // it before we see it, so send the request on ourselves and answer the agent once the result
-  // is patched. Never wait for it here (the deadlock rule): `on_receiving_result` runs later.
+  // Agent -> client: the secret is in the client's *answer*. Send the request on ourselves and
+  // patch the answer before it is relayed (`forward_response_to` with an observer that edits the
+  // outcome; it runs later, on the connection's thread — never wait for it here).
   auto patch_result = [state](jsonrpc::message& msg, responder& r, context& cx) {
     std::string method(msg.method());
     std::optional<json::value> params;
     if (auto* p = msg.params()) params = std::move(*p);
-    auto sent = cx.send_request_to(acp::client, method, std::move(params));
-    r.on_cancel([sent] { sent.cancel(); }); // what forward_response_to does for us otherwise
-    std::move(sent).on_receiving_result([state, method, r = std::move(r)](rpc_result outcome) mutable {
-      if (outcome) {
-        const auto t = redact_result(*state->rules, method, *outcome, state->deadline());
-        if (!t) {
-          r.respond_error(state->over_budget(method + " result", "the agent got an error instead"));
-          return;
-        }
-        state->report(*t, method + " result");
-      }
-      r.respond_with(std::move(outcome)); // the result value itself, every other member kept
-    });
+    cx.send_request_to(acp::client, method, std::move(params))
+        .forward_response_to(std::move(r), [state, method](rpc_result& outcome) {
+          if (!outcome) return;
+          const auto t = redact_result(*state->rules, method, *outcome, state->deadline());
+          if (!t) {
+            outcome = state->over_budget(method + " result", "the agent got an error instead");
+            return;
+          }
+          state->report(*t, method + " result");
+        });
     return handled::yes;
   };
   proxy.on_receive_request_from(acp::agent, "fs/read_text_file", patch_result);

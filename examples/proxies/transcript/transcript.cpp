@@ -274,18 +274,14 @@ int count_turns(int fd) {
   return n;
 }
 
-// Sends the request on unchanged, relays the answer unchanged, and lets `observe` read it
-// first. The answer arrives later, on the connection's thread (never wait for it here).
+// Sends the request on unchanged and relays the answer as it came, after `observe` has read it
+// (`forward_response_to` with an observer). The answer arrives later, on the connection's
+// thread: never wait for it here.
 template <peer_tag P, class F>
 void forward_observing(P to, jsonrpc::message& msg, responder& r, context& cx, F observe) {
   std::optional<json::value> params;
   if (auto* p = msg.params()) params = std::move(*p);
-  auto sent = cx.send_request_to(to, msg.method(), std::move(params));
-  r.on_cancel([sent] { sent.cancel(); }); // as forward_response_to would
-  std::move(sent).on_receiving_result([observe = std::move(observe), r = std::move(r)](rpc_result outcome) mutable {
-    observe(outcome);
-    r.respond_with(std::move(outcome));
-  });
+  cx.send_request_to(to, msg.method(), std::move(params)).forward_response_to(std::move(r), std::move(observe));
 }
 
 std::string error_text(const rpc_result& outcome) { return outcome ? "" : outcome.error().message; }

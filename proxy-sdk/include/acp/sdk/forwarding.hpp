@@ -62,6 +62,11 @@ public:
   /// Runs `f` when the peer cancels this request (at once when it already has). Not run once
   /// the request is answered.
   void on_cancel(unique_function<void()> f);
+  /// Runs `f` with the answer (its id already the peer's) just before it is sent, whoever gives
+  /// it: a responder, a forwarded request's response, a close. Run once, in registration order;
+  /// an exception from `f` is logged and the answer is still sent. Not run when the request is
+  /// forgotten without an answer (`fail_link` with `send` false) or already answered.
+  void on_answer(unique_function<void(const jsonrpc::message& answer)> f);
   /// Answers through the table (see `inbound_table::answer`); false when already answered or
   /// the table is gone.
   bool answer(jsonrpc::message response);
@@ -84,6 +89,7 @@ private:
   bool answered_ = false;
   bool cancelled_ = false;
   std::vector<unique_function<void()>> on_cancel_;
+  std::vector<unique_function<void(const jsonrpc::message&)>> on_answer_;
 };
 
 using inbound_ptr = std::shared_ptr<inbound_request>;

@@ -5,7 +5,9 @@
 
 namespace acp {
 
-/// Who a message comes from or goes to, seen from this process.
+/// Who a message comes from or goes to, seen from this process. The tags below make direction
+/// mistakes compile errors where the types can see them: a typed handler or send for a peer the
+/// method never comes from or goes to, a handler for the peer an agent or client does not have.
 enum class peer { client, agent };
 
 struct client_t {
@@ -25,7 +27,11 @@ concept peer_tag = std::is_same_v<T, client_t> || std::is_same_v<T, agent_t>;
 enum class chain_role { proxy, agent, client };
 
 /// A handler's verdict: `yes` ends dispatch; `no` passes the (possibly modified) message on to
-/// the next handler, and finally to the default behaviour (forwarding, for a proxy).
+/// the next handler, and finally to the default behaviour (forwarding, for a proxy). Returned by
+/// raw handlers and by deciding typed handlers (`handled f(T&, responder&, context&)`, which take
+/// the responder by reference: a handler that takes it by value and returns `handled` does not
+/// compile, since its `handled::no` could only be discarded). A typed handler that changed its
+/// `T&` and returns `no` passes the message on re-encoded; one that did not, the original.
 enum class handled : bool { no = false, yes = true };
 
 [[nodiscard]] constexpr std::string_view to_string(peer p) noexcept { return p == peer::client ? "client" : "agent"; }

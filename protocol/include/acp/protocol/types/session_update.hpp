@@ -126,6 +126,14 @@ struct session_notification {
   boost::json::object extra;
 };
 
+/// A line of text to the user in one expression (an agent_message_chunk of one text block):
+/// `cx.send_notification_to(acp::client, acp::agent_text(session_id, "…"))`.
+[[nodiscard]] inline session_notification agent_text(std::string session_id, std::string text) {
+  agent_message_chunk chunk;
+  chunk.content = text_content{.text = std::move(text)};
+  return session_notification{.session_id = std::move(session_id), .update = std::move(chunk)};
+}
+
 ACP_DECLARE_CODEC(content_chunk);
 ACP_DECLARE_CODEC(user_message_chunk);
 ACP_DECLARE_CODEC(agent_message_chunk);
