@@ -34,7 +34,9 @@ const json::value null_value;
 std::string_view message::method() const noexcept {
   if (text_) {
     if (kind_ == message_kind::response) return {};
-    return method_is_set_ ? std::string_view(method_set_) : buf_.view().substr(method_.offset, method_.size);
+    if (method_is_set_) return method_set_;
+    if (method_.offset + method_.size > buf_.size()) return {}; // moved from
+    return buf_.view().substr(method_.offset, method_.size);
   }
   if (const auto* m = dom().if_contains("method"); m && m->is_string()) return m->get_string();
   return {};

@@ -202,6 +202,10 @@ sent_request context::send_request_to(peer to, std::string_view method, std::opt
   return rt_->send_request(to, jsonrpc::message::request(nullptr, method, std::move(params)));
 }
 
+sent_request context::forward_request_to(peer to, jsonrpc::message request) {
+  return rt_->send_request(to, std::move(request));
+}
+
 void context::send_notification_to(peer to, std::string_view method, std::optional<json::value> params) {
   rt_->send_notification(to, jsonrpc::message::notification(method, std::move(params)));
 }

@@ -561,3 +561,17 @@ TEST(jsonrpc_checked_list, one_item_inline_more_spill_in_order_and_stay_contiguo
   ASSERT_EQ(moved.size(), 5u);
   EXPECT_EQ(method_at(moved, 3), "m3");
 }
+
+// A text message that was moved from (a handler that passed it on) answers its accessors
+// without reading out of bounds: no method, no payload.
+TEST(jsonrpc_message, a_moved_from_text_message_is_safe_to_ask) {
+  line_parser p;
+  auto parsed = p.parse(R"({"jsonrpc":"2.0","id":1,"method":"fs/read_text_file","params":{"path":"/a"}})");
+  auto& m = std::get<message>(parsed.items.front());
+  ASSERT_TRUE(m.is_text());
+  const message taken = std::move(m);
+  EXPECT_EQ(taken.method(), "fs/read_text_file");
+  EXPECT_EQ(m.method(), ""); // NOLINT(bugprone-use-after-move): what this test is about
+  const auto payload = m.payload_text();
+  EXPECT_TRUE(!payload || payload->empty());
+}

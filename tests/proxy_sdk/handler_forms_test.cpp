@@ -259,5 +259,32 @@ TEST_F(handler_forms_test, agent_text_tells_the_user_one_line_in_one_expression)
   EXPECT_EQ(c->response_to(1)->at("result"), (json::value{{"stopReason", "max_turn_requests"}}));
 }
 
+// A raw handler that passes a request on as it is and still sees its answer: the params go out
+// as the bytes they arrived as (escapes, number spelling), whatever the handler read.
+TEST_F(handler_forms_test, forward_request_to_sends_the_request_on_as_its_bytes_and_relays_the_answer) {
+  std::string observed;
+  proxy_builder b;
+  b.on_receive_request_from(acp::agent, "fs/read_text_file", [&](jsonrpc::message& msg, responder& r, context& cx) {
+    (void)msg.params(); // read through a mutable accessor: still the same message
+    cx.forward_request_to(acp::client, std::move(msg)).forward_response_to(std::move(r), [&](const rpc_result& o) {
+      observed = o ? "ok" : "error";
+    });
+    return handled::yes;
+  });
+  start(b);
+  const std::string params = R"({"sessionId":"s","path":"/caf\u00e9","limit":1.50,"_meta":null})";
+  c->send_raw(
+      R"({"jsonrpc":"2.0","id":5,"method":"_proxy/successor","params":{"method":"fs/read_text_file","params":)" +
+      params + "}}\n");
+  ASSERT_TRUE(wait_messages(1));
+  EXPECT_NE(c->lines.at(0).find(R"("params":)" + params), std::string::npos) << c->lines.at(0);
+  EXPECT_EQ(got(0).at("method"), "fs/read_text_file");
+  c->send(result(got(0).at("id"), {{"content", "x"}}));
+  ASSERT_TRUE(wait_messages(2));
+  EXPECT_EQ(observed, "ok");
+  ASSERT_NE(c->response_to(5), nullptr);
+  EXPECT_EQ(c->response_to(5)->at("result"), (json::value{{"content", "x"}}));
+}
+
 } // namespace
 } // namespace acp::test

@@ -279,9 +279,7 @@ int count_turns(int fd) {
 // thread: never wait for it here.
 template <peer_tag P, class F>
 void forward_observing(P to, jsonrpc::message& msg, responder& r, context& cx, F observe) {
-  std::optional<json::value> params;
-  if (auto* p = msg.params()) params = std::move(*p);
-  cx.send_request_to(to, msg.method(), std::move(params)).forward_response_to(std::move(r), std::move(observe));
+  cx.forward_request_to(to, std::move(msg)).forward_response_to(std::move(r), std::move(observe));
 }
 
 std::string error_text(const rpc_result& outcome) { return outcome ? "" : outcome.error().message; }

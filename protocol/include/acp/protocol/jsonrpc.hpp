@@ -86,6 +86,7 @@ public:
   /// replaced), so that it is written as the bytes it arrived as. nullopt otherwise.
   [[nodiscard]] std::optional<std::string_view> payload_text() const noexcept {
     if (!text_ && !(original_ && unchanged())) return std::nullopt;
+    if (payload_.offset + payload_.size > buf_.size()) return std::string_view(); // moved from
     return buf_.view().substr(payload_.offset, payload_.size);
   }
 

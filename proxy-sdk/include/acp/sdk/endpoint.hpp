@@ -192,6 +192,14 @@ public:
   sent_request send_request_to(P, std::string_view method, std::optional<boost::json::value> params) {
     return send_request_to(P::value, method, std::move(params));
   }
+  /// Sends a request a handler received on to `to` as it is: its params keep the bytes they
+  /// arrived as (numbers, escapes), only its id is replaced by a fresh one. For a handler that
+  /// passes a request on and still wants its answer:
+  ///     cx.forward_request_to(acp::client, std::move(msg)).forward_response_to(std::move(r), observe);
+  sent_request forward_request_to(peer to, jsonrpc::message request);
+  template <peer_tag P> sent_request forward_request_to(P, jsonrpc::message request) {
+    return forward_request_to(P::value, std::move(request));
+  }
   /// A typed request: the method comes from `acp::method_traits<T>`.
   template <peer_tag P, class T>
   requires(!std::is_convertible_v<T, std::string_view>) sent_request send_request_to(P to, const T& typed);
