@@ -1,5 +1,6 @@
 #include <acp/protocol/json_write.hpp>
 
+#include <boost/json/serializer.hpp>
 #include <boost/json/value.hpp>
 
 #include <charconv>
@@ -10,6 +11,8 @@ namespace json = boost::json;
 
 namespace {
 
+void write(std::string& out, const json::value& v); // with our doubles (below)
+
 constexpr char hex_digits[] = "0123456789abcdef";
 
 void append_array(std::string& out, const json::array& a) {
@@ -18,9 +21,44 @@ void append_array(std::string& out, const json::array& a) {
   for (const auto& e : a) {
     if (!first) out.push_back(',');
     first = false;
-    append(out, e);
+    write(out, e);
   }
   out.push_back(']');
+}
+
+bool has_double(const json::value& v) noexcept;
+
+bool has_double(const json::object& o) noexcept {
+  for (const auto& m : o)
+    if (has_double(m.value())) return true;
+  return false;
+}
+
+bool has_double(const json::value& v) noexcept {
+  switch (v.kind()) {
+  case json::kind::double_:
+    return true;
+  case json::kind::array:
+    for (const auto& e : v.get_array())
+      if (has_double(e)) return true;
+    return false;
+  case json::kind::object:
+    return has_double(v.get_object());
+  default:
+    return false;
+  }
+}
+
+/// Without doubles our text is Boost.JSON's, which writes it faster: through its serializer
+/// (reused, so it keeps its stack) and a stack buffer (no zero-filled growth of `out`).
+template <class T> void append_with_boost(std::string& out, const T& v) {
+  thread_local json::serializer sr;
+  sr.reset(&v);
+  char buf[16384];
+  while (!sr.done()) {
+    const auto chunk = sr.read(buf, sizeof buf);
+    out.append(chunk.data(), chunk.size());
+  }
 }
 
 template <class Integer> void append_integer(std::string& out, Integer n) {
@@ -84,7 +122,9 @@ void append_double(std::string& out, double d) {
   if (text.find_first_of(".e") == std::string_view::npos) out.append(".0");
 }
 
-void append(std::string& out, const json::object& o) {
+namespace {
+
+void write(std::string& out, const json::object& o) {
   out.push_back('{');
   bool first = true;
   for (const auto& m : o) {
@@ -92,12 +132,12 @@ void append(std::string& out, const json::object& o) {
     first = false;
     append_string(out, m.key());
     out.push_back(':');
-    append(out, m.value());
+    write(out, m.value());
   }
   out.push_back('}');
 }
 
-void append(std::string& out, const json::value& v) {
+void write(std::string& out, const json::value& v) {
   switch (v.kind()) {
   case json::kind::null:
     out.append("null");
@@ -121,9 +161,24 @@ void append(std::string& out, const json::value& v) {
     append_array(out, v.get_array());
     return;
   case json::kind::object:
-    append(out, v.get_object());
+    write(out, v.get_object());
     return;
   }
+}
+} // namespace
+
+void append(std::string& out, const json::value& v) {
+  if (has_double(v))
+    write(out, v);
+  else
+    append_with_boost(out, v);
+}
+
+void append(std::string& out, const json::object& o) {
+  if (has_double(o))
+    write(out, o);
+  else
+    append_with_boost(out, o);
 }
 
 std::string to_string(const json::value& v) {

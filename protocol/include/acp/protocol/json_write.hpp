@@ -10,7 +10,8 @@
 // `0.006654515`, `1e+21`), with `.0` added to integral values so that they stay doubles (`1.0`).
 // That is what JavaScript, serde_json and Python produce for the same values, so numbers a proxy
 // did not touch come out as they were written in every common case. Non-finite doubles (only a
-// program can make them; the parser refuses them) are written as `null`.
+// program can make them; the parser refuses them) are written as `null`. A value without doubles is
+// written by Boost.JSON's own serializer (the same text, and faster than ours).
 
 #include <boost/json/fwd.hpp>
 
