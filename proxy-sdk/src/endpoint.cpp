@@ -30,6 +30,16 @@ rpc_result outcome_of(const jsonrpc::message& response) {
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+/// The outcome, taken out of a response nobody needs any more: its text is let go once the DOM is
+/// built and the result is moved, not copied (a large result is held once, not three times).
+rpc_result take_outcome(jsonrpc::message&& response) {
+  if (auto e = response.error()) return *e;
+  if (!response.is_response()) return json::value(nullptr);
+  auto obj = std::move(response).release();
+  if (auto* r = obj.if_contains("result")) return std::move(*r);
+  return json::value(nullptr);
+}
 } // namespace
 
 // ---- responder ---------------------------------------------------------------------------
@@ -164,10 +174,10 @@ void sent_request::on_receiving_result(unique_function<void(rpc_result)> f) && {
   if (st->response) {
     auto msg = std::move(*st->response);
     st->response.reset();
-    f(outcome_of(msg));
+    f(take_outcome(std::move(msg)));
     return;
   }
-  st->consumer = [f = std::move(f)](jsonrpc::message msg) mutable { f(outcome_of(msg)); };
+  st->consumer = [f = std::move(f)](jsonrpc::message msg) mutable { f(take_outcome(std::move(msg))); };
 }
 
 namespace {
