@@ -129,6 +129,7 @@ void router::attach(link_id id) {
 }
 
 void router::component_ended(link_id id) {
+  wake_drain();
   if (stopping_ || failed_) return;
   failed_ = true;
   auto self = shared_from_this();
@@ -328,12 +329,13 @@ asio::awaitable<void> router::cancel_turns(std::vector<std::string> sessions) {
       return c.pending_requests() > 0 && !c.close_status();
     });
   };
-  const auto deadline = std::chrono::steady_clock::now() + opts_.grace_period;
-  asio::steady_timer poll(ex_);
-  while (busy() && std::chrono::steady_clock::now() < deadline) {
-    poll.expires_after(10ms);
-    (void)co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
+  // Woken by every message from a component and every link that closes (`wake_drain`); the
+  // timer's own expiry is the deadline.
+  drain_wake_ = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
+  const auto wake = drain_wake_;
+  while (busy() && std::chrono::steady_clock::now() < wake->expiry())
+    (void)co_await wake->async_wait(asio::as_tuple(asio::use_awaitable));
+  drain_wake_.reset();
   if (busy())
     log::info("", "the turn did not end within " + duration_text(opts_.grace_period) +
                       " of session/cancel; stopping the components");

@@ -20,6 +20,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <memory>
 #include <optional>
@@ -157,6 +158,12 @@ private:
   // Shutdown: components' messages are still routed among them (a cancel going down the chain,
   // its answers coming back) while this holds; what would go to the editor is dropped.
   bool draining_ = false;
+  // Wakes the drain when something it waits on may have changed (a component's message, a link
+  // closing): no polling, and nothing left holding the router once the components are gone.
+  std::shared_ptr<boost::asio::steady_timer> drain_wake_;
+  void wake_drain() {
+    if (drain_wake_) drain_wake_->cancel();
+  }
   // While set, answers sent through `reply` are the conductor's own, traced as from it.
   std::optional<endpoint> own_from_;
   // The editor's `session/prompt` requests seen (pruned as they are answered), and their

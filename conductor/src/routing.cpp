@@ -53,6 +53,7 @@ endpoint router::trace_endpoint(link_id l, bool successor_side) const {
 // ---- incoming ----------------------------------------------------------------------------
 
 void router::on_message(link_id from, message&& msg) {
+  if (from != upstream) wake_drain(); // runs after this message is handled (a posted completion)
   // Reading a text message's DOM (params of a cancel, the older handshake's `_meta`, a traced
   // error) can only fail on a broken invariant or memory exhaustion; that message is refused,
   // the link and the chain go on.
@@ -228,6 +229,7 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
   fo.on_response = [self = shared_from_this(), via, dir, origin, is_init,
                     in_weak = std::weak_ptr(in)](message& resp, const json::value&) {
     auto request = in_weak.lock();
+    self->wake_drain(); // a request the drain may wait on is answered (woken once this returns)
     // Answered meanwhile by the conductor (shutting down): there is nothing left to relay.
     if (request && request->answered()) return false;
     if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))

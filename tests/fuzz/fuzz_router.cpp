@@ -31,6 +31,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -237,6 +238,8 @@ void observe_editor_end(editor_view& v, acp::framing::line_decoder& d, acp::json
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   acp::log::set_level(acp::log::level::error);
+  // As run_stdio does: a write to a link whose peer closed is an error on that link, not death.
+  std::signal(SIGPIPE, SIG_IGN);
   return 0;
 }
 
