@@ -427,78 +427,65 @@ proxy_builder make_transcript_proxy(transcript_options options) {
   auto st = std::make_shared<transcript_state>(std::move(options));
   proxy_builder proxy;
 
-  proxy.on_receive_request_from(acp::client, "initialize", [st](jsonrpc::message& msg, responder& r, context& cx) {
-    if (auto req = decode_params<initialize_request>(msg.params()); req && req->client_info)
-      st->client = describe(*req->client_info);
-    forward_observing(acp::agent, msg, r, cx, [st](const rpc_result& outcome) {
-      if (!outcome) return;
-      if (auto res = decode_result<initialize_response>(&*outcome); res && res->agent_info)
-        st->agent = describe(*res->agent_info);
-    });
-    return handled::yes;
+  // Observers: they never consume or change a message, so the default forwarding sends each one
+  // on as it came; a response observer sees the answer to the request it names just before it
+  // is relayed.
+  proxy.on_observe_request_from(acp::client, [st](const initialize_request& req, context&) {
+    if (req.client_info) st->client = describe(*req.client_info);
+  });
+  proxy.on_observe_response_to(acp::client, [st](const initialize_request&, const rpc_result& outcome, context&) {
+    if (!outcome) return;
+    if (auto res = decode_result<initialize_response>(&*outcome); res && res->agent_info)
+      st->agent = describe(*res->agent_info);
   });
 
-  proxy.on_receive_request_from(acp::client, "session/new", [st](jsonrpc::message& msg, responder& r, context& cx) {
-    auto req = decode_params<new_session_request>(msg.params());
-    if (!req) return handled::no; // the agent will answer the invalid params; nothing to record
-    forward_observing(acp::agent, msg, r, cx, [st, cwd = req->cwd](const rpc_result& outcome) {
-      if (!outcome) return;
-      auto res = decode_result<new_session_response>(&*outcome);
-      if (!res) return;
-      auto& s = st->open(res->session_id);
-      s.write(render_header({res->session_id, cwd, st->agent, st->client, false}, clock::now()));
-    });
-    return handled::yes;
+  proxy.on_observe_response_to(acp::client, [st](const new_session_request& req, const rpc_result& outcome, context&) {
+    if (!outcome) return;
+    auto res = decode_result<new_session_response>(&*outcome);
+    if (!res) return;
+    auto& s = st->open(res->session_id);
+    s.write(render_header({res->session_id, req.cwd, st->agent, st->client, false}, clock::now()));
   });
 
-  proxy.on_receive_request_from(acp::client, "session/load", [st](jsonrpc::message& msg, responder& r, context& cx) {
-    auto req = decode_params<load_session_request>(msg.params());
-    if (!req) return handled::no;
-    auto& s = st->open(req->session_id);
+  proxy.on_observe_request_from(acp::client, [st](const load_session_request& req, context&) {
+    auto& s = st->open(req.session_id);
     s.flush_between_turns();
     s.turns = count_turns(s.fd);
     s.loading = true;
-    s.write(render_header({req->session_id, req->cwd, st->agent, st->client, true}, clock::now()));
-    forward_observing(acp::agent, msg, r, cx, [st, id = req->session_id](const rpc_result& outcome) {
-      auto* sess = st->find(id);
-      if (!sess) return;
-      sess->loading = false;
-      sess->turn.reset(); // what was replayed is already on file
-      if (!outcome) sess->write("_session/load failed: " + error_text(outcome) + "_\n\n");
-    });
-    return handled::yes;
+    s.write(render_header({req.session_id, req.cwd, st->agent, st->client, true}, clock::now()));
+  });
+  proxy.on_observe_response_to(acp::client, [st](const load_session_request& req, const rpc_result& outcome, context&) {
+    auto* sess = st->find(req.session_id);
+    if (!sess) return;
+    sess->loading = false;
+    sess->turn.reset(); // what was replayed is already on file
+    if (!outcome) sess->write("_session/load failed: " + error_text(outcome) + "_\n\n");
   });
 
-  proxy.on_receive_request_from(acp::client, "session/prompt", [st](jsonrpc::message& msg, responder& r, context& cx) {
-    auto req = decode_params<prompt_request>(msg.params());
-    if (!req) return handled::no;
-    auto* s = st->find(req->session_id);
+  proxy.on_observe_request_from(acp::client, [st](const prompt_request& req, context&) {
+    auto* s = st->find(req.session_id);
     if (!s) { // a session we did not see start (created before this proxy ran)
-      s = &st->open(req->session_id);
-      s->write(render_header({req->session_id, "", st->agent, st->client, false}, clock::now()));
+      s = &st->open(req.session_id);
+      s->write(render_header({req.session_id, "", st->agent, st->client, false}, clock::now()));
     }
     s->flush_between_turns();
-    s->write(render_prompt(++s->turns, req->prompt, clock::now()));
+    s->write(render_prompt(++s->turns, req.prompt, clock::now()));
     s->start_turn();
-    forward_observing(acp::agent, msg, r, cx, [st, id = req->session_id](const rpc_result& outcome) {
-      auto* sess = st->find(id);
-      if (!sess) return;
-      std::string stop = outcome ? "(unreadable result)" : "error: " + error_text(outcome);
-      if (outcome) {
-        if (auto res = decode_result<prompt_response>(&*outcome)) stop = res->stop_reason;
-      }
-      sess->write(render_reply(sess->turn ? *sess->turn : turn_record{}, "Agent", stop));
-      sess->turn.reset();
-    });
-    return handled::yes;
+  });
+  proxy.on_observe_response_to(acp::client, [st](const prompt_request& req, const rpc_result& outcome, context&) {
+    auto* sess = st->find(req.session_id);
+    if (!sess) return;
+    std::string stop = outcome ? "(unreadable result)" : "error: " + error_text(outcome);
+    if (outcome) {
+      if (auto res = decode_result<prompt_response>(&*outcome)) stop = res->stop_reason;
+    }
+    sess->write(render_reply(sess->turn ? *sess->turn : turn_record{}, "Agent", stop));
+    sess->turn.reset();
   });
 
-  // Observe and pass on: the default forwarding sends the original message.
-  proxy.on_receive_notification_from(acp::agent, "session/update", [st](jsonrpc::message& msg, context&) {
-    auto note = decode_params<session_notification>(msg.params());
-    auto* s = note ? st->find(note->session_id) : nullptr;
-    if (s && !s->loading) s->current_turn().apply(note->update); // between turns too
-    return handled::no;
+  proxy.on_observe_notification_from(acp::agent, [st](const session_notification& note, context&) {
+    auto* s = st->find(note.session_id);
+    if (s && !s->loading) s->current_turn().apply(note.update); // between turns too
   });
 
   proxy.on_receive_request_from(

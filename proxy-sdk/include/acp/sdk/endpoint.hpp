@@ -14,8 +14,7 @@
 //   `send_…_to(acp::client, …)` sends plain. An agent or a client has one peer and no envelopes
 //   (registering a handler for the peer it does not have is a compile error).
 //
-// Handler forms (the typed ones are defined in <acp/sdk/detail/typed.hpp>, via <acp/sdk.hpp>;
-// a handler of no form is a compile error with a one-line message)
+// Handler forms (a handler of no form is a compile error with a one-line message)
 //   consume   `void f(T params, responder r, context cx)`, `void f(T params, context cx)`:
 //             the message ends here (the responder must answer).
 //   decide    `handled f(T& params, responder& r, context& cx)`, `handled f(T& params, context& cx)`:
@@ -188,3 +187,7 @@ public:
 };
 
 } // namespace acp
+
+// The typed handler templates declared above are defined there: including this header is enough
+// to use every handler form (declared-but-undefined templates would fail only at link time).
+#include <acp/sdk/detail/typed.hpp>
