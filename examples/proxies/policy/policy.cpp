@@ -205,23 +205,24 @@ proxy_builder make_policy_proxy(policy_options options) {
   proxy_builder proxy;
   auto st = std::make_shared<const policy_state>(policy_state{std::move(options)});
 
-  // Raw handlers throughout: a request the policy lets through returns `no` and is forwarded as
-  // received; a request it decides is answered here and never reaches the editor.
-  proxy.on_receive_request_from(
-      acp::agent, "session/request_permission", [st](jsonrpc::message& msg, responder& r, context&) {
-        auto request = decode_params<request_permission_request>(msg.params());
-        if (!request) return handled::no; // malformed: the editor's answer will say so
-        const auto v = decide_permission(st->options, *request);
-        const char* action = v.action == policy_action::allow    ? "allow"
-                             : v.action == policy_action::reject ? "reject"
-                                                                 : "ask";
-        st->log({action, "session/request_permission", request->session_id,
-                 request->tool_call.title.value_or(request->tool_call.tool_call_id), v.reason, v.rule});
-        if (!v.option_id) return handled::no;
-        r.respond(json::object{{"outcome", json::object{{"outcome", "selected"}, {"optionId", *v.option_id}}}});
-        return handled::yes;
-      });
+  // A typed deciding handler: a permission the policy settles is answered here and never reaches
+  // the editor; one it leaves to the user returns `no` and is forwarded as received (params that
+  // are not a permission request are answered -32602 with their JSON path).
+  proxy.on_receive_request_from(acp::agent, [st](request_permission_request& request, responder& r, context&) {
+    const auto v = decide_permission(st->options, request);
+    const char* action = v.action == policy_action::allow    ? "allow"
+                         : v.action == policy_action::reject ? "reject"
+                                                             : "ask";
+    st->log({action, "session/request_permission", request.session_id,
+             request.tool_call.title.value_or(request.tool_call.tool_call_id), v.reason, v.rule});
+    if (!v.option_id) return handled::no;
+    r.respond(request_permission_response{.outcome = selected_permission_outcome{.option_id = *v.option_id}});
+    return handled::yes;
+  });
 
+  // Raw handlers for the file system and terminals: the policy judges what the agent sent even
+  // when it is not a valid request (a notification that fails to decode would otherwise pass on
+  // untyped, unjudged); one it lets through returns `no` and is forwarded as received.
   for (const char* method : {"fs/read_text_file", "fs/write_text_file", "terminal/create"}) {
     proxy.on_receive_request_from(acp::agent, method, [st](jsonrpc::message& msg, responder& r, context&) {
       auto j = st->judge(msg);
