@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build tree into a temporary prefix, then configures and builds this consumer
-# project against it with find_package(acp), and runs the proxy it built once (--help is not
-# a thing for it: it must start and end cleanly when its input closes).
+# project against it with find_package(acp): my_proxy.cpp and the one-file example proxies
+# (examples/proxies/turn-limit, auto-approve-reads, timing). Runs each proxy it built once
+# (--help is not a thing for them: each must start and end cleanly when its input closes).
 set -euo pipefail
 build_dir=$1
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -13,5 +14,11 @@ cmake --build "$work/build" >/dev/null
 test -x "$work/prefix/bin/acp-conductor"
 test -f "$work/prefix/share/man/man1/acp-conductor.1"
 test -f "$work/prefix/lib/pkgconfig/acp.pc"
-"$work/build/my-proxy" </dev/null
-echo "consumer project built and ran against the installed package"
+for program in acp-turn-limit-proxy acp-auto-approve-reads-proxy acp-timing-proxy; do
+  test -x "$work/prefix/bin/$program"
+  test -f "$work/prefix/share/man/man1/$program.1"
+done
+for proxy in my-proxy acp-turn-limit-proxy acp-auto-approve-reads-proxy acp-timing-proxy; do
+  "$work/build/$proxy" </dev/null || { echo "$proxy built against the installed package exited $?" >&2; exit 1; }
+done
+echo "consumer project (my-proxy and the three one-file example proxies) built and ran against the installed package"
