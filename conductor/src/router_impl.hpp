@@ -91,10 +91,10 @@ private:
   void reject(link_id from, const jsonrpc::message& msg, const rpc_error& e) {
     reject(from, msg, e, from == upstream ? toward::agent : toward::client);
   }
-  [[nodiscard]] endpoint trace_endpoint(link_id l, bool successor_side) const;
+  [[nodiscard]] chain_position trace_endpoint(link_id l, bool successor_side) const;
   /// Whom the conductor speaks for when it answers, on `to`'s link, a message travelling `dir`
   /// itself: the hop the message was going to (the far end when there is none).
-  [[nodiscard]] endpoint own_endpoint(link_id to, toward dir) const;
+  [[nodiscard]] chain_position own_endpoint(link_id to, toward dir) const;
   /// Sends an error the conductor made itself, and traces it (the trace holds every message
   /// a link receives, whoever made it).
   void send_own_error(link_id to, const boost::json::value& id, const rpc_error& e, toward dir);
@@ -129,10 +129,10 @@ private:
   void fail_upstream(const rpc_error& e);
 
   /// Runs `f`; the answers it sends through `reply` are traced as the conductor's own, from `from`.
-  template <typename F> void answering_as(endpoint from, F&& f) {
+  template <typename F> void answering_as(chain_position from, F&& f) {
     struct restore {
-      std::optional<endpoint>& slot;
-      std::optional<endpoint> saved;
+      std::optional<chain_position>& slot;
+      std::optional<chain_position> saved;
       ~restore() { slot = saved; }
     } guard{own_from_, std::exchange(own_from_, from)};
     f();
@@ -165,7 +165,7 @@ private:
     if (drain_wake_) drain_wake_->cancel();
   }
   // While set, answers sent through `reply` are the conductor's own, traced as from it.
-  std::optional<endpoint> own_from_;
+  std::optional<chain_position> own_from_;
   // The editor's `session/prompt` requests seen (pruned as they are answered), and their
   // `sessionId` as JSON text.
   std::vector<std::pair<std::weak_ptr<inbound_request>, std::string>> prompts_;

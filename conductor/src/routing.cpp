@@ -40,14 +40,14 @@ void router::send_own_error(link_id to, const json::value& id, const rpc_error& 
   at(to).conn->send(std::move(answer));
 }
 
-endpoint router::own_endpoint(link_id to, toward dir) const {
+chain_position router::own_endpoint(link_id to, toward dir) const {
   if (const auto via = next_hop(dir, to)) return trace_endpoint(via->to, dir == toward::agent && via->to == upstream);
-  return dir == toward::agent ? endpoint::agent() : endpoint::client();
+  return dir == toward::agent ? chain_position::agent() : chain_position::client();
 }
 
-endpoint router::trace_endpoint(link_id l, bool successor_side) const {
-  if (l == upstream) return successor_side ? endpoint::agent() : endpoint::client();
-  return at(l).proxy ? endpoint::proxy(at(l).position) : endpoint::agent();
+chain_position router::trace_endpoint(link_id l, bool successor_side) const {
+  if (l == upstream) return successor_side ? chain_position::agent() : chain_position::client();
+  return at(l).proxy ? chain_position::proxy(at(l).position) : chain_position::agent();
 }
 
 // ---- incoming ----------------------------------------------------------------------------

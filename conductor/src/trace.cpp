@@ -49,15 +49,15 @@ void trim(std::string& s) {
     s.clear();
 }
 
-void append_endpoint(std::string& out, const endpoint& e) {
+void append_endpoint(std::string& out, const chain_position& e) {
   switch (e.which) {
-  case endpoint::kind::client:
+  case chain_role::client:
     out += "Client";
     return;
-  case endpoint::kind::agent:
+  case chain_role::agent:
     out += "Agent";
     return;
-  case endpoint::kind::proxy:
+  case chain_role::proxy:
     break;
   }
   out += "Proxy(";
@@ -103,7 +103,7 @@ std::optional<std::string_view> session_in_text(std::string_view params) {
 
 } // namespace
 
-std::string to_string(const endpoint& e) {
+std::string to_string(const chain_position& e) {
   std::string s;
   append_endpoint(s, e);
   return s;
@@ -233,7 +233,7 @@ struct trace_writer::state {
   // ---- composing events (the routing thread) ----
 
   /// `{"type":T,"ts":S[,"protocol":P],"from":F,"to":T` into `head_`.
-  void begin(std::string_view type, const trace_protocol* protocol, endpoint from, endpoint to) {
+  void begin(std::string_view type, const trace_protocol* protocol, chain_position from, chain_position to) {
     head_.clear();
     head_ += R"({"type":")";
     head_ += type;
@@ -253,7 +253,7 @@ struct trace_writer::state {
 
   /// A request (with `id`) or a notification (`id` null); `session` and `params` are JSON text
   /// (empty: absent, null).
-  void call(endpoint from, endpoint to, const json::value* id, std::string_view method,
+  void call(chain_position from, chain_position to, const json::value* id, std::string_view method,
             std::optional<std::string_view> session, std::string_view params, trace_protocol protocol) {
     begin(id ? "request" : "notification", &protocol, from, to);
     if (id) {
@@ -270,7 +270,8 @@ struct trace_writer::state {
     enqueue(params);
   }
 
-  void response(endpoint from, endpoint to, const json::value& id, bool is_error, std::string_view payload) {
+  void response(chain_position from, chain_position to, const json::value& id, bool is_error,
+                std::string_view payload) {
     begin("response", nullptr, from, to);
     head_ += R"(,"id":)";
     append_id(head_, id);
@@ -279,8 +280,8 @@ struct trace_writer::state {
   }
 
   /// DOM params: serialized into `dom_`; the session into `session_`.
-  void call_dom(endpoint from, endpoint to, const json::value* id, std::string_view method, const json::value* params,
-                trace_protocol protocol) {
+  void call_dom(chain_position from, chain_position to, const json::value* id, std::string_view method,
+                const json::value* params, trace_protocol protocol) {
     std::optional<std::string_view> session;
     if (params && params->is_object())
       if (const auto* s = params->get_object().if_contains("sessionId"); s && s->is_string()) {
@@ -294,7 +295,8 @@ struct trace_writer::state {
     trim(dom_);
   }
 
-  void response_dom(endpoint from, endpoint to, const json::value& id, bool is_error, const json::value& payload) {
+  void response_dom(chain_position from, chain_position to, const json::value& id, bool is_error,
+                    const json::value& payload) {
     dom_ = json_write::to_string(payload);
     response(from, to, id, is_error, dom_);
     trim(dom_);
@@ -384,7 +386,7 @@ std::uint64_t trace_writer::dropped_events() const {
   return state_->dropped_total_;
 }
 
-void trace_writer::message(endpoint from, endpoint to, const jsonrpc::message& m, trace_protocol protocol) {
+void trace_writer::message(chain_position from, chain_position to, const jsonrpc::message& m, trace_protocol protocol) {
   if (m.is_response()) return response(from, to, m.id(), m);
   if (!state_) return;
   auto& s = *state_;
@@ -396,7 +398,8 @@ void trace_writer::message(endpoint from, endpoint to, const jsonrpc::message& m
   s.call_dom(from, to, id, m.method(), m.params(), protocol);
 }
 
-void trace_writer::response(endpoint from, endpoint to, const json::value& id, const jsonrpc::message& resp) {
+void trace_writer::response(chain_position from, chain_position to, const json::value& id,
+                            const jsonrpc::message& resp) {
   if (!state_) return;
   auto& s = *state_;
   if (const auto text = resp.payload_text()) {
@@ -409,18 +412,18 @@ void trace_writer::response(endpoint from, endpoint to, const json::value& id, c
   s.response_dom(from, to, id, is_error, payload ? *payload : null_value);
 }
 
-void trace_writer::request(endpoint from, endpoint to, const json::value& id, std::string_view method,
+void trace_writer::request(chain_position from, chain_position to, const json::value& id, std::string_view method,
                            const json::value* params, trace_protocol protocol) {
   if (state_) state_->call_dom(from, to, &id, method, params, protocol);
 }
 
-void trace_writer::response(endpoint from, endpoint to, const json::value& id, bool is_error,
+void trace_writer::response(chain_position from, chain_position to, const json::value& id, bool is_error,
                             const json::value& payload) {
   if (state_) state_->response_dom(from, to, id, is_error, payload);
 }
 
-void trace_writer::notification(endpoint from, endpoint to, std::string_view method, const json::value* params,
-                                trace_protocol protocol) {
+void trace_writer::notification(chain_position from, chain_position to, std::string_view method,
+                                const json::value* params, trace_protocol protocol) {
   if (state_) state_->call_dom(from, to, nullptr, method, params, protocol);
 }
 

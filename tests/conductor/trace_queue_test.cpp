@@ -77,7 +77,7 @@ private:
 
 void trace_numbered(trace_writer& w, int i) {
   const json::value params = {{"i", i}};
-  w.notification(endpoint::client(), endpoint::agent(), "n", &params);
+  w.notification(chain_position::client(), chain_position::agent(), "n", &params);
 }
 
 std::int64_t number_of(const std::string& line) { return json::parse(line).at("params").at("i").as_int64(); }
@@ -95,7 +95,7 @@ TEST_F(trace_queue_test, events_are_visible_after_flush_without_closing) {
   auto w = open_ok();
   json::value multi = json::parse(R"({"text":"line1\nline2"})");
   for (int i = 0; i < 5; ++i) {
-    w.notification(endpoint::client(), endpoint::agent(), "n", &multi);
+    w.notification(chain_position::client(), chain_position::agent(), "n", &multi);
     ASSERT_TRUE(w.flush());
     const std::string c = contents();
     EXPECT_EQ(std::count(c.begin(), c.end(), '\n'), i + 1);
@@ -114,7 +114,7 @@ TEST_F(trace_queue_test, close_writes_every_event_in_order) {
     for (int i = 0; i < n; ++i) {
       const auto line =
           R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s","i":)" + std::to_string(i) + "}}";
-      w.message(endpoint::agent(), endpoint::client(), *jsonrpc::message::scan(line));
+      w.message(chain_position::agent(), chain_position::client(), *jsonrpc::message::scan(line));
     }
     EXPECT_EQ(w.dropped_events(), 0u);
   } // the destructor closes
@@ -171,9 +171,9 @@ TEST_F(trace_queue_test, drops_still_pending_at_close_are_marked_at_the_end) {
 TEST_F(trace_queue_test, one_event_larger_than_the_bound_is_kept_when_nothing_waits) {
   auto w = open_ok({.max_queued_bytes = 100});
   const json::value big = {{"text", std::string(1000, 'a')}};
-  w.notification(endpoint::client(), endpoint::agent(), "n", &big);
+  w.notification(chain_position::client(), chain_position::agent(), "n", &big);
   ASSERT_TRUE(w.flush());
-  w.notification(endpoint::client(), endpoint::agent(), "n", &big);
+  w.notification(chain_position::client(), chain_position::agent(), "n", &big);
   const auto ev = events(w);
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_EQ(ev[1].at("params"), big);

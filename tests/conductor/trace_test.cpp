@@ -31,10 +31,10 @@ jsonrpc::message scanned(std::string_view line) {
 using trace_test = trace_file_test;
 
 TEST(trace_endpoint, spelled_like_the_rust_conductor) {
-  EXPECT_EQ(to_string(endpoint::client()), "Client");
-  EXPECT_EQ(to_string(endpoint::proxy(0)), "Proxy(0)");
-  EXPECT_EQ(to_string(endpoint::proxy(12)), "Proxy(12)");
-  EXPECT_EQ(to_string(endpoint::agent()), "Agent");
+  EXPECT_EQ(to_string(chain_position::client()), "Client");
+  EXPECT_EQ(to_string(chain_position::proxy(0)), "Proxy(0)");
+  EXPECT_EQ(to_string(chain_position::proxy(12)), "Proxy(12)");
+  EXPECT_EQ(to_string(chain_position::agent()), "Agent");
   EXPECT_EQ(to_string(trace_protocol::acp), "acp");
   EXPECT_EQ(to_string(trace_protocol::mcp), "mcp");
 }
@@ -74,7 +74,7 @@ TEST_F(trace_test, text_notification_is_spliced_byte_for_byte) {
   const auto m = scanned(R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"s1",)"
                          R"("update":{"sessionUpdate":"usage","cost":0.000306,"big":1E2,"t":"a\"b\u00e9"}}})");
   ASSERT_TRUE(m.is_text());
-  w.message(endpoint::agent(), endpoint::proxy(0), m);
+  w.message(chain_position::agent(), chain_position::proxy(0), m);
   EXPECT_TRUE(m.is_text()); // tracing built no DOM
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 1u);
@@ -88,7 +88,7 @@ TEST_F(trace_test, text_request_is_spliced_byte_for_byte) {
   auto w = open_ok();
   const auto m = scanned(R"({"jsonrpc":"2.0","id":7,"method":"session/prompt","params":)"
                          R"({"prompt":[{"type":"text","text":"x"}],"sessionId":"s\u0031","n":-0.5e-3}})");
-  w.message(endpoint::client(), endpoint::proxy(1), m, trace_protocol::mcp);
+  w.message(chain_position::client(), chain_position::proxy(1), m, trace_protocol::mcp);
   EXPECT_TRUE(m.is_text());
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 1u);
@@ -102,7 +102,7 @@ TEST_F(trace_test, text_request_is_spliced_byte_for_byte) {
 TEST_F(trace_test, text_request_without_params_and_with_a_string_id) {
   auto w = open_ok();
   const auto m = scanned(R"({"jsonrpc":"2.0","id":"c-1","method":"initialize"})");
-  w.message(endpoint::proxy(1), endpoint::agent(), m);
+  w.message(chain_position::proxy(1), chain_position::agent(), m);
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 1u);
   EXPECT_EQ(without_ts(l[0]), R"j({"type":"request","ts":T,"protocol":"acp","from":"Proxy(1)","to":"Agent",)j"
@@ -112,8 +112,8 @@ TEST_F(trace_test, text_request_without_params_and_with_a_string_id) {
 TEST_F(trace_test, text_response_is_spliced_with_the_id_of_its_link) {
   auto w = open_ok();
   const auto m = scanned(R"({"jsonrpc":"2.0","id":"wire-3","result":{"stopReason":"end_turn","cost":0.000306}})");
-  w.response(endpoint::proxy(0), endpoint::client(), json::value(42), m);
-  w.message(endpoint::agent(), endpoint::proxy(0), m); // the message's own id
+  w.response(chain_position::proxy(0), chain_position::client(), json::value(42), m);
+  w.message(chain_position::agent(), chain_position::proxy(0), m); // the message's own id
   EXPECT_TRUE(m.is_text());
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 2u);
@@ -127,7 +127,7 @@ TEST_F(trace_test, text_payload_whitespace_is_kept_and_a_newline_becomes_a_space
   auto w = open_ok();
   const auto m = jsonrpc::message::from_text(jsonrpc::message_kind::notification, nullptr, "n",
                                              "{ \"a\" :\n[1,\n 2],\r\n\t\"sessionId\":\"s\" }");
-  w.message(endpoint::client(), endpoint::agent(), m);
+  w.message(chain_position::client(), chain_position::agent(), m);
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 1u); // still one line
   EXPECT_EQ(without_ts(l[0]), "{\"type\":\"notification\",\"ts\":T,\"protocol\":\"acp\",\"from\":\"Client\","
@@ -139,11 +139,13 @@ TEST_F(trace_test, methods_ids_and_sessions_of_any_size_and_spelling_are_valid_j
   auto w = open_ok();
   const std::string long_name(5000, 'm');
   const json::value params = {{"sessionId", std::string(3000, 's') + "\"\n"}};
-  w.request(endpoint::proxy(123456789), endpoint::agent(), json::value("id \"1\"\n"), "we\"ird\tname", &params);
-  w.request(endpoint::client(), endpoint::proxy(0), json::value(std::uint64_t{18446744073709551615u}), long_name,
-            nullptr);
-  w.request(endpoint::client(), endpoint::proxy(0), json::value(nullptr), "m", nullptr);
-  w.response(endpoint::agent(), endpoint::client(), json::value(-9007199254740993), false, json::value(1.5));
+  w.request(chain_position::proxy(123456789), chain_position::agent(), json::value("id \"1\"\n"), "we\"ird\tname",
+            &params);
+  w.request(chain_position::client(), chain_position::proxy(0), json::value(std::uint64_t{18446744073709551615u}),
+            long_name, nullptr);
+  w.request(chain_position::client(), chain_position::proxy(0), json::value(nullptr), "m", nullptr);
+  w.response(chain_position::agent(), chain_position::client(), json::value(-9007199254740993), false,
+             json::value(1.5));
   const auto ev = events(w);
   ASSERT_EQ(ev.size(), 4u);
   EXPECT_EQ(ev[0].at("from"), "Proxy(123456789)");
@@ -169,7 +171,7 @@ TEST_F(trace_test, session_is_found_in_params_text_only_as_a_top_level_string) {
   auto w = open_ok();
   auto trace = [&](std::string_view params) {
     const auto m = jsonrpc::message::from_text(jsonrpc::message_kind::notification, nullptr, "n", params);
-    w.message(endpoint::client(), endpoint::agent(), m);
+    w.message(chain_position::client(), chain_position::agent(), m);
   };
   trace(R"({"sessionId":5})");                          // not a string
   trace(R"({"update":{"sessionId":"inner"}})");         // not at the top
@@ -200,7 +202,7 @@ TEST_F(trace_test, dom_message_is_serialized) {
   const json::value params = json::parse(R"({"sessionId":"s\"q","cost":0.000306})");
   const auto m = jsonrpc::message::request(json::value(3), "session/prompt", params);
   ASSERT_FALSE(m.is_text());
-  w.message(endpoint::client(), endpoint::proxy(0), m);
+  w.message(chain_position::client(), chain_position::proxy(0), m);
   const auto l = lines(w);
   ASSERT_EQ(l.size(), 1u);
   EXPECT_EQ(without_ts(l[0]),
@@ -211,14 +213,14 @@ TEST_F(trace_test, dom_message_is_serialized) {
 
 TEST_F(trace_test, message_overload_dispatches_on_kind) {
   auto w = open_ok();
-  w.message(endpoint::client(), endpoint::agent(),
+  w.message(chain_position::client(), chain_position::agent(),
             jsonrpc::message::request(json::value(1), "session/new", json::parse(R"({"cwd":"/"})")));
-  w.message(endpoint::agent(), endpoint::client(),
+  w.message(chain_position::agent(), chain_position::client(),
             jsonrpc::message::response(json::value(1), json::parse(R"({"sessionId":"s"})")));
-  w.message(endpoint::agent(), endpoint::client(),
+  w.message(chain_position::agent(), chain_position::client(),
             jsonrpc::message::error_response(json::value(2), rpc_error{-32601, "nope", {}}));
-  w.message(endpoint::client(), endpoint::agent(), jsonrpc::message::notification("session/cancel"));
-  w.response(endpoint::agent(), endpoint::proxy(0), json::value("on-link"),
+  w.message(chain_position::client(), chain_position::agent(), jsonrpc::message::notification("session/cancel"));
+  w.response(chain_position::agent(), chain_position::proxy(0), json::value("on-link"),
              jsonrpc::message::error_response(json::value(9), rpc_error{-32603, "boom", {}}));
   auto ev = events(w);
   ASSERT_EQ(ev.size(), 5u);
@@ -238,7 +240,7 @@ TEST_F(trace_test, message_overload_dispatches_on_kind) {
 TEST_F(trace_test, request_event_fields) {
   auto w = open_ok();
   json::value params = json::parse(R"({"sessionId":"s1","prompt":[{"type":"text","text":"hi"}]})");
-  w.request(endpoint::client(), endpoint::proxy(0), json::value(7), "session/prompt", &params);
+  w.request(chain_position::client(), chain_position::proxy(0), json::value(7), "session/prompt", &params);
   auto ev = events(w);
   ASSERT_EQ(ev.size(), 1u);
   const auto& e = ev[0];
@@ -258,9 +260,10 @@ TEST_F(trace_test, request_event_fields) {
 
 TEST_F(trace_test, request_without_session_or_params) {
   auto w = open_ok();
-  w.request(endpoint::proxy(1), endpoint::agent(), json::value("c-1"), "initialize", nullptr, trace_protocol::acp);
+  w.request(chain_position::proxy(1), chain_position::agent(), json::value("c-1"), "initialize", nullptr,
+            trace_protocol::acp);
   json::value params = json::parse(R"({"sessionId": 5})");
-  w.request(endpoint::proxy(1), endpoint::agent(), json::value("c-2"), "x", &params, trace_protocol::mcp);
+  w.request(chain_position::proxy(1), chain_position::agent(), json::value("c-2"), "x", &params, trace_protocol::mcp);
   auto ev = events(w);
   ASSERT_EQ(ev.size(), 2u);
   EXPECT_FALSE(ev[0].contains("session"));
@@ -272,9 +275,9 @@ TEST_F(trace_test, request_without_session_or_params) {
 
 TEST_F(trace_test, response_event_fields) {
   auto w = open_ok();
-  w.response(endpoint::proxy(0), endpoint::client(), json::value(7), false,
+  w.response(chain_position::proxy(0), chain_position::client(), json::value(7), false,
              json::parse(R"({"stopReason":"end_turn"})"));
-  w.response(endpoint::agent(), endpoint::proxy(0), json::value("x"), true,
+  w.response(chain_position::agent(), chain_position::proxy(0), json::value("x"), true,
              json::parse(R"({"code":-32603,"message":"boom"})"));
   auto ev = events(w);
   ASSERT_EQ(ev.size(), 2u);
@@ -291,7 +294,7 @@ TEST_F(trace_test, response_event_fields) {
 TEST_F(trace_test, notification_event_fields) {
   auto w = open_ok();
   json::value params = json::parse(R"({"sessionId":"s9","update":{"sessionUpdate":"x"}})");
-  w.notification(endpoint::agent(), endpoint::proxy(2), "session/update", &params);
+  w.notification(chain_position::agent(), chain_position::proxy(2), "session/update", &params);
   auto ev = events(w);
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(keys(ev[0]),

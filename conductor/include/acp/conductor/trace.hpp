@@ -51,6 +51,7 @@
 // (the owner: the routing thread); `flush`, `last_error` and `dropped_events` from any thread.
 
 #include <acp/protocol/jsonrpc.hpp>
+#include <acp/sdk/peer.hpp>
 
 #include <boost/json/value.hpp>
 #include <boost/system/error_code.hpp>
@@ -66,20 +67,20 @@
 
 namespace acp::conductor {
 
-/// A logical position in the chain, spelled as the Rust conductor spells it.
-struct endpoint {
-  enum class kind { client, proxy, agent };
-  kind which = kind::client;
+/// A logical position in the chain, spelled as the Rust conductor spells it: the client, the
+/// proxy at `index`, or the agent (the same roles as the SDK's `acp::chain_role`).
+struct chain_position {
+  chain_role which = chain_role::client;
   std::size_t index = 0; ///< proxy index, for `proxy`
 
-  [[nodiscard]] static constexpr endpoint client() noexcept { return {kind::client, 0}; }
-  [[nodiscard]] static constexpr endpoint proxy(std::size_t i) noexcept { return {kind::proxy, i}; }
-  [[nodiscard]] static constexpr endpoint agent() noexcept { return {kind::agent, 0}; }
-  friend constexpr bool operator==(const endpoint&, const endpoint&) = default;
+  [[nodiscard]] static constexpr chain_position client() noexcept { return {chain_role::client, 0}; }
+  [[nodiscard]] static constexpr chain_position proxy(std::size_t i) noexcept { return {chain_role::proxy, i}; }
+  [[nodiscard]] static constexpr chain_position agent() noexcept { return {chain_role::agent, 0}; }
+  friend constexpr bool operator==(const chain_position&, const chain_position&) = default;
 };
 
 /// "Client", "Proxy(0)", "Agent".
-[[nodiscard]] std::string to_string(const endpoint& e);
+[[nodiscard]] std::string to_string(const chain_position& e);
 
 /// The `protocol` field: ACP messages, or MCP-over-ACP messages.
 enum class trace_protocol { acp, mcp };
@@ -112,17 +113,18 @@ public:
 
   /// A request, notification or response, as an event from its text (see the top): the way to
   /// trace a message. For a response, the `id` is the message's own.
-  void message(endpoint from, endpoint to, const jsonrpc::message& m, trace_protocol protocol = trace_protocol::acp);
+  void message(chain_position from, chain_position to, const jsonrpc::message& m,
+               trace_protocol protocol = trace_protocol::acp);
   /// A response with the id it has on the `from` -> `to` link (its result or error as `payload`).
-  void response(endpoint from, endpoint to, const boost::json::value& id, const jsonrpc::message& resp);
+  void response(chain_position from, chain_position to, const boost::json::value& id, const jsonrpc::message& resp);
 
   /// DOM forms, for callers that hold the parts rather than a message. `params` may be null
   /// (absent params); `payload` is the result, or the error object when `is_error`.
-  void request(endpoint from, endpoint to, const boost::json::value& id, std::string_view method,
+  void request(chain_position from, chain_position to, const boost::json::value& id, std::string_view method,
                const boost::json::value* params, trace_protocol protocol = trace_protocol::acp);
-  void response(endpoint from, endpoint to, const boost::json::value& id, bool is_error,
+  void response(chain_position from, chain_position to, const boost::json::value& id, bool is_error,
                 const boost::json::value& payload);
-  void notification(endpoint from, endpoint to, std::string_view method, const boost::json::value* params,
+  void notification(chain_position from, chain_position to, std::string_view method, const boost::json::value* params,
                     trace_protocol protocol = trace_protocol::acp);
 
   /// Blocks until every event traced before the call has been written (or its write failed), or

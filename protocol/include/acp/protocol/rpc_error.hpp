@@ -2,7 +2,7 @@
 // JSON-RPC error objects and ACP's error codes.
 //
 // An rpc_error is a *protocol* error: it travels to the peer as the `error` member of a
-// response. Transport failures are boost::system::error_code (see acp/sdk/errors.hpp).
+// response. Transport failures are boost::system::error_code (see `channel_errc` in acp/sdk/channel.hpp).
 
 #include <boost/json/value.hpp>
 
