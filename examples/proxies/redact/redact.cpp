@@ -222,9 +222,7 @@ proxy_builder make_redact_proxy(std::shared_ptr<const redactor> rules, std::shar
   // outcome; it runs later, on the connection's thread — never wait for it here).
   auto patch_result = [state](jsonrpc::message& msg, responder& r, context& cx) {
     std::string method(msg.method());
-    std::optional<json::value> params;
-    if (auto* p = msg.params()) params = std::move(*p);
-    cx.send_request_to(acp::client, method, std::move(params))
+    cx.forward_request_to(acp::client, std::move(msg)) // its params as they came: bytes untouched
         .forward_response_to(std::move(r), [state, method](rpc_result& outcome) {
           if (!outcome) return;
           const auto t = redact_result(*state->rules, method, *outcome, state->deadline());
