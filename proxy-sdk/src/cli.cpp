@@ -54,7 +54,8 @@ std::string command_line::help() const {
   std::size_t width = 0;
   for (const auto& row : rows) width = std::max(width, row.first.size());
   std::string text = program_ + ": " + about_ + "\n\n" + usage + "\n\nOptions:\n";
-  for (const auto& [spelling, help] : rows) text += "  " + spelling + std::string(width - spelling.size() + 2, ' ') + help + "\n";
+  for (const auto& [spelling, help] : rows)
+    text += "  " + spelling + std::string(width - spelling.size() + 2, ' ') + help + "\n";
   return text;
 }
 

@@ -19,18 +19,18 @@
 // The variables keep their values unless the whole command line parses: after an error, or after
 // --help or --version, every variable still holds what it held before `parse`.
 
-#include <concepts>
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
 namespace acp {
 
 class command_line {
-  using target = std::variant<bool*, std::string*, int*, unsigned*, long*, unsigned long*, long long*,
-                              unsigned long long*>;
+  using target =
+      std::variant<bool*, std::string*, int*, unsigned*, long*, unsigned long*, long long*, unsigned long long*>;
 
 public:
   /// `program` is the name printed in help, version and error lines; `about` is one line saying
@@ -40,9 +40,10 @@ public:
   /// An option with a value: `--name VALUE_NAME`, stored in `value` (a std::string or an integer
   /// variable: int, unsigned, long, unsigned long, long long, unsigned long long). `value` must
   /// outlive `parse`. `help` is its line in --help (say the default there).
-  template <class T>
-    requires(!std::same_as<T, bool> && std::constructible_from<target, T*>)
-  command_line& option(std::string name, std::string value_name, std::string help, T& value) {
+  template <class T> command_line& option(std::string name, std::string value_name, std::string help, T& value) {
+    static_assert(!std::is_same_v<T, bool> && std::is_constructible_v<target, T*>,
+                  "acp::command_line::option: the variable is a std::string or an int, unsigned, long, unsigned long, "
+                  "long long or unsigned long long (a bool is a flag)");
     return add(std::move(name), std::move(value_name), std::move(help), &value);
   }
 
@@ -55,8 +56,7 @@ public:
   /// version was printed, or a usage error was reported). Writes to std::cout and std::cerr.
   [[nodiscard]] std::optional<int> parse(int argc, const char* const* argv) const;
   /// The same, writing to `out` (help, version) and `err` (the error line) instead.
-  [[nodiscard]] std::optional<int> parse(int argc, const char* const* argv, std::ostream& out,
-                                         std::ostream& err) const;
+  [[nodiscard]] std::optional<int> parse(int argc, const char* const* argv, std::ostream& out, std::ostream& err) const;
 
   /// The --help text.
   [[nodiscard]] std::string help() const;
