@@ -4,6 +4,8 @@
 #include "harness.hpp"
 #include "process_helpers.hpp"
 
+#include <acp/version.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
@@ -63,12 +65,13 @@ void expect_clean_exit(scripted_peer& editor) {
   EXPECT_EQ(*code, 0) << editor.stderr_text();
 }
 
-void expect_usage_error(const e2e::run_result& r, const std::string& program) {
+/// Exit status 2, nothing on stdout, and exactly one line on stderr: "PROGRAM: error: WHAT. Try ...".
+void expect_usage_error(const e2e::run_result& r, const std::string& program, const std::string& what) {
   EXPECT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.exit_code, 2) << what;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(lines(r.err), 1u) << r.err;
-  EXPECT_EQ(r.err.rfind(program + ": ", 0), 0u) << r.err;
+  EXPECT_EQ(r.err, program + ": error: " + what + ". Try '" + program + " --help'.\n");
 }
 
 TEST(newcomer_proxies, each_ends_cleanly_when_its_input_closes_at_once) {
@@ -82,18 +85,52 @@ TEST(newcomer_proxies, each_ends_cleanly_when_its_input_closes_at_once) {
 
 // ---- acp-turn-limit-proxy -----------------------------------------------------------------------
 
+TEST(newcomer_proxies, each_prints_help_and_version_on_stdout_and_exits_0) {
+  for (const auto& [bin, program] :
+       std::vector<std::pair<std::string, std::string>>{{turn_limit_bin, "acp-turn-limit-proxy"},
+                                                        {auto_approve_reads_bin, "acp-auto-approve-reads-proxy"},
+                                                        {timing_bin, "acp-timing-proxy"}}) {
+    for (const std::string help : {"--help", "-h"}) {
+      const auto r = e2e::run({bin, help});
+      EXPECT_FALSE(r.timed_out) << program;
+      EXPECT_EQ(r.exit_code, 0) << program;
+      EXPECT_EQ(r.err, "") << program;
+      EXPECT_EQ(r.out.rfind(program + ": ", 0), 0u) << r.out;
+      EXPECT_NE(r.out.find("\nUsage: " + program), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("\n  -h, --help "), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("\n  --version "), std::string::npos) << r.out;
+    }
+    const auto r = e2e::run({bin, "--version"});
+    EXPECT_FALSE(r.timed_out) << program;
+    EXPECT_EQ(r.exit_code, 0) << program;
+    EXPECT_EQ(r.err, "") << program;
+    EXPECT_EQ(r.out, program + " " + ACP_VERSION + "\n");
+  }
+}
+
+// ---- acp-turn-limit-proxy -----------------------------------------------------------------------
+
+TEST(turn_limit_proxy, help_lists_max_turns) {
+  const auto r = e2e::run({turn_limit_bin, "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("\n  --max-turns N  prompts per session that reach the agent (default 50)\n"), std::string::npos)
+      << r.out;
+}
+
 TEST(turn_limit_proxy, bad_arguments_are_one_line_and_exit_2) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"--max-turns"},
-                                             {"--max-turns", "x"},
-                                             {"--max-turns", "-1"},
-                                             {"--max-turns", "3x"},
-                                             {"--bogus", "3"},
-                                             {"--max-turns", "3", "4"},
-                                             {"--max-turns", "99999999999999999999"}}) {
+  const std::string range = ": expected a whole number from 0 to 4294967295";
+  for (const auto& [args, what] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--max-turns"}, "option '--max-turns' needs a value (N)"},
+           {{"--max-turns", "x"}, "invalid value 'x' for --max-turns" + range},
+           {{"--max-turns", "-1"}, "invalid value '-1' for --max-turns" + range},
+           {{"--max-turns", "3x"}, "invalid value '3x' for --max-turns" + range},
+           {{"--max-turns="}, "invalid value '' for --max-turns" + range},
+           {{"--bogus", "3"}, "unknown option '--bogus'"},
+           {{"--max-turns", "3", "4"}, "unexpected argument '4'"},
+           {{"--max-turns", "99999999999999999999"}, "invalid value '99999999999999999999' for --max-turns" + range}}) {
     std::vector<std::string> argv{turn_limit_bin};
     argv.insert(argv.end(), args.begin(), args.end());
-    expect_usage_error(e2e::run(argv), "acp-turn-limit-proxy");
+    expect_usage_error(e2e::run(argv), "acp-turn-limit-proxy", what);
   }
 }
 
@@ -147,7 +184,10 @@ TEST(turn_limit_proxy, a_passed_prompt_reaches_the_agent_unchanged) {
 // ---- acp-auto-approve-reads-proxy ---------------------------------------------------------------
 
 TEST(auto_approve_reads_proxy, an_argument_is_a_usage_error) {
-  expect_usage_error(e2e::run({auto_approve_reads_bin, "--yes"}), "acp-auto-approve-reads-proxy");
+  expect_usage_error(e2e::run({auto_approve_reads_bin, "--yes"}), "acp-auto-approve-reads-proxy",
+                     "unknown option '--yes'");
+  expect_usage_error(e2e::run({auto_approve_reads_bin, "yes"}), "acp-auto-approve-reads-proxy",
+                     "unexpected argument 'yes'");
 }
 
 TEST(auto_approve_reads_proxy, answers_read_permissions_itself_and_passes_the_others_to_the_editor) {
@@ -267,6 +307,11 @@ std::vector<std::string> scripted_bytes(const std::vector<std::string>& componen
   editor.close_stdin();
   if (!editor.wait_exit(10s)) out.emplace_back("(the conductor did not exit)");
   return out;
+}
+
+TEST(timing_proxy, an_argument_is_a_usage_error) {
+  expect_usage_error(e2e::run({timing_bin, "--verbose"}), "acp-timing-proxy", "unknown option '--verbose'");
+  expect_usage_error(e2e::run({timing_bin, "log.txt"}), "acp-timing-proxy", "unexpected argument 'log.txt'");
 }
 
 TEST(timing_proxy, one_stderr_line_per_turn_with_plausible_numbers_and_the_editors_bytes_unchanged) {

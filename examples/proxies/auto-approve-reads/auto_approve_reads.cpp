@@ -3,13 +3,10 @@
 #include <acp/sdk.hpp>
 
 #include <algorithm>
-#include <iostream>
 
-int main(int argc, char**) {
-  if (argc > 1) {
-    std::cerr << "acp-auto-approve-reads-proxy: takes no arguments\n";
-    return 2;
-  }
+int main(int argc, char** argv) {
+  acp::command_line cli("acp-auto-approve-reads-proxy", "answers permission requests for read tool calls with allow");
+  if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
   acp::proxy_builder proxy;
   proxy.on_receive_request_from(acp::agent, [](acp::request_permission_request& req, acp::responder& r, acp::context&) {
     if (req.tool_call.kind != acp::tool_kind::read) return acp::handled::no; // the user decides

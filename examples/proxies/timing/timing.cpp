@@ -5,7 +5,8 @@
 #include <iostream>
 #include <map>
 
-int main() {
+int main(int argc, char** argv) {
+  if (auto code = acp::command_line("acp-timing-proxy", "logs the timing of each turn").parse(argc, argv)) return *code;
   using clock = std::chrono::steady_clock;
   std::map<std::string, clock::time_point> started, first_chunk; // per session, for the turn in flight
   auto ms = [](clock::duration d) { return std::to_string(d / std::chrono::milliseconds(1)) + " ms"; };
@@ -25,6 +26,5 @@ int main() {
                      (first.empty() ? "none" : ms(first.mapped() - start.mapped())) + ", end " +
                      ms(clock::now() - start.mapped()) + ", stop " + (resp ? resp->stop_reason : "error") + "\n";
   };
-  proxy.on_observe_response_to(acp::client, turn_ended);
-  return proxy.run_stdio();
+  return proxy.on_observe_response_to(acp::client, turn_ended).run_stdio();
 }

@@ -2,18 +2,13 @@
 // prompts itself with stop reason max_turn_requests and a line of text saying why.
 #include <acp/sdk.hpp>
 
-#include <charconv>
-#include <iostream>
 #include <map>
 
 int main(int argc, char** argv) {
-  const std::string_view flag = argc > 1 ? argv[1] : "", value = argc > 2 ? argv[2] : "";
+  acp::command_line cli("acp-turn-limit-proxy", "after N prompts in a session, answers further prompts itself");
   unsigned max_turns = 50;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), max_turns);
-  if (argc > 1 && (argc != 3 || flag != "--max-turns" || ec != std::errc{} || end != value.data() + value.size())) {
-    std::cerr << "acp-turn-limit-proxy: usage: acp-turn-limit-proxy [--max-turns N] (N a whole number)\n";
-    return 2;
-  }
+  cli.option("--max-turns", "N", "prompts per session that reach the agent (default 50)", max_turns);
+  if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
   std::map<std::string, unsigned> turns; // prompts seen per session
   acp::proxy_builder proxy;
   proxy.on_receive_request_from(acp::client, [&](acp::prompt_request& req, acp::responder& r, acp::context& cx) {
