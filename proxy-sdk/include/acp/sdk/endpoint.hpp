@@ -42,13 +42,18 @@
 // THE DEADLOCK RULE: never wait for a response inside a handler. The response can only be read
 //   after the handler returns. Relay it with `forward_response_to(responder)` (or
 //   `forward_response_to(responder, observer)` to see it first), react to it with
-//   `on_receiving_result(callback)`, or `cx.spawn(...)` a coroutine that `co_await`s `response()`.
+//   `on_receiving_result(callback)`, or `cx.spawn([…]() -> awaitable<void> { … })` a coroutine
+//   that `co_await`s `response()` (typed: `acp::typed_result<Response>`, <acp/sdk/typed_request.hpp>).
 //
 // Responders
 //   Move-only and single-shot. A responder destroyed without an answer sends -32603 and logs; a
 //   second answer is logged and not sent. `$/cancel_request` from the peer marks the responder
 //   cancelled and runs its `on_cancel` callbacks; it must still be answered once (-32800 or a
 //   result). A forwarded request's cancellation is re-issued downstream with the downstream id.
+//
+// Process (`run_stdio` only; `connect_to` and `run_until` leave signals alone)
+//   SIGPIPE is set to ignored unless `endpoint_options::ignore_sigpipe` is false; SIGINT/SIGTERM
+//   begin the orderly shutdown and `run_stdio` returns 128 + N unless `handle_signals` is false.
 
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/context.hpp>
