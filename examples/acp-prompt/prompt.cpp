@@ -108,27 +108,28 @@ public:
       if (ec || done_) return;
       timed_out_ = true;
       complain("timed out after " + describe_duration(opts_.timeout) + " waiting for the agent; killing it");
+      kill_agent(); // its output ends: what we wait for fails, and the exchange ends
+    });
+    int code = 1;
+    try {
+      // Runs the exchange, then closes the agent's stdin (output flushed first).
+      code = make_client().run_until(io_, child_->take_transport(),
+                                     [this](context cx) -> asio::awaitable<int> { return exchange(std::move(cx)); });
+    } catch (const std::exception& e) {
+      complain(std::string("internal error: ") + e.what());
       kill_agent();
-      ep_->shutdown();
-    });
-    asio::co_spawn(io_, drive(), [this](std::exception_ptr e, int code) {
-      exit_code_ = code;
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          complain(std::string("internal error: ") + ex.what());
-        }
-        exit_code_ = 1;
-        kill_agent();
-      }
-      finished_ = true;
-    });
-    while (!finished_ && io_.run_one() > 0) {
     }
-    // Let the connection and the child watcher wind down, briefly (a stuck one is abandoned).
+    done_ = true;
+    deadline_.cancel();
+    if (printed_ && !ends_with_newline_) write_stream(stdout, "\n");
+    // Give the agent its grace period to exit, then kill its group.
+    bool finished = false;
+    asio::co_spawn(io_, reap_agent(), [&](std::exception_ptr) { finished = true; });
+    while (!finished && io_.run_one() > 0) {
+    }
+    // Let the child watcher wind down, briefly (a stuck one is abandoned).
     io_.run_for(500ms);
-    return exit_code_;
+    return code;
   }
 
 private:
@@ -142,8 +143,6 @@ private:
       return false;
     }
     child_.emplace(std::move(*child));
-    auto builder = make_client();
-    ep_.emplace(builder.connect_to(io_.get_executor(), child_->take_transport()));
     return true;
   }
 
@@ -207,9 +206,9 @@ private:
   }
 
   /// Explains a failed request; returns the exit status.
-  asio::awaitable<int> fail(std::string_view method, const rpc_error& error) {
+  asio::awaitable<int> fail(const context& cx, std::string_view method, const rpc_error& error) {
     if (timed_out_) co_return 1; // already explained
-    if (ep_->close_status()) {
+    if (cx.conn().close_status()) {
       // The connection ended: the agent died or closed its output.
       const bool exited = co_await wait_exit(1s);
       if (exited)
@@ -222,82 +221,62 @@ private:
     co_return 1;
   }
 
-  template <class Request>
-  asio::awaitable<std::optional<typename method_traits<Request>::response>> ask(const Request& req, int& code) {
-    using response_t = typename method_traits<Request>::response;
-    const auto method = method_traits<Request>::method;
-    auto outcome = co_await ep_->cx().send_request_to(acp::agent, req).response();
-    if (!outcome) {
-      code = co_await fail(method, outcome.error());
-      co_return std::nullopt;
-    }
-    auto typed = decode_result<response_t>(&*outcome);
-    if (!typed) {
-      complain("invalid " + std::string(method) + " result from the agent: " + typed.error().what());
-      code = 1;
-      co_return std::nullopt;
-    }
-    co_return std::move(*typed);
-  }
-
-  asio::awaitable<int> exchange() {
-    int code = 1;
+  asio::awaitable<int> exchange(context cx) {
     initialize_request init;
     client_capabilities caps;
     caps.fs = file_system_capabilities{true, true, {}, {}};
     caps.terminal = false;
     init.client_capabilities = std::move(caps);
     init.client_info = implementation{"acp-prompt", std::nullopt, ACP_VERSION, {}, {}};
-    auto initialized = co_await ask(init, code);
-    if (!initialized) co_return code;
+    auto initialized = co_await cx.send_request_to(acp::agent, init).response();
+    if (!initialized) {
+      const int code = co_await fail(cx, "initialize", initialized.error());
+      co_return code;
+    }
 
     new_session_request session;
     std::error_code fs_ec;
     session.cwd = opts_.cwd.empty() ? std::filesystem::current_path(fs_ec).string()
                                     : std::filesystem::absolute(opts_.cwd, fs_ec).string();
     if (opts_.session_meta) session.meta = json::value(*opts_.session_meta);
-    auto created = co_await ask(session, code);
-    if (!created) co_return code;
+    auto created = co_await cx.send_request_to(acp::agent, session).response();
+    if (!created) {
+      const int code = co_await fail(cx, "session/new", created.error());
+      co_return code;
+    }
 
     prompt_request prompt;
     prompt.session_id = created->session_id;
     text_content text;
     text.text = opts_.prompt;
     prompt.prompt.emplace_back(std::move(text));
-    auto answer = co_await ask(prompt, code);
-    if (!answer) co_return code;
+    auto answer = co_await cx.send_request_to(acp::agent, prompt).response();
+    if (!answer) {
+      const int code = co_await fail(cx, "session/prompt", answer.error());
+      co_return code;
+    }
     if (answer->stop_reason == stop_reason::end_turn) co_return 0;
     complain("the agent stopped with stopReason \"" + answer->stop_reason + "\"");
     co_return 1;
   }
 
-  asio::awaitable<int> drive() {
-    const int code = co_await exchange();
-    done_ = true;
-    deadline_.cancel();
-    if (printed_ && !ends_with_newline_) write_stream(stdout, "\n");
-    // Close the agent's stdin, give it the grace period, then kill its group.
-    ep_->shutdown();
+  asio::awaitable<void> reap_agent() {
     const bool exited = co_await wait_exit(opts_.exit_grace);
     if (!exited) {
       log::info("acp-prompt", "the agent did not exit after its input closed; killing it");
       kill_agent();
       (void)co_await wait_exit(2s);
     }
-    co_return code;
   }
 
   prompt_options opts_;
   asio::io_context io_;
   asio::steady_timer deadline_;
   std::optional<child_process> child_;
-  std::optional<endpoint> ep_;
   bool timed_out_ = false;
   bool done_ = false;
-  bool finished_ = false;
   bool printed_ = false;
   bool ends_with_newline_ = false;
-  int exit_code_ = 1;
 };
 
 } // namespace

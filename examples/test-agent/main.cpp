@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("acp-test-agent ") + ACP_VERSION);
   app.footer(std::string(acp::examples::test_agent_commands()) +
              "\nExit status: 0 when the client closed the connection, 1 on a broken connection, 2 for a usage "
-             "error; 3 in crash mode.");
+             "error; 3 in crash mode; 130 or 143 after SIGINT or SIGTERM (an orderly shutdown: the turn in progress "
+             "gets its grace period and its answer is flushed; a second signal ends it at once).");
   if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-test-agent", ACP_VERSION)) return *code;
   if (!acp::examples::is_test_agent_command(opts.mode))
     return acp::examples::usage_error("acp-test-agent", "unknown --mode '" + opts.mode + "'");

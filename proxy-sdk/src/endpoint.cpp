@@ -10,8 +10,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <csignal>
+#include <cstdlib>
+#include <stdexcept>
 
 namespace acp {
 namespace asio = boost::asio;
@@ -285,14 +288,65 @@ endpoint endpoint_builder::connect_to(const asio::any_io_executor& ex, transport
 }
 
 int endpoint_builder::run_stdio() {
+  const bool ignore_sigpipe = rt_->opts_.ignore_sigpipe;
+  const bool handle_signals = rt_->opts_.handle_signals;
   // A peer that went away must be a write error, not a signal that kills the process.
-  std::signal(SIGPIPE, SIG_IGN);
+  if (ignore_sigpipe) std::signal(SIGPIPE, SIG_IGN);
   asio::io_context io;
   auto ep = connect_to(io.get_executor(), make_stdio_transport(io.get_executor()));
+  int signalled = 0;
+  std::optional<asio::signal_set> signals;
+  if (handle_signals) {
+    signals.emplace(io, SIGINT, SIGTERM);
+    signals->async_wait([&](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      signalled = sig;
+      log::info(ep.cx().conn().name(),
+                std::string(sig == SIGINT ? "SIGINT" : "SIGTERM") + ": shutting down (a second signal ends at once)");
+      ep.shutdown();
+      signals->async_wait([](boost::system::error_code ec2, int sig2) {
+        if (!ec2) std::_Exit(128 + sig2);
+      });
+    });
+    // The signal wait must not keep the loop alive once the endpoint has finished.
+    asio::co_spawn(
+        io, [ep]() -> asio::awaitable<void> { co_await ep.wait_done(); },
+        [&](const std::exception_ptr&) { signals->cancel(); });
+  }
   io.run();
+  signals.reset(); // back to the default dispositions
+  if (signalled != 0) return 128 + signalled;
   const auto& status = ep.close_status();
   if (!status) return 1;
   return status->reason == close_reason::eof || status->reason == close_reason::closed_locally ? 0 : 1;
+}
+
+void endpoint_builder::run_main(asio::io_context& io, transport_ptr transport,
+                                unique_function<asio::awaitable<void>(context)> main) {
+  auto ep = connect_to(io.get_executor(), std::move(transport));
+  struct outcome {
+    bool done = false;
+    std::exception_ptr failure;
+  };
+  // Shared: when `io` stops early, main's completion may run after this function has returned.
+  auto out = std::make_shared<outcome>();
+  // co_spawn keeps the function object (and so `main` and its captures) alive until it ends.
+  asio::co_spawn(
+      io, [main = std::move(main), cx = ep.cx()]() mutable -> asio::awaitable<void> { co_await main(cx); },
+      [out, ep](std::exception_ptr e) {
+        out->failure = std::move(e);
+        out->done = true;
+        ep.shutdown();
+      });
+  if (io.stopped()) io.restart();
+  while (!out->done || !ep.done()) {
+    if (io.run_one() == 0) break; // stopped, or nothing left that could finish it
+  }
+  if (!out->done) {
+    ep.shutdown();
+    throw std::runtime_error("run_until: the io_context stopped before main completed");
+  }
+  if (out->failure) std::rethrow_exception(out->failure);
 }
 
 } // namespace acp

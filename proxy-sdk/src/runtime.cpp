@@ -190,6 +190,7 @@ std::shared_ptr<const session_handlers> runtime::session_handlers_for(const json
 }
 
 void runtime::add_session_request_handler(std::string session_id, request_entry entry) {
+  if (done_) return; // the endpoint has finished: nothing would run it, and it could hold the runtime
   auto& slot = sessions_[std::move(session_id)];
   auto next = std::make_shared<session_handlers>(slot ? *slot : session_handlers{});
   next->requests.push_back(std::move(entry));
@@ -197,6 +198,7 @@ void runtime::add_session_request_handler(std::string session_id, request_entry 
 }
 
 void runtime::add_session_notification_handler(std::string session_id, notification_entry entry) {
+  if (done_) return; // the endpoint has finished: nothing would run it, and it could hold the runtime
   auto& slot = sessions_[std::move(session_id)];
   auto next = std::make_shared<session_handlers>(slot ? *slot : session_handlers{});
   next->notifications.push_back(std::move(entry));
@@ -334,13 +336,27 @@ void runtime::finish_shutdown() {
         // Break the cycle connection -> handlers -> runtime once nothing runs any more.
         self->conn_->on_message(nullptr);
         self->conn_->on_close(nullptr);
+        self->release_handlers();
         self->self_.reset();
       },
       log::on_failure(conn_->name(), "closing", [self = shared_from_this()] {
         self->done_ = true;
         self->done_wake_->cancel();
+        self->release_handlers();
         self->self_.reset();
       }));
+}
+
+void runtime::release_handlers() {
+  // A handler may hold a `context`, which owns this runtime: with the tables gone, the runtime
+  // lives only as long as the endpoints and contexts outside it. Moved out first, so that a
+  // handler's destructor that reaches back here finds empty tables.
+  auto requests = std::move(requests_);
+  auto notifications = std::move(notifications_);
+  auto sessions = std::move(sessions_);
+  requests_.clear();
+  notifications_.clear();
+  sessions_.clear();
 }
 
 } // namespace acp::detail

@@ -53,6 +53,9 @@ public:
   void add_session_notification_handler(std::string session_id, notification_entry entry);
   void forget_session(const std::string& session_id);
   [[nodiscard]] const std::optional<close_info>& close_status() const noexcept;
+  /// Drops every handler (the builder's copies and the per-session ones) once the endpoint has
+  /// finished: handlers that captured a `context` would otherwise keep the runtime alive.
+  void release_handlers();
 
   chain_role role_;
   endpoint_options opts_;

@@ -306,5 +306,24 @@ TEST_F(agent_fixture, unknown_methods_get_method_not_found) {
   EXPECT_EQ(next().at("error").at("code"), -32601);
 }
 
+TEST_F(agent_fixture, sigterm_lets_the_turn_finish_flushes_it_and_exits_143) {
+  start({"--delay-ms", "100"});
+  const auto s = open_session();
+  prompt(10, s, "stream 4");
+  EXPECT_EQ(chunk_text(next()), "chunk 1"); // the turn is running
+  const auto signalled = clock::now();
+  ::kill(agent_->pid(), SIGTERM);
+  for (int i = 2; i <= 4; ++i) EXPECT_EQ(chunk_text(next()), "chunk " + std::to_string(i));
+  auto done = next();
+  EXPECT_EQ(done.at("id"), 10);
+  EXPECT_EQ(done.at("result").at("stopReason"), "end_turn");
+  EXPECT_FALSE(agent_->read_line(2s).has_value()); // then the end of its output
+  auto st = agent_->wait_exit(3s);
+  ASSERT_TRUE(st.has_value()) << "the agent did not exit after SIGTERM";
+  ASSERT_TRUE(WIFEXITED(*st)) << "killed by signal " << WTERMSIG(*st);
+  EXPECT_EQ(WEXITSTATUS(*st), 128 + SIGTERM);
+  EXPECT_LT(clock::now() - signalled, 2s); // the turn's ~300 ms, not the 2 s grace period
+}
+
 } // namespace
 } // namespace acp::e2e

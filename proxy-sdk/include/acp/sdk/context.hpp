@@ -124,6 +124,8 @@ template <class F> void sent_request::forward_response_to(responder r, F observe
 }
 
 class context;
+/// A request sent as typed params; defined in <acp/sdk/typed_request.hpp>.
+template <class Request> class typed_sent_request;
 using raw_request_handler = std::function<handled(jsonrpc::message& msg, responder& r, context& cx)>;
 using raw_notification_handler = std::function<handled(jsonrpc::message& msg, context& cx)>;
 
@@ -153,9 +155,10 @@ public:
   template <peer_tag P> sent_request forward_request_to(P, jsonrpc::message request) {
     return forward_request_to(P::value, std::move(request));
   }
-  /// A typed request: the method comes from `acp::method_traits<T>`.
+  /// A typed request: the method comes from `acp::method_traits<T>`; the handle's `response()`
+  /// and `on_receiving_result` give the typed response (<acp/sdk/typed_request.hpp>).
   template <peer_tag P, class T>
-  requires(!std::is_convertible_v<T, std::string_view>) sent_request send_request_to(P to, const T& typed);
+  requires(!std::is_convertible_v<T, std::string_view>) typed_sent_request<T> send_request_to(P to, const T& typed);
 
   void send_notification_to(peer to, std::string_view method, std::optional<boost::json::value> params);
   template <peer_tag P>
@@ -180,6 +183,18 @@ public:
   void forget_session(const std::string& session_id);
 
   /// Runs a coroutine beside the handlers (it may await responses). A failure is logged.
+  /// `f` is a callable returning `awaitable<void>`, typically a lambda coroutine; it is moved
+  /// into the task and lives until the coroutine ends, so its captures stay valid (as with
+  /// `co_spawn(ex, f)`): `cx.spawn([state, cx]() -> boost::asio::awaitable<void> { … })`.
+  template <class F>
+  requires std::is_invocable_v < std::decay_t<F>
+  & > &&std::same_as<std::invoke_result_t<std::decay_t<F>&>, boost::asio::awaitable<void>> void spawn(F&& f) {
+    spawn(call_kept(std::decay_t<F>(std::forward<F>(f))));
+  }
+  /// An awaitable already created: for a coroutine *function* called with its arguments by value
+  /// (`cx.spawn(run_turn(env, std::move(r)))`). Never `spawn([&]() -> awaitable<void> {…}())`:
+  /// the lambda is a temporary and its captures dangle once the coroutine suspends; pass the
+  /// lambda itself to the overload above.
   void spawn(boost::asio::awaitable<void> task);
 
   [[nodiscard]] chain_role endpoint_role() const noexcept;
@@ -189,6 +204,8 @@ public:
   [[nodiscard]] connection& conn() const;
 
 private:
+  // The frame holds `f` (a by-value parameter) for the whole coroutine.
+  template <class F> static boost::asio::awaitable<void> call_kept(F f) { co_await f(); }
   std::shared_ptr<detail::runtime> rt_;
 };
 } // namespace acp

@@ -41,13 +41,18 @@
 // THE DEADLOCK RULE: never wait for a response inside a handler. The response can only be read
 //   after the handler returns. Relay it with `forward_response_to(responder)` (or
 //   `forward_response_to(responder, observer)` to see it first), react to it with
-//   `on_receiving_result(callback)`, or `cx.spawn(...)` a coroutine that `co_await`s `response()`.
+//   `on_receiving_result(callback)`, or `cx.spawn([…]() -> awaitable<void> { … })` a coroutine
+//   that `co_await`s `response()` (typed: `acp::typed_result<Response>`, <acp/sdk/typed_request.hpp>).
 //
 // Responders
 //   Move-only and single-shot. A responder destroyed without an answer sends -32603 and logs; a
 //   second answer is logged and not sent. `$/cancel_request` from the peer marks the responder
 //   cancelled and runs its `on_cancel` callbacks; it must still be answered once (-32800 or a
 //   result). A forwarded request's cancellation is re-issued downstream with the downstream id.
+//
+// Process (`run_stdio` only; `connect_to` and `run_until` leave signals alone)
+//   SIGPIPE is set to ignored unless `endpoint_options::ignore_sigpipe` is false; SIGINT/SIGTERM
+//   begin the orderly shutdown and `run_stdio` returns 128 + N unless `handle_signals` is false.
 
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/context.hpp>
@@ -57,6 +62,10 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace boost::asio {
+class io_context;
+} // namespace boost::asio
 
 namespace acp {
 
@@ -69,6 +78,19 @@ struct endpoint_options {
   /// (back-pressure instead of memory growth). Reading resumes as running tasks finish, so a
   /// task must not need a *new* incoming request to finish — responses are fine once it runs.
   std::size_t max_waiting_tasks = 1024;
+  /// `run_stdio` only: set SIGPIPE to ignored for the whole process before serving, so that a
+  /// peer that went away is a failed write (the connection closes, exit code 1) instead of a
+  /// signal that kills the process. `false` leaves the process's SIGPIPE disposition alone (then
+  /// ignore it yourself, or die of it). Nothing else in the library touches SIGPIPE; a program
+  /// that calls `connect_to` sets it itself (`std::signal(SIGPIPE, SIG_IGN)` first in `main`).
+  bool ignore_sigpipe = true;
+  /// `run_stdio` only: the first SIGINT or SIGTERM begins the orderly shutdown (no new requests
+  /// are taken, running tasks get the grace period and are then cancelled, their responders
+  /// answer, queued output is flushed, the connection closes) and `run_stdio` returns 128 + the
+  /// signal number (130, 143); a second one ends the process at once with that code. The
+  /// handlers are installed while `run_stdio` runs and removed (default disposition) when it
+  /// returns. `false` leaves both signals alone.
+  bool handle_signals = true;
 };
 
 /// A running proxy, agent or client.
@@ -140,10 +162,28 @@ public:
 
   /// Starts on `transport`; the handlers move into the endpoint.
   [[nodiscard]] endpoint connect_to(const boost::asio::any_io_executor& ex, transport_ptr transport);
-  /// Serves stdin/stdout until the peer closes; returns the exit code (0: peer closed cleanly).
+  /// Serves stdin/stdout until the peer closes; returns the exit code (0: peer closed cleanly,
+  /// 1: the connection failed, 128 + N: signal N asked for the shutdown). SIGPIPE and
+  /// SIGINT/SIGTERM: see `endpoint_options::ignore_sigpipe` and `handle_signals`.
   int run_stdio();
 
+  /// A program that drives the conversation (a client): connects on `transport`, runs
+  /// `main(cx)` on `io` until it completes, then shuts the endpoint down in order (running tasks
+  /// get the grace period, output is flushed, the connection closes) and returns what `main`
+  /// returned. `main` is `boost::asio::awaitable<T> f(acp::context)`; it is a task, not a
+  /// handler, so it may `co_await` responses. When the peer goes away first, requests pending
+  /// complete with errors and `main` goes on to its end. An exception from `main` is rethrown
+  /// after the shutdown. Other work on `io` (a child's exit watcher) is left to the caller:
+  ///     acp::client_builder client;                        // + handlers for the agent's requests
+  ///     int code = client.run_until(io, child.take_transport(), [&](acp::context cx) -> awaitable<int> {
+  ///       auto init = co_await cx.send_request_to(acp::agent, acp::initialize_request{…}).response();
+  ///       co_return init ? 0 : 1;
+  ///     });
+  template <class F> auto run_until(boost::asio::io_context& io, transport_ptr transport, F main);
+
 private:
+  void run_main(boost::asio::io_context& io, transport_ptr transport,
+                unique_function<boost::asio::awaitable<void>(context)> main);
   std::shared_ptr<detail::runtime> rt_;
 };
 
@@ -174,6 +214,24 @@ public:
 #undef ACP_ONE_PEER_FORWARD
 };
 } // namespace detail
+
+template <class F> auto endpoint_builder::run_until(boost::asio::io_context& io, transport_ptr transport, F main) {
+  static_assert(std::is_invocable_v<F&, context>, "run_until: main is boost::asio::awaitable<T> f(acp::context)");
+  using value_type = typename std::invoke_result_t<F&, context>::value_type;
+  if constexpr (std::is_void_v<value_type>) {
+    run_main(io, std::move(transport), [main = std::move(main)](context cx) mutable -> boost::asio::awaitable<void> {
+      co_await main(std::move(cx));
+    });
+  } else {
+    auto out = std::make_shared<std::optional<value_type>>(); // shared: see run_main's early stop
+    run_main(io, std::move(transport),
+             [out, main = std::move(main)](context cx) mutable -> boost::asio::awaitable<void> {
+               auto value = co_await main(std::move(cx));
+               out->emplace(std::move(value));
+             });
+    return std::move(**out); // run_main has thrown when main did not complete
+  }
+}
 
 /// An agent: its one peer is the client.
 class agent_builder : public detail::one_peer_builder<agent_builder, client_t> {

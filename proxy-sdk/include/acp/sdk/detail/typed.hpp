@@ -8,6 +8,7 @@
 #include <acp/protocol/types.hpp>
 #include <acp/sdk/endpoint.hpp>
 #include <acp/sdk/log.hpp>
+#include <acp/sdk/typed_request.hpp>
 
 #include <concepts>
 #include <optional>
@@ -124,11 +125,12 @@ requires(!std::is_convertible_v<T, boost::json::value>) void responder::respond(
 }
 
 template <peer_tag P, class T>
-requires(!std::is_convertible_v<T, std::string_view>) sent_request context::send_request_to(P to, const T& typed) {
+requires(!std::is_convertible_v<T, std::string_view>) typed_sent_request<T> context::send_request_to(P to,
+                                                                                                     const T& typed) {
   static_assert(method_traits<T>::is_request, "send_request_to needs a request params type");
   static_assert(detail::comes_from<T, std::conditional_t<std::is_same_v<P, client_t>, agent_t, client_t>>(),
                 "send_request_to: this method is never sent to that peer (see acp::method_traits<T>::receiver)");
-  return send_request_to(to, method_traits<T>::method, acp::encode(typed));
+  return typed_sent_request<T>(send_request_to(to, method_traits<T>::method, acp::encode(typed)));
 }
 
 template <peer_tag P, class T>
