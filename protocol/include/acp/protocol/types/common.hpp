@@ -13,7 +13,7 @@
 // Boost.JSON's `value_from(x)`, `value_to<T>(v)` and `try_value_to<T>(v)` work for every message
 // type and union (tag_invoke overloads next to each type, through encode/decode):
 // `value_to<T>` throws `boost::system::system_error` with code `errc::invalid_argument` and
-// `what()` naming the decode error ("prompt[0].text: expected string: Invalid argument");
+// `what()` starting with the decode error ("prompt[0].text: expected string: Invalid ...");
 // `try_value_to<T>` returns that code without the text. Prefer `acp::decode<T>`, which keeps
 // the path as a value. Exception: a union of standard types only (`session_config_option_value`,
 // `elicitation_content_value`) is not found by argument-dependent lookup and gets Boost.JSON's
