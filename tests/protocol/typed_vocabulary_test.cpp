@@ -89,8 +89,9 @@ TEST(open_enum, every_constant_has_its_wire_text_and_compares) {
                                            {permission_option_kind::reject_once, "reject_once"},
                                            {permission_option_kind::reject_always, "reject_always"}});
   using acp::plan_entry_priority;
-  check_constants<plan_entry_priority>(
-      {{plan_entry_priority::high, "high"}, {plan_entry_priority::medium, "medium"}, {plan_entry_priority::low, "low"}});
+  check_constants<plan_entry_priority>({{plan_entry_priority::high, "high"},
+                                        {plan_entry_priority::medium, "medium"},
+                                        {plan_entry_priority::low, "low"}});
   using acp::plan_entry_status;
   check_constants<plan_entry_status>({{plan_entry_status::pending, "pending"},
                                       {plan_entry_status::in_progress, "in_progress"},
@@ -202,11 +203,12 @@ TEST(designated_init, message_chunks_have_their_own_members) {
 }
 
 TEST(designated_init, tool_calls_plans_and_permissions) {
-  const acp::session_update call = acp::tool_call{.tool_call_id = "c1",
-                                                  .title = "Read a.txt",
-                                                  .kind = acp::tool_kind::read,
-                                                  .status = acp::tool_call_status::pending,
-                                                  .locations = std::vector<acp::tool_call_location>{{.path = "/a.txt"}}};
+  const acp::session_update call =
+      acp::tool_call{.tool_call_id = "c1",
+                     .title = "Read a.txt",
+                     .kind = acp::tool_kind::read,
+                     .status = acp::tool_call_status::pending,
+                     .locations = std::vector<acp::tool_call_location>{{.path = "/a.txt"}}};
   EXPECT_EQ(acp::encode(call), parse(R"({"sessionUpdate": "tool_call", "toolCallId": "c1", "title": "Read a.txt",
                                          "kind": "read", "status": "pending", "locations": [{"path": "/a.txt"}]})"));
   const acp::session_update update =
@@ -237,8 +239,8 @@ TEST(json_conversions, value_from_writes_what_encode_writes) {
   EXPECT_EQ(json::value_from(block), parse(R"({"type": "text", "text": "hi"})"));
   EXPECT_EQ(json::value_from(acp::stop_reason(acp::stop_reason::refusal)), json::value("refusal"));
   // Inside Boost.JSON's own containers conversions.
-  const std::vector<acp::plan_entry> entries{{.content = "a", .priority = acp::plan_entry_priority::low,
-                                              .status = acp::plan_entry_status::completed}};
+  const std::vector<acp::plan_entry> entries{
+      {.content = "a", .priority = acp::plan_entry_priority::low, .status = acp::plan_entry_status::completed}};
   EXPECT_EQ(json::value_from(entries), parse(R"([{"content": "a", "priority": "low", "status": "completed"}])"));
 }
 

@@ -60,12 +60,10 @@ public:
   friend std::strong_ordering operator<=>(const Self& a, const Self& b) noexcept { return a.text_ <=> b.text_; }
 
   /// Streams the wire text (gtest and logging).
-  template <class Stream>
-  friend auto operator<<(Stream& os, const Self& e) -> decltype(os << std::string_view{}) {
+  template <class Stream> friend auto operator<<(Stream& os, const Self& e) -> decltype(os << std::string_view{}) {
     return os << std::string_view(e.text_);
   }
-  template <class Stream>
-  friend auto operator<<(Stream& os, constant c) -> decltype(os << std::string_view{}) {
+  template <class Stream> friend auto operator<<(Stream& os, constant c) -> decltype(os << std::string_view{}) {
     return os << c.text;
   }
 
@@ -82,10 +80,8 @@ private:
 
 /// The wire text of an open enum value, as a new string.
 template <class E>
-  requires std::is_base_of_v<open_enum<E>, E>
-[[nodiscard]] std::string to_string(const E& e) {
-  return e.str();
-}
+requires std::is_base_of_v<open_enum<E>, E>
+[[nodiscard]] std::string to_string(const E& e) { return e.str(); }
 
 /// StopReason: why a prompt turn ended.
 class stop_reason : public open_enum<stop_reason> {
