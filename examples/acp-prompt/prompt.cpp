@@ -256,7 +256,7 @@ private:
       co_return code;
     }
     if (answer->stop_reason == stop_reason::end_turn) co_return 0;
-    complain("the agent stopped with stopReason \"" + answer->stop_reason + "\"");
+    complain("the agent stopped with stopReason \"" + answer->stop_reason.str() + "\"");
     co_return 1;
   }
 

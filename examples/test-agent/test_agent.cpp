@@ -131,7 +131,7 @@ session_notification text_chunk(const std::string& session_id, std::string text,
 
 prompt_response stop(std::string_view reason) {
   prompt_response r;
-  r.stop_reason = std::string(reason);
+  r.stop_reason = acp::stop_reason(reason);
   return r;
 }
 
@@ -175,7 +175,7 @@ asio::awaitable<bool> update(env_ptr env, session_notification n) {
 asio::awaitable<std::string_view> say(env_ptr env, std::string text) {
   auto n = text_chunk(env->t->session_id, std::move(text));
   const bool sent = co_await update(env, std::move(n));
-  co_return sent ? stop_reason::end_turn : stop_reason::cancelled;
+  co_return sent ? stop_reason::end_turn.str() : stop_reason::cancelled.str();
 }
 
 asio::awaitable<std::string_view> stream(env_ptr env, std::string args) {
@@ -190,29 +190,29 @@ asio::awaitable<std::string_view> stream(env_ptr env, std::string args) {
     meta["seq"] = i;
     auto n = text_chunk(env->t->session_id, "chunk " + std::to_string(i), json::value(std::move(meta)));
     const bool sent = co_await update(env, std::move(n));
-    if (!sent) co_return stop_reason::cancelled;
+    if (!sent) co_return stop_reason::cancelled.str();
   }
-  co_return stop_reason::end_turn;
+  co_return stop_reason::end_turn.str();
 }
 
 /// Every ToolKind with the title the permission command gives it by default.
 constexpr std::array<std::pair<std::string_view, std::string_view>, 10> tool_kinds = {{
-    {tool_kind::read, "Read file"},
-    {tool_kind::edit, "Write file"},
-    {tool_kind::delete_, "Delete file"},
-    {tool_kind::move, "Move file"},
-    {tool_kind::search, "Search"},
-    {tool_kind::execute, "Run command"},
-    {tool_kind::think, "Think"},
-    {tool_kind::fetch, "Fetch URL"},
-    {tool_kind::switch_mode, "Switch mode"},
-    {tool_kind::other, "Other tool"},
+    {tool_kind::read.str(), "Read file"},
+    {tool_kind::edit.str(), "Write file"},
+    {tool_kind::delete_.str(), "Delete file"},
+    {tool_kind::move.str(), "Move file"},
+    {tool_kind::search.str(), "Search"},
+    {tool_kind::execute.str(), "Run command"},
+    {tool_kind::think.str(), "Think"},
+    {tool_kind::fetch.str(), "Fetch URL"},
+    {tool_kind::switch_mode.str(), "Switch mode"},
+    {tool_kind::other.str(), "Other tool"},
 }};
 
 // `permission [KIND [TITLE…]]`: a tool call of that kind (default edit) and its permission request.
 asio::awaitable<std::string_view> permission(env_ptr env, std::string_view args) {
   const auto kind_end = args.find_first_of(" \t");
-  const std::string_view kind = args.empty() ? tool_kind::edit : args.substr(0, kind_end);
+  const std::string_view kind = args.empty() ? tool_kind::edit.str() : args.substr(0, kind_end);
   const auto* known =
       std::find_if(tool_kinds.begin(), tool_kinds.end(), [&](const auto& k) { return k.first == kind; });
   if (known == tool_kinds.end()) {
@@ -228,22 +228,22 @@ asio::awaitable<std::string_view> permission(env_ptr env, std::string_view args)
   tool_call call;
   call.tool_call_id = call_id;
   call.title = title;
-  call.kind = std::string(kind);
-  call.status = std::string(tool_call_status::pending);
+  call.kind = tool_kind(kind);
+  call.status = tool_call_status::pending;
   session_notification announce;
   announce.session_id = env->t->session_id;
   announce.update = call;
   const bool sent = co_await update(env, std::move(announce));
-  if (!sent) co_return stop_reason::cancelled;
+  if (!sent) co_return stop_reason::cancelled.str();
 
   request_permission_request req;
   req.session_id = env->t->session_id;
   req.tool_call.tool_call_id = call_id;
   req.tool_call.title = title;
-  req.tool_call.kind = std::string(kind);
-  req.tool_call.status = std::string(tool_call_status::pending);
-  req.options.push_back({"allow", "Allow", std::string(permission_option_kind::allow_once), {}, {}});
-  req.options.push_back({"reject", "Reject", std::string(permission_option_kind::reject_once), {}, {}});
+  req.tool_call.kind = tool_kind(kind);
+  req.tool_call.status = tool_call_status::pending;
+  req.options.push_back({"allow", "Allow", permission_option_kind::allow_once, {}, {}});
+  req.options.push_back({"reject", "Reject", permission_option_kind::reject_once, {}, {}});
   auto answer = co_await env->cx.send_request_to(acp::client, req).response();
   std::string text;
   if (!answer) {
@@ -256,7 +256,7 @@ asio::awaitable<std::string_view> permission(env_ptr env, std::string_view args)
     text = "permission: unknown outcome";
   }
   auto reason = co_await say(env, std::move(text));
-  co_return env->t->cancelled ? stop_reason::cancelled : reason;
+  co_return env->t->cancelled ? stop_reason::cancelled.str() : reason;
 }
 
 asio::awaitable<std::string_view> read(env_ptr env, std::string path) {
@@ -324,7 +324,7 @@ asio::awaitable<std::string_view> wait_for_cancel(env_ptr env) {
     auto [ec] = co_await env->t->wake.async_wait(use_tuple);
     (void)ec;
   }
-  co_return stop_reason::cancelled;
+  co_return stop_reason::cancelled.str();
 }
 
 asio::awaitable<std::string_view> garbage(env_ptr env) {

@@ -49,7 +49,7 @@ TEST(types_encode, flattened_variant_members_share_the_object) {
 }
 
 TEST(types_encode, extra_never_overrides_typed_members) {
-  acp::prompt_response r{.stop_reason = "end_turn"};
+  acp::prompt_response r{.stop_reason = acp::stop_reason::end_turn};
   r.extra["stopReason"] = "refusal";
   r.extra["x"] = 1;
   EXPECT_EQ(acp::encode(r), json(R"({"stopReason": "end_turn", "x": 1})"));

@@ -122,7 +122,7 @@ TEST(types_round_trip, new_session_response) {
   EXPECT_EQ(select.current_value, "fast");
   EXPECT_EQ(std::get<0>(select.options).size(), 2u);
   EXPECT_TRUE(select.extra.contains("u"));
-  EXPECT_EQ(opts[0].category, "model");
+  EXPECT_EQ(opts[0].category, acp::session_config_option_category::model);
   EXPECT_TRUE(std::get<acp::session_config_boolean>(opts[1].kind).current_value);
   EXPECT_TRUE(opts[1].meta.has_value());
   EXPECT_EQ(std::get<1>(std::get<acp::session_config_select>(opts[2].kind).options)[0].group, "g1");
@@ -199,7 +199,7 @@ TEST(types_round_trip, prompt_request_with_every_content_block) {
 TEST(types_round_trip, prompt_response_and_cancel) {
   EXPECT_EQ(round_trip<acp::prompt_response>(R"({"stopReason": "end_turn", "_meta": {}, "u": 1})").stop_reason,
             acp::stop_reason::end_turn);
-  EXPECT_EQ(round_trip<acp::prompt_response>(R"({"stopReason": "future_reason"})").stop_reason, "future_reason");
+  EXPECT_EQ(round_trip<acp::prompt_response>(R"({"stopReason": "future_reason"})").stop_reason.str(), "future_reason");
   round_trip<acp::cancel_notification>(R"({"sessionId": "s", "_meta": {}, "u": 1})");
 }
 

@@ -262,13 +262,13 @@ permission(std::optional<std::string> kind, std::optional<std::string> title, st
   request_permission_request r;
   r.session_id = "s1";
   r.tool_call.tool_call_id = "call-1";
-  r.tool_call.kind = std::move(kind);
+  if (kind) r.tool_call.kind = tool_kind(std::move(*kind));
   r.tool_call.title = std::move(title);
   if (!paths.empty()) {
     r.tool_call.locations.emplace();
     for (auto& p : paths) r.tool_call.locations->push_back({std::move(p), {}, {}, {}});
   }
-  for (auto& k : option_kinds) r.options.push_back({"opt-" + k, k, k, {}, {}});
+  for (auto& k : option_kinds) r.options.push_back({"opt-" + k, k, permission_option_kind(k), {}, {}});
   return r;
 }
 

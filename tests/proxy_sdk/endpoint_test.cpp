@@ -230,7 +230,7 @@ TEST_F(endpoint_test, typed_request_and_notification_handlers) {
     EXPECT_EQ(req.prompt.size(), 1u);
     EXPECT_EQ(req.extra.at("x-unknown"), 7); // unknown members survive decoding
     prompt_response resp;
-    resp.stop_reason = std::string(stop_reason::end_turn);
+    resp.stop_reason = stop_reason::end_turn;
     (void)cx;
     r.respond(resp);
   });

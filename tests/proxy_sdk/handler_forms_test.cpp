@@ -97,7 +97,7 @@ TEST_F(handler_forms_test, a_deciding_handler_consumes_with_handled_yes_and_the_
   b.on_receive_request_from(acp::client, [&](prompt_request& req, responder& r, context&) {
     order.push_back("first");
     if (req.session_id == "mine") {
-      r.respond(prompt_response{.stop_reason = "max_turn_requests"});
+      r.respond(prompt_response{.stop_reason = stop_reason::max_turn_requests});
       return handled::yes;
     }
     req.session_id = "renamed";
@@ -246,7 +246,7 @@ TEST_F(handler_forms_test, agent_text_tells_the_user_one_line_in_one_expression)
   proxy_builder b;
   b.on_receive_request_from(acp::client, [](prompt_request& req, responder& r, context& cx) {
     cx.send_notification_to(acp::client, agent_text(req.session_id, "Turn limit reached."));
-    r.respond(prompt_response{.stop_reason = "max_turn_requests"});
+    r.respond(prompt_response{.stop_reason = stop_reason::max_turn_requests});
     return handled::yes;
   });
   start(b);

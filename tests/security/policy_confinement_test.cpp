@@ -89,7 +89,7 @@ TEST(policy_confinement, a_permission_rule_by_paths_does_not_match_the_escape) {
   r.session_id = "s1";
   r.tool_call.tool_call_id = "c1";
   r.tool_call.title = "Write";
-  r.options.push_back({"allow", "Allow", "allow_once", {}, {}});
+  r.options.push_back({"allow", "Allow", permission_option_kind::allow_once, {}, {}});
   r.tool_call.locations.emplace();
   r.tool_call.locations->push_back({t.root.at("src/a.txt"), {}, {}, {}});
   EXPECT_EQ(examples::decide_permission(*o, r).action, examples::policy_action::allow);

@@ -164,10 +164,10 @@ request_permission_request permission(std::string title) {
   request_permission_request r;
   r.session_id = "s1";
   r.tool_call.tool_call_id = "c1";
-  r.tool_call.kind = "execute";
+  r.tool_call.kind = tool_kind::execute;
   r.tool_call.title = std::move(title);
-  r.options.push_back({"allow", "Allow", "allow_once", {}, {}});
-  r.options.push_back({"reject", "Reject", "reject_once", {}, {}});
+  r.options.push_back({"allow", "Allow", permission_option_kind::allow_once, {}, {}});
+  r.options.push_back({"reject", "Reject", permission_option_kind::reject_once, {}, {}});
   return r;
 }
 

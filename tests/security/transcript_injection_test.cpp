@@ -137,7 +137,7 @@ TEST(transcript_markdown_injection, single_values_stay_on_their_line_and_cannot_
                            .exit = "signal <i>\n## w"});
   plan_entry entry;
   entry.content = "# step\n<u>";
-  entry.priority = "high\n#";
+  entry.priority = plan_entry_priority("high\n#");
   entry.status = plan_entry_status::pending;
   turn.plan = std::vector<plan_entry>{entry};
   session_header h{"s`\n# x", "/home\n## User", "agent <b>\n# x", "editor\n**User**", false};

@@ -45,7 +45,7 @@ std::string normalise_title(std::string_view title) {
 namespace {
 
 bool rule_matches(const permission_rule& rule, const tool_call_update& call) {
-  if (rule.kind && call.kind != rule.kind) return false;
+  if (rule.kind && (!call.kind || call.kind->str() != *rule.kind)) return false;
   if (rule.title && (!call.title || !glob_match(*rule.title, normalise_title(*call.title), false))) return false;
   if (rule.paths.empty()) return true;
   if (!call.locations || call.locations->empty()) return false;
@@ -62,8 +62,9 @@ bool rule_matches(const permission_rule& rule, const tool_call_update& call) {
   return true;
 }
 
-std::optional<std::string> pick_option(const request_permission_request& request, std::string_view first,
-                                       std::string_view second) {
+std::optional<std::string> pick_option(const request_permission_request& request,
+                                       permission_option_kind::constant first,
+                                       permission_option_kind::constant second) {
   for (const auto kind : {first, second})
     for (const auto& o : request.options)
       if (o.kind == kind) return o.option_id;
@@ -89,7 +90,7 @@ permission_verdict decide_permission(const policy_options& options, const reques
     v.rule = i + 1;
     v.reason = "rule " + std::to_string(v.rule);
     v.action = rule.action;
-    namespace k = permission_option_kind;
+    using k = permission_option_kind;
     if (rule.action == policy_action::allow)
       v.option_id = rule.always ? pick_option(request, k::allow_always, k::allow_once)
                                 : pick_option(request, k::allow_once, k::allow_always);

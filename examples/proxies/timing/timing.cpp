@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
     const auto resp = acp::decode<acp::prompt_response>(outcome ? *outcome : boost::json::value());
     std::cerr << "acp-timing-proxy: session " + req.session_id + ": first chunk " +
                      (first.empty() ? "none" : ms(first.mapped() - start.mapped())) + ", end " +
-                     ms(clock::now() - start.mapped()) + ", stop " + (resp ? resp->stop_reason : "error") + "\n";
+                     ms(clock::now() - start.mapped()) + ", stop " + (resp ? resp->stop_reason.str() : "error") + "\n";
   };
   return proxy.on_observe_response_to(acp::client, turn_ended).run_stdio();
 }

@@ -100,8 +100,8 @@ std::string location_text(const tool_call_location& l) {
   return l.line ? l.path + ":" + std::to_string(*l.line) : l.path;
 }
 
-void add_status(tool_call_record& c, const std::optional<std::string>& status) {
-  if (status && (c.statuses.empty() || c.statuses.back() != *status)) c.statuses.push_back(*status);
+void add_status(tool_call_record& c, const std::optional<tool_call_status>& status) {
+  if (status && (c.statuses.empty() || c.statuses.back() != status->str())) c.statuses.push_back(status->str());
 }
 
 void add_locations(tool_call_record& c, const std::optional<std::vector<tool_call_location>>& locations) {
@@ -163,7 +163,7 @@ tool_call_record& find_call(turn_record& turn, const std::string& id) {
 } // namespace
 
 void turn_record::apply(const session_update& update) {
-  auto chunk = [&](bool thought, const content_chunk& c) {
+  auto chunk = [&](bool thought, const auto& c) { // an agent message or thought chunk
     const auto* t = std::get_if<text_content>(&c.content);
     if (!t || t->text.empty()) return; // nothing to show; the open record stays open
     auto* open = text_open_ && !entries.empty() ? std::get_if<text_record>(&entries.back()) : nullptr;
@@ -181,15 +181,15 @@ void turn_record::apply(const session_update& update) {
                    text_open_ = false;
                    auto& c = find_call(*this, t.tool_call_id);
                    c.title = t.title;
-                   if (t.kind) c.kind = *t.kind;
-                   add_status(c, t.status ? t.status : std::optional<std::string>("pending"));
+                   if (t.kind) c.kind = t.kind->str();
+                   add_status(c, t.status ? *t.status : tool_call_status(tool_call_status::pending));
                    add_locations(c, t.locations);
                  },
                  [&](const tool_call_update& t) {
                    text_open_ = false;
                    auto& c = find_call(*this, t.tool_call_id);
                    if (t.title) c.title = *t.title;
-                   if (t.kind) c.kind = *t.kind;
+                   if (t.kind) c.kind = t.kind->str();
                    add_status(c, t.status);
                    add_locations(c, t.locations);
                  },
@@ -213,7 +213,7 @@ std::size_t turn_record::add_permission(const request_permission_request& reques
     const auto* c = std::get_if<tool_call_record>(&e);
     if (c && p.title.empty() && c->id == p.tool_call_id) p.title = c->title;
   }
-  for (const auto& o : request.options) p.options.push_back(o.name + " (" + o.kind + ")");
+  for (const auto& o : request.options) p.options.push_back(o.name + " (" + o.kind.str() + ")");
   return add(std::move(p));
 }
 
@@ -425,7 +425,7 @@ std::string render_reply(const turn_record& turn, std::string_view heading, std:
     for (const auto& e : *turn.plan) {
       out += std::string(e.status == plan_entry_status::completed ? "- [x] " : "- [ ] ") + escape_inline(e.content);
       if (e.status == plan_entry_status::in_progress) out += " _(in progress)_";
-      if (!e.priority.empty()) out += " _(" + escape_inline(e.priority) + ")_";
+      if (!e.priority.empty()) out += " _(" + escape_inline(e.priority.str()) + ")_";
       out += "\n";
     }
     out += "\n";

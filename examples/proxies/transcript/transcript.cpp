@@ -477,7 +477,7 @@ proxy_builder make_transcript_proxy(transcript_options options) {
     if (!sess) return;
     std::string stop = outcome ? "(unreadable result)" : "error: " + error_text(outcome);
     if (outcome) {
-      if (auto res = decode_result<prompt_response>(&*outcome)) stop = res->stop_reason;
+      if (auto res = decode_result<prompt_response>(&*outcome)) stop = res->stop_reason.str();
     }
     sess->write(render_reply(sess->turn ? *sess->turn : turn_record{}, "Agent", stop));
     sess->turn.reset();

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     const auto why =
         "Turn limit reached (" + std::to_string(max_turns) + " prompts per session): start a new session to go on.";
     cx.send_notification_to(acp::client, acp::agent_text(req.session_id, why));
-    r.respond(acp::prompt_response{.stop_reason = std::string(acp::stop_reason::max_turn_requests)});
+    r.respond(acp::prompt_response{.stop_reason = acp::stop_reason::max_turn_requests});
     return acp::handled::yes;
   });
   return proxy.run_stdio();

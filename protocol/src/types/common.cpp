@@ -1,5 +1,6 @@
 #include <acp/protocol/detail/codec.hpp>
 
+#include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
 
 #include <stdexcept>
@@ -16,6 +17,18 @@ void throw_exception_from_error(const decode_error& e, const boost::source_locat
 }
 
 namespace detail {
+
+void throw_decode_error(const decode_error& e) {
+  boost::throw_exception(boost::system::system_error(decode_error_code(), e.what()));
+}
+
+boost::system::error_code decode_error_code() noexcept {
+  return make_error_code(boost::system::errc::invalid_argument);
+}
+
+bool read_enum_text(const boost::json::value& v, std::string& out, decode_error& err) {
+  return read_string(v, out, err);
+}
 
 bool prefix_key(decode_error& err, std::string_view key) {
   if (err.path.empty()) {

@@ -3,10 +3,12 @@
 
 namespace acp {
 
-ACP_STRUCT(content_chunk, ACP_F("content", content), ACP_F("messageId", message_id), ACP_META)
-ACP_DERIVED(user_message_chunk, content_chunk)
-ACP_DERIVED(agent_message_chunk, content_chunk)
-ACP_DERIVED(agent_thought_chunk, content_chunk)
+#define ACP_CONTENT_CHUNK_FIELDS ACP_F("content", content), ACP_F("messageId", message_id), ACP_META
+ACP_STRUCT(content_chunk, ACP_CONTENT_CHUNK_FIELDS)
+ACP_STRUCT(user_message_chunk, ACP_CONTENT_CHUNK_FIELDS)
+ACP_STRUCT(agent_message_chunk, ACP_CONTENT_CHUNK_FIELDS)
+ACP_STRUCT(agent_thought_chunk, ACP_CONTENT_CHUNK_FIELDS)
+#undef ACP_CONTENT_CHUNK_FIELDS
 ACP_STRUCT(plan_entry, ACP_F("content", content), ACP_F("priority", priority), ACP_F("status", status), ACP_META)
 ACP_STRUCT(plan, ACP_F("entries", entries), ACP_META)
 ACP_STRUCT(unstructured_command_input, ACP_F("hint", hint), ACP_META)

@@ -22,7 +22,7 @@ template <class T> void emit(std::string_view def, const T& x) {
 }
 
 acp::annotations annotations() {
-  return {.audience = std::vector<std::string>{"user", "assistant"},
+  return {.audience = std::vector<acp::role>{acp::role::user, acp::role::assistant},
           .last_modified = "2025-01-01T00:00:00Z",
           .priority = 0.5,
           .meta = meta()};
@@ -71,8 +71,8 @@ std::vector<acp::tool_call_location> locations() { return {{.path = "/p/a.txt", 
 
 acp::tool_call_update tool_call_update() {
   return {.tool_call_id = "call-1",
-          .kind = "edit",
-          .status = "in_progress",
+          .kind = acp::tool_kind::edit,
+          .status = acp::tool_call_status::in_progress,
           .title = "Edit a.txt",
           .content = all_tool_call_content(),
           .locations = locations(),
@@ -88,20 +88,29 @@ acp::session_mode_state modes() {
 }
 
 std::vector<acp::session_config_option> config_options() {
-  acp::session_config_option select{
-      .id = "model", .name = "Model", .description = "which model", .category = "model", .meta = meta()};
+  acp::session_config_option select{.id = "model",
+                                    .name = "Model",
+                                    .description = "which model",
+                                    .category = acp::session_config_option_category::model,
+                                    .meta = meta()};
   select.kind =
       acp::session_config_select{.current_value = "fast",
                                  .options = std::vector<acp::session_config_select_option>{
                                      {.value = "fast", .name = "Fast", .description = "quick", .meta = meta()}}};
-  acp::session_config_option grouped{
-      .id = "effort", .name = "Effort", .description = "d", .category = "thought_level", .meta = meta()};
+  acp::session_config_option grouped{.id = "effort",
+                                     .name = "Effort",
+                                     .description = "d",
+                                     .category = acp::session_config_option_category::thought_level,
+                                     .meta = meta()};
   grouped.kind = acp::session_config_select{
       .current_value = "low",
       .options = std::vector<acp::session_config_select_group>{
           {.group = "g", .name = "Group", .options = {{.value = "low", .name = "Low"}}, .meta = meta()}}};
-  acp::session_config_option boolean{
-      .id = "think", .name = "Think", .description = "d", .category = "mode", .meta = meta()};
+  acp::session_config_option boolean{.id = "think",
+                                     .name = "Think",
+                                     .description = "d",
+                                     .category = acp::session_config_option_category::mode,
+                                     .meta = meta()};
   boolean.kind = acp::session_config_boolean{.current_value = true};
   return {select, grouped, boolean};
 }
@@ -227,30 +236,32 @@ void session_samples() {
   emit("SetSessionConfigOptionResponse",
        acp::set_session_config_option_response{.config_options = config_options(), .meta = meta()});
   emit("PromptRequest", acp::prompt_request{.session_id = "s1", .prompt = all_content_blocks(), .meta = meta()});
-  emit("PromptResponse", acp::prompt_response{.stop_reason = "end_turn", .meta = meta()});
+  emit("PromptResponse", acp::prompt_response{.stop_reason = acp::stop_reason::end_turn, .meta = meta()});
   emit("CancelNotification", acp::cancel_notification{.session_id = "s1", .meta = meta()});
   emit("CancelRequestNotification", acp::cancel_request_notification{.request_id = 7, .meta = meta()});
   emit("CancelRequestNotification", acp::cancel_request_notification{.request_id = "req-7"});
 }
 
 void session_update_samples() {
-  const acp::content_chunk chunk{.content = acp::text_content{.text = "hi"}, .message_id = "m1", .meta = meta()};
   acp::tool_call call{.tool_call_id = "call-1",
                       .title = "Read",
-                      .kind = "read",
-                      .status = "pending",
+                      .kind = acp::tool_kind::read,
+                      .status = acp::tool_call_status::pending,
                       .content = all_tool_call_content(),
                       .locations = locations(),
                       .raw_input = value(object{{"path", "/p"}}),
                       .raw_output = value(1),
                       .meta = meta()};
   const std::vector<acp::session_update> updates{
-      acp::user_message_chunk{chunk},
-      acp::agent_message_chunk{chunk},
-      acp::agent_thought_chunk{chunk},
+      acp::user_message_chunk{.content = acp::text_content{.text = "hi"}, .message_id = "m1", .meta = meta()},
+      acp::agent_message_chunk{.content = acp::text_content{.text = "hi"}, .message_id = "m1", .meta = meta()},
+      acp::agent_thought_chunk{.content = acp::text_content{.text = "hi"}, .message_id = "m1", .meta = meta()},
       call,
       tool_call_update(),
-      acp::plan{.entries = {{.content = "step", .priority = "high", .status = "pending", .meta = meta()}},
+      acp::plan{.entries = {{.content = "step",
+                             .priority = acp::plan_entry_priority::high,
+                             .status = acp::plan_entry_status::pending,
+                             .meta = meta()}},
                 .meta = meta()},
       acp::available_commands_update{
           .available_commands = {{.name = "web",
@@ -276,8 +287,9 @@ void client_samples() {
        acp::request_permission_request{
            .session_id = "s1",
            .tool_call = tool_call_update(),
-           .options = {{.option_id = "o1", .name = "Allow", .kind = "allow_once", .meta = meta()},
-                       {.option_id = "o2", .name = "Reject", .kind = "reject_always"}},
+           .options =
+               {{.option_id = "o1", .name = "Allow", .kind = acp::permission_option_kind::allow_once, .meta = meta()},
+                {.option_id = "o2", .name = "Reject", .kind = acp::permission_option_kind::reject_always}},
            .meta = meta()});
   emit("RequestPermissionResponse",
        acp::request_permission_response{.outcome = acp::selected_permission_outcome{.option_id = "o1", .meta = meta()},
@@ -325,7 +337,7 @@ void elicitation_samples() {
                                               .min_length = 1,
                                               .max_length = 50,
                                               .pattern = "^a",
-                                              .format = "email",
+                                              .format = acp::string_format::email,
                                               .default_ = "a@b",
                                               .enum_ = std::vector<std::string>{"a@b"},
                                               .one_of = one_of,
@@ -375,9 +387,10 @@ void elicitation_samples() {
                                                                 {"b", true},
                                                                 {"tags", std::vector<std::string>{"a"}}};
   emit("CreateElicitationResponse",
-       acp::create_elicitation_response{.action = "accept", .content = content, .meta = meta()});
-  emit("CreateElicitationResponse", acp::create_elicitation_response{.action = "decline", .meta = meta()});
-  emit("CreateElicitationResponse", acp::create_elicitation_response{.action = "cancel"});
+       acp::create_elicitation_response{.action = acp::elicitation_action::accept, .content = content, .meta = meta()});
+  emit("CreateElicitationResponse",
+       acp::create_elicitation_response{.action = acp::elicitation_action::decline, .meta = meta()});
+  emit("CreateElicitationResponse", acp::create_elicitation_response{.action = acp::elicitation_action::cancel});
   emit("CompleteElicitationNotification",
        acp::complete_elicitation_notification{.elicitation_id = "e1", .meta = meta()});
 }

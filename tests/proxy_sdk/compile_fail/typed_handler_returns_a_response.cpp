@@ -4,6 +4,6 @@
 int main() {
   acp::proxy_builder proxy;
   proxy.on_receive_request_from(acp::client, [](acp::prompt_request, acp::responder, acp::context) {
-    return acp::prompt_response{.stop_reason = "end_turn"};
+    return acp::prompt_response{.stop_reason = acp::stop_reason::end_turn};
   });
 }

@@ -13,7 +13,12 @@
 // alternatives are selected by the *absence* of the tag (MCP stdio servers, agent auth methods,
 // titled multi-select items) or by shape (embedded resource text/blob, select options/groups).
 //
-// Nothing here throws except `result::value()` on a decode error.
+// String enumerations (stop reasons, tool kinds, ...) are open enums with named constants
+// (types/open_enum.hpp). Every struct is an aggregate without base classes, so designated
+// initialisers work: `acp::prompt_response{.stop_reason = acp::stop_reason::end_turn}`.
+//
+// Nothing here throws except `result::value()` on a decode error and Boost.JSON's
+// `value_to<T>` (types/common.hpp says how).
 
 #include <acp/protocol/types/common.hpp>
 #include <acp/protocol/types/content.hpp>
@@ -21,6 +26,7 @@
 #include <acp/protocol/types/fs_terminal.hpp>
 #include <acp/protocol/types/initialize.hpp>
 #include <acp/protocol/types/method_traits.hpp>
+#include <acp/protocol/types/open_enum.hpp>
 #include <acp/protocol/types/permission.hpp>
 #include <acp/protocol/types/session.hpp>
 #include <acp/protocol/types/session_config.hpp>

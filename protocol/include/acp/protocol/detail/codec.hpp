@@ -202,13 +202,6 @@ void encode_tagged(const V& in, boost::json::value& out, std::string_view key,
     ::acp::detail::encode_struct(in, out, std::tuple{__VA_ARGS__});                                                    \
   }
 
-/// Defines the conversions of a struct deriving from `Base` with nothing of its own.
-#define ACP_DERIVED(T, Base)                                                                                           \
-  bool decode_value(const ::boost::json::value& v, T& out, ::acp::decode_error& err) {                                 \
-    return decode_value(v, static_cast<Base&>(out), err);                                                              \
-  }                                                                                                                    \
-  void encode_value(const T& in, ::boost::json::value& out) { encode_value(static_cast<const Base&>(in), out); }
-
 /// Defines the conversions of the std::variant alias `T`, tagged by member `key`; the tags name
 /// the known alternatives in order ("" = the alternative used when `key` is absent).
 #define ACP_TAGGED_UNION(T, key, ...)                                                                                  \

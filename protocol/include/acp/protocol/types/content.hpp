@@ -2,18 +2,12 @@
 // Content blocks (ContentBlock and its variants), as used in prompts, message chunks and tool
 // call content.
 
-#include <acp/protocol/types/common.hpp>
+#include <acp/protocol/types/open_enum.hpp>
 
 namespace acp {
 
-/// Role values (`annotations::audience`).
-namespace role {
-inline constexpr std::string_view assistant = "assistant";
-inline constexpr std::string_view user = "user";
-} // namespace role
-
 struct annotations {
-  std::optional<std::vector<std::string>> audience; ///< role values
+  std::optional<std::vector<role>> audience;
   std::optional<std::string> last_modified;
   std::optional<double> priority;
   std::optional<boost::json::value> meta;

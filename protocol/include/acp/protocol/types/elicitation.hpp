@@ -2,7 +2,7 @@
 // `elicitation/create` (agent -> client request) and `elicitation/complete` (notification):
 // a form described by a restricted JSON Schema, or a URL the user visits.
 
-#include <acp/protocol/types/common.hpp>
+#include <acp/protocol/types/open_enum.hpp>
 
 namespace acp {
 
@@ -21,7 +21,7 @@ struct string_property_schema {
   std::optional<std::uint32_t> min_length;
   std::optional<std::uint32_t> max_length;
   std::optional<std::string> pattern;
-  std::optional<std::string> format;              ///< "email", "uri", "date", "date-time"
+  std::optional<string_format> format;
   std::optional<std::string> default_;            ///< `default`
   std::optional<std::vector<std::string>> enum_;  ///< `enum`
   std::optional<std::vector<enum_option>> one_of; ///< `oneOf`
@@ -136,16 +136,9 @@ struct create_elicitation_request {
 /// double).
 using elicitation_content_value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
 
-/// ElicitationAction values.
-namespace elicitation_action {
-inline constexpr std::string_view accept = "accept";
-inline constexpr std::string_view decline = "decline";
-inline constexpr std::string_view cancel = "cancel";
-} // namespace elicitation_action
-
 /// Result of `elicitation/create`. `content` only comes with "accept".
 struct create_elicitation_response {
-  std::string action; ///< elicitation_action values
+  elicitation_action action;
   std::optional<std::map<std::string, elicitation_content_value>> content;
   std::optional<boost::json::value> meta;
   boost::json::object extra;

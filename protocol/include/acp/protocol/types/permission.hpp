@@ -5,18 +5,10 @@
 
 namespace acp {
 
-/// PermissionOptionKind values.
-namespace permission_option_kind {
-inline constexpr std::string_view allow_once = "allow_once";
-inline constexpr std::string_view allow_always = "allow_always";
-inline constexpr std::string_view reject_once = "reject_once";
-inline constexpr std::string_view reject_always = "reject_always";
-} // namespace permission_option_kind
-
 struct permission_option {
   std::string option_id;
   std::string name;
-  std::string kind; ///< permission_option_kind values
+  permission_option_kind kind;
   std::optional<boost::json::value> meta;
   boost::json::object extra;
 };

@@ -174,17 +174,8 @@ struct prompt_request {
   boost::json::object extra;
 };
 
-/// StopReason values.
-namespace stop_reason {
-inline constexpr std::string_view end_turn = "end_turn";
-inline constexpr std::string_view max_tokens = "max_tokens";
-inline constexpr std::string_view max_turn_requests = "max_turn_requests";
-inline constexpr std::string_view refusal = "refusal";
-inline constexpr std::string_view cancelled = "cancelled";
-} // namespace stop_reason
-
 struct prompt_response {
-  std::string stop_reason; ///< stop_reason values
+  acp::stop_reason stop_reason;
   std::optional<boost::json::value> meta;
   boost::json::object extra;
 };

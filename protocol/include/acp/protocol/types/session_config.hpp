@@ -1,7 +1,7 @@
 #pragma once
 // Session modes and session configuration options (SessionModeState, SessionConfigOption).
 
-#include <acp/protocol/types/common.hpp>
+#include <acp/protocol/types/open_enum.hpp>
 
 namespace acp {
 
@@ -19,14 +19,6 @@ struct session_mode_state {
   std::optional<boost::json::value> meta;
   boost::json::object extra;
 };
-
-/// SessionConfigOptionCategory values (open: other strings are allowed).
-namespace session_config_option_category {
-inline constexpr std::string_view mode = "mode";
-inline constexpr std::string_view model = "model";
-inline constexpr std::string_view model_config = "model_config";
-inline constexpr std::string_view thought_level = "thought_level";
-} // namespace session_config_option_category
 
 struct session_config_select_option {
   std::string value;
@@ -69,7 +61,7 @@ struct session_config_option {
   std::string id;
   std::string name;
   std::optional<std::string> description;
-  std::optional<std::string> category; ///< session_config_option_category values
+  std::optional<session_config_option_category> category;
   /// Members of the `type` variant, written into the same object. Members unknown to both the
   /// option and its variant end up in the variant's `extra` (or its unknown_variant).
   session_config_option_kind kind;

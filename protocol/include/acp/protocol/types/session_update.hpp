@@ -6,7 +6,8 @@
 
 namespace acp {
 
-/// A streamed piece of a message (ContentChunk). The three chunk updates share this shape.
+/// A streamed piece of a message (ContentChunk). The three chunk updates have this shape, each
+/// as its own struct (no base class, so `acp::agent_message_chunk{.content = ...}` works).
 struct content_chunk {
   content_block content;
   std::optional<std::string> message_id;
@@ -15,30 +16,33 @@ struct content_chunk {
 };
 
 /// `{"sessionUpdate":"user_message_chunk"}`
-struct user_message_chunk : content_chunk {};
+struct user_message_chunk {
+  content_block content;
+  std::optional<std::string> message_id;
+  std::optional<boost::json::value> meta;
+  boost::json::object extra;
+};
+
 /// `{"sessionUpdate":"agent_message_chunk"}`
-struct agent_message_chunk : content_chunk {};
+struct agent_message_chunk {
+  content_block content;
+  std::optional<std::string> message_id;
+  std::optional<boost::json::value> meta;
+  boost::json::object extra;
+};
+
 /// `{"sessionUpdate":"agent_thought_chunk"}`
-struct agent_thought_chunk : content_chunk {};
-
-/// PlanEntryPriority values.
-namespace plan_entry_priority {
-inline constexpr std::string_view high = "high";
-inline constexpr std::string_view medium = "medium";
-inline constexpr std::string_view low = "low";
-} // namespace plan_entry_priority
-
-/// PlanEntryStatus values.
-namespace plan_entry_status {
-inline constexpr std::string_view pending = "pending";
-inline constexpr std::string_view in_progress = "in_progress";
-inline constexpr std::string_view completed = "completed";
-} // namespace plan_entry_status
+struct agent_thought_chunk {
+  content_block content;
+  std::optional<std::string> message_id;
+  std::optional<boost::json::value> meta;
+  boost::json::object extra;
+};
 
 struct plan_entry {
   std::string content;
-  std::string priority; ///< plan_entry_priority values
-  std::string status;   ///< plan_entry_status values
+  plan_entry_priority priority;
+  plan_entry_status status;
   std::optional<boost::json::value> meta;
   boost::json::object extra;
 };
@@ -129,9 +133,8 @@ struct session_notification {
 /// A line of text to the user in one expression (an agent_message_chunk of one text block):
 /// `cx.send_notification_to(acp::client, acp::agent_text(session_id, "…"))`.
 [[nodiscard]] inline session_notification agent_text(std::string session_id, std::string text) {
-  agent_message_chunk chunk;
-  chunk.content = text_content{.text = std::move(text)};
-  return session_notification{.session_id = std::move(session_id), .update = std::move(chunk)};
+  return session_notification{.session_id = std::move(session_id),
+                              .update = agent_message_chunk{.content = text_content{.text = std::move(text)}}};
 }
 
 ACP_DECLARE_CODEC(content_chunk);

@@ -5,28 +5,6 @@
 
 namespace acp {
 
-/// ToolKind values.
-namespace tool_kind {
-inline constexpr std::string_view read = "read";
-inline constexpr std::string_view edit = "edit";
-inline constexpr std::string_view delete_ = "delete";
-inline constexpr std::string_view move = "move";
-inline constexpr std::string_view search = "search";
-inline constexpr std::string_view execute = "execute";
-inline constexpr std::string_view think = "think";
-inline constexpr std::string_view fetch = "fetch";
-inline constexpr std::string_view switch_mode = "switch_mode";
-inline constexpr std::string_view other = "other";
-} // namespace tool_kind
-
-/// ToolCallStatus values.
-namespace tool_call_status {
-inline constexpr std::string_view pending = "pending";
-inline constexpr std::string_view in_progress = "in_progress";
-inline constexpr std::string_view completed = "completed";
-inline constexpr std::string_view failed = "failed";
-} // namespace tool_call_status
-
 /// `{"type":"content"}`: a content block produced by the tool.
 struct content {
   content_block content;
@@ -63,8 +41,8 @@ struct tool_call_location {
 struct tool_call {
   std::string tool_call_id;
   std::string title;
-  std::optional<std::string> kind;   ///< tool_kind values
-  std::optional<std::string> status; ///< tool_call_status values
+  std::optional<tool_kind> kind;
+  std::optional<tool_call_status> status;
   std::optional<std::vector<tool_call_content>> content;
   std::optional<std::vector<tool_call_location>> locations;
   std::optional<boost::json::value> raw_input;
@@ -76,8 +54,8 @@ struct tool_call {
 /// Only `tool_call_id` is required; the other members replace the call's current values.
 struct tool_call_update {
   std::string tool_call_id;
-  std::optional<std::string> kind;
-  std::optional<std::string> status;
+  std::optional<tool_kind> kind;
+  std::optional<tool_call_status> status;
   std::optional<std::string> title;
   std::optional<std::vector<tool_call_content>> content;
   std::optional<std::vector<tool_call_location>> locations;
