@@ -4,49 +4,37 @@
 
 namespace acp {
 
-std::string_view to_string(side s) noexcept {
-  switch (s) {
-  case side::agent:
-    return "agent";
-  case side::client:
-    return "client";
-  case side::protocol:
-    return "protocol";
-  }
-  return "unknown";
-}
-
 namespace {
 
 constexpr std::array<method_info, 25> methods{{
     // client -> agent
-    {"initialize", side::agent, true, "InitializeRequest", "InitializeResponse"},
-    {"authenticate", side::agent, true, "AuthenticateRequest", "AuthenticateResponse"},
-    {"logout", side::agent, true, "LogoutRequest", "LogoutResponse"},
-    {"session/new", side::agent, true, "NewSessionRequest", "NewSessionResponse"},
-    {"session/load", side::agent, true, "LoadSessionRequest", "LoadSessionResponse"},
-    {"session/list", side::agent, true, "ListSessionsRequest", "ListSessionsResponse"},
-    {"session/delete", side::agent, true, "DeleteSessionRequest", "DeleteSessionResponse"},
-    {"session/resume", side::agent, true, "ResumeSessionRequest", "ResumeSessionResponse"},
-    {"session/close", side::agent, true, "CloseSessionRequest", "CloseSessionResponse"},
-    {"session/set_mode", side::agent, true, "SetSessionModeRequest", "SetSessionModeResponse"},
-    {"session/set_config_option", side::agent, true, "SetSessionConfigOptionRequest", "SetSessionConfigOptionResponse"},
-    {"session/prompt", side::agent, true, "PromptRequest", "PromptResponse"},
-    {"session/cancel", side::agent, false, "CancelNotification", ""},
+    {"initialize", peer::agent, true, "InitializeRequest", "InitializeResponse"},
+    {"authenticate", peer::agent, true, "AuthenticateRequest", "AuthenticateResponse"},
+    {"logout", peer::agent, true, "LogoutRequest", "LogoutResponse"},
+    {"session/new", peer::agent, true, "NewSessionRequest", "NewSessionResponse"},
+    {"session/load", peer::agent, true, "LoadSessionRequest", "LoadSessionResponse"},
+    {"session/list", peer::agent, true, "ListSessionsRequest", "ListSessionsResponse"},
+    {"session/delete", peer::agent, true, "DeleteSessionRequest", "DeleteSessionResponse"},
+    {"session/resume", peer::agent, true, "ResumeSessionRequest", "ResumeSessionResponse"},
+    {"session/close", peer::agent, true, "CloseSessionRequest", "CloseSessionResponse"},
+    {"session/set_mode", peer::agent, true, "SetSessionModeRequest", "SetSessionModeResponse"},
+    {"session/set_config_option", peer::agent, true, "SetSessionConfigOptionRequest", "SetSessionConfigOptionResponse"},
+    {"session/prompt", peer::agent, true, "PromptRequest", "PromptResponse"},
+    {"session/cancel", peer::agent, false, "CancelNotification", ""},
     // agent -> client
-    {"session/request_permission", side::client, true, "RequestPermissionRequest", "RequestPermissionResponse"},
-    {"session/update", side::client, false, "SessionNotification", ""},
-    {"fs/read_text_file", side::client, true, "ReadTextFileRequest", "ReadTextFileResponse"},
-    {"fs/write_text_file", side::client, true, "WriteTextFileRequest", "WriteTextFileResponse"},
-    {"terminal/create", side::client, true, "CreateTerminalRequest", "CreateTerminalResponse"},
-    {"terminal/output", side::client, true, "TerminalOutputRequest", "TerminalOutputResponse"},
-    {"terminal/release", side::client, true, "ReleaseTerminalRequest", "ReleaseTerminalResponse"},
-    {"terminal/wait_for_exit", side::client, true, "WaitForTerminalExitRequest", "WaitForTerminalExitResponse"},
-    {"terminal/kill", side::client, true, "KillTerminalRequest", "KillTerminalResponse"},
-    {"elicitation/create", side::client, true, "CreateElicitationRequest", "CreateElicitationResponse"},
-    {"elicitation/complete", side::client, false, "CompleteElicitationNotification", ""},
+    {"session/request_permission", peer::client, true, "RequestPermissionRequest", "RequestPermissionResponse"},
+    {"session/update", peer::client, false, "SessionNotification", ""},
+    {"fs/read_text_file", peer::client, true, "ReadTextFileRequest", "ReadTextFileResponse"},
+    {"fs/write_text_file", peer::client, true, "WriteTextFileRequest", "WriteTextFileResponse"},
+    {"terminal/create", peer::client, true, "CreateTerminalRequest", "CreateTerminalResponse"},
+    {"terminal/output", peer::client, true, "TerminalOutputRequest", "TerminalOutputResponse"},
+    {"terminal/release", peer::client, true, "ReleaseTerminalRequest", "ReleaseTerminalResponse"},
+    {"terminal/wait_for_exit", peer::client, true, "WaitForTerminalExitRequest", "WaitForTerminalExitResponse"},
+    {"terminal/kill", peer::client, true, "KillTerminalRequest", "KillTerminalResponse"},
+    {"elicitation/create", peer::client, true, "CreateElicitationRequest", "CreateElicitationResponse"},
+    {"elicitation/complete", peer::client, false, "CompleteElicitationNotification", ""},
     // either peer
-    {"$/cancel_request", side::protocol, false, "CancelRequestNotification", ""},
+    {"$/cancel_request", std::nullopt, false, "CancelRequestNotification", ""},
 }};
 
 } // namespace

@@ -72,11 +72,11 @@ TEST(types_encode, meta_is_written_as_given) {
 static_assert(acp::method_traits<acp::prompt_request>::method == "session/prompt");
 static_assert(std::is_same_v<acp::method_traits<acp::prompt_request>::response, acp::prompt_response>);
 static_assert(acp::method_traits<acp::prompt_request>::is_request);
-static_assert(acp::method_traits<acp::prompt_request>::receiver == acp::side::agent);
+static_assert(acp::method_traits<acp::prompt_request>::receiver == acp::peer::agent);
 static_assert(!acp::method_traits<acp::session_notification>::is_request);
 static_assert(std::is_void_v<acp::method_traits<acp::session_notification>::response>);
-static_assert(acp::method_traits<acp::session_notification>::receiver == acp::side::client);
-static_assert(acp::method_traits<acp::cancel_request_notification>::receiver == acp::side::protocol);
+static_assert(acp::method_traits<acp::session_notification>::receiver == acp::peer::client);
+static_assert(!acp::method_traits<acp::cancel_request_notification>::receiver);
 static_assert(acp::method_params<acp::initialize_request>);
 static_assert(!acp::method_params<acp::initialize_response>);
 

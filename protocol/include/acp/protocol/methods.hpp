@@ -1,21 +1,20 @@
 #pragma once
-// The stable ACP v1 methods as data: name, receiving side, request or notification, and the
+// The stable ACP v1 methods as data: name, receiving peer, request or notification, and the
 // schema `$defs` names of their params and result (for validation and tooling).
 
+#include <acp/protocol/peer.hpp>
+
+#include <optional>
 #include <span>
 #include <string_view>
 
 namespace acp {
 
-/// Who handles a method: the agent (client -> agent), the client (agent -> client), or either
-/// peer (`$/cancel_request`).
-enum class side { agent, client, protocol };
-
-[[nodiscard]] std::string_view to_string(side s) noexcept;
-
 struct method_info {
-  std::string_view name;       ///< e.g. "session/prompt"
-  side receiver;               ///< the side that handles it
+  std::string_view name; ///< e.g. "session/prompt"
+  /// The peer that handles it: the agent (client -> agent), the client (agent -> client); none
+  /// for a protocol method either peer may receive (`$/cancel_request`).
+  std::optional<peer> receiver;
   bool is_request;             ///< false for notifications
   std::string_view params_def; ///< `$defs` name of the params, e.g. "PromptRequest"
   std::string_view result_def; ///< `$defs` name of the result; empty for notifications

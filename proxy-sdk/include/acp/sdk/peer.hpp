@@ -1,14 +1,17 @@
 #pragma once
 // Peer tags and small vocabulary types of the SDK.
 
+#include <acp/protocol/peer.hpp>
+
 #include <string_view>
+#include <type_traits>
 
 namespace acp {
 
-/// Who a message comes from or goes to, seen from this process. The tags below make direction
-/// mistakes compile errors where the types can see them: a typed handler or send for a peer the
-/// method never comes from or goes to, a handler for the peer an agent or client does not have.
-enum class peer { client, agent };
+/// `acp::peer` (<acp/protocol/peer.hpp>) says who a message comes from or goes to, seen from
+/// this process. The tags below make direction mistakes compile errors where the types can see
+/// them: a typed handler or send for a peer the method never comes from or goes to, a handler for
+/// the peer an agent or client does not have.
 
 struct client_t {
   static constexpr peer value = peer::client;
@@ -33,7 +36,5 @@ enum class chain_role { proxy, agent, client };
 /// compile, since its `handled::no` could only be discarded). A typed handler that changed its
 /// `T&` and returns `no` passes the message on re-encoded; one that did not, the original.
 enum class handled : bool { no = false, yes = true };
-
-[[nodiscard]] constexpr std::string_view to_string(peer p) noexcept { return p == peer::client ? "client" : "agent"; }
 
 } // namespace acp

@@ -1,7 +1,7 @@
 #pragma once
 // Compile-time method facts for every params type: `method_traits<prompt_request>::method` is
 // "session/prompt", `::response` is prompt_response (void for notifications), `::receiver` is
-// the side that handles it.
+// the peer that handles it (none for `$/cancel_request`, which either peer receives).
 
 #include <acp/protocol/methods.hpp>
 #include <acp/protocol/types/elicitation.hpp>
@@ -18,42 +18,43 @@ namespace acp {
 /// Specialised for each params type only; using another type is a compile error.
 template <class Params> struct method_traits;
 
-#define ACP_METHOD(params, name, result, side_)                                                                        \
+#define ACP_METHOD(params, name, result, receiver_)                                                                    \
   template <> struct method_traits<params> {                                                                           \
     static constexpr std::string_view method = name;                                                                   \
     using response = result;                                                                                           \
     static constexpr bool is_request = !std::is_void_v<result>;                                                        \
-    static constexpr side receiver = side::side_;                                                                      \
+    static constexpr std::optional<peer> receiver = receiver_;                                                         \
   }
 
 // client -> agent
-ACP_METHOD(initialize_request, "initialize", initialize_response, agent);
-ACP_METHOD(authenticate_request, "authenticate", authenticate_response, agent);
-ACP_METHOD(logout_request, "logout", logout_response, agent);
-ACP_METHOD(new_session_request, "session/new", new_session_response, agent);
-ACP_METHOD(load_session_request, "session/load", load_session_response, agent);
-ACP_METHOD(list_sessions_request, "session/list", list_sessions_response, agent);
-ACP_METHOD(delete_session_request, "session/delete", delete_session_response, agent);
-ACP_METHOD(resume_session_request, "session/resume", resume_session_response, agent);
-ACP_METHOD(close_session_request, "session/close", close_session_response, agent);
-ACP_METHOD(set_session_mode_request, "session/set_mode", set_session_mode_response, agent);
-ACP_METHOD(set_session_config_option_request, "session/set_config_option", set_session_config_option_response, agent);
-ACP_METHOD(prompt_request, "session/prompt", prompt_response, agent);
-ACP_METHOD(cancel_notification, "session/cancel", void, agent);
+ACP_METHOD(initialize_request, "initialize", initialize_response, peer::agent);
+ACP_METHOD(authenticate_request, "authenticate", authenticate_response, peer::agent);
+ACP_METHOD(logout_request, "logout", logout_response, peer::agent);
+ACP_METHOD(new_session_request, "session/new", new_session_response, peer::agent);
+ACP_METHOD(load_session_request, "session/load", load_session_response, peer::agent);
+ACP_METHOD(list_sessions_request, "session/list", list_sessions_response, peer::agent);
+ACP_METHOD(delete_session_request, "session/delete", delete_session_response, peer::agent);
+ACP_METHOD(resume_session_request, "session/resume", resume_session_response, peer::agent);
+ACP_METHOD(close_session_request, "session/close", close_session_response, peer::agent);
+ACP_METHOD(set_session_mode_request, "session/set_mode", set_session_mode_response, peer::agent);
+ACP_METHOD(set_session_config_option_request, "session/set_config_option", set_session_config_option_response,
+           peer::agent);
+ACP_METHOD(prompt_request, "session/prompt", prompt_response, peer::agent);
+ACP_METHOD(cancel_notification, "session/cancel", void, peer::agent);
 // agent -> client
-ACP_METHOD(request_permission_request, "session/request_permission", request_permission_response, client);
-ACP_METHOD(session_notification, "session/update", void, client);
-ACP_METHOD(read_text_file_request, "fs/read_text_file", read_text_file_response, client);
-ACP_METHOD(write_text_file_request, "fs/write_text_file", write_text_file_response, client);
-ACP_METHOD(create_terminal_request, "terminal/create", create_terminal_response, client);
-ACP_METHOD(terminal_output_request, "terminal/output", terminal_output_response, client);
-ACP_METHOD(release_terminal_request, "terminal/release", release_terminal_response, client);
-ACP_METHOD(wait_for_terminal_exit_request, "terminal/wait_for_exit", wait_for_terminal_exit_response, client);
-ACP_METHOD(kill_terminal_request, "terminal/kill", kill_terminal_response, client);
-ACP_METHOD(create_elicitation_request, "elicitation/create", create_elicitation_response, client);
-ACP_METHOD(complete_elicitation_notification, "elicitation/complete", void, client);
+ACP_METHOD(request_permission_request, "session/request_permission", request_permission_response, peer::client);
+ACP_METHOD(session_notification, "session/update", void, peer::client);
+ACP_METHOD(read_text_file_request, "fs/read_text_file", read_text_file_response, peer::client);
+ACP_METHOD(write_text_file_request, "fs/write_text_file", write_text_file_response, peer::client);
+ACP_METHOD(create_terminal_request, "terminal/create", create_terminal_response, peer::client);
+ACP_METHOD(terminal_output_request, "terminal/output", terminal_output_response, peer::client);
+ACP_METHOD(release_terminal_request, "terminal/release", release_terminal_response, peer::client);
+ACP_METHOD(wait_for_terminal_exit_request, "terminal/wait_for_exit", wait_for_terminal_exit_response, peer::client);
+ACP_METHOD(kill_terminal_request, "terminal/kill", kill_terminal_response, peer::client);
+ACP_METHOD(create_elicitation_request, "elicitation/create", create_elicitation_response, peer::client);
+ACP_METHOD(complete_elicitation_notification, "elicitation/complete", void, peer::client);
 // either peer
-ACP_METHOD(cancel_request_notification, "$/cancel_request", void, protocol);
+ACP_METHOD(cancel_request_notification, "$/cancel_request", void, std::nullopt);
 
 #undef ACP_METHOD
 

@@ -56,11 +56,11 @@ template <class T> std::string invalid_params_message(const decode_error& e) {
 
 /// Whether a message of `T` may come from peer `P` (the protocol says who receives each method).
 template <class T, class P> constexpr bool comes_from() {
-  constexpr side receiver = method_traits<T>::receiver;
-  if constexpr (receiver == side::protocol)
+  constexpr std::optional<peer> receiver = method_traits<T>::receiver;
+  if constexpr (!receiver)
     return true;
   else
-    return (receiver == side::agent) == std::is_same_v<P, client_t>;
+    return (*receiver == peer::agent) == std::is_same_v<P, client_t>;
 }
 
 /// After a deciding handler returned `handled::no`: the params re-encoded into `msg` when the
