@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   auto turn_ended = [&](const acp::prompt_request& req, const acp::rpc_result& outcome, acp::context&) {
     const auto start = started.extract(req.session_id), first = first_chunk.extract(req.session_id);
     if (start.empty()) return;
-    const auto resp = acp::decode<acp::prompt_response>(outcome ? *outcome : boost::json::value());
+    const auto resp = acp::typed_outcome<acp::prompt_request>(outcome); // the decoded answer, or the error
     std::cerr << "acp-timing-proxy: session " + req.session_id + ": first chunk " +
                      (first.empty() ? "none" : ms(first.mapped() - start.mapped())) + ", end " +
                      ms(clock::now() - start.mapped()) + ", stop " + (resp ? resp->stop_reason.str() : "error") + "\n";
