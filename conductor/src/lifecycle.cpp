@@ -269,6 +269,7 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   // A turn in flight ends as an editor ends it; the components are read all along (a component
   // writing into a closed pipe would fill the user's terminal with EPIPE errors).
   if (!sessions.empty()) co_await cancel_turns(std::move(sessions));
+  stop_bridge(err); // the agent's MCP clients are answered before the agent is stopped
 
   // Then every child gets EOF, the grace period, TERM, KILL, and is read until it exits.
   auto stops = std::make_shared<stop_count>(ex_);

@@ -90,6 +90,20 @@ std::string_view to_string(log_level l) noexcept {
   return "info";
 }
 
+std::string_view to_string(enum conductor_options::mcp_bridge m) noexcept {
+  switch (m) {
+  case conductor_options::mcp_bridge::automatic:
+    return "auto";
+  case conductor_options::mcp_bridge::http:
+    return "http";
+  case conductor_options::mcp_bridge::stdio:
+    return "stdio";
+  case conductor_options::mcp_bridge::off:
+    return "off";
+  }
+  return "auto";
+}
+
 std::string_view to_string(stderr_mode m) noexcept {
   switch (m) {
   case stderr_mode::forward:
@@ -156,6 +170,7 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   std::string grace_text;
   std::string size_text;
   std::string trace_text;
+  std::string bridge_text{to_string(opts.mcp_bridge)};
   app.add_option("--name", opts.name, "Name used in logs and error messages")->type_name("NAME")->capture_default_str();
   auto* trace_opt = app.add_option("--trace", trace_text,
                                    "Write every message as one JSON event per line to FILE "
@@ -176,6 +191,15 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   app.add_option("--max-message-size", size_text, "Largest accepted JSON-RPC line (1048576, 512KiB, 64MiB)")
       ->type_name("SIZE")
       ->default_str("64MiB");
+  app.add_option("--mcp-bridge", bridge_text,
+                 "MCP over ACP for an agent without it: auto (HTTP if the agent has it, else stdio), "
+                 "http, stdio or off")
+      ->type_name("MODE")
+      ->capture_default_str();
+  app.add_option("--mcp-shim", opts.mcp_shim,
+                 "The acp-mcp-bridge executable a stdio-bridged agent runs (default: the one next to "
+                 "acp-conductor, else from PATH)")
+      ->type_name("PATH");
 
   std::vector<std::string> agent_components;
   auto* agent = app.add_subcommand("agent", "Run as an agent: the last COMPONENT is the agent, "
@@ -254,6 +278,18 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
       return usage_error("--max-message-size: invalid size `" + size_text +
                          "` (expected e.g. 1048576, 512KiB or 64MiB)");
     opts.max_message_size = *n;
+  }
+
+  {
+    using mb = enum conductor_options::mcp_bridge;
+    bool known = false;
+    for (auto m : {mb::automatic, mb::http, mb::stdio, mb::off})
+      if (bridge_text == to_string(m)) {
+        opts.mcp_bridge = m;
+        known = true;
+      }
+    if (!known)
+      return usage_error("--mcp-bridge: invalid mode `" + bridge_text + "` (expected auto, http, stdio or off)");
   }
 
   for (std::size_t i = 0; i < texts->size(); ++i) {

@@ -3,6 +3,7 @@
 //   routing.cpp           incoming messages, the next hop, delivery (docs/PROTOCOL.md §4)
 //   legacy_handshake.cpp  `initialize` answers and the older generation's handshake (§4.7)
 //   lifecycle.cpp         starting components, a component failing, shutdown, entry points (§6)
+//   mcp_bridging.cpp      MCP over ACP for an agent without it: the in-process bridge (§5)
 //
 // Links, not positions: the editor's (or parent's) link and each component's link have a
 // `link_id`. The chain is an ordered list of link ids; "the next hop toward the agent from X" is
@@ -16,6 +17,7 @@
 #include <acp/conductor/trace.hpp>
 #include <acp/protocol/envelope.hpp>
 #include <acp/sdk/connection.hpp>
+#include <acp/sdk/endpoint.hpp>
 #include <acp/sdk/forwarding.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -27,6 +29,10 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace acp::mcp_bridge {
+class bridge;
+} // namespace acp::mcp_bridge
 
 namespace acp::conductor {
 
@@ -106,6 +112,23 @@ private:
   /// proxy that does not know it. Answered -32601 so that the older handshake follows.
   void on_forwarded_proxy_initialize(link_id from, const jsonrpc::message& inner);
 
+  // ---- mcp_bridging.cpp
+  /// The agent answered `initialize` with `result`: when it lacks MCP over ACP (and the options
+  /// allow), starts the in-process bridge and says in `result` that the agent has it.
+  void maybe_bridge_mcp(boost::json::value& result);
+  /// The bridge's link, when `msg` (travelling toward the agent on `via`) is MCP traffic the
+  /// bridge serves in the agent's place.
+  [[nodiscard]] std::optional<hop> bridge_hop(const hop& via, const jsonrpc::message& msg) const;
+  /// Rewrites the `acp` MCP declarations of a session set-up request on its way to the agent.
+  void bridge_declarations(hop via, toward dir, jsonrpc::message& msg);
+  /// Traces `msg` (an `mcp/message` as the MCP message it carries, see §7).
+  void trace_call(chain_position from, chain_position to, const jsonrpc::message& msg);
+  /// Shutdown: the bridge stops serving; what waits on it is answered with `e`.
+  void stop_bridge(const rpc_error& e);
+  [[nodiscard]] bool is_agent_link(link_id id) const noexcept {
+    return agent_mode() && !chain_.empty() && id == chain_.back();
+  }
+
   // ---- lifecycle.cpp
   bool start_components(std::string& error, boost::json::object& data);
   [[nodiscard]] connection_options link_options(std::string name) const;
@@ -169,6 +192,11 @@ private:
   // The editor's `session/prompt` requests seen (pruned as they are answered), and their
   // `sessionId` as JSON text.
   std::vector<std::pair<std::weak_ptr<inbound_request>, std::string>> prompts_;
+  // MCP over ACP for an agent without it: the bridge, the in-process endpoint it speaks through,
+  // and that endpoint's link (0: no bridge; link 0 is always the editor's).
+  std::shared_ptr<mcp_bridge::bridge> bridge_;
+  std::optional<endpoint> bridge_endpoint_;
+  link_id bridge_link_ = 0;
 };
 
 } // namespace acp::conductor

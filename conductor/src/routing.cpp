@@ -136,8 +136,11 @@ void router::route(link_id from, toward dir, message&& msg) {
     }
     return;
   }
-  const auto via = next_hop(dir, from);
+  auto via = next_hop(dir, from);
   if (!via) return reject(from, msg, rpc_error::method_not_found("_proxy/successor"), dir);
+  if (bridge_link_ != 0 && dir == toward::agent) {
+    if (auto b = bridge_hop(*via, msg)) via = b;
+  }
   if (stopping_ && via->to == upstream) {
     // Shutting down: the editor has had its answers and hears nothing more.
     if (msg.is_request()) reject(from, msg, rpc_error::internal_error("the conductor is shutting down"), dir);
@@ -216,8 +219,8 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
   auto& dest = at(via.to);
   const auto gen = dest.generation;
   const bool to_successor_side = dir == toward::agent && via.to == upstream;
-  if (trace_)
-    trace_->message(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg);
+  if (trace_) trace_call(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg);
+  if (bridge_link_ != 0) bridge_declarations(via, dir, msg); // after the trace: it adds a secret
   if (!msg.is_request()) {
     dest.conn->send(via.wrapped ? pp::wrap_message(std::move(msg), std::nullopt, gen) : std::move(msg));
     return;
@@ -232,6 +235,9 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
     self->wake_drain(); // a request the drain may wait on is answered (woken once this returns)
     // Answered meanwhile by the conductor (shutting down): there is nothing left to relay.
     if (request && request->answered()) return false;
+    if (is_init && self->is_agent_link(via.to) && !resp.is_error()) {
+      if (auto* result = resp.json().if_contains("result")) self->maybe_bridge_mcp(*result);
+    }
     if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))
       return false;
     if (self->trace_ && !self->at(origin).conn->closed()) { // closed: nobody receives it

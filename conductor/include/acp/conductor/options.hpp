@@ -37,7 +37,17 @@ struct conductor_options {
   enum stderr_mode stderr_mode = stderr_mode::forward;
   std::chrono::milliseconds grace_period{2000};
   std::size_t max_message_size = std::size_t{64} * 1024 * 1024;
+  /// MCP over ACP for an agent that lacks it (docs/PROTOCOL.md §5): `auto` bridges when the
+  /// agent's `initialize` result lacks `mcpCapabilities.acp` (HTTP if it advertises `http`, else
+  /// stdio); `http` / `stdio` force the transport; `off` never bridges.
+  enum class mcp_bridge { automatic, http, stdio, off };
+  enum mcp_bridge mcp_bridge = mcp_bridge::automatic;
+  /// The `acp-mcp-bridge` executable a stdio-bridged agent runs (as `acp-mcp-bridge --shim`);
+  /// empty: the one next to this executable, else `acp-mcp-bridge` from PATH.
+  std::string mcp_shim;
 };
+
+[[nodiscard]] std::string_view to_string(enum conductor_options::mcp_bridge m) noexcept; ///< auto | http | stdio | off
 
 /// "Print `text` to stdout (or stderr) and exit with `code`": --help, --version, usage errors.
 /// `text` ends with a newline.
