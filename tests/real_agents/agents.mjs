@@ -8,7 +8,9 @@ export const agent_names = ["claude", "codex", "gemini"];
 // Returns { name, command, args, env } for AGENT installed under NODE_DIR. HOME is a fresh
 // directory under ROOT. The agent's API base URL is MOCK_URL (http://127.0.0.1:PORT); with
 // credentials false it gets no key at all (the authentication tests), and must refuse.
-export function agent_spec(agent, node_dir, root, mock_url, credentials = true) {
+// trusted_dirs: project folders the user has trusted (Gemini CLI connects no MCP server in an
+// untrusted folder, as `gemini trust` would record it; the other agents need no such step).
+export function agent_spec(agent, node_dir, root, mock_url, credentials = true, { trusted_dirs = [] } = {}) {
   const home = path.join(root, `${agent}-home`);
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const modules = path.join(node_dir, "node_modules");
@@ -89,6 +91,11 @@ export function agent_spec(agent, node_dir, root, mock_url, credentials = true) 
       Object.assign(env, { GEMINI_API_KEY: "dummy-for-mock", GOOGLE_GEMINI_BASE_URL: mock_url });
     }
     fs.writeFileSync(path.join(settings_dir, "settings.json"), JSON.stringify(settings, null, 2));
+    if (trusted_dirs.length)
+      fs.writeFileSync(
+        path.join(settings_dir, "trustedFolders.json"),
+        JSON.stringify(Object.fromEntries(trusted_dirs.map((d) => [d, "TRUST_FOLDER"])), null, 2),
+      );
     return {
       name: "gemini",
       command: process.execPath,

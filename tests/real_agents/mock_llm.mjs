@@ -10,6 +10,12 @@
 //                                  then Bash cp (permission); Codex exec_command cp (permission);
 //                                  Gemini read_file then replace (fs/read_text_file, permission,
 //                                  fs/write_text_file)
+//   SCENARIO_MCP <tool> <json>     when the request offers a tool named <tool>, or ending with
+//                                  it after a separator (agents prefix MCP tools: mcp__S__T,
+//                                  S__T, mcp_S_T), the model calls it with the JSON arguments,
+//                                  then answers "MCP_DONE: <the tool result's text>"; when no
+//                                  such tool is offered it answers "MCP_TOOL_MISSING: <the tool
+//                                  names it saw>", so that a failure says why
 //   SCENARIO_SLOW                  many small text chunks with a delay between them
 //   anything else                  one text reply (TEXT_REPLY, unicode on purpose)
 // Requests without tools (title generation, summaries, quota checks) get a short plain answer.
@@ -23,6 +29,8 @@ import fs from "node:fs";
 export const TEXT_REPLY =
   'Hello from the mock \u{1F600} "quoted" \\ back\u2028slash\u0007bell\u0001\ttab \u00e9t\u00e9 \u4f60\u597d';
 export const TOOL_DONE_REPLY = "I read the file.";
+export const MCP_DONE = "MCP_DONE: ";
+export const MCP_TOOL_MISSING = "MCP_TOOL_MISSING: ";
 export const SLOW_CHUNKS = 120;
 export const SLOW_DELAY_MS = 50;
 
@@ -33,9 +41,36 @@ function sse_json(value) {
   return JSON.stringify(value).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
+// The JSON value at the start of TEXT (an object or array; strings may hold brackets), or
+// undefined when there is none.
+function leading_json(text) {
+  let depth = 0;
+  let in_string = false;
+  for (let i = 0; i < text.length; ++i) {
+    const c = text[i];
+    if (in_string) {
+      if (c === "\\") ++i;
+      else if (c === '"') in_string = false;
+    } else if (c === '"') in_string = true;
+    else if (c === "{" || c === "[") ++depth;
+    else if (c === "}" || c === "]") {
+      if (--depth === 0) {
+        try {
+          return JSON.parse(text.slice(0, i + 1));
+        } catch {
+          return undefined;
+        }
+      }
+    } else if (depth === 0 && !/\s/.test(c)) return undefined;
+  }
+  return undefined;
+}
+
 function scenario_of(text) {
   const tool = /SCENARIO_TOOL (\S+)/.exec(text);
   if (tool) return { kind: "tool", path: tool[1] };
+  const mcp = /SCENARIO_MCP (\S+)\s/.exec(text);
+  if (mcp) return { kind: "mcp", tool: mcp[1], args: leading_json(text.slice(mcp.index + mcp[0].length)) };
   if (text.includes("SCENARIO_SLOW")) return { kind: "slow" };
   return { kind: "text" };
 }
@@ -62,6 +97,55 @@ class sse_stream {
   }
 }
 
+// The offered tool that S (an mcp scenario) names: its own name, or a name ending with it after
+// a separator; undefined when there is none.
+function mcp_tool_in(names, tool) {
+  return (
+    names.find((n) => n === tool) ||
+    names.find((n) => n.length > tool.length && n.endsWith(tool) && /[_.:/-]/.test(n[n.length - tool.length - 1]))
+  );
+}
+
+// The model's move in an mcp scenario: NAMES the tools the request offers, RESULTS how many tool
+// results came back since the prompt, RESULT_TEXT the newest one's text. Returns { call: {name,
+// args} } or { text }, and notes what it saw in state.mcp_seen (the test reports it).
+function mcp_plan(state, s, names, results, result_text) {
+  const name = mcp_tool_in(names, s.tool);
+  state.mcp_seen.push({ offered: names, chosen: name ?? null, results });
+  if (s.args === undefined || Array.isArray(s.args)) return { text: "MCP_BAD_SCENARIO: the arguments are not a JSON object" };
+  if (results > 0) return { text: MCP_DONE + result_text };
+  if (!name) return { text: MCP_TOOL_MISSING + names.join(", ") };
+  return { call: { name, args: s.args } };
+}
+
+// The text of a tool result in any of the APIs' shapes: a string (maybe JSON of MCP content, maybe
+// after Codex's "Wall time: N seconds\nOutput:\n" header, maybe inside Gemini CLI's
+// <untrusted_context> element), a list of content blocks
+// ({type:"text"|"input_text"|"output_text", text}), an MCP CallToolResult ({content: [...]}),
+// Gemini's {output} or {content}; anything else as JSON.
+function result_text(value) {
+  if (typeof value === "string") {
+    const t = value
+      .replace(/^Wall time: [^\n]*\nOutput:\n/, "")
+      .replace(/^\s*<untrusted_context>\n?([\s\S]*?)\n?<\/untrusted_context>\s*$/, "$1")
+      .trim();
+    if (t.startsWith("[") || t.startsWith("{")) {
+      try {
+        const parsed = JSON.parse(t);
+        if (typeof parsed === "object" && parsed !== null) return result_text(parsed);
+      } catch {}
+    }
+    return t;
+  }
+  if (Array.isArray(value)) return value.map((b) => (typeof b === "string" ? b : typeof b?.text === "string" ? b.text : result_text(b))).join("");
+  if (value && typeof value === "object") {
+    if ("content" in value) return result_text(value.content);
+    if ("output" in value) return result_text(value.output);
+    if (typeof value.text === "string") return value.text;
+  }
+  return JSON.stringify(value);
+}
+
 function slow_pieces() {
   const pieces = [];
   for (let i = 0; i < SLOW_CHUNKS; ++i) pieces.push(`chunk ${i}. `);
@@ -73,17 +157,21 @@ function slow_pieces() {
 function anthropic_last_user(body) {
   let text = "";
   let tool_results = 0;
+  let last_result = "";
   for (const message of body.messages || []) {
     if (message.role !== "user") continue;
     const blocks = typeof message.content === "string" ? [{ type: "text", text: message.content }] : message.content || [];
     const texts = blocks.filter((b) => b.type === "text" && !b.text.startsWith("<system-reminder>"));
-    if (blocks.some((b) => b.type === "tool_result")) ++tool_results;
-    else if (texts.length) {
+    const results = blocks.filter((b) => b.type === "tool_result");
+    if (results.length) {
+      ++tool_results;
+      last_result = result_text(results[results.length - 1].content ?? "");
+    } else if (texts.length) {
       text = texts.map((b) => b.text).join("\n");
       tool_results = 0;
     }
   }
-  return { text, tool_results };
+  return { text, tool_results, last_result };
 }
 
 const anthropic_usage = { input_tokens: 12, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
@@ -100,7 +188,10 @@ async function anthropic_messages(state, req, res, body) {
     const steps = s.kind === "tool" ? [{ name: "Read", input: { file_path: s.path } }, { name: "Bash", input: { command: `cp ${s.path} ${s.path}.copy`, description: "Copy the file" } }] : [];
     if (s.kind === "tool" && last.tool_results < steps.length) plan = { tool: steps[last.tool_results] };
     else if (s.kind === "tool") plan = { text: TOOL_DONE_REPLY };
-    else if (s.kind === "slow") plan = { slow: true };
+    else if (s.kind === "mcp") {
+      const m = mcp_plan(state, s, body.tools.map((t) => t.name).filter(Boolean), last.tool_results, last.last_result);
+      plan = m.call ? { tool: { name: m.call.name, input: m.call.args } } : m;
+    } else if (s.kind === "slow") plan = { slow: true };
     else plan = { text: TEXT_REPLY };
   }
   const id = `msg_mock_${++state.counter}`;
@@ -153,17 +244,45 @@ async function anthropic_messages(state, req, res, body) {
 }
 
 // ---------- OpenAI Responses ----------
+// The newest input item is a tool's output (tool_result), the newest user text (text), how many
+// outputs came since it (tool_results) and the newest one's text (last_result).
 function responses_last_input(body) {
   const input = Array.isArray(body.input) ? body.input : [];
-  const last = input[input.length - 1];
-  if (!last) return { text: "", tool_result: false };
-  if (last.type === "function_call_output" || last.type === "custom_tool_call_output") return { text: "", tool_result: true };
+  const is_output = (item) => typeof item?.type === "string" && item.type.endsWith("_call_output");
   let text = "";
-  if (last.role === "user") {
-    if (typeof last.content === "string") text = last.content;
-    else for (const part of last.content || []) if (typeof part.text === "string") text += part.text + "\n";
+  let tool_results = 0;
+  let last_result = "";
+  for (const item of input) {
+    if (is_output(item)) {
+      ++tool_results;
+      last_result = result_text(item.output ?? "");
+    } else if (item.role === "user") {
+      let t = "";
+      if (typeof item.content === "string") t = item.content;
+      else for (const part of item.content || []) if (typeof part.text === "string") t += part.text + "\n";
+      if (t) {
+        text = t;
+        tool_results = 0;
+      }
+    }
   }
-  return { text, tool_result: false };
+  return { text, tool_result: is_output(input[input.length - 1]), tool_results, last_result };
+}
+
+// The tools a Responses request offers, as { shown, name, namespace }: {name} and {function:
+// {name}} by their names; the tools of a namespace ({type: "namespace", name: NS, tools}, as
+// Codex offers MCP tools: NS "mcp__SERVER") shown as NS.TOOL, and called as {namespace, name}.
+function responses_tools(tools) {
+  const out = [];
+  for (const t of tools || []) {
+    if (t.type === "namespace" && Array.isArray(t.tools))
+      for (const inner of t.tools) {
+        const name = inner.name || inner.function?.name;
+        if (name) out.push({ shown: `${t.name}.${name}`, name, namespace: t.name });
+      }
+    else if (t.name || t.function?.name) out.push({ shown: t.name || t.function.name, name: t.name || t.function.name });
+  }
+  return out;
 }
 
 function responses_tool_call(body, path) {
@@ -181,10 +300,15 @@ async function openai_responses(state, req, res, body) {
   const last = responses_last_input(body);
   const has_tools = Array.isArray(body.tools) && body.tools.length > 0;
   let plan;
+  const s = scenario_of(last.text);
   if (!has_tools) plan = { text: "Mock title" };
-  else if (last.tool_result) plan = { text: TOOL_DONE_REPLY };
+  else if (s.kind === "mcp") {
+    const offered = responses_tools(body.tools);
+    const m = mcp_plan(state, s, offered.map((t) => t.shown), last.tool_results, last.last_result);
+    const tool = m.call && offered.find((t) => t.shown === m.call.name);
+    plan = m.call ? { tool: { name: tool.name, namespace: tool.namespace, args: m.call.args } } : m;
+  } else if (last.tool_result) plan = { text: TOOL_DONE_REPLY };
   else {
-    const s = scenario_of(last.text);
     if (s.kind === "tool") plan = { tool: responses_tool_call(body, s.path) };
     else if (s.kind === "slow") plan = { slow: true };
     else plan = { text: TEXT_REPLY };
@@ -195,6 +319,7 @@ async function openai_responses(state, req, res, body) {
   let item;
   if (plan.tool) {
     item = { type: "function_call", id: `fc_mock_${n}`, call_id: `call_mock_${n}`, name: plan.tool.name, arguments: JSON.stringify(plan.tool.args), status: "completed" };
+    if (plan.tool.namespace) item.namespace = plan.tool.namespace;
     out.event("response.output_item.added", { type: "response.output_item.added", output_index: 0, item: { ...item, arguments: "", status: "in_progress" } });
   } else {
     const item_id = `msg_mock_${n}`;
@@ -231,16 +356,20 @@ async function openai_responses(state, req, res, body) {
 function gemini_last_user(body) {
   let text = "";
   let tool_results = 0;
+  let last_result = "";
   for (const content of body.contents || []) {
     if (content.role !== "user") continue;
     const parts = content.parts || [];
-    if (parts.some((p) => p.functionResponse)) ++tool_results;
-    else if (parts.some((p) => typeof p.text === "string")) {
+    const results = parts.filter((p) => p.functionResponse);
+    if (results.length) {
+      ++tool_results;
+      last_result = result_text(results[results.length - 1].functionResponse.response ?? "");
+    } else if (parts.some((p) => typeof p.text === "string")) {
       text = parts.map((p) => p.text || "").join("\n");
       tool_results = 0;
     }
   }
-  return { text, tool_results };
+  return { text, tool_results, last_result };
 }
 
 // Gemini's read_file reads the disk itself; its replace tool reads the file through the
@@ -303,7 +432,11 @@ async function gemini_generate(state, req, res, body, stream) {
     const steps = s.kind === "tool" ? gemini_tool_steps(s.path) : [];
     if (s.kind === "tool" && last.tool_results < steps.length) plan = { tool: steps[last.tool_results] };
     else if (s.kind === "tool") plan = { text: TOOL_DONE_REPLY };
-    else if (s.kind === "slow") plan = { slow: true };
+    else if (s.kind === "mcp") {
+      const names = body.tools.flatMap((t) => (t.functionDeclarations || []).map((f) => f.name)).filter(Boolean);
+      const m = mcp_plan(state, s, names, last.tool_results, last.last_result);
+      plan = m.call ? { tool: { functionCall: { name: m.call.name, args: m.call.args } } } : m;
+    } else if (s.kind === "slow") plan = { slow: true };
     else plan = { text: TEXT_REPLY };
   }
   if (!stream) {
@@ -333,7 +466,7 @@ function send_json(res, status, value) {
 // Starts the server on 127.0.0.1 (port 0: any free port). Returns { url, port, close(), log }.
 // log_file: when set, every request (method, path, body) is appended to it as one JSON line.
 export async function start_mock_llm({ port = 0, log_file } = {}) {
-  const state = { counter: 0, requests: [] };
+  const state = { counter: 0, requests: [], mcp_seen: [] };
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -378,6 +511,7 @@ export async function start_mock_llm({ port = 0, log_file } = {}) {
     port: bound,
     url: `http://127.0.0.1:${bound}`,
     requests: state.requests,
+    mcp_seen: state.mcp_seen,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();

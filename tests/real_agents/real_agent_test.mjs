@@ -1,5 +1,6 @@
 // One real-agent test: node real_agent_test.mjs AGENT CASE
-// AGENT: claude | codex | gemini. CASE: auth | text | tool | cancel | close | bytes (see below).
+// AGENT: claude | codex | gemini. CASE: auth | text | tool | cancel | close | bytes | mcp (see
+// below).
 // Each case runs the agent directly and/or through
 //   acp-conductor agent acp-arrow-proxy acp-arrow-proxy "acp-transcript-proxy --dir D" AGENT
 // against the mock LLM server (mock_llm.mjs), with the editor driver (editor.mjs).
@@ -11,12 +12,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
-import { start_mock_llm, TEXT_REPLY, TOOL_DONE_REPLY, SLOW_CHUNKS } from "./mock_llm.mjs";
+import { start_mock_llm, TEXT_REPLY, TOOL_DONE_REPLY, SLOW_CHUNKS, MCP_DONE } from "./mock_llm.mjs";
+import { start_mcp_server, MARKER_TOOL, marker_of } from "./mcp_server.mjs";
 import { agent_spec, agent_names } from "./agents.mjs";
 import { editor, tagged_processes, kill_tagged } from "./editor.mjs";
 
 const [agent, test_case] = process.argv.slice(2);
-const cases = ["auth", "text", "tool", "cancel", "close", "bytes"];
+const cases = ["auth", "text", "tool", "cancel", "close", "bytes", "mcp"];
 if (!agent_names.includes(agent) || !cases.includes(test_case)) {
   console.error(`usage: real_agent_test.mjs {${agent_names.join("|")}} {${cases.join("|")}}`);
   process.exit(2);
@@ -70,12 +72,15 @@ function inherited_env() {
 }
 
 // Starts the agent directly ("direct") or through the chain ("chain"); credentials false: no
-// API key (the agent is still pointed at the mock, so that nothing leaves the machine).
-function start(mode, credentials = true) {
-  const dir = path.join(root, mode);
+// API key (the agent is still pointed at the mock, so that nothing leaves the machine). extra:
+// more chain components (command lines) between the transcript proxy and the agent; the chain's
+// mode is then "chain" followed by label, which also names the recordings. agent_options: more
+// for agent_spec (trusted_dirs).
+function start(mode, credentials = true, { extra = [], label = "", agent_options = {} } = {}) {
+  const dir = path.join(root, mode + label);
   fs.mkdirSync(dir, { recursive: true });
   reset_project();
-  const spec = agent_spec(agent, node_dir, dir, mock.url, credentials);
+  const spec = agent_spec(agent, node_dir, dir, mock.url, credentials, agent_options);
   const env = { ...inherited_env(), ...spec.env, [TAG_NAME]: tag };
   let e;
   if (mode === "direct") e = new editor(spec.command, spec.args, { env, cwd: project });
@@ -85,11 +90,12 @@ function start(mode, credentials = true) {
     const component = JSON.stringify({ name: spec.name, command: spec.command, args: spec.args });
     e = new editor(
       bins.conductor,
-      ["agent", bins.arrow, bins.arrow, `${bins.transcript} --dir ${transcripts}`, component],
+      ["agent", bins.arrow, bins.arrow, `${bins.transcript} --dir ${transcripts}`, ...extra, component],
       { env, cwd: project },
     );
   }
-  e.mode = mode;
+  e.mode = mode + label;
+  e.chained = mode === "chain";
   editors.push(e);
   return e;
 }
@@ -104,8 +110,8 @@ async function initialize(e) {
   return r.result;
 }
 
-async function new_session(e) {
-  const r = await e.request("session/new", { cwd: project, mcpServers: [] });
+async function new_session(e, mcp_servers = []) {
+  const r = await e.request("session/new", { cwd: project, mcpServers: mcp_servers });
   if (r.error) throw new Error(`${e.mode}: session/new failed: ${JSON.stringify(r.error)}`);
   e.session_id = r.result.sessionId;
   return e.session_id;
@@ -154,7 +160,7 @@ function agent_text(e) {
     .filter((m) => m.msg.method === "session/update" && m.msg.params.update.sessionUpdate === "agent_message_chunk")
     .map((m) => {
       const t = m.msg.params.update.content?.text ?? "";
-      if (e.mode !== "chain") return t;
+      if (!e.chained) return t;
       check(t.startsWith(ARROWS), `chain: a chunk without the arrows' prefix: ${JSON.stringify(t)}`);
       return t.slice(ARROWS.length);
     })
@@ -179,15 +185,78 @@ function record(e) {
   fs.writeFileSync(path.join(root, `${e.mode}.stderr.txt`), e.stderr);
 }
 
-// One complete turn: initialize, session/new, one prompt, orderly end.
-async function one_turn(mode, text) {
-  const e = start(mode);
-  await initialize(e);
-  await new_session(e);
+// One complete turn: initialize, session/new (with mcp_servers), one prompt, orderly end. extra,
+// label, agent_options: see start().
+async function one_turn(mode, text, { mcp_servers = [], extra = [], label = "", agent_options = {} } = {}) {
+  const e = start(mode, true, { extra, label, agent_options });
+  const init = await initialize(e);
+  await new_session(e, mcp_servers);
   const r = await prompt(e, text);
   await e.shutdown(mode === "chain" ? 8000 : 3000);
   record(e);
-  return { e, r };
+  return { e, r, init };
+}
+
+// The MCP server the mcp case declares (mcp_server.mjs over Streamable HTTP), closed at the end.
+let mcp_http = null;
+
+// One mcp turn: the agent is given MCP servers in session/new (mcp_servers: the declarations;
+// extra, label: more chain components, see start()) and the mock LLM makes it call TOOL with
+// ARGS (by default mcp_server.mjs's marker tool); OUTPUT is the text the tool returns for them.
+// calls() returns the calls the providing server has recorded so far, as {name, arguments}.
+// Checks that the turn ends end_turn, that the server saw exactly this one call, and that the
+// output reached the editor: in a completed tool_call_update and in the agent's text.
+// Returns one_turn's result.
+async function mcp_turn(mode, { mcp_servers, calls, extra = [], label = "", tool = MARKER_TOOL, args, output }) {
+  if (args === undefined) {
+    const word = `quince${mode}${label}`.replace(/[^a-z0-9]/gi, "");
+    args = { word };
+    output = marker_of(word);
+  }
+  const calls_before = calls().length;
+  const seen_before = mock.mcp_seen.length;
+  const t = await one_turn(mode, `Make a marker. SCENARIO_MCP ${tool} ${JSON.stringify(args)}`, {
+    mcp_servers,
+    extra,
+    label,
+    // Gemini CLI starts no MCP server in an untrusted folder: the user trusts the project.
+    agent_options: { trusted_dirs: [project] },
+  });
+  const { e, r, init } = t;
+  const seen = mock.mcp_seen.slice(seen_before).find((x) => x.results === 0);
+  const made = calls().slice(calls_before);
+  const text = agent_text(e);
+  log(`${e.mode}: mcpCapabilities ${JSON.stringify(init.agentCapabilities?.mcpCapabilities ?? null)}`);
+  log(`${e.mode}: the model was offered ${seen ? JSON.stringify(seen.offered) : "no tools"}; called ${seen?.chosen ?? "nothing"}`);
+  log(`${e.mode}: tool calls the server saw ${JSON.stringify(made)}; agent requests ${JSON.stringify(agent_requests(e))}`);
+  log(`${e.mode}: agent text ${JSON.stringify(text)}`);
+  check(r.result?.stopReason === "end_turn", `${e.mode}: the turn ended ${JSON.stringify(r.result ?? r.error)}, not end_turn`);
+  check(text.includes(`${MCP_DONE}${output}`), `${e.mode}: the tool's output ${JSON.stringify(output)} did not reach the editor (text ${JSON.stringify(text)})`);
+  check(
+    JSON.stringify(made) === JSON.stringify([{ name: tool, arguments: args }]),
+    `${e.mode}: the MCP server saw the calls ${JSON.stringify(made)}, not one ${tool} ${JSON.stringify(args)}`,
+  );
+  // The editor hears of the call (Gemini CLI announces a call that needs permission only in the
+  // permission request) and sees the tool's output in a completed tool_call_update.
+  const announced = e.messages.filter(
+    (m) => m.msg.params?.update?.sessionUpdate === "tool_call" || (m.msg.method === "session/request_permission" && m.msg.params?.toolCall),
+  );
+  check(announced.length > 0, `${e.mode}: neither a tool_call update nor a permission request announced the call`);
+  const completed = e.messages.filter((m) => {
+    const u = m.msg.method === "session/update" && m.msg.params.update;
+    return (
+      u?.sessionUpdate === "tool_call_update" &&
+      u.status === "completed" &&
+      (u.content ?? []).some((c) => typeof c.content?.text === "string" && c.content.text.includes(output))
+    );
+  });
+  check(completed.length > 0, `${e.mode}: no completed tool_call_update carries the tool's output`);
+  const asked = agent_requests(e);
+  check(
+    JSON.stringify(asked) === JSON.stringify(e.answered.map((a) => a.method)),
+    `${e.mode}: requests ${JSON.stringify(asked)} but answered ${JSON.stringify(e.answered)}`,
+  );
+  return t;
 }
 
 const cases_impl = {
@@ -332,6 +401,30 @@ const cases_impl = {
       console.error(`first noise lines:\n  ${noise.slice(0, 5).join("\n  ")}`);
   },
 
+  // The agent calls a tool of an MCP server it was given in session/new (mcp_server.mjs over
+  // Streamable HTTP, declared with a bearer token header that the server requires), directly and
+  // through the chain: the call reaches the server and its output the editor, with the same
+  // message sequence both ways.
+  async mcp() {
+    mcp_http = await start_mcp_server();
+    const mcp_servers = [
+      {
+        type: "http",
+        name: "tools",
+        url: mcp_http.url,
+        headers: [{ name: "Authorization", value: `Bearer ${mcp_http.token}` }],
+      },
+    ];
+    const calls = () => mcp_http.state.calls;
+    const d = await mcp_turn("direct", { mcp_servers, calls });
+    const c = await mcp_turn("chain", { mcp_servers, calls });
+    log(`MCP methods the server saw: ${JSON.stringify(mcp_http.state.methods)}; client ${JSON.stringify(mcp_http.state.client)}`);
+    check(mcp_http.state.unauthorized.length === 0, `requests without the bearer token: ${JSON.stringify(mcp_http.state.unauthorized)}`);
+    log(`sequence: ${sequence(d.e).join(" | ")}`);
+    same_list(agent_requests(d.e), agent_requests(c.e), "the agent's requests");
+    same_list(sequence(d.e), sequence(c.e), "message sequences");
+  },
+
   // The agent's session/update messages (text chunks with emoji, U+2028, quotes, control
   // characters; Claude's usage_update with "amount":0.000306) are byte-identical through the
   // chain (session ids normalised).
@@ -377,6 +470,7 @@ for (const e of editors) {
 }
 kill_tagged(TAG_NAME, tag);
 if (mock) await mock.close();
+if (mcp_http) await mcp_http.close();
 if (failures.length) {
   console.error(`FAILED ${agent} ${test_case}:\n  - ${failures.join("\n  - ")}`);
   for (const e of editors) {
