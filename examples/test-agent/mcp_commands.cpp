@@ -43,10 +43,10 @@ bool advertised(const capability_set& caps, std::string_view transport) {
 
 std::string display_name(const server_decl& d) { return d.name.empty() ? std::string("(unnamed)") : d.name; }
 
-/// " (transport acp, not advertised)" when the agent did not advertise the server's transport.
+/// " (via acp, not advertised)" when the agent did not advertise the server's transport.
 std::string transport_note(const capability_set& caps, const server_decl& d) {
   if (advertised(caps, d.transport)) return {};
-  return " (transport " + d.transport + ", not advertised)";
+  return " (via " + d.transport + ", not advertised)";
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -79,14 +79,16 @@ asio::awaitable<std::string> list_tools(link_ptr conn, std::vector<std::string>&
 }
 
 asio::awaitable<std::string> list_line(server_decl d, context cx, command_settings settings) {
-  const std::string head = display_name(d) + transport_note(settings.advertised, d) + ": ";
+  // "NAME: tools" first, so that the line reads the same whatever the transport.
+  const std::string head = display_name(d) + ": ";
+  const std::string note = transport_note(settings.advertised, d);
   auto connected = co_await connect(d, cx, settings.client);
-  if (!connected.conn) co_return head + "mcp error: " + connected.error;
+  if (!connected.conn) co_return head + "mcp error: " + connected.error + note;
   std::vector<std::string> names;
   auto error = co_await list_tools(connected.conn, names);
   co_await close(connected.conn);
-  if (!error.empty()) co_return head + "mcp error: " + error;
-  co_return head + (names.empty() ? std::string("(no tools)") : join(names));
+  if (!error.empty()) co_return head + "mcp error: " + error + note;
+  co_return head + (names.empty() ? std::string("(no tools)") : join(names)) + note;
 }
 
 asio::awaitable<void> list(std::vector<server_decl> decls, context cx, command_settings settings, chunk_sink say) {

@@ -185,9 +185,10 @@ TEST_F(agent_mcp, list_over_acp_connects_lists_and_disconnects) {
   auto list = accept_connection("mcp-server:1", "conn-1");
   EXPECT_EQ(list.at("params").at("method"), "tools/list");
   // Server-initiated traffic on the way: a notification is ignored, a request refused.
-  send(json::object{{"jsonrpc", "2.0"},
-                    {"method", "mcp/message"},
-                    {"params", json::object{{"connectionId", "conn-1"}, {"method", "notifications/tools/list_changed"}}}});
+  send(json::object{
+      {"jsonrpc", "2.0"},
+      {"method", "mcp/message"},
+      {"params", json::object{{"connectionId", "conn-1"}, {"method", "notifications/tools/list_changed"}}}});
   send(request(77, "mcp/message",
                json::object{{"connectionId", "conn-1"}, {"method", "sampling/createMessage"}, {"params", {}}}));
   auto refused = next();
@@ -285,10 +286,46 @@ TEST_F(agent_mcp, unadvertised_transport_is_used_and_said) {
             (std::vector<std::string>{"mcp: tools uses transport acp, which this agent does not advertise", "ok"}));
 }
 
+TEST_F(agent_mcp, unadvertised_transport_is_noted_after_the_list_line) {
+  start(); // advertises http only
+  const auto s = open_session({acp_server("tools", "mcp-server:1")});
+  prompt(10, s, "mcp list");
+  auto list = accept_connection("mcp-server:1", "c");
+  send(answer(list.at("id"), json::object{{"tools", json::array{json::object{{"name", "t"}}}}}));
+  expect_disconnect("c");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop), (std::vector<std::string>{"tools: t (via acp, not advertised)"}));
+}
+
+TEST_F(agent_mcp, client_that_never_answers_hits_the_deadline_and_is_cancelled) {
+  start({"--mcp-capabilities", "acp", "--mcp-request-timeout-ms", "300"});
+  const auto s = open_session({acp_server("tools", "mcp-server:1")});
+  prompt(10, s, "mcp call tools slow");
+  auto call = accept_connection("mcp-server:1", "c");
+  auto cancel = next(); // no answer from us: past the deadline the agent cancels the request
+  EXPECT_EQ(cancel.at("method"), "$/cancel_request");
+  EXPECT_EQ(cancel.at("params").at("requestId"), call.at("id"));
+  expect_disconnect("c");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop),
+            (std::vector<std::string>{"mcp error: mcp/message: no answer from the client within 300 ms"}));
+  EXPECT_EQ(stop, "end_turn");
+}
+
+TEST_F(agent_mcp, mcp_without_a_subcommand_says_how_to_use_it) {
+  start();
+  const auto s = open_session({});
+  prompt(10, s, "mcp");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop),
+            (std::vector<std::string>{"mcp: expected 'mcp list' or 'mcp call SERVER TOOL {json arguments}'"}));
+}
+
 TEST_F(agent_mcp, unknown_server_name_lists_the_known_ones) {
   start();
-  const auto s = open_session({acp_server("tools", "mcp-server:1"),
-                               json::object{{"type", "http"}, {"name", "web"}, {"url", "http://127.0.0.1:1/"}, {"headers", json::array()}}});
+  const auto s = open_session(
+      {acp_server("tools", "mcp-server:1"),
+       json::object{{"type", "http"}, {"name", "web"}, {"url", "http://127.0.0.1:1/"}, {"headers", json::array()}}});
   prompt(10, s, "mcp call nosuch tool {}");
   std::string stop;
   EXPECT_EQ(chunks_until_answer(10, stop),
@@ -344,7 +381,8 @@ TEST_F(agent_mcp, http_server_that_never_answers_hits_the_deadline) {
   ASSERT_NE(silent.port(), 0);
   start({"--mcp-request-timeout-ms", "300"});
   const std::string url = "http://127.0.0.1:" + std::to_string(silent.port()) + "/mcp";
-  const auto s = open_session({json::object{{"type", "http"}, {"name", "mute"}, {"url", url}, {"headers", json::array()}}});
+  const auto s =
+      open_session({json::object{{"type", "http"}, {"name", "mute"}, {"url", url}, {"headers", json::array()}}});
   const auto started = clock::now();
   prompt(10, s, "mcp call mute anything");
   std::string stop;
@@ -357,8 +395,10 @@ TEST_F(agent_mcp, http_server_that_never_answers_hits_the_deadline) {
 TEST_F(agent_mcp, http_refused_and_https_are_errors) {
   start();
   const auto s = open_session(
-      {json::object{{"type", "http"}, {"name", "closed"}, {"url", "http://127.0.0.1:1/mcp"}, {"headers", json::array()}},
-       json::object{{"type", "http"}, {"name", "tls"}, {"url", "https://example.com/mcp"}, {"headers", json::array()}}});
+      {json::object{
+           {"type", "http"}, {"name", "closed"}, {"url", "http://127.0.0.1:1/mcp"}, {"headers", json::array()}},
+       json::object{
+           {"type", "http"}, {"name", "tls"}, {"url", "https://example.com/mcp"}, {"headers", json::array()}}});
   prompt(10, s, "mcp list");
   std::string stop;
   const auto lines = chunks_until_answer(10, stop);
