@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <thread>
@@ -375,6 +376,148 @@ private:
   int fd_ = -1;
   int port_ = 0;
 };
+
+/// An HTTP server that answers the i-th connection's request with `responses[i]` (then closes)
+/// and keeps each request's text; it stops after the last response or 10 s.
+class canned_http_server {
+public:
+  explicit canned_http_server(std::vector<std::string> responses) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 8) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      return;
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this, responses = std::move(responses)] { serve(responses); });
+  }
+  ~canned_http_server() {
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  canned_http_server(const canned_http_server&) = delete;
+  canned_http_server& operator=(const canned_http_server&) = delete;
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/mcp"; }
+  /// The requests received (call after the agent is done with the server).
+  std::vector<std::string> requests() {
+    if (thread_.joinable()) thread_.join();
+    return requests_;
+  }
+
+private:
+  void serve(const std::vector<std::string>& responses) {
+    const auto deadline = clock::now() + 10s;
+    for (const auto& response : responses) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 10000) <= 0) return;
+      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) return;
+      std::string text;
+      char buf[4096];
+      for (;;) { // the head, then Content-Length bytes of body
+        const auto head_end = text.find("\r\n\r\n");
+        if (head_end != std::string::npos) {
+          std::size_t length = 0;
+          const auto cl = text.find("Content-Length: ");
+          if (cl != std::string::npos && cl < head_end) length = std::stoul(text.substr(cl + 16));
+          if (text.size() >= head_end + 4 + length) break;
+        }
+        pollfd q{c, POLLIN, 0};
+        if (clock::now() > deadline || ::poll(&q, 1, 2000) <= 0) break;
+        const auto n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+      }
+      requests_.push_back(text);
+      std::string_view rest(response);
+      while (!rest.empty()) {
+        const auto n = ::write(c, rest.data(), rest.size());
+        if (n <= 0) break;
+        rest.remove_prefix(static_cast<std::size_t>(n));
+      }
+      ::close(c);
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::vector<std::string> requests_;
+};
+
+bool has_header(const std::string& request, std::string_view line) {
+  return request.find("\r\n" + std::string(line) + "\r\n") != std::string::npos;
+}
+
+TEST_F(agent_mcp, http_exchange_sends_the_headers_and_reads_sse_events) {
+  const std::string init_events =
+      ": a comment\n\n"
+      "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n"
+      "data: {\"jsonrpc\":\"2.0\",\"id\":1,\r\n"
+      "data: \"result\":{\"protocolVersion\":\"2025-06-18\",\"capabilities\":{},"
+      "\"serverInfo\":{\"name\":\"canned\",\"version\":\"1\"}}}\n\n";
+  const std::string list_json = R"([{"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"x"},{"name":"y"}]}}])";
+  canned_http_server server(
+      {"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nMcp-Session-Id: s-1\r\nConnection: close\r\n\r\n" +
+           init_events,
+       "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+       "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(list_json.size()) +
+           "\r\n\r\n" + list_json,
+       "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"});
+  start();
+  json::array headers{json::object{{"name", "X-Api-Key"}, {"value", "k1"}}};
+  const auto s = open_session(
+      {json::object{{"type", "http"}, {"name", "canned"}, {"url", server.url()}, {"headers", std::move(headers)}}});
+  prompt(10, s, "mcp list");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop), (std::vector<std::string>{"canned: x, y"}));
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 4u);
+  EXPECT_EQ(requests[0].rfind("POST /mcp HTTP/1.1\r\n", 0), 0u) << requests[0];
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(has_header(requests[i], "Accept: application/json, text/event-stream")) << requests[i];
+    EXPECT_TRUE(has_header(requests[i], "Content-Type: application/json")) << requests[i];
+    EXPECT_TRUE(has_header(requests[i], "X-Api-Key: k1")) << requests[i];
+  }
+  EXPECT_EQ(requests[0].find("Mcp-Session-Id"), std::string::npos) << requests[0];
+  EXPECT_EQ(requests[0].find("MCP-Protocol-Version"), std::string::npos) << requests[0];
+  EXPECT_NE(requests[0].find("\"method\":\"initialize\""), std::string::npos) << requests[0];
+  EXPECT_NE(requests[1].find("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}"), std::string::npos)
+      << requests[1];
+  EXPECT_NE(requests[2].find("\"method\":\"tools/list\""), std::string::npos) << requests[2];
+  for (int i = 1; i < 4; ++i) {
+    EXPECT_TRUE(has_header(requests[i], "Mcp-Session-Id: s-1")) << requests[i];
+    EXPECT_TRUE(has_header(requests[i], "MCP-Protocol-Version: 2025-06-18")) << requests[i];
+  }
+  EXPECT_EQ(requests[3].rfind("DELETE /mcp HTTP/1.1\r\n", 0), 0u) << requests[3];
+}
+
+TEST_F(agent_mcp, http_error_status_is_an_error_with_the_body) {
+  canned_http_server server({"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\ngone"});
+  start();
+  const auto s = open_session(
+      {json::object{{"type", "http"}, {"name", "web"}, {"url", server.url()}, {"headers", json::array()}}});
+  prompt(10, s, "mcp list");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop), (std::vector<std::string>{"web: mcp error: initialize: POST " +
+                                                                     server.url() + ": HTTP 404 Not Found: gone"}));
+  EXPECT_EQ(server.requests().size(), 1u) << "no DELETE without a session";
+}
+
+TEST_F(agent_mcp, sse_stream_that_ends_without_the_response_is_an_error) {
+  canned_http_server server({"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                             "data: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/progress\"}\n\n"});
+  start();
+  const auto s = open_session(
+      {json::object{{"type", "http"}, {"name", "web"}, {"url", server.url()}, {"headers", json::array()}}});
+  prompt(10, s, "mcp list");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop),
+            (std::vector<std::string>{"web: mcp error: initialize: POST " + server.url() +
+                                      ": the event stream ended without the response"}));
+}
 
 TEST_F(agent_mcp, http_server_that_never_answers_hits_the_deadline) {
   silent_listener silent;
