@@ -14,6 +14,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -177,10 +178,19 @@ asio::awaitable<exchange_result> exchange(std::shared_ptr<http_link> h, client_o
                                           json::value id) {
   exchange_result out;
   const std::string what = std::string(http::to_string(verb)) + " " + h->url;
-  tcp::resolver resolver(h->ex);
-  auto [rec, endpoints] = co_await resolver.async_resolve(h->host, h->port, use_tuple);
+  // Resolving has the connect deadline too (a timer that cancels the resolver it shares).
+  auto resolver = std::make_shared<tcp::resolver>(h->ex);
+  asio::steady_timer resolve_deadline(h->ex);
+  resolve_deadline.expires_after(opts.connect_timeout);
+  resolve_deadline.async_wait([resolver](boost::system::error_code ec) {
+    if (!ec) resolver->cancel();
+  });
+  auto [rec, endpoints] = co_await resolver->async_resolve(h->host, h->port, use_tuple);
+  resolve_deadline.cancel();
   if (rec) {
-    out.error = "cannot resolve " + h->host + ": " + rec.message();
+    out.error = rec == asio::error::operation_aborted
+                    ? "cannot resolve " + h->host + " within " + std::to_string(opts.connect_timeout.count()) + " ms"
+                    : "cannot resolve " + h->host + ": " + rec.message();
     co_return out;
   }
   beast::tcp_stream stream(h->ex);
