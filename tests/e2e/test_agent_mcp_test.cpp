@@ -519,6 +519,35 @@ TEST_F(agent_mcp, sse_stream_that_ends_without_the_response_is_an_error) {
                                       ": the event stream ended without the response"}));
 }
 
+TEST_F(agent_mcp, http_answer_cut_at_any_byte_is_an_error_never_a_hang) {
+  const std::string answer =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nMcp-Session-Id: s\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n"
+      "4a\r\ndata: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"protocolVersion\":\"2025-06-18\"}}\n\n\r\n"
+      "0\r\n\r\n";
+  const auto event_end = answer.find("}}\n\n") + 3; // the event is complete from here on
+  std::vector<std::unique_ptr<canned_http_server>> servers;
+  json::array decls;
+  for (std::size_t cut = 0; cut < event_end; cut += 7) {
+    servers.push_back(std::make_unique<canned_http_server>(std::vector<std::string>{answer.substr(0, cut)}));
+    decls.push_back(json::object{{"type", "http"},
+                                 {"name", "cut" + std::to_string(cut)},
+                                 {"url", servers.back()->url()},
+                                 {"headers", json::array()}});
+  }
+  // Once the headers are through, the agent DELETEs the session it was given; no one answers
+  // that, so a short request deadline keeps the test quick.
+  start({"--mcp-request-timeout-ms", "300"});
+  const auto s = open_session(std::move(decls));
+  prompt(10, s, "mcp list");
+  std::string stop;
+  const auto lines = chunks_until_answer(10, stop, 30s);
+  ASSERT_EQ(lines.size(), servers.size());
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    EXPECT_EQ(lines[i].rfind("cut" + std::to_string(i * 7) + ": mcp error: initialize: POST ", 0), 0u) << lines[i];
+  EXPECT_EQ(stop, "end_turn");
+}
+
 TEST_F(agent_mcp, http_server_that_never_answers_hits_the_deadline) {
   silent_listener silent;
   ASSERT_NE(silent.port(), 0);
