@@ -313,6 +313,20 @@ TEST_F(agent_mcp, client_that_never_answers_hits_the_deadline_and_is_cancelled) 
   EXPECT_EQ(stop, "end_turn");
 }
 
+TEST_F(agent_mcp, cancel_during_a_call_ends_the_turn_cancelled_within_the_deadline) {
+  start({"--mcp-capabilities", "acp", "--mcp-request-timeout-ms", "500"});
+  const auto s = open_session({acp_server("tools", "mcp-server:1")});
+  prompt(10, s, "mcp call tools slow");
+  auto call = accept_connection("mcp-server:1", "c");
+  send(json::object{{"jsonrpc", "2.0"}, {"method", "session/cancel"}, {"params", json::object{{"sessionId", s}}}});
+  // The MCP request is not interrupted: it ends at its deadline, and nothing more is said.
+  EXPECT_EQ(next().at("method"), "$/cancel_request");
+  expect_disconnect("c");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop), std::vector<std::string>{});
+  EXPECT_EQ(stop, "cancelled");
+}
+
 TEST_F(agent_mcp, mcp_without_a_subcommand_says_how_to_use_it) {
   start();
   const auto s = open_session({});
