@@ -35,7 +35,11 @@
 // plain http:// only) and stdio (a child process, killed at the end of the command). Each
 // command opens its own connections and closes them before the turn ends (mcp_client.hpp).
 // `--mcp-capabilities` only chooses what `initialize` advertises: a declaration of a transport
-// not advertised is still served, and the chunk says which transport it used.
+// not advertised is still served, and the chunk says which transport it used (`mcp list`:
+// "NAME: tools (via acp, not advertised)"; `mcp call`: a first chunk "mcp: NAME uses transport
+// acp, which this agent does not advertise"). Every MCP step has a deadline
+// (`mcp_connect_timeout`, `mcp_request_timeout`); a session/cancel does not cut a pending MCP
+// request short, the turn ends "cancelled" once it returns.
 //
 // Sessions are "sess-1", "sess-2", … in creation order. Requests to the client follow the
 // deadlock rule: each turn runs as a task (`context::spawn`) that awaits the responses.
