@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <sstream>
 #include <thread>
 
 namespace acp::e2e {
@@ -630,6 +631,45 @@ TEST_F(agent_mcp, stdio_server_that_hangs_is_killed_at_the_end_of_the_command) {
   const auto deadline = clock::now() + 3s;
   while (!processes_with_env(marker).empty() && clock::now() < deadline) std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(processes_with_env(marker).empty()) << "the MCP server (or its child) outlived the command";
+}
+
+TEST_F(agent_mcp, stdio_wire_skips_non_json_and_refuses_server_requests) {
+  // A canned server: everything it will say up front (a log line, a server request, the answers
+  // to ids 1 and 2), then it records what the agent wrote until the end of its input.
+  temp_dir dir;
+  const auto input = (dir.path() / "input.jsonl").string();
+  write_whole(dir.path() / "output.txt",
+              "starting up, not JSON\n"
+              R"({"jsonrpc":"2.0","id":"r1","method":"roots/list"})"
+              "\n"
+              R"({"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"hi"}})"
+              "\n"
+              R"({"jsonrpc":"2.0","id":1,"result":{"protocolVersion":"2025-06-18","capabilities":{}}})"
+              "\n"
+              R"({"jsonrpc":"2.0","id":2,"result":{"tools":[{"name":"only"}]}})"
+              "\n");
+  start();
+  const std::string script = "cat \"$0\"; cat > \"$1\"";
+  const auto s = open_session(
+      {json::object{{"name", "canned"},
+                    {"command", "/bin/sh"},
+                    {"args", json::array{"-c", script.c_str(), (dir.path() / "output.txt").c_str(), input.c_str()}},
+                    {"env", json::array()}}});
+  prompt(10, s, "mcp list");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop), (std::vector<std::string>{"canned: only"}));
+  std::vector<json::value> sent;
+  std::istringstream lines(read_whole(input));
+  for (std::string line; std::getline(lines, line);) sent.push_back(json::parse(line));
+  ASSERT_EQ(sent.size(), 4u) << read_whole(input);
+  EXPECT_EQ(sent[0].at("method"), "initialize");
+  EXPECT_EQ(sent[0].at("id"), 1);
+  EXPECT_EQ(sent[0].at("params").at("protocolVersion"), "2025-06-18");
+  EXPECT_EQ(sent[1].at("id"), "r1");
+  EXPECT_EQ(sent[1].at("error").at("code"), -32601);
+  EXPECT_EQ(sent[2], (json::value{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}));
+  EXPECT_EQ(sent[3].at("method"), "tools/list");
+  EXPECT_EQ(sent[3].at("id"), 2);
 }
 
 TEST_F(agent_mcp, session_load_replaces_the_servers) {
