@@ -15,6 +15,19 @@ int main(int argc, char** argv) {
   app.add_option("--mode", opts.mode, "Default behaviour for prompts that are not a command (default: echo)");
   app.add_option("--delay-ms", delay_ms, "Pause before each session/update, in milliseconds (default: 0)")
       ->check(CLI::NonNegativeNumber);
+  std::string mcp_caps = "http";
+  app.add_option("--mcp-capabilities", mcp_caps,
+                 "MCP transports advertised in initialize (agentCapabilities.mcpCapabilities): a comma-separated "
+                 "list of acp, http, sse, or none (default: http). Declarations of other transports are served all "
+                 "the same");
+  long mcp_connect_ms = 5000;
+  long mcp_request_ms = 10000;
+  app.add_option("--mcp-connect-timeout-ms", mcp_connect_ms,
+                 "Deadline for opening an MCP connection (TCP connect, mcp/connect), in milliseconds (default: 5000)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--mcp-request-timeout-ms", mcp_request_ms,
+                 "Deadline for each MCP request's answer, in milliseconds (default: 10000)")
+      ->check(CLI::PositiveNumber);
   app.set_version_flag("--version", std::string("acp-test-agent ") + ACP_VERSION);
   app.footer(std::string(acp::examples::test_agent_commands()) +
              "\nExit status: 0 when the client closed the connection, 1 on a broken connection, 2 for a usage "
@@ -23,7 +36,11 @@ int main(int argc, char** argv) {
   if (auto code = acp::examples::parse_command_line(app, argc, argv, "acp-test-agent", ACP_VERSION)) return *code;
   if (!acp::examples::is_test_agent_command(opts.mode))
     return acp::examples::usage_error("acp-test-agent", "unknown --mode '" + opts.mode + "'");
+  if (auto error = acp::examples::set_mcp_capabilities(opts, mcp_caps); !error.empty())
+    return acp::examples::usage_error("acp-test-agent", error);
   opts.delay = std::chrono::milliseconds(delay_ms);
+  opts.mcp_connect_timeout = std::chrono::milliseconds(mcp_connect_ms);
+  opts.mcp_request_timeout = std::chrono::milliseconds(mcp_request_ms);
   std::signal(SIGPIPE, SIG_IGN);
   acp::log::set_program_name("acp-test-agent");
   return acp::examples::run_test_agent(std::move(opts));

@@ -1,5 +1,7 @@
 #include "test_agent.hpp"
 
+#include "mcp_commands.hpp"
+
 #include <acp/sdk.hpp>
 #include <acp/version.hpp>
 
@@ -7,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/value_from.hpp>
 
 #include <algorithm>
 #include <array>
@@ -14,6 +17,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <list>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -36,9 +40,9 @@ using namespace std::chrono_literals;
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-constexpr std::array<std::string_view, 12> command_names = {"echo",  "stream",   "permission",      "read",
-                                                            "write", "terminal", "wait-for-cancel", "crash",
-                                                            "exit",  "hang",     "garbage",         "stderr"};
+constexpr std::array<std::string_view, 13> command_names = {
+    "echo",  "stream", "permission", "read",    "write",  "terminal", "wait-for-cancel",
+    "crash", "exit",   "hang",       "garbage", "stderr", "mcp"};
 
 std::string_view trim_left(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r'))
@@ -115,6 +119,7 @@ struct agent_state {
   bool hung = false;
   std::vector<responder> held; // `hang`: requests that are never answered
   std::list<std::shared_ptr<turn>> turns;
+  std::unordered_map<std::string, json::value> mcp_servers; // per session: its `mcpServers` JSON
 };
 
 session_notification text_chunk(const std::string& session_id, std::string text, std::optional<json::value> meta = {}) {
@@ -342,6 +347,24 @@ asio::awaitable<std::string_view> garbage(env_ptr env) {
   co_return reason;
 }
 
+asio::awaitable<bool> say_line(env_ptr env, std::string text) {
+  auto sent = co_await update(env, text_chunk(env->t->session_id, std::move(text)));
+  co_return sent;
+}
+
+asio::awaitable<std::string_view> mcp_command(env_ptr env, std::string args) {
+  const auto found = env->st->mcp_servers.find(env->t->session_id);
+  json::value servers = found == env->st->mcp_servers.end() ? json::value(json::array()) : found->second;
+  const auto& o = env->st->opts;
+  mcp::command_settings settings;
+  settings.advertised = {o.mcp_http, o.mcp_sse, o.mcp_acp};
+  settings.client.connect_timeout = o.mcp_connect_timeout;
+  settings.client.request_timeout = o.mcp_request_timeout;
+  mcp::chunk_sink sink = [env](std::string text) { return say_line(env, std::move(text)); };
+  co_await mcp::run_command(std::move(args), std::move(servers), env->cx, settings, std::move(sink));
+  co_return env->t->cancelled ? stop_reason::cancelled.str() : stop_reason::end_turn.str();
+}
+
 asio::awaitable<std::string_view> run_command(env_ptr env, command c) {
   const std::string& n = c.name;
   if (n == "crash") std::_Exit(3);
@@ -361,6 +384,8 @@ asio::awaitable<std::string_view> run_command(env_ptr env, command c) {
     reason = co_await wait_for_cancel(env);
   } else if (n == "garbage") {
     reason = co_await garbage(env);
+  } else if (n == "mcp") {
+    reason = co_await mcp_command(env, c.args);
   } else if (n == "stderr") {
     write_fd(STDERR_FILENO, c.args + "\n");
     reason = co_await say(env, "stderr: " + c.args);
@@ -379,6 +404,31 @@ asio::awaitable<void> run_turn(env_ptr env, command c, responder r) {
 
 } // namespace
 
+std::string set_mcp_capabilities(test_agent_options& options, std::string_view list) {
+  bool http = false, sse = false, acp = false;
+  if (list != "none") {
+    for (std::string_view rest = list;;) {
+      const auto comma = rest.find(',');
+      const auto name = rest.substr(0, comma);
+      if (name == "http")
+        http = true;
+      else if (name == "sse")
+        sse = true;
+      else if (name == "acp")
+        acp = true;
+      else
+        return "unknown MCP transport '" + std::string(name) + "' in '" + std::string(list) +
+               "' (a comma-separated list of acp, http, sse; or none)";
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  options.mcp_http = http;
+  options.mcp_sse = sse;
+  options.mcp_acp = acp;
+  return {};
+}
+
 bool is_test_agent_command(std::string_view command_line) { return is_command(split_command(command_line).name); }
 
 std::string_view test_agent_commands() noexcept {
@@ -396,7 +446,12 @@ std::string_view test_agent_commands() noexcept {
          "  crash | exit       exit with status 3 | 0 in the middle of the turn\n"
          "  hang               never answer, ignore everything\n"
          "  garbage            write a non-JSON line to stdout, then answer\n"
-         "  stderr TEXT        write TEXT to stderr, then answer\n";
+         "  stderr TEXT        write TEXT to stderr, then answer\n"
+         "  mcp list           one chunk per MCP server of the session: \"NAME: tool1, tool2\"\n"
+         "  mcp call SERVER TOOL {json arguments}\n"
+         "                     tools/call on that server; the text content as chunks, or a chunk\n"
+         "                     \"mcp error: MESSAGE\" (MCP servers: acp, http (plain http://) and\n"
+         "                     stdio from session/new or session/load; one connection per command)\n";
 }
 
 namespace {
@@ -413,7 +468,7 @@ agent_builder make_agent(const std::shared_ptr<agent_state>& st) {
   agent.on_receive_notification_from(
       acp::client, "", [st](jsonrpc::message&, context&) { return st->hung ? handled::yes : handled::no; });
 
-  agent.on_receive_request_from(acp::client, [](initialize_request, responder r, context) {
+  agent.on_receive_request_from(acp::client, [st](initialize_request, responder r, context) {
     initialize_response res;
     res.protocol_version = protocol_version_v1;
     agent_capabilities caps;
@@ -422,19 +477,43 @@ agent_builder make_agent(const std::shared_ptr<agent_state>& st) {
     res.agent_capabilities = std::move(caps);
     res.auth_methods = std::vector<auth_method>{};
     res.agent_info = implementation{"acp-test-agent", "ACP test agent", ACP_VERSION, {}, {}};
-    r.respond(res);
+    // mcpCapabilities written as JSON: `acp` is not a member of every version of the typed struct.
+    json::value answer = json::value_from(res);
+    answer.as_object()["agentCapabilities"].as_object()["mcpCapabilities"] =
+        json::object{{"http", st->opts.mcp_http}, {"sse", st->opts.mcp_sse}, {"acp", st->opts.mcp_acp}};
+    r.respond(std::move(answer));
   });
 
-  agent.on_receive_request_from(acp::client, [st](new_session_request, responder r, context) {
+  // Declarations are kept as JSON (read by mcp_client.cpp), whatever the typed variant holds.
+  agent.on_receive_request_from(acp::client, [st](new_session_request req, responder r, context) {
     new_session_response res;
     res.session_id = "sess-" + std::to_string(++st->sessions);
     st->open_sessions.insert(res.session_id);
+    st->mcp_servers[res.session_id] = json::value_from(req.mcp_servers);
     r.respond(res);
   });
+
+  // session/load of a session this agent opened (there is no history to replay): new servers.
+  agent.on_receive_request_from(acp::client, [st](load_session_request req, responder r, context) {
+    if (st->open_sessions.count(req.session_id) == 0)
+      return r.respond_error(rpc_error::resource_not_found("no open session " + req.session_id));
+    st->mcp_servers[req.session_id] = json::value_from(req.mcp_servers);
+    r.respond(load_session_response{});
+  });
+
+  // Server-initiated MCP traffic over ACP (list_changed, progress, sampling): nothing asked for
+  // it, so requests get -32601 and notifications are dropped.
+  agent.on_receive_request_from(acp::client, "mcp/message", [](jsonrpc::message&, responder& r, context&) {
+    r.respond_error(rpc_error::method_not_found("mcp/message"));
+    return handled::yes;
+  });
+  agent.on_receive_notification_from(acp::client, "mcp/message",
+                                     [](jsonrpc::message&, context&) { return handled::yes; });
 
   agent.on_receive_request_from(acp::client, [st](close_session_request req, responder r, context) {
     if (st->open_sessions.erase(req.session_id) == 0)
       return r.respond_error(rpc_error::resource_not_found("no open session " + req.session_id));
+    st->mcp_servers.erase(req.session_id);
     auto turns = st->turns; // cancel() may end a turn, which edits the list
     for (auto& t : turns)
       if (t->session_id == req.session_id) t->cancel();

@@ -24,6 +24,22 @@
 //                        the end of its input too (it waits for a signal)
 //   garbage              writes a non-JSON line straight to stdout, then a chunk "garbage: sent"
 //   stderr TEXT          writes TEXT to stderr, then a chunk "stderr: TEXT"
+//   mcp list             one chunk per MCP server of the session: "NAME: tool1, tool2" (tools/list)
+//   mcp call SERVER TOOL {json arguments}
+//                        tools/call on the server named SERVER; each text content as a chunk, or
+//                        one chunk "mcp error: MESSAGE" (isError, a JSON-RPC error, a failed
+//                        connection); an unknown SERVER: a chunk naming the known ones
+//
+// MCP servers come from the `mcpServers` of session/new and session/load (the latest wins):
+// `acp` (mcp/connect, mcp/message, mcp/disconnect sent to the client), `http` (Streamable HTTP,
+// plain http:// only) and stdio (a child process, killed at the end of the command). Each
+// command opens its own connections and closes them before the turn ends (mcp_client.hpp).
+// `--mcp-capabilities` only chooses what `initialize` advertises: a declaration of a transport
+// not advertised is still served, and the chunk says which transport it used (`mcp list`:
+// "NAME: tools (via acp, not advertised)"; `mcp call`: a first chunk "mcp: NAME uses transport
+// acp, which this agent does not advertise"). Every MCP step has a deadline
+// (`mcp_connect_timeout`, `mcp_request_timeout`); a session/cancel does not cut a pending MCP
+// request short, the turn ends "cancelled" once it returns.
 //
 // Sessions are "sess-1", "sess-2", … in creation order. Requests to the client follow the
 // deadlock rule: each turn runs as a task (`context::spawn`) that awaits the responses.
@@ -43,7 +59,18 @@ struct test_agent_options {
   std::chrono::milliseconds delay{0};
   /// Where `garbage` writes (a descriptor of the real stdout); -1: `run_test_agent` makes one.
   int raw_stdout_fd = -1;
+  /// MCP transports advertised in initialize's `agentCapabilities.mcpCapabilities`.
+  bool mcp_http = true;
+  bool mcp_sse = false;
+  bool mcp_acp = false;
+  /// Deadlines of the MCP client: opening a connection, and each request's answer.
+  std::chrono::milliseconds mcp_connect_timeout{5000};
+  std::chrono::milliseconds mcp_request_timeout{10000};
 };
+
+/// Sets the advertised MCP transports from "acp,http,sse" (any subset, comma-separated) or
+/// "none"; an empty string, or what is wrong with `list` (the options are then unchanged).
+[[nodiscard]] std::string set_mcp_capabilities(test_agent_options& options, std::string_view list);
 
 /// Whether the first word of `command_line` names a behaviour.
 [[nodiscard]] bool is_test_agent_command(std::string_view command_line);

@@ -302,7 +302,7 @@ TEST_F(agent_fixture, closing_stdin_ends_the_agent_with_status_0) {
 
 TEST_F(agent_fixture, unknown_methods_get_method_not_found) {
   start();
-  send(request(5, "session/load", json::object{{"sessionId", "x"}, {"cwd", "/"}, {"mcpServers", json::array{}}}));
+  send(request(5, "session/list", json::object{{"cwd", "/"}}));
   EXPECT_EQ(next().at("error").at("code"), -32601);
 }
 
