@@ -55,8 +55,8 @@ handled inject_declaration(const std::shared_ptr<provider>& prov, jsonrpc::messa
     std::optional<std::string> session = requested;
     if (id_in_result) {
       const auto* result = answer.result();
-      const auto* s = result != nullptr && result->is_object() ? string_member(&result->get_object(), "sessionId")
-                                                               : nullptr;
+      const auto* s =
+          result != nullptr && result->is_object() ? string_member(&result->get_object(), "sessionId") : nullptr;
       session = s != nullptr ? std::optional<std::string>(std::string(*s)) : std::nullopt;
     }
     if (auto it = prov->servers.find(server_id); it != prov->servers.end()) it->second = std::move(session);
@@ -161,10 +161,12 @@ proxy_builder& proxy_builder::provide_mcp_server(const mcp::server& server) {
       return inject_declaration(prov, msg, r);
     });
   }
-  on_receive_request_from(acp::agent, "mcp/connect",
-                          [prov](jsonrpc::message& msg, responder& r, context&) { return connect(prov, msg, r, false); });
-  on_receive_request_from(acp::agent, "_mcp/connect",
-                          [prov](jsonrpc::message& msg, responder& r, context&) { return connect(prov, msg, r, true); });
+  on_receive_request_from(acp::agent, "mcp/connect", [prov](jsonrpc::message& msg, responder& r, context&) {
+    return connect(prov, msg, r, false);
+  });
+  on_receive_request_from(acp::agent, "_mcp/connect", [prov](jsonrpc::message& msg, responder& r, context&) {
+    return connect(prov, msg, r, true);
+  });
   for (const char* method : {"mcp/message", "_mcp/message"}) {
     on_receive_request_from(acp::agent, method, [prov](jsonrpc::message& msg, responder& r, context& cx) {
       return message_request(prov, msg, r, cx);

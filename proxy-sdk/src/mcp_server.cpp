@@ -122,9 +122,10 @@ bool call_context::progress(double progress, std::optional<double> total, std::o
   json::object p{{"progressToken", *st_->progress_token}, {"progress", number(progress)}};
   if (total) p["total"] = number(*total);
   if (message) p["message"] = std::move(*message);
-  st_->cx.send_notification_to(
-      acp::agent, st_->legacy ? "_mcp/message" : "mcp/message",
-      json::object{{"connectionId", st_->connection_id}, {"method", "notifications/progress"}, {"params", std::move(p)}});
+  st_->cx.send_notification_to(acp::agent, st_->legacy ? "_mcp/message" : "mcp/message",
+                               json::object{{"connectionId", st_->connection_id},
+                                            {"method", "notifications/progress"},
+                                            {"params", std::move(p)}});
   return true;
 }
 
@@ -220,8 +221,8 @@ void call_tool(const std::shared_ptr<provider>& prov, const std::string& connect
   }
   const auto* entry = prov->srv->find(name->get_string());
   if (entry == nullptr) {
-    r.respond_error(rpc_error::invalid_params("unknown tool: " + std::string(name->get_string()),
-                                              json::object{{"tool", *name}}));
+    r.respond_error(
+        rpc_error::invalid_params("unknown tool: " + std::string(name->get_string()), json::object{{"tool", *name}}));
     return;
   }
   json::object args;
