@@ -69,8 +69,7 @@ TEST(types_round_trip, mcp_connect_message_disconnect) {
   EXPECT_FALSE(round_trip<acp::message_mcp_request>(R"({"connectionId": "c1", "method": "ping"})").params);
   round_trip<acp::message_mcp_notification>(R"({"connectionId": "c1", "method": "notifications/initialized"})");
   // The result of mcp/message is the inner MCP result, any JSON value.
-  EXPECT_EQ(round_trip<acp::message_mcp_response>(R"({"tools": [], "nextCursor": "n"})").result.at("nextCursor"),
-            "n");
+  EXPECT_EQ(round_trip<acp::message_mcp_response>(R"({"tools": [], "nextCursor": "n"})").result.at("nextCursor"), "n");
   round_trip<acp::message_mcp_response>(R"([1, "two"])");
   EXPECT_EQ(round_trip<acp::disconnect_mcp_request>(R"({"connectionId": "c1", "u": {}})").connection_id, "c1");
   round_trip<acp::disconnect_mcp_response>(R"({"_meta": {"a": 1}, "u": 1})");

@@ -41,22 +41,22 @@ protected:
       (void)call.progress(1, 2, "half");
       return mcp::tool_result::text(args.contains("text") ? std::string(args.at("text").as_string()) : "");
     });
-    srv.add_tool(tool_named("fail"), [](const json::object&, mcp::call_context&) {
-      return mcp::tool_result::error("it failed");
-    });
+    srv.add_tool(tool_named("fail"),
+                 [](const json::object&, mcp::call_context&) { return mcp::tool_result::error("it failed"); });
     srv.add_tool(tool_named("throws"),
                  [](const json::object&, mcp::call_context&) -> mcp::tool_result { throw std::runtime_error("boom"); });
     srv.add_tool(tool_named("update"), [](const json::object&, mcp::call_context& call) {
-      const bool sent = call.send_session_update({{"sessionUpdate", "agent_message_chunk"},
-                                                  {"content", {{"type", "text"}, {"text", "from the tool"}}}});
+      const bool sent = call.send_session_update(
+          {{"sessionUpdate", "agent_message_chunk"}, {"content", {{"type", "text"}, {"text", "from the tool"}}}});
       return mcp::tool_result::json({{"sent", sent}});
     });
-    srv.add_tool(tool_named("slow"), [this](json::object args, mcp::call_context call) -> asio::awaitable<mcp::tool_result> {
-      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(args.at("ms").as_int64()));
-      auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-      if (ec) ++aborted;
-      co_return mcp::tool_result::text("slept, session " + call.session_id().value_or("?"));
-    });
+    srv.add_tool(
+        tool_named("slow"), [this](json::object args, mcp::call_context call) -> asio::awaitable<mcp::tool_result> {
+          asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(args.at("ms").as_int64()));
+          auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec) ++aborted;
+          co_return mcp::tool_result::text("slept, session " + call.session_id().value_or("?"));
+        });
   }
 
   void start() {
@@ -236,7 +236,9 @@ TEST_F(mcp_server_test, an_async_tool_does_not_block_other_calls_and_sees_its_se
   start();
   const auto conn = connect(new_session("sess-42"));
   c->send(from_agent(json::value("slow"), "mcp/message",
-                     {{"connectionId", conn}, {"method", "tools/call"}, {"params", {{"name", "slow"}, {"arguments", {{"ms", 100}}}}}}));
+                     {{"connectionId", conn},
+                      {"method", "tools/call"},
+                      {"params", {{"name", "slow"}, {"arguments", {{"ms", 100}}}}}}));
   // A sync call sent after the slow one is answered first.
   EXPECT_EQ(mcp(conn, "ping").at("result"), json::object{});
   EXPECT_EQ(c->response_to(json::value("slow")), nullptr);
@@ -250,7 +252,9 @@ TEST_F(mcp_server_test, notifications_cancelled_cancels_the_running_call) {
   start();
   const auto conn = connect(new_session());
   c->send(from_agent(json::value(77), "mcp/message",
-                     {{"connectionId", conn}, {"method", "tools/call"}, {"params", {{"name", "slow"}, {"arguments", {{"ms", 60000}}}}}}));
+                     {{"connectionId", conn},
+                      {"method", "tools/call"},
+                      {"params", {{"name", "slow"}, {"arguments", {{"ms", 60000}}}}}}));
   run_for(std::chrono::milliseconds(20));
   c->send(from_agent(std::nullopt, "mcp/message",
                      {{"connectionId", conn}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 77}}}}));
@@ -281,7 +285,8 @@ TEST_F(mcp_server_test, cancel_request_and_disconnect_cancel_running_calls) {
 TEST_F(mcp_server_test, progress_goes_to_the_agent_when_the_call_has_a_progress_token) {
   start();
   const auto conn = connect(new_session());
-  (void)mcp(conn, "tools/call", {{"name", "echo"}, {"arguments", json::object{}}, {"_meta", {{"progressToken", "tok"}}}});
+  (void)mcp(conn, "tools/call",
+            {{"name", "echo"}, {"arguments", json::object{}}, {"_meta", {{"progressToken", "tok"}}}});
   auto progress = mcp_to_agent();
   ASSERT_EQ(progress.size(), 1u);
   EXPECT_FALSE(progress[0].as_object().contains("id"));
@@ -336,7 +341,8 @@ TEST_F(mcp_server_test, older_underscore_mcp_methods) {
   auto connected = ask("_mcp/connect", {{"acp_url", "acp:" + uuid}});
   ASSERT_TRUE(connected.contains("result")) << json::serialize(connected);
   const std::string conn(connected.at("result").at("connection_id").as_string());
-  EXPECT_EQ(ask("_mcp/message", {{"connectionId", conn}, {"method", "tools/call"},
+  EXPECT_EQ(ask("_mcp/message", {{"connectionId", conn},
+                                 {"method", "tools/call"},
                                  {"params", {{"name", "echo"}, {"arguments", {{"text", "old"}}}}}})
                 .at("result")
                 .at("content")

@@ -6,8 +6,8 @@ namespace acp {
 
 ACP_STRUCT(connect_mcp_request, ACP_F("serverId", server_id), ACP_META)
 ACP_STRUCT(connect_mcp_response, ACP_F("connectionId", connection_id), ACP_META)
-ACP_STRUCT(message_mcp_request, ACP_F("connectionId", connection_id), ACP_F("method", method),
-           ACP_F("params", params), ACP_META)
+ACP_STRUCT(message_mcp_request, ACP_F("connectionId", connection_id), ACP_F("method", method), ACP_F("params", params),
+           ACP_META)
 ACP_STRUCT(message_mcp_notification, ACP_F("connectionId", connection_id), ACP_F("method", method),
            ACP_F("params", params), ACP_META)
 ACP_STRUCT(disconnect_mcp_request, ACP_F("connectionId", connection_id), ACP_META)
