@@ -37,12 +37,28 @@ constexpr std::array<method_info, 25> methods{{
     {"$/cancel_request", std::nullopt, false, "CancelRequestNotification", ""},
 }};
 
+constexpr std::array<method_info, 4> unstable{{
+    {"session/fork", peer::agent, true, "ForkSessionRequest", "ForkSessionResponse"},
+    {"mcp/connect", peer::client, true, "ConnectMcpRequest", "ConnectMcpResponse"},
+    {"mcp/message", std::nullopt, true, "MessageMcpRequest", "MessageMcpResponse"},
+    {"mcp/disconnect", peer::client, true, "DisconnectMcpRequest", "DisconnectMcpResponse"},
+}};
+
 } // namespace
 
 std::span<const method_info> stable_methods() noexcept { return methods; }
 
 const method_info* find_method(std::string_view name) noexcept {
   for (const auto& m : methods) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::span<const method_info> unstable_methods() noexcept { return unstable; }
+
+const method_info* find_unstable_method(std::string_view name) noexcept {
+  for (const auto& m : unstable) {
     if (m.name == name) return &m;
   }
   return nullptr;

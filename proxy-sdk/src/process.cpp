@@ -107,10 +107,12 @@ void close_fds_except(std::vector<int>& keep) {
 // called with).
 struct child_setup {
   pid_t parent = ::getpid();
+  const char* working_directory = nullptr; ///< chdir here before exec (null: stay)
 
   // In the child, after the stdio dup2s and before exec.
   template <typename Launcher, typename... Rest> error_code on_exec_setup(Launcher& launcher, Rest&&...) {
     if (::setpgid(0, 0) != 0) return errno_code();
+    if (working_directory != nullptr && ::chdir(working_directory) != 0) return errno_code();
     // The watchdog: SIGKILL when the thread that forked us ends (with the whole process, also on
     // a SIGKILL of it). The parent may already be gone: then we were re-parented and must go.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return errno_code();
@@ -230,7 +232,7 @@ child_process::spawn(const asio::any_io_executor& executor, const process_spec& 
   auto proc = launcher(
       executor, ec, std::filesystem::path(*executable), spec.args,
       bp::process_stdio{in.read_end.get(), out.write_end.get(), pipe_stderr ? err.write_end.get() : STDERR_FILENO},
-      child_setup{});
+      child_setup{.working_directory = spec.working_directory.empty() ? nullptr : spec.working_directory.c_str()});
   // The child's ends are the child's now (or nobody's, on failure).
   in.read_end.reset();
   out.write_end.reset();

@@ -23,7 +23,7 @@ ACP_STRUCT(client_capabilities, ACP_F("fs", fs), ACP_F("terminal", terminal), AC
            ACP_F("auth", auth), ACP_F("elicitation", elicitation), ACP_META)
 ACP_STRUCT(prompt_capabilities, ACP_F("image", image), ACP_F("audio", audio),
            ACP_F("embeddedContext", embedded_context), ACP_META)
-ACP_STRUCT(mcp_capabilities, ACP_F("http", http), ACP_F("sse", sse), ACP_META)
+ACP_STRUCT(mcp_capabilities, ACP_F("http", http), ACP_F("sse", sse), ACP_F("acp", acp), ACP_META)
 ACP_STRUCT(session_capabilities, ACP_F("list", list), ACP_F("delete", delete_),
            ACP_F("additionalDirectories", additional_directories), ACP_F("resume", resume), ACP_F("close", close),
            ACP_META)

@@ -9,7 +9,8 @@ ACP_STRUCT(mcp_server_http, ACP_F("name", name), ACP_F("url", url), ACP_F("heade
 ACP_STRUCT(mcp_server_sse, ACP_F("name", name), ACP_F("url", url), ACP_F("headers", headers), ACP_META)
 ACP_STRUCT(mcp_server_stdio, ACP_F("name", name), ACP_F("command", command), ACP_F("args", args), ACP_F("env", env),
            ACP_META)
-ACP_TAGGED_UNION(mcp_server, "type", "http", "sse", "")
+ACP_STRUCT(mcp_server_acp, ACP_F("name", name), ACP_F("serverId", server_id), ACP_META)
+ACP_TAGGED_UNION(mcp_server, "type", "http", "sse", "", "acp")
 ACP_STRUCT(new_session_request, ACP_F("cwd", cwd), ACP_F("additionalDirectories", additional_directories),
            ACP_F("mcpServers", mcp_servers), ACP_META)
 ACP_STRUCT(new_session_response, ACP_F("sessionId", session_id), ACP_F("modes", modes),
@@ -27,6 +28,10 @@ ACP_STRUCT(delete_session_response, ACP_META)
 ACP_STRUCT(resume_session_request, ACP_F("sessionId", session_id), ACP_F("cwd", cwd),
            ACP_F("additionalDirectories", additional_directories), ACP_F("mcpServers", mcp_servers), ACP_META)
 ACP_STRUCT(resume_session_response, ACP_F("modes", modes), ACP_F("configOptions", config_options), ACP_META)
+ACP_STRUCT(fork_session_request, ACP_F("sessionId", session_id), ACP_F("cwd", cwd),
+           ACP_F("additionalDirectories", additional_directories), ACP_F("mcpServers", mcp_servers), ACP_META)
+ACP_STRUCT(fork_session_response, ACP_F("sessionId", session_id), ACP_F("modes", modes),
+           ACP_F("configOptions", config_options), ACP_META)
 ACP_STRUCT(close_session_request, ACP_F("sessionId", session_id), ACP_META)
 ACP_STRUCT(close_session_response, ACP_META)
 ACP_STRUCT(set_session_mode_request, ACP_F("sessionId", session_id), ACP_F("modeId", mode_id), ACP_META)

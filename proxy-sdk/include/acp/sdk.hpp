@@ -10,6 +10,7 @@
 #include <acp/sdk/detail/typed.hpp>
 #include <acp/sdk/endpoint.hpp>
 #include <acp/sdk/log.hpp>
+#include <acp/sdk/mcp_server.hpp>
 #include <acp/sdk/peer.hpp>
 #include <acp/sdk/process.hpp>
 #include <acp/sdk/transport.hpp>

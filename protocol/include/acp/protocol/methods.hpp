@@ -1,5 +1,5 @@
 #pragma once
-// The stable ACP v1 methods as data: name, receiving peer, request or notification, and the
+// The stable (and the typed unstable) ACP v1 methods as data: name, receiving peer, request or notification, and the
 // schema `$defs` names of their params and result (for validation and tooling).
 
 #include <acp/protocol/peer.hpp>
@@ -25,5 +25,14 @@ struct method_info {
 
 /// The stable method called `name`, or nullptr (unknown, extension or unstable method).
 [[nodiscard]] const method_info* find_method(std::string_view name) noexcept;
+
+/// The unstable methods this library types (schema v1/meta.unstable.json, `$defs` of
+/// schema.unstable.json): session/fork, mcp/connect, mcp/message, mcp/disconnect. `mcp/message`
+/// goes either way (receiver none) and is a request or a notification (is_request true; its
+/// notification params are "MessageMcpNotification").
+[[nodiscard]] std::span<const method_info> unstable_methods() noexcept;
+
+/// The unstable method called `name` (one of unstable_methods()), or nullptr.
+[[nodiscard]] const method_info* find_unstable_method(std::string_view name) noexcept;
 
 } // namespace acp

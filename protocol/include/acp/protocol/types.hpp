@@ -25,6 +25,7 @@
 #include <acp/protocol/types/elicitation.hpp>
 #include <acp/protocol/types/fs_terminal.hpp>
 #include <acp/protocol/types/initialize.hpp>
+#include <acp/protocol/types/mcp.hpp>
 #include <acp/protocol/types/method_traits.hpp>
 #include <acp/protocol/types/open_enum.hpp>
 #include <acp/protocol/types/permission.hpp>

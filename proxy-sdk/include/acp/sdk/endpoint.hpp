@@ -187,9 +187,20 @@ private:
   std::shared_ptr<detail::runtime> rt_;
 };
 
+namespace mcp {
+class server;
+} // namespace mcp
+
 class proxy_builder : public endpoint_builder {
 public:
   proxy_builder() : endpoint_builder(chain_role::proxy) {}
+
+  /// Provides `server` (<acp/sdk/mcp_server.hpp>) to the agent over this connection (MCP over
+  /// ACP): declares it in every session set-up request and serves `mcp/connect`, `mcp/message`,
+  /// `mcp/disconnect` (and the older `_mcp/*`) for its own server ids, passing others on. It
+  /// adds raw handlers in registration order: handlers registered before it see session set-up
+  /// requests without the declaration. May be called more than once (one server each).
+  proxy_builder& provide_mcp_server(const mcp::server& server);
 };
 
 namespace detail {

@@ -17,6 +17,10 @@ struct process_spec {
   std::vector<std::string> args;
   /// Added to (or replacing entries of) the inherited environment, in this order.
   std::vector<std::pair<std::string, std::string>> env;
+  /// The child's working directory; empty: this process's. A directory that cannot be entered
+  /// fails the start (`cannot execute …: <reason>`). A relative `command` with a `/` is still
+  /// found from this process's working directory.
+  std::string working_directory;
 
   friend bool operator==(const process_spec&, const process_spec&) = default;
 };

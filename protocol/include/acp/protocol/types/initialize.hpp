@@ -89,6 +89,7 @@ struct prompt_capabilities {
 struct mcp_capabilities {
   std::optional<bool> http;
   std::optional<bool> sse;
+  std::optional<bool> acp; ///< unstable: `{"type":"acp"}` servers (MCP over the ACP connection)
   std::optional<boost::json::value> meta;
   boost::json::object extra;
 };

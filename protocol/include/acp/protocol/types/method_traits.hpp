@@ -7,6 +7,7 @@
 #include <acp/protocol/types/elicitation.hpp>
 #include <acp/protocol/types/fs_terminal.hpp>
 #include <acp/protocol/types/initialize.hpp>
+#include <acp/protocol/types/mcp.hpp>
 #include <acp/protocol/types/permission.hpp>
 #include <acp/protocol/types/session.hpp>
 #include <acp/protocol/types/session_update.hpp>
@@ -55,10 +56,23 @@ ACP_METHOD(create_elicitation_request, "elicitation/create", create_elicitation_
 ACP_METHOD(complete_elicitation_notification, "elicitation/complete", void, peer::client);
 // either peer
 ACP_METHOD(cancel_request_notification, "$/cancel_request", void, std::nullopt);
+// unstable (unstable_methods()): session/fork and MCP over ACP. mcp/connect and mcp/disconnect go
+// from the agent side toward the client (the component that provides the server answers);
+// mcp/message goes either way (server-initiated MCP traffic travels toward the agent).
+ACP_METHOD(fork_session_request, "session/fork", fork_session_response, peer::agent);
+ACP_METHOD(connect_mcp_request, "mcp/connect", connect_mcp_response, peer::client);
+ACP_METHOD(message_mcp_request, "mcp/message", message_mcp_response, std::nullopt);
+ACP_METHOD(message_mcp_notification, "mcp/message", void, std::nullopt);
+ACP_METHOD(disconnect_mcp_request, "mcp/disconnect", disconnect_mcp_response, peer::client);
+// the older extension methods of the same (not in the schema)
+ACP_METHOD(legacy_connect_mcp_request, "_mcp/connect", legacy_connect_mcp_response, peer::client);
+ACP_METHOD(legacy_message_mcp_request, "_mcp/message", message_mcp_response, std::nullopt);
+ACP_METHOD(legacy_message_mcp_notification, "_mcp/message", void, std::nullopt);
+ACP_METHOD(legacy_disconnect_mcp_notification, "_mcp/disconnect", void, peer::client);
 
 #undef ACP_METHOD
 
-/// Whether `T` is the params type of a stable method.
+/// Whether `T` is the params type of a method of the table (stable, unstable or the older _mcp/*).
 template <class T>
 concept method_params = requires {
   method_traits<T>::method;

@@ -1,6 +1,7 @@
 #pragma once
 // Session lifecycle and prompting (client -> agent): session/new, load, list, delete, resume,
-// close, set_mode, set_config_option, prompt, cancel; MCP server specs; `$/cancel_request`.
+// close, fork (unstable), set_mode, set_config_option, prompt, cancel; MCP server specs;
+// `$/cancel_request`.
 
 #include <acp/protocol/types/content.hpp>
 #include <acp/protocol/types/session_config.hpp>
@@ -39,6 +40,15 @@ struct mcp_server_sse {
   boost::json::object extra;
 };
 
+/// `{"type":"acp"}` (unstable): an MCP server provided by an ACP component and reached over the
+/// ACP connection itself (`mcp/connect`, `mcp/message`, `mcp/disconnect`; types/mcp.hpp).
+struct mcp_server_acp {
+  std::string name;
+  std::string server_id; ///< "serverId", opaque, chosen by the provider (e.g. "mcp-server:<uuid>")
+  std::optional<boost::json::value> meta;
+  boost::json::object extra;
+};
+
 /// No `type`: a stdio server.
 struct mcp_server_stdio {
   std::string name;
@@ -49,8 +59,8 @@ struct mcp_server_stdio {
   boost::json::object extra;
 };
 
-/// `type` "http" / "sse"; no `type` -> stdio; another `type` -> unknown_variant.
-using mcp_server = std::variant<mcp_server_http, mcp_server_sse, mcp_server_stdio, unknown_variant>;
+/// `type` "http" / "sse" / "acp"; no `type` -> stdio; another `type` -> unknown_variant.
+using mcp_server = std::variant<mcp_server_http, mcp_server_sse, mcp_server_stdio, mcp_server_acp, unknown_variant>;
 
 struct new_session_request {
   std::string cwd;
@@ -118,6 +128,24 @@ struct resume_session_request {
 };
 
 struct resume_session_response {
+  std::optional<session_mode_state> modes;
+  std::optional<std::vector<session_config_option>> config_options;
+  std::optional<boost::json::value> meta;
+  boost::json::object extra;
+};
+
+/// `session/fork` (unstable): a new session from the context of `session_id`.
+struct fork_session_request {
+  std::string session_id;
+  std::string cwd;
+  std::optional<std::vector<std::string>> additional_directories;
+  std::optional<std::vector<mcp_server>> mcp_servers;
+  std::optional<boost::json::value> meta;
+  boost::json::object extra;
+};
+
+struct fork_session_response {
+  std::string session_id; ///< the new, forked session
   std::optional<session_mode_state> modes;
   std::optional<std::vector<session_config_option>> config_options;
   std::optional<boost::json::value> meta;
@@ -193,6 +221,7 @@ ACP_DECLARE_CODEC(http_header);
 ACP_DECLARE_CODEC(mcp_server_http);
 ACP_DECLARE_CODEC(mcp_server_sse);
 ACP_DECLARE_CODEC(mcp_server_stdio);
+ACP_DECLARE_CODEC(mcp_server_acp);
 ACP_DECLARE_CODEC(mcp_server);
 ACP_DECLARE_CODEC(new_session_request);
 ACP_DECLARE_CODEC(new_session_response);
@@ -203,6 +232,8 @@ ACP_DECLARE_CODEC(session_info);
 ACP_DECLARE_CODEC(list_sessions_response);
 ACP_DECLARE_CODEC(resume_session_request);
 ACP_DECLARE_CODEC(resume_session_response);
+ACP_DECLARE_CODEC(fork_session_request);
+ACP_DECLARE_CODEC(fork_session_response);
 ACP_DECLARE_CODEC(set_session_mode_request);
 ACP_DECLARE_CODEC(session_config_option_value);
 ACP_DECLARE_CODEC(set_session_config_option_request);
