@@ -68,6 +68,8 @@ TEST(tools_proxy_config, malformed_configs_are_one_line_errors) {
        "t.json: tools[0].argv[1]: {p} is not a property of inputSchema"},
       {R"({"tools":[{"name":"a","description":"d","argv":["ls","{p"]}]})",
        "t.json: tools[0].argv[1]: unclosed '{' (write '{{' for a brace)"},
+      {R"({"tools":[{"name":"a","description":"d","argv":["ls"],"cwd":"/nonexistent/dir"}]})",
+       "t.json: tools[0].cwd: not a directory: /nonexistent/dir"},
       {R"({"tools":[{"name":"a","description":"d","argv":["ls"],"timeoutMs":0}]})",
        "t.json: tools[0].timeoutMs: expected a positive integer"},
       {R"({"tools":[{"name":"a","description":"d","argv":["ls"],"shell":true}]})",

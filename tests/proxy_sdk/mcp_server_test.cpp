@@ -59,6 +59,27 @@ protected:
         });
   }
 
+  static acp::request_permission_request permission_request(std::string session_id) {
+    acp::request_permission_request req;
+    req.session_id = std::move(session_id);
+    req.tool_call.tool_call_id = "t1";
+    req.tool_call.title = "run it";
+    req.options.push_back({.option_id = "yes", .name = "Yes", .kind = acp::permission_option_kind::allow_once});
+    return req;
+  }
+  /// An async tool that asks the client for permission in its session and says what was chosen.
+  void add_permission_tool() {
+    srv.add_tool(tool_named("ask"), [](json::object, mcp::call_context call) -> asio::awaitable<mcp::tool_result> {
+      const auto session = call.session_id();
+      if (!session) co_return mcp::tool_result::error("no session");
+      auto request = permission_request(*session);
+      auto answer = co_await call.acp_context().send_request_to(acp::client, request).response();
+      if (!answer) co_return mcp::tool_result::error(answer.error().message);
+      const auto* selected = std::get_if<acp::selected_permission_outcome>(&answer->outcome);
+      co_return mcp::tool_result::text(selected ? "chose " + selected->option_id : "cancelled");
+    });
+  }
+
   void start() {
     proxy_builder b;
     b.provide_mcp_server(srv);
@@ -319,6 +340,21 @@ TEST_F(mcp_server_test, session_id_of_load_and_fork_and_a_session_update_from_a_
   ASSERT_EQ(updates.size(), 1u);
   EXPECT_EQ(updates[0].at("params").at("sessionId"), "forked-2");
   EXPECT_EQ(updates[0].at("params").at("update").at("content").at("text"), "from the tool");
+}
+
+TEST_F(mcp_server_test, an_async_tool_asks_the_client_for_permission_in_its_session) {
+  add_permission_tool();
+  start();
+  const auto conn = connect(new_session("perm-1"));
+  c->send(from_agent(json::value("p"), "mcp/message",
+                     {{"connectionId", conn}, {"method", "tools/call"}, {"params", {{"name", "ask"}}}}));
+  ASSERT_TRUE(run_until([&] { return !c->with_method("session/request_permission").empty(); }));
+  const auto asked = c->with_method("session/request_permission").at(0).as_object();
+  EXPECT_EQ(asked.at("params").at("sessionId"), "perm-1");
+  EXPECT_EQ(asked.at("params").at("toolCall").at("title"), "run it");
+  c->send(result(asked.at("id"), {{"outcome", {{"outcome", "selected"}, {"optionId", "yes"}}}}));
+  ASSERT_TRUE(run_until([&] { return c->response_to(json::value("p")) != nullptr; }));
+  EXPECT_EQ(c->response_to(json::value("p"))->at("result"), J(R"({"content":[{"type":"text","text":"chose yes"}]})"));
 }
 
 TEST_F(mcp_server_test, a_connection_before_the_session_answer_learns_the_session_later) {

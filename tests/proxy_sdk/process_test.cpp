@@ -158,6 +158,17 @@ TEST_F(process_fixture, env_entries_are_added_to_the_inherited_environment) {
   EXPECT_EQ(stdout_of(ioc, child), "inherited|new|x y\n");
 }
 
+TEST_F(process_fixture, working_directory_is_entered_before_exec) {
+  process_spec spec = sh("pwd");
+  spec.working_directory = "/tmp";
+  auto child = spawn_ok(ioc, spec);
+  EXPECT_EQ(stdout_of(ioc, child), "/tmp\n");
+  spec.working_directory = "/nonexistent/dir";
+  auto failed = child_process::spawn(ioc.get_executor(), spec);
+  ASSERT_FALSE(failed);
+  EXPECT_NE(failed.error().message.find("No such file or directory"), std::string::npos) << failed.error().message;
+}
+
 TEST_F(process_fixture, bare_command_is_found_in_path) {
   auto child = spawn_ok(ioc, process_spec{"echo", "echo", {"a", "b c"}, {}});
   EXPECT_EQ(stdout_of(ioc, child), "a b c\n");

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -71,8 +72,8 @@ boost::system::result<tool_command, config_error> read_tool(const json::value& v
   tool_command t;
   const auto* o = v.if_object();
   if (o == nullptr) return at(origin, path, "expected an object");
-  static const std::set<std::string_view> known = {"name",    "description", "inputSchema",   "argv",
-                                                   "cwd",     "timeoutMs",   "maxOutputBytes"};
+  static const std::set<std::string_view> known = {"name", "description", "inputSchema",   "argv",
+                                                   "cwd",  "timeoutMs",   "maxOutputBytes"};
   for (const auto& kv : *o)
     if (!known.contains(kv.key())) return at(origin, path + "." + std::string(kv.key()), "unknown member");
   auto string_member = [&](std::string_view key, std::string& out, bool required) -> std::optional<config_error> {
@@ -89,6 +90,8 @@ boost::system::result<tool_command, config_error> read_tool(const json::value& v
   if (auto e = string_member("name", t.name, true)) return *e;
   if (auto e = string_member("description", t.description, true)) return *e;
   if (auto e = string_member("cwd", t.cwd, false)) return *e;
+  if (std::error_code ec; !t.cwd.empty() && !std::filesystem::is_directory(t.cwd, ec))
+    return at(origin, path + ".cwd", "not a directory: " + t.cwd);
   if (const auto* s = o->if_contains("inputSchema")) {
     if (!s->is_object()) return at(origin, path + ".inputSchema", "expected an object");
     t.input_schema = s->get_object();

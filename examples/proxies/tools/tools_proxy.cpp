@@ -74,8 +74,7 @@ asio::awaitable<mcp::tool_result> run_command(const tool_command& tool, std::vec
                     .args = std::vector<std::string>(argv.begin() + 1, argv.end()),
                     .env = {},
                     .working_directory = tool.cwd};
-  stderr_options stderr_opts{.mode = stderr_mode::forward,
-                             .sink = [err](std::string_view, std::string_view line) {
+  stderr_options stderr_opts{.mode = stderr_mode::forward, .sink = [err](std::string_view, std::string_view line) {
                                err->append(line);
                                err->append("\n");
                              }};
@@ -108,8 +107,7 @@ asio::awaitable<mcp::tool_result> run_command(const tool_command& tool, std::vec
 } // namespace
 
 mcp::server make_tools_server(tools_proxy_options options) {
-  if (!options.call_log)
-    options.call_log = [](std::string_view line) { log::write(log::level::info, "call", line); };
+  if (!options.call_log) options.call_log = [](std::string_view line) { log::write(log::level::info, "call", line); };
   mcp::server srv(options.config.server_name, "1");
   auto call_log = std::make_shared<std::function<void(std::string_view)>>(std::move(options.call_log));
   for (auto& t : options.config.tools) {

@@ -66,7 +66,7 @@ struct config_error {
 [[nodiscard]] boost::system::result<tools_config, config_error> load_tools_config(const std::string& path);
 /// The same from JSON text; `origin` prefixes the errors.
 [[nodiscard]] boost::system::result<tools_config, config_error> parse_tools_config(std::string_view text,
-                                                                                 std::string_view origin);
+                                                                                   std::string_view origin);
 
 /// The argv of a call: the templates filled from `arguments`, or the error text for the model
 /// ("missing required argument: pattern", "argument count: expected integer", ...).
