@@ -24,8 +24,7 @@ namespace {
 bool is_mcp_message(std::string_view method) noexcept { return method == "mcp/message" || method == "_mcp/message"; }
 
 bool is_session_setup(std::string_view method) noexcept {
-  return method == "session/new" || method == "session/load" || method == "session/resume" ||
-         method == "session/fork";
+  return method == "session/new" || method == "session/load" || method == "session/resume" || method == "session/fork";
 }
 
 /// `acp-mcp-bridge` next to this executable, else the bare name (the agent's PATH finds it).
@@ -75,8 +74,8 @@ void router::maybe_bridge_mcp(json::value& result) {
   bridge_ = std::move(b);
 
   mcp_bridge::advertise_acp(result);
-  log::info("", std::string("the agent does not take MCP servers over ACP; the conductor bridges them over ") +
-                    (o.kind == mcp_bridge::mode::http ? "HTTP" : "stdio (" + o.shim_program + " --shim)"));
+  log::debug("", std::string("the agent does not take MCP servers over ACP; the conductor bridges them over ") +
+                     (o.kind == mcp_bridge::mode::http ? "HTTP" : "stdio (" + o.shim_program + " --shim)"));
 }
 
 std::optional<hop> router::bridge_hop(const hop& via, const message& msg) const {
