@@ -170,6 +170,12 @@ void bridge::impl::from_client(const std::shared_ptr<session>& s, json::object m
     return;
   }
   if (s->st == session::state::connecting) {
+    if (s->waiting.size() >= opt.max_queued_messages) {
+      log::warn(where, "the MCP client sent too much before its connection was open; a message is refused");
+      if (done && msg.contains("method") && msg.contains("id"))
+        done(error_response(msg.at("id"), rpc_error::internal_error("the MCP connection is still being opened")));
+      return;
+    }
     s->waiting.push_back({std::move(msg), std::move(done)});
     return;
   }
