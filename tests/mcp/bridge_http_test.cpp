@@ -335,6 +335,22 @@ TEST_F(bridge_http, server_initiated_messages_reach_the_get_stream_and_answers_g
   ::close(fd);
 }
 
+TEST_F(bridge_http, an_idle_session_is_ended_and_a_streaming_one_kept) {
+  start({.session_idle_timeout = 200ms});
+  const auto d = rewrite(acp_decl);
+  const auto idle = open_session(d);
+  const auto streaming = open_session(d);
+  const int fd = connect_local(port_of(d));
+  ASSERT_TRUE(send_all(fd, "GET " + path_of(d) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_of(d) +
+                               "\r\nAccept: text/event-stream\r\nMcp-Session-Id: " + streaming + "\r\n\r\n"));
+  EXPECT_NE(read_until(fd, "\r\n\r\n").find("200 OK"), std::string::npos);
+  EXPECT_TRUE(log_->wait_for("disconnect conn-1"));
+  EXPECT_EQ(call(d, idle, R"({"jsonrpc":"2.0","id":1,"method":"ping"})").status, 404);
+  EXPECT_EQ(call(d, streaming, R"({"jsonrpc":"2.0","id":2,"method":"ping"})").status, 200);
+  EXPECT_FALSE(log_->has("disconnect conn-2"));
+  ::close(fd);
+}
+
 TEST_F(bridge_http, connections_over_the_limit_are_refused) {
   start({.max_connections = 1});
   const auto d = rewrite(acp_decl);
