@@ -260,6 +260,22 @@ TEST_F(bridge_http, a_client_gone_mid_call_cancels_upstream_and_the_bridge_goes_
   EXPECT_EQ(call(d, session, R"({"jsonrpc":"2.0","id":10,"method":"ping"})").json_body().at("result"), json::object{});
 }
 
+TEST_F(bridge_http, notifications_cancelled_cancels_the_relayed_request) {
+  start();
+  const auto d = rewrite(acp_decl);
+  const auto session = open_session(d);
+  auto pending = std::async(std::launch::async, [&] {
+    return call(d, session, R"({"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"name":"hang"}})");
+  });
+  ASSERT_TRUE(log_->wait_for("request tools/call"));
+  EXPECT_EQ(
+      call(d, session, R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":21}})").status,
+      202);
+  EXPECT_TRUE(log_->wait_for("cancelled"));
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(pending.get().json_body().at("error").at("code"), -32800);
+}
+
 TEST_F(bridge_http, the_provider_dying_answers_pending_calls_with_errors) {
   start();
   const auto d = rewrite(acp_decl);
