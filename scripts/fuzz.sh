@@ -13,10 +13,11 @@ shift || true
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
   targets=(fuzz_line_decoder fuzz_jsonrpc fuzz_envelope fuzz_json_scan fuzz_typed fuzz_component fuzz_router
-           fuzz_policy_path)
+           fuzz_policy_path fuzz_mcp_http)
 fi
 declare -A max_len=([fuzz_line_decoder]=4096 [fuzz_jsonrpc]=4096 [fuzz_envelope]=2048 [fuzz_json_scan]=4096
-                    [fuzz_typed]=4096 [fuzz_component]=512 [fuzz_router]=8192 [fuzz_policy_path]=24)
+                    [fuzz_typed]=4096 [fuzz_component]=512 [fuzz_router]=8192 [fuzz_policy_path]=24
+                    [fuzz_mcp_http]=4096)
 
 "$root/scripts/setup.sh"
 launcher=()

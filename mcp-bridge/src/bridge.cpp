@@ -164,12 +164,19 @@ void bridge::impl::connect(const std::shared_ptr<session>& s) {
 }
 
 void bridge::impl::from_client(const std::shared_ptr<session>& s, json::object msg, reply_fn done) {
+  s->last_active = std::chrono::steady_clock::now();
   if (s->st == session::state::closed) {
     if (done && msg.contains("method") && msg.contains("id"))
       done(error_response(msg.at("id"), session_error("the MCP session has ended")));
     return;
   }
   if (s->st == session::state::connecting) {
+    if (s->waiting.size() >= opt.max_queued_messages) {
+      log::warn(where, "the MCP client sent too much before its connection was open; a message is refused");
+      if (done && msg.contains("method") && msg.contains("id"))
+        done(error_response(msg.at("id"), rpc_error::internal_error("the MCP connection is still being opened")));
+      return;
+    }
     s->waiting.push_back({std::move(msg), std::move(done)});
     return;
   }
@@ -269,7 +276,18 @@ void bridge::impl::abandon(const std::shared_ptr<session>& s, const json::value&
   if (c.done) c.done(std::nullopt);
 }
 
+void bridge::impl::expire_idle_sessions() {
+  if (opt.session_idle_timeout.count() <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<session>> idle;
+  for (const auto& [key, s] : sessions)
+    if (!s->to_client && s->calls.empty() && s->waiting.empty() && now - s->last_active > opt.session_idle_timeout)
+      idle.push_back(s);
+  for (const auto& s : idle) end_session(s, true, "the MCP session was idle too long");
+}
+
 void bridge::impl::set_sink(const std::shared_ptr<session>& s, std::function<void(json::object)> sink) {
+  s->last_active = std::chrono::steady_clock::now();
   s->to_client = std::move(sink);
   while (s->to_client && !s->queued.empty()) {
     auto m = std::move(s->queued.front());

@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -43,6 +44,7 @@ struct session {
   state st = state::connecting;
   std::string connection_id;    ///< upstream's, once connected
   std::string protocol_version; ///< negotiated (from the initialize result), for the HTTP header check
+  std::chrono::steady_clock::time_point last_active = std::chrono::steady_clock::now();
 
   struct held {
     json::object msg;
@@ -103,6 +105,8 @@ struct bridge::impl : std::enable_shared_from_this<bridge::impl> {
   /// Ends the session: waiting calls answered with an error, server requests answered with an
   /// error upstream, `mcp/disconnect` sent when `tell_upstream`.
   void end_session(const std::shared_ptr<session>& s, bool tell_upstream, std::string_view why);
+  /// Ends the sessions idle for `opt.session_idle_timeout` (no call, no sink, no message).
+  void expire_idle_sessions();
 
   /// A message from upstream for one of our connections (handled::no when not ours).
   acp::handled upstream_request(jsonrpc::message& msg, acp::responder& r, acp::context& cx);

@@ -18,6 +18,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <array>
 #include <list>
 
@@ -409,6 +410,20 @@ asio::awaitable<void> accept_loop(std::shared_ptr<http_listener> l) {
   }
 }
 
+/// Ends idle sessions every quarter of the idle timeout (at most every 10 s).
+asio::awaitable<void> sweep_idle(std::shared_ptr<http_listener> l, std::chrono::milliseconds every) {
+  asio::steady_timer t(l->acceptor.get_executor());
+  for (;;) {
+    t.expires_after(every);
+    co_await t.async_wait(tuple_awaitable);
+    if (l->closed) co_return;
+    if (auto b = l->bridge_.lock())
+      b->expire_idle_sessions();
+    else
+      co_return;
+  }
+}
+
 } // namespace
 
 std::shared_ptr<http_listener> start_http_listener(const std::shared_ptr<bridge::impl>& b) {
@@ -425,6 +440,12 @@ std::shared_ptr<http_listener> start_http_listener(const std::shared_ptr<bridge:
   asio::co_spawn(b->ex, accept_loop(l), [](std::exception_ptr e) {
     if (e) log::error(where, "the HTTP listener stopped on an exception");
   });
+  if (const auto idle = b->opt.session_idle_timeout; idle.count() > 0) {
+    const auto every = std::clamp(idle / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(10000));
+    asio::co_spawn(b->ex, sweep_idle(l, every), [](std::exception_ptr e) {
+      if (e) log::error(where, "the idle-session sweeper stopped on an exception");
+    });
+  }
   return l;
 }
 

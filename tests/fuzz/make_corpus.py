@@ -179,6 +179,22 @@ def main():
         write("fuzz_policy_path", name, bytes(names.index(p) for p in parts))
     write("fuzz_policy_path", "double_slash", bytes([0, 240, 1, 240]))
 
+    # MCP bridge HTTP: one client connection; @P path, @T token, @S session (fuzz_mcp_http.cpp)
+    auth = "Host: x\r\nAuthorization: Bearer @T\r\n"
+
+    def post(body, headers=""):
+        return f"POST @P HTTP/1.1\r\n{auth}{headers}Content-Length: {len(body)}\r\n\r\n{body}"
+
+    session = "Mcp-Session-Id: @S\r\n"
+    write("fuzz_mcp_http", "post_request", post(msg(id=2, method="tools/list", params={}), session))
+    write("fuzz_mcp_http", "post_notification", post(msg(method="notifications/initialized"), session))
+    write("fuzz_mcp_http", "get_stream", f"GET @P HTTP/1.1\r\n{auth}Accept: text/event-stream\r\n{session}\r\n")
+    write("fuzz_mcp_http", "pipelined_chunked", post(msg(id=1, method="initialize", params={})) +
+          f"POST @P HTTP/1.1\r\n{auth}{session}Transfer-Encoding: chunked\r\n\r\n5\r\n[1,2]\r\n0\r\n\r\n")
+    write("fuzz_mcp_http", "delete_unknown",
+          f"DELETE @P HTTP/1.1\r\n{auth}Origin: http://localhost:1\r\nMcp-Session-Id: 0000\r\n\r\n")
+    write("fuzz_mcp_http", "bad_json", f"POST @P HTTP/1.1\r\nAuthorization: Bearer @T\r\n{session}Content-Length: 5\r\n\r\n" + '{"a":')
+
 
 if __name__ == "__main__":
     main()

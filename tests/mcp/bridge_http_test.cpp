@@ -260,6 +260,22 @@ TEST_F(bridge_http, a_client_gone_mid_call_cancels_upstream_and_the_bridge_goes_
   EXPECT_EQ(call(d, session, R"({"jsonrpc":"2.0","id":10,"method":"ping"})").json_body().at("result"), json::object{});
 }
 
+TEST_F(bridge_http, notifications_cancelled_cancels_the_relayed_request) {
+  start();
+  const auto d = rewrite(acp_decl);
+  const auto session = open_session(d);
+  auto pending = std::async(std::launch::async, [&] {
+    return call(d, session, R"({"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"name":"hang"}})");
+  });
+  ASSERT_TRUE(log_->wait_for("request tools/call"));
+  EXPECT_EQ(
+      call(d, session, R"({"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":21}})").status,
+      202);
+  EXPECT_TRUE(log_->wait_for("cancelled"));
+  ASSERT_EQ(pending.wait_for(5s), std::future_status::ready);
+  EXPECT_EQ(pending.get().json_body().at("error").at("code"), -32800);
+}
+
 TEST_F(bridge_http, the_provider_dying_answers_pending_calls_with_errors) {
   start();
   const auto d = rewrite(acp_decl);
@@ -332,6 +348,22 @@ TEST_F(bridge_http, server_initiated_messages_reach_the_get_stream_and_answers_g
   std::lock_guard lock(log_->m);
   ASSERT_EQ(log_->client_answers.size(), 1u);
   EXPECT_EQ(log_->client_answers[0], json::parse(R"({"roots":[]})"));
+  ::close(fd);
+}
+
+TEST_F(bridge_http, an_idle_session_is_ended_and_a_streaming_one_kept) {
+  start({.session_idle_timeout = 200ms});
+  const auto d = rewrite(acp_decl);
+  const auto idle = open_session(d);
+  const auto streaming = open_session(d);
+  const int fd = connect_local(port_of(d));
+  ASSERT_TRUE(send_all(fd, "GET " + path_of(d) + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token_of(d) +
+                               "\r\nAccept: text/event-stream\r\nMcp-Session-Id: " + streaming + "\r\n\r\n"));
+  EXPECT_NE(read_until(fd, "\r\n\r\n").find("200 OK"), std::string::npos);
+  EXPECT_TRUE(log_->wait_for("disconnect conn-1"));
+  EXPECT_EQ(call(d, idle, R"({"jsonrpc":"2.0","id":1,"method":"ping"})").status, 404);
+  EXPECT_EQ(call(d, streaming, R"({"jsonrpc":"2.0","id":2,"method":"ping"})").status, 200);
+  EXPECT_FALSE(log_->has("disconnect conn-2"));
   ::close(fd);
 }
 

@@ -7,6 +7,8 @@
 
 #include <acp/mcp_bridge/tool.hpp>
 
+#include <filesystem>
+
 namespace acp::mcp_bridge::test {
 namespace {
 
@@ -45,6 +47,7 @@ protected:
     return got(1);
   }
   std::shared_ptr<acp::test::line_peer> c;
+  std::vector<acp::child_process> children;
 };
 
 TEST_F(bridge_proxy, an_agent_without_acp_gets_it_advertised_and_its_declarations_bridged) {
@@ -118,6 +121,46 @@ TEST_F(bridge_proxy, forced_http_mode_wins_over_the_capability) {
   c->send(request(1, "session/new", new_session));
   ASSERT_TRUE(wait_messages(3));
   EXPECT_EQ(got(2).at("params").at("params").at("mcpServers").at(0).at("type"), "http");
+}
+
+/// The acp-mcp-bridge program itself, spawned, between the scripted conductor and a shim it
+/// declared: the shim it names is the program, and an MCP initialize written to the shim goes
+/// out as mcp/connect and mcp/message toward the client and comes back answered.
+TEST_F(bridge_proxy, the_program_bridges_through_its_own_shim) {
+  auto spawn = [&](const acp::process_spec& spec) {
+    auto child = acp::child_process::spawn(ex(), spec);
+    EXPECT_TRUE(child.has_value());
+    auto peer = make_peer(child->take_transport());
+    children.push_back(std::move(*child));
+    return peer;
+  };
+  c = spawn({.name = "bridge", .command = ACP_MCP_BRIDGE_PROGRAM});
+  initialize(J(R"({"protocolVersion":1,"agentCapabilities":{"mcpCapabilities":{"http":false}}})"));
+  EXPECT_TRUE(got(1).at("result").at("agentCapabilities").at("mcpCapabilities").at("acp").as_bool());
+  c->send(request(1, "session/new", new_session));
+  ASSERT_TRUE(wait_messages(3));
+  const auto decl = json::value(got(2).at("params").at("params").at("mcpServers").at(0));
+  EXPECT_EQ(std::filesystem::canonical(std::string(decl.at("command").as_string())),
+            std::filesystem::canonical(ACP_MCP_BRIDGE_PROGRAM));
+  acp::process_spec shim{.name = "shim", .command = std::string(decl.at("command").as_string()), .args = {"--shim"}};
+  for (const auto& e : decl.at("env").as_array())
+    shim.env.emplace_back(std::string(e.at("name").as_string()), std::string(e.at("value").as_string()));
+  auto agent_side = spawn(shim);
+  agent_side->send(R"({"jsonrpc":"2.0","id":"i","method":"initialize","params":{"protocolVersion":"2025-06-18"}})");
+  ASSERT_TRUE(wait_messages(4));
+  EXPECT_EQ(got(3).at("method"), "mcp/connect");
+  c->send(result(got(3).at("id"), {{"connectionId", "k9"}}));
+  ASSERT_TRUE(wait_messages(5));
+  EXPECT_EQ(got(4).at("params").at("connectionId"), "k9");
+  c->send(result(got(4).at("id"),
+                 J(R"({"protocolVersion":"2025-06-18","capabilities":{},"serverInfo":{"name":"q","version":"1"}})")));
+  ASSERT_TRUE(run_until([&] { return !agent_side->messages.empty(); }));
+  EXPECT_EQ(agent_side->messages[0].at("id"), "i");
+  EXPECT_EQ(agent_side->messages[0].at("result").at("serverInfo").at("name"), "q");
+  agent_side->shutdown_write(); // the agent's MCP client ends: the connection ends upstream
+  ASSERT_TRUE(wait_messages(6));
+  EXPECT_EQ(got(5).at("method"), "mcp/disconnect");
+  EXPECT_EQ(got(5).at("params"), J(R"({"connectionId":"k9"})"));
 }
 
 } // namespace

@@ -63,9 +63,14 @@ struct options {
   std::size_t max_connections = 64;
   /// MCP sessions open at once per bridge; a further `initialize` is answered an error.
   std::size_t max_sessions = 256;
-  /// Server-initiated messages kept for a session whose GET stream is not open (HTTP) or not
-  /// yet written (stdio); beyond it a request is answered an error upstream, a notification
-  /// dropped with a log line.
+  /// HTTP: a session without a request in flight, without an open GET stream and without a
+  /// request for this long is ended (`mcp/disconnect`; the client then gets 404 and may start
+  /// over). Zero: never.
+  std::chrono::milliseconds session_idle_timeout{1800000};
+  /// Server-initiated messages kept for a session whose GET stream is not open (HTTP); beyond
+  /// it a request is answered an error upstream, a notification dropped with a log line. Also
+  /// the client's messages kept while its connection is being opened upstream (beyond it a
+  /// request is answered an error).
   std::size_t max_queued_messages = 1024;
 };
 
