@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 
 const std::string tools_proxy_bin = ACP_TOOLS_PROXY_BIN;
 const std::string shim_bin = ACP_MCP_BRIDGE_PROGRAM;
+const std::string scratchpad_bin = ACP_SCRATCHPAD_PROXY_BIN;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);
@@ -32,9 +33,8 @@ std::string slurp(const fs::path& p) {
 class conductor_bridge : public ::testing::Test {
 protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("acp-bridge-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("acp-bridge-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     notes_ = (dir_ / "notes.txt").string();
@@ -180,6 +180,24 @@ TEST_F(conductor_bridge, the_provider_dying_mid_call_answers_everything_and_leav
     EXPECT_NE(*code, 0);
     EXPECT_TRUE(all_gone(procs)) << "a process outlived the chain";
   }
+}
+
+// The one-file example provider: its tools know the ACP session of each call.
+TEST_F(conductor_bridge, the_scratchpad_keeps_one_pad_per_session) {
+  scripted_peer editor(chain({component(scratchpad_bin), component(test_agent_path())}));
+  ASSERT_TRUE(advertises_acp(editor.initialize())) << editor.stderr_text();
+  const auto first = editor.new_session();
+  const auto second = editor.new_session();
+  ASSERT_NE(first, second);
+  EXPECT_EQ(turn(editor, first, "mcp call scratchpad notes {}", 1).first, "(no notes yet)");
+  EXPECT_EQ(turn(editor, first, R"(mcp call scratchpad note {"text":"buy milk"})", 2).first, "noted");
+  EXPECT_EQ(turn(editor, first, R"(mcp call scratchpad note {"text":"call Bob"})", 3).first, "noted");
+  EXPECT_EQ(turn(editor, second, R"(mcp call scratchpad note {"text":"other"})", 4).first, "noted");
+  EXPECT_EQ(turn(editor, first, "mcp call scratchpad notes {}", 5).first, "buy milk\ncall Bob\n");
+  EXPECT_EQ(turn(editor, second, "mcp call scratchpad notes {}", 6).first, "other\n");
+  EXPECT_EQ(turn(editor, first, R"(mcp call scratchpad note {"text":7})", 7).first, "mcp error: `text`: a string");
+  editor.close_stdin();
+  EXPECT_EQ(editor.wait_exit(10s), 0) << editor.stderr_text();
 }
 
 TEST(conductor_bridge_options, a_bad_mode_is_a_usage_error) {
