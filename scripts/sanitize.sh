@@ -8,7 +8,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ACP_ASAN_BUILD_DIR:-$root/build-asan}
-targets=(acp_protocol_tests acp_proxy_sdk_tests acp_conductor_tests)
+targets=(acp_protocol_tests acp_proxy_sdk_tests acp_conductor_tests acp_mcp_bridge_tests acp_mcp_bridge_proxy_tests)
 
 "$root/scripts/setup.sh"
 launcher=()
