@@ -528,6 +528,7 @@ const cases_impl = {
       if (bridge === "stdio") conductor_options.push("--mcp-bridge", "stdio", "--mcp-shim", bins.mcp_bridge);
       const word = `quince${bridge}`;
       let shims = [];
+      let running = [];
       const started = Date.now();
       const { e, init } = await mcp_turn("chain", {
         label: `-${bridge}`,
@@ -539,7 +540,10 @@ const cases_impl = {
         calls_of,
         expected_calls: [{ name: BRIDGE_TOOL, status: 0 }],
         // The shims the agent runs, while it still runs them: only with --mcp-bridge stdio.
-        after_prompt: (x) => (shims = descendants(x.pid).filter((p) => p.cmd.includes("--shim"))),
+        after_prompt: (x) => {
+          running = descendants(x.pid);
+          shims = running.filter((p) => p.cmd.includes("--shim"));
+        },
       });
       log(`${e.mode}: ${Date.now() - started} ms; shims ${JSON.stringify(shims.map((p) => p.cmd))}`);
       log(`${e.mode}: tools proxy log ${JSON.stringify(e.stderr.split("\n").filter((l) => l.includes("call: ")))}`);
@@ -553,6 +557,13 @@ const cases_impl = {
       check(init?.agentCapabilities?.mcpCapabilities?.acp === true, `${e.mode}: the initialize result lacks mcpCapabilities.acp`);
       if (bridge === "stdio") check(shims.length > 0, `${e.mode}: the agent runs no acp-mcp-bridge --shim`);
       else check(shims.length === 0, `${e.mode}: a shim ran with the HTTP bridge: ${JSON.stringify(shims)}`);
+      // The editor closed its input: the conductor ends the chain on its own, and nothing it or
+      // the agent started (proxies, the agent's helpers, the shim) is left.
+      check(e.exit?.code === 0, `${e.mode}: the conductor ended ${JSON.stringify(e.exit)}, not with status 0 after EOF`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const left = running.filter((p) => descendants(1).some((q) => q.pid === p.pid && q.cmd === p.cmd));
+      check(left.length === 0, `${e.mode}: processes left after the chain ended: ${JSON.stringify(left.map((p) => `${p.pid} ${p.cmd}`))}`);
+      log(`${e.mode}: ${running.length} processes ran under the conductor, ${left.length} left`);
 
       // The trace: the call recorded as MCP, the declaration as the tools proxy sent it, and
       // none of the bridge's secrets (the bearer token, the shim's token and its variable name).
