@@ -1,11 +1,12 @@
 // One real-agent test: node real_agent_test.mjs AGENT CASE
-// AGENT: claude | codex | gemini. CASE: auth | text | tool | cancel | close | bytes | mcp (see
-// below).
+// AGENT: claude | codex | gemini. CASE: auth | text | tool | cancel | close | bytes | mcp |
+// mcp_bridge (see below).
 // Each case runs the agent directly and/or through
 //   acp-conductor agent acp-arrow-proxy acp-arrow-proxy "acp-transcript-proxy --dir D" AGENT
 // against the mock LLM server (mock_llm.mjs), with the editor driver (editor.mjs).
 // Environment: ACP_REAL_AGENTS_NODE_DIR (where npm_install.sh put the agents), ACP_CONDUCTOR,
-// ACP_ARROW_PROXY, ACP_TRANSCRIPT_PROXY (binaries). ACP_REAL_AGENTS_KEEP=1 keeps the temp dir
+// ACP_ARROW_PROXY, ACP_TRANSCRIPT_PROXY, ACP_TOOLS_PROXY, ACP_MCP_BRIDGE (binaries; the last two
+// for mcp_bridge only). ACP_REAL_AGENTS_KEEP=1 keeps the temp dir
 // (recordings, mock request log) and prints its path.
 // Exit status: 0 passed, 1 failed (the reasons on stderr), 77 skipped (agents not installed).
 import fs from "node:fs";
@@ -18,7 +19,7 @@ import { agent_spec, agent_names } from "./agents.mjs";
 import { editor, tagged_processes, kill_tagged } from "./editor.mjs";
 
 const [agent, test_case] = process.argv.slice(2);
-const cases = ["auth", "text", "tool", "cancel", "close", "bytes", "mcp"];
+const cases = ["auth", "text", "tool", "cancel", "close", "bytes", "mcp", "mcp_bridge"];
 if (!agent_names.includes(agent) || !cases.includes(test_case)) {
   console.error(`usage: real_agent_test.mjs {${agent_names.join("|")}} {${cases.join("|")}}`);
   process.exit(2);
@@ -41,6 +42,8 @@ const bins = {
   conductor: process.env.ACP_CONDUCTOR,
   arrow: process.env.ACP_ARROW_PROXY,
   transcript: process.env.ACP_TRANSCRIPT_PROXY,
+  tools: process.env.ACP_TOOLS_PROXY,
+  mcp_bridge: process.env.ACP_MCP_BRIDGE,
 };
 
 const TAG_NAME = "ACP_REAL_AGENTS_TAG";
@@ -75,8 +78,8 @@ function inherited_env() {
 // API key (the agent is still pointed at the mock, so that nothing leaves the machine). extra:
 // more chain components (command lines) between the transcript proxy and the agent; the chain's
 // mode is then "chain" followed by label, which also names the recordings. agent_options: more
-// for agent_spec (trusted_dirs).
-function start(mode, credentials = true, { extra = [], label = "", agent_options = {} } = {}) {
+// for agent_spec (trusted_dirs). conductor_options: the conductor's options before "agent".
+function start(mode, credentials = true, { extra = [], label = "", agent_options = {}, conductor_options = [] } = {}) {
   const dir = path.join(root, mode + label);
   fs.mkdirSync(dir, { recursive: true });
   reset_project();
@@ -90,7 +93,7 @@ function start(mode, credentials = true, { extra = [], label = "", agent_options
     const component = JSON.stringify({ name: spec.name, command: spec.command, args: spec.args });
     e = new editor(
       bins.conductor,
-      ["agent", bins.arrow, bins.arrow, `${bins.transcript} --dir ${transcripts}`, ...extra, component],
+      [...conductor_options, "agent", bins.arrow, bins.arrow, `${bins.transcript} --dir ${transcripts}`, ...extra, component],
       { env, cwd: project },
     );
   }
@@ -186,12 +189,14 @@ function record(e) {
 }
 
 // One complete turn: initialize, session/new (with mcp_servers), one prompt, orderly end. extra,
-// label, agent_options: see start().
-async function one_turn(mode, text, { mcp_servers = [], extra = [], label = "", agent_options = {} } = {}) {
-  const e = start(mode, true, { extra, label, agent_options });
+// label, agent_options, conductor_options: see start(). after_prompt(e): called once the prompt
+// is answered, before the end (while the chain still runs).
+async function one_turn(mode, text, { mcp_servers = [], extra = [], label = "", agent_options = {}, conductor_options = [], after_prompt } = {}) {
+  const e = start(mode, true, { extra, label, agent_options, conductor_options });
   const init = await initialize(e);
   await new_session(e, mcp_servers);
   const r = await prompt(e, text);
+  if (after_prompt) after_prompt(e);
   await e.shutdown(mode === "chain" ? 8000 : 3000);
   record(e);
   return { e, r, init };
@@ -200,20 +205,72 @@ async function one_turn(mode, text, { mcp_servers = [], extra = [], label = "", 
 // The MCP server the mcp case declares (mcp_server.mjs over Streamable HTTP), closed at the end.
 let mcp_http = null;
 
+// The tool the mcp_bridge case's acp-tools-proxy offers.
+const BRIDGE_TOOL = "make_marker";
+
+// The living descendants of process PID (whatever their process group or environment: agents
+// start stdio MCP servers with an environment of their own), as { pid, cmd, env }.
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const [state, ppid] = stat.replace(/^.*\) /, "").split(" ");
+    if (state === "Z") continue;
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(entry);
+  }
+  const out = [];
+  const todo = [String(pid)];
+  while (todo.length) {
+    for (const child of children.get(todo.pop()) ?? []) {
+      todo.push(child);
+      const read = (f) => {
+        try {
+          return fs.readFileSync(`/proc/${child}/${f}`, "utf8");
+        } catch {
+          return "";
+        }
+      };
+      const env = Object.fromEntries(
+        read("environ")
+          .split("\0")
+          .filter((kv) => kv.includes("="))
+          .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+      );
+      out.push({ pid: Number(child), cmd: read("cmdline").replace(/\0/g, " ").trim(), env });
+    }
+  }
+  return out;
+}
+
 // One mcp turn: the agent is given MCP servers in session/new (mcp_servers: the declarations;
 // extra, label: more chain components, see start()) and the mock LLM makes it call TOOL with
 // ARGS (by default mcp_server.mjs's marker tool); OUTPUT is the text the tool returns for them.
-// calls() returns the calls the providing server has recorded so far, as {name, arguments}.
+// calls() returns the calls the providing server has recorded so far, as {name, arguments};
+// for a provider that only logs them, calls_of(e) returns the calls of this turn instead, in the
+// form of expected_calls (default: this one call, [{name: TOOL, arguments: ARGS}]).
 // Checks that the turn ends end_turn, that the server saw exactly this one call, and that the
 // output reached the editor: in a completed tool_call_update and in the agent's text.
-// Returns one_turn's result.
-async function mcp_turn(mode, { mcp_servers, calls, extra = [], label = "", tool = MARKER_TOOL, args, output }) {
+// conductor_options, after_prompt: see one_turn(). Returns one_turn's result.
+async function mcp_turn(
+  mode,
+  {
+    mcp_servers = [], calls, calls_of, expected_calls, extra = [], label = "", tool = MARKER_TOOL, args, output,
+    conductor_options = [], after_prompt,
+  },
+) {
   if (args === undefined) {
     const word = `quince${mode}${label}`.replace(/[^a-z0-9]/gi, "");
     args = { word };
     output = marker_of(word);
   }
-  const calls_before = calls().length;
+  const calls_before = calls ? calls().length : 0;
   const seen_before = mock.mcp_seen.length;
   const t = await one_turn(mode, `Make a marker. SCENARIO_MCP ${tool} ${JSON.stringify(args)}`, {
     mcp_servers,
@@ -221,10 +278,12 @@ async function mcp_turn(mode, { mcp_servers, calls, extra = [], label = "", tool
     label,
     // Gemini CLI starts no MCP server in an untrusted folder: the user trusts the project.
     agent_options: { trusted_dirs: [project] },
+    conductor_options,
+    after_prompt,
   });
   const { e, r, init } = t;
   const seen = mock.mcp_seen.slice(seen_before).find((x) => x.results === 0);
-  const made = calls().slice(calls_before);
+  const made = calls ? calls().slice(calls_before) : calls_of(e);
   const text = agent_text(e);
   log(`${e.mode}: mcpCapabilities ${JSON.stringify(init.agentCapabilities?.mcpCapabilities ?? null)}`);
   log(`${e.mode}: the model was offered ${seen ? JSON.stringify(seen.offered) : "no tools"}; called ${seen?.chosen ?? "nothing"}`);
@@ -232,9 +291,10 @@ async function mcp_turn(mode, { mcp_servers, calls, extra = [], label = "", tool
   log(`${e.mode}: agent text ${JSON.stringify(text)}`);
   check(r.result?.stopReason === "end_turn", `${e.mode}: the turn ended ${JSON.stringify(r.result ?? r.error)}, not end_turn`);
   check(text.includes(`${MCP_DONE}${output}`), `${e.mode}: the tool's output ${JSON.stringify(output)} did not reach the editor (text ${JSON.stringify(text)})`);
+  const expected = expected_calls ?? [{ name: tool, arguments: args }];
   check(
-    JSON.stringify(made) === JSON.stringify([{ name: tool, arguments: args }]),
-    `${e.mode}: the MCP server saw the calls ${JSON.stringify(made)}, not one ${tool} ${JSON.stringify(args)}`,
+    JSON.stringify(made) === JSON.stringify(expected),
+    `${e.mode}: the MCP server saw the calls ${JSON.stringify(made)}, not ${JSON.stringify(expected)}`,
   );
   // The editor hears of the call (Gemini CLI announces a call that needs permission only in the
   // permission request) and sees the tool's output in a completed tool_call_update.
@@ -423,6 +483,132 @@ const cases_impl = {
     log(`sequence: ${sequence(d.e).join(" | ")}`);
     same_list(agent_requests(d.e), agent_requests(c.e), "the agent's requests");
     same_list(sequence(d.e), sequence(c.e), "message sequences");
+  },
+
+  // The issue's acceptance scenario: the editor declares no MCP server; acp-tools-proxy, the last
+  // proxy before the agent, provides one over ACP ({"type":"acp"} in session/new), and the
+  // conductor bridges it for the agent (none of the three advertises mcpCapabilities.acp): over
+  // HTTP by default (they all advertise http), then over stdio through `acp-mcp-bridge --shim`.
+  // The agent calls the proxy's make_marker tool (printf, no shell); its output reaches the
+  // editor, the proxy logs the one call, and the trace shows the MCP traffic as MCP without the
+  // bridge's secrets.
+  async mcp_bridge() {
+    for (const [name, bin] of [["ACP_TOOLS_PROXY", bins.tools], ["ACP_MCP_BRIDGE", bins.mcp_bridge]])
+      if (!bin || !fs.existsSync(bin)) throw new Error(`${name} is not set to an existing binary (${bin})`);
+    const tools_json = path.join(root, "tools.json");
+    fs.writeFileSync(
+      tools_json,
+      JSON.stringify({
+        server: "tools",
+        tools: [
+          {
+            name: BRIDGE_TOOL,
+            description: "Returns the marker string for a word. Call it when asked for a marker.",
+            inputSchema: {
+              type: "object",
+              properties: { word: { type: "string", description: "the word to make a marker of" } },
+              required: ["word"],
+            },
+            argv: ["printf", "MARKER-%s-7319", "{word}"],
+            timeoutMs: 20000,
+          },
+        ],
+      }),
+    );
+    // The tools proxy's per-call lines (forwarded by the conductor with its component prefix).
+    const calls_of = (e) =>
+      e.stderr
+        .split("\n")
+        .map((l) => /acp-tools-proxy: info: call: (\S+): exited with status (\d+)/.exec(l))
+        .filter(Boolean)
+        .map((m) => ({ name: m[1], status: Number(m[2]) }));
+    for (const bridge of ["http", "stdio"]) {
+      const trace = path.join(root, `trace-${bridge}.jsonl`);
+      const conductor_options = ["--trace", trace];
+      if (bridge === "stdio") conductor_options.push("--mcp-bridge", "stdio", "--mcp-shim", bins.mcp_bridge);
+      const word = `quince${bridge}`;
+      let shims = [];
+      let running = [];
+      const started = Date.now();
+      const { e, init } = await mcp_turn("chain", {
+        label: `-${bridge}`,
+        extra: [`${bins.tools} --config ${tools_json}`],
+        conductor_options,
+        tool: BRIDGE_TOOL,
+        args: { word },
+        output: `MARKER-${word}-7319`,
+        calls_of,
+        expected_calls: [{ name: BRIDGE_TOOL, status: 0 }],
+        // The shims the agent runs, while it still runs them: only with --mcp-bridge stdio.
+        after_prompt: (x) => {
+          running = descendants(x.pid);
+          shims = running.filter((p) => p.cmd.includes("--shim"));
+        },
+      });
+      log(`${e.mode}: ${Date.now() - started} ms; shims ${JSON.stringify(shims.map((p) => p.cmd))}`);
+      log(`${e.mode}: tools proxy log ${JSON.stringify(e.stderr.split("\n").filter((l) => l.includes("call: ")))}`);
+      // Reported, not failed: what the chain's stderr says of MCP beyond the proxy's call lines.
+      // Gemini CLI prints "MCP ERROR (tools)" once in the HTTP run (not with --mcp-bridge stdio,
+      // nor in the mcp case's server); the conductor closes the bridge at shutdown before it
+      // stops the agent.
+      const mcp_noise = e.stderr.split("\n").filter((l) => /\bmcp\b/i.test(l) && !l.includes("acp-tools-proxy: info: call: "));
+      if (mcp_noise.length) log(`${e.mode}: MCP lines on the chain's stderr: ${JSON.stringify(mcp_noise)}`);
+      // The conductor stands in for the agent: it adds acp to the agent's capabilities.
+      check(init?.agentCapabilities?.mcpCapabilities?.acp === true, `${e.mode}: the initialize result lacks mcpCapabilities.acp`);
+      if (bridge === "stdio") check(shims.length > 0, `${e.mode}: the agent runs no acp-mcp-bridge --shim`);
+      else check(shims.length === 0, `${e.mode}: a shim ran with the HTTP bridge: ${JSON.stringify(shims)}`);
+      // The editor closed its input: the conductor ends the chain on its own, and nothing it or
+      // the agent started (proxies, the agent's helpers, the shim) is left.
+      check(e.exit?.code === 0, `${e.mode}: the conductor ended ${JSON.stringify(e.exit)}, not with status 0 after EOF`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const left = running.filter((p) => descendants(1).some((q) => q.pid === p.pid && q.cmd === p.cmd));
+      check(left.length === 0, `${e.mode}: processes left after the chain ended: ${JSON.stringify(left.map((p) => `${p.pid} ${p.cmd}`))}`);
+      log(`${e.mode}: ${running.length} processes ran under the conductor, ${left.length} left`);
+
+      // The trace: the call recorded as MCP, the declaration as the tools proxy sent it, and
+      // none of the bridge's secrets (the bearer token, the shim's token and its variable name).
+      const text = fs.existsSync(trace) ? fs.readFileSync(trace, "utf8") : "";
+      const events = text
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => {
+          try {
+            return JSON.parse(l);
+          } catch {
+            failures.push(`${e.mode}: a trace line is not JSON: ${l.slice(0, 200)}`);
+            return {};
+          }
+        });
+      const mcp_events = events.filter((ev) => ev.protocol === "mcp");
+      log(`${e.mode}: ${events.length} trace events, ${mcp_events.length} marked mcp: ${JSON.stringify([...new Set(mcp_events.map((ev) => ev.method ?? ev.type))])}`);
+      const traced_call = mcp_events.find((ev) => ev.method === "tools/call" && JSON.stringify(ev).includes(BRIDGE_TOOL));
+      check(traced_call !== undefined, `${e.mode}: no tools/call ${BRIDGE_TOOL} marked "protocol":"mcp" in the trace`);
+      if (traced_call) {
+        log(`${e.mode}: traced call ${JSON.stringify(traced_call)}`);
+        // From the agent (the bridge acts for it) to the tools proxy, the chain's fourth proxy;
+        // its answer (a response event, matched by id) carries the tool's output.
+        check(
+          traced_call.from === "Agent" && traced_call.to === "Proxy(3)",
+          `${e.mode}: the traced tools/call went from ${traced_call.from} to ${traced_call.to}, not from Agent to Proxy(3)`,
+        );
+        const answer = events.find(
+          (ev) => ev.type === "response" && ev.id === traced_call.id && ev.from === traced_call.to && ev.to === traced_call.from,
+        );
+        check(
+          JSON.stringify(answer?.payload ?? null).includes(`MARKER-${word}-7319`),
+          `${e.mode}: the traced answer to the tools/call lacks the marker: ${JSON.stringify(answer ?? null)}`,
+        );
+      }
+      check(mcp_events.some((ev) => ev.method === "initialize"), `${e.mode}: no MCP initialize marked "protocol":"mcp" in the trace`);
+      check(text.includes('"type":"acp","name":"tools","serverId":"mcp-server:'), `${e.mode}: the trace lacks the tools proxy's acp declaration`);
+      check(!text.includes("Bearer"), `${e.mode}: the trace holds "Bearer"`);
+      check(!text.includes("ACP_MCP_BRIDGE_TOKEN"), `${e.mode}: the trace holds "ACP_MCP_BRIDGE_TOKEN"`);
+      for (const p of shims) {
+        const token = p.env.ACP_MCP_BRIDGE_TOKEN;
+        check(typeof token === "string" && token.length >= 16, `${e.mode}: shim ${p.pid} has no ACP_MCP_BRIDGE_TOKEN in its environment`);
+        if (token) check(!text.includes(token), `${e.mode}: the trace holds the shim's token`);
+      }
+    }
   },
 
   // The agent's session/update messages (text chunks with emoji, U+2028, quotes, control
