@@ -341,6 +341,9 @@ scripted_chain::scripted_chain(std::vector<std::string> names, enum conductor_op
   options_.mode = mode;
   options_.stderr_mode = stderr_mode::discard;
   options_.grace_period = 5s; // no child to wait for: only bounds the final flush
+  // The routing rules are checked on messages as the components sent them: no MCP bridge, which
+  // would add `mcpCapabilities.acp` to the agent's `initialize` result (tests/mcp tests it).
+  options_.mcp_bridge = conductor_options::mcp_bridge::off;
   std::vector<transport_ptr> ends;
   auto [up_ours, up_theirs] = make_memory_duplex(io_.get_executor()).value();
   peers_.push_back(std::make_unique<scripted_peer>(io_, mode == conductor_options::mode::agent ? "editor" : "parent",

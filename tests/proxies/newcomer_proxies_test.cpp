@@ -276,7 +276,9 @@ std::string editor_lines(const std::vector<std::string>& v) {
 /// session/new, then each prompt in turn (a permission request is answered with its first option).
 std::vector<std::string> scripted_bytes(const std::vector<std::string>& components,
                                         const std::vector<std::string>& prompts) {
-  e2e::line_child editor(chain(components));
+  // Without the conductor's MCP bridge, which tells the editor through a proxy that the agent
+  // takes MCP servers over ACP (`mcpCapabilities.acp`): the bytes compared are the agent's.
+  e2e::line_child editor(chain(components, {"--mcp-bridge", "off"}));
   std::vector<std::string> out;
   if (!editor.started()) return out;
   auto until_response = [&](const json::value& id) {

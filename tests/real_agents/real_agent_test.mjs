@@ -342,7 +342,12 @@ const cases_impl = {
       log(`${mode}: authMethods ${JSON.stringify((init.authMethods ?? []).map((m) => m.id))}`);
       log(`${mode}: ${out[mode].at} -> ${JSON.stringify(refused.error ?? refused.result)}`);
     }
-    same_list(out.direct.init.agentCapabilities?.mcpCapabilities ?? null, out.chain.init.agentCapabilities?.mcpCapabilities ?? null, "mcpCapabilities");
+    // Through the chain the agent takes MCP servers over ACP as well: the conductor bridges them
+    // for it (--mcp-bridge auto; none of these agents advertises acp), and says so. Nothing else
+    // of its MCP capabilities changes.
+    const direct_mcp = out.direct.init.agentCapabilities?.mcpCapabilities ?? {};
+    check(direct_mcp.acp !== true, "direct: the agent advertises mcpCapabilities.acp itself (the bridge is not needed)");
+    same_list({ ...direct_mcp, acp: true }, out.chain.init.agentCapabilities?.mcpCapabilities ?? null, "mcpCapabilities (direct plus acp: true)");
     for (const mode of ["direct", "chain"]) {
       check(out[mode].refused.error !== undefined, `${mode}: ${out[mode].at} was not refused`);
       check(out[mode].refused.error?.code === -32000, `${mode}: expected the auth_required error -32000, got ${JSON.stringify(out[mode].refused.error)}`);
