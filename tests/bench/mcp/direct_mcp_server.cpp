@@ -59,8 +59,9 @@ json::object answer(const json::object& msg) {
   const auto* p = params ? params->if_object() : nullptr;
   if (method == "initialize") {
     const auto* v = p ? p->if_contains("protocolVersion") : nullptr;
-    const bool known = v && v->is_string() &&
-                       (v->as_string() == "2025-06-18" || v->as_string() == "2025-03-26" || v->as_string() == "2024-11-05");
+    const bool known =
+        v && v->is_string() &&
+        (v->as_string() == "2025-06-18" || v->as_string() == "2025-03-26" || v->as_string() == "2024-11-05");
     out["result"] = json::object{{"protocolVersion", known ? v->as_string() : json::string("2025-06-18")},
                                  {"capabilities", json::object{{"tools", json::object{{"listChanged", false}}}}},
                                  {"serverInfo", json::object{{"name", "direct"}, {"version", "1.0"}}}};
