@@ -1,8 +1,15 @@
-// `mcp list` and `mcp call` (see mcp_commands.hpp).
+// `mcp list`, `mcp call` and `mcp bench` (see mcp_commands.hpp).
 #include "mcp_commands.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
 
 // GCC 12 reports asio's awaitable frame allocator as a mismatched new/delete (a false positive).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -135,40 +142,131 @@ std::vector<std::string> call_chunks(const rpc_result& outcome) {
   return texts;
 }
 
+/// SERVER, TOOL and the arguments of `mcp call` / `mcp bench`, checked before connecting.
+struct call_target {
+  const server_decl* decl = nullptr;
+  std::string tool;
+  json::value arguments = json::object();
+  std::string error; ///< set when the target cannot be used
+};
+
+call_target read_target(const std::string& server, std::string tool, const std::string& arguments_text,
+                        const std::vector<server_decl>& decls, std::string_view usage) {
+  call_target t;
+  t.tool = std::move(tool);
+  for (const auto& d : decls)
+    if (!t.decl && d.name == server) t.decl = &d;
+  if (server.empty() || t.tool.empty()) {
+    t.error = std::string(usage);
+  } else if (!t.decl) {
+    std::vector<std::string> known;
+    for (const auto& d : decls) known.push_back(display_name(d));
+    t.error = "mcp: no MCP server named \"" + server +
+              "\" (known: " + (known.empty() ? std::string("none") : join(known)) + ")";
+  } else if (!arguments_text.empty()) {
+    boost::system::error_code ec;
+    t.arguments = json::parse(arguments_text, ec);
+    if (ec || !t.arguments.is_object()) t.error = "mcp error: the arguments are not a JSON object: " + arguments_text;
+  }
+  return t;
+}
+
+std::string not_advertised_note(const command_settings& settings, const std::string& server, const server_decl& d) {
+  if (advertised(settings.advertised, d.transport)) return {};
+  return "mcp: " + server + " uses transport " + d.transport + ", which this agent does not advertise";
+}
+
 asio::awaitable<void> call(std::string args, std::vector<server_decl> decls, context cx, command_settings settings,
                            chunk_sink say) {
   auto [server, rest] = split_word(args);
   auto [tool, arguments_text] = split_word(rest);
   std::vector<std::string> out;
-  json::value arguments = json::object();
-  const server_decl* found = nullptr;
-  for (const auto& d : decls)
-    if (!found && d.name == server) found = &d;
-  if (server.empty() || tool.empty()) {
-    out.push_back("mcp call: expected SERVER TOOL {json arguments}");
-  } else if (!found) {
-    std::vector<std::string> known;
-    for (const auto& d : decls) known.push_back(display_name(d));
-    out.push_back("mcp: no MCP server named \"" + server +
-                  "\" (known: " + (known.empty() ? std::string("none") : join(known)) + ")");
-  } else if (!arguments_text.empty()) {
-    boost::system::error_code ec;
-    arguments = json::parse(arguments_text, ec);
-    if (ec || !arguments.is_object())
-      out.push_back("mcp error: the arguments are not a JSON object: " + arguments_text);
-  }
+  auto target =
+      read_target(server, std::move(tool), arguments_text, decls, "mcp call: expected SERVER TOOL {json arguments}");
+  if (!target.error.empty()) out.push_back(std::move(target.error));
   if (out.empty()) {
-    server_decl d = *found;
-    if (!advertised(settings.advertised, d.transport))
-      out.push_back("mcp: " + server + " uses transport " + d.transport + ", which this agent does not advertise");
+    server_decl d = *target.decl;
+    if (auto note = not_advertised_note(settings, server, d); !note.empty()) out.push_back(std::move(note));
     auto connected = co_await connect(d, cx, settings.client);
     if (!connected.conn) {
       out.push_back("mcp error: " + connected.error);
     } else {
-      json::object params{{"name", tool}, {"arguments", std::move(arguments)}};
+      json::object params{{"name", target.tool}, {"arguments", std::move(target.arguments)}};
       auto outcome = co_await request(connected.conn, "tools/call", std::move(params));
       co_await close(connected.conn);
       for (auto& c : call_chunks(outcome)) out.push_back(std::move(c));
+    }
+  }
+  for (auto& text : out) {
+    const bool go_on = co_await say(std::move(text));
+    if (!go_on) co_return;
+  }
+}
+
+/// Why a tools/call outcome failed (a JSON-RPC error or an `isError` result), or empty.
+std::string call_failure(const rpc_result& outcome) {
+  if (!outcome) return outcome.error().message;
+  const auto* result = outcome->if_object();
+  if (!result) return "the tools/call result is not an object";
+  if (const auto* e = result->if_contains("isError"); e && *e == true) return "the tool reported an error";
+  return {};
+}
+
+/// "calls=N p50_us=… p90_us=… p99_us=… mean_us=… max_us=…" (nearest-rank percentiles).
+std::string latency_summary(std::vector<double> us) {
+  std::sort(us.begin(), us.end());
+  const auto rank = [&](double p) {
+    const auto k = static_cast<std::size_t>(std::ceil(p * static_cast<double>(us.size())));
+    return us[std::min(us.size() - 1, k == 0 ? 0 : k - 1)];
+  };
+  double sum = 0;
+  for (const double v : us) sum += v;
+  std::array<char, 160> line{};
+  std::snprintf(line.data(), line.size(), "calls=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f mean_us=%.1f max_us=%.1f",
+                us.size(), rank(0.50), rank(0.90), rank(0.99), sum / static_cast<double>(us.size()), us.back());
+  return line.data();
+}
+
+/// `mcp bench SERVER TOOL N {json}`: one connection, N sequential tools/call, one line of
+/// latencies (connect and initialize excluded).
+asio::awaitable<void> bench(std::string args, std::vector<server_decl> decls, context cx, command_settings settings,
+                            chunk_sink say) {
+  constexpr std::string_view usage = "mcp bench: expected SERVER TOOL N {json arguments} (N from 1 to 1000000)";
+  auto [server, rest] = split_word(args);
+  auto [tool, rest2] = split_word(rest);
+  auto [count_text, arguments_text] = split_word(rest2);
+  std::vector<std::string> out;
+  std::size_t count = 0;
+  const auto* end = count_text.data() + count_text.size();
+  const auto [ptr, ec] = std::from_chars(count_text.data(), end, count);
+  auto target = read_target(server, std::move(tool), arguments_text, decls, usage);
+  if (!target.error.empty())
+    out.push_back(std::move(target.error));
+  else if (ec != std::errc() || ptr != end || count < 1 || count > 1000000)
+    out.push_back(std::string(usage));
+  if (out.empty()) {
+    server_decl d = *target.decl;
+    if (auto note = not_advertised_note(settings, server, d); !note.empty()) out.push_back(std::move(note));
+    auto connected = co_await connect(d, cx, settings.client);
+    if (!connected.conn) {
+      out.push_back("mcp error: " + connected.error);
+    } else {
+      const json::value params = json::object{{"name", target.tool}, {"arguments", std::move(target.arguments)}};
+      std::vector<double> us;
+      us.reserve(count);
+      std::string failure;
+      for (std::size_t i = 0; i < count && failure.empty(); ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        auto outcome = co_await request(connected.conn, "tools/call", params);
+        const std::chrono::duration<double, std::micro> took = std::chrono::steady_clock::now() - start;
+        failure = call_failure(outcome);
+        if (!failure.empty())
+          failure = "mcp error: call " + std::to_string(i + 1) + " of " + std::to_string(count) + ": " + failure;
+        us.push_back(took.count());
+      }
+      co_await close(connected.conn);
+      out.push_back(failure.empty() ? "mcp bench " + server + " " + target.tool + ": " + latency_summary(std::move(us))
+                                    : std::move(failure));
     }
   }
   for (auto& text : out) {
@@ -187,8 +285,11 @@ asio::awaitable<void> run_command(std::string args, json::value servers, context
     co_await list(std::move(decls), cx, settings, std::move(say));
   } else if (sub == "call") {
     co_await call(std::move(rest), std::move(decls), cx, settings, std::move(say));
+  } else if (sub == "bench") {
+    co_await bench(std::move(rest), std::move(decls), cx, settings, std::move(say));
   } else {
-    const bool sent = co_await say("mcp: expected 'mcp list' or 'mcp call SERVER TOOL {json arguments}'");
+    const bool sent = co_await say("mcp: expected 'mcp list', 'mcp call SERVER TOOL {json arguments}' or "
+                                   "'mcp bench SERVER TOOL N {json arguments}'");
     (void)sent;
   }
 }

@@ -1,6 +1,7 @@
 #pragma once
-// The test agent's `mcp` prompt command (see test_agent.hpp): `mcp list` and `mcp call`, on
-// the MCP servers a session was given. One connection per server per command: connect, use,
+// The test agent's `mcp` prompt command (see test_agent.hpp): `mcp list`, `mcp call` and
+// `mcp bench` (N timed calls, for tests/bench/run_mcp_benchmarks.sh), on the MCP servers a
+// session was given. One connection per server per command: connect, use,
 // close, so nothing lingers after the turn.
 
 #include "mcp_client.hpp"

@@ -451,7 +451,11 @@ std::string_view test_agent_commands() noexcept {
          "  mcp call SERVER TOOL {json arguments}\n"
          "                     tools/call on that server; the text content as chunks, or a chunk\n"
          "                     \"mcp error: MESSAGE\" (MCP servers: acp, http (plain http://) and\n"
-         "                     stdio from session/new or session/load; one connection per command)\n";
+         "                     stdio from session/new or session/load; one connection per command)\n"
+         "  mcp bench SERVER TOOL N {json arguments}\n"
+         "                     N sequential tools/call on one connection, then one chunk\n"
+         "                     \"mcp bench SERVER TOOL: calls=N p50_us=.. p90_us=.. p99_us=..\n"
+         "                     mean_us=.. max_us=..\" (connect and initialize not counted)\n";
 }
 
 namespace {

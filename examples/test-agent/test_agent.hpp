@@ -29,6 +29,10 @@
 //                        tools/call on the server named SERVER; each text content as a chunk, or
 //                        one chunk "mcp error: MESSAGE" (isError, a JSON-RPC error, a failed
 //                        connection); an unknown SERVER: a chunk naming the known ones
+//   mcp bench SERVER TOOL N {json arguments}
+//                        one connection, N sequential tools/call, then one chunk "mcp bench
+//                        SERVER TOOL: calls=N p50_us=… p90_us=… p99_us=… mean_us=… max_us=…"
+//                        (connect and initialize not counted), or "mcp error: call K of N: …"
 //
 // MCP servers come from the `mcpServers` of session/new and session/load (the latest wins):
 // `acp` (mcp/connect, mcp/message, mcp/disconnect sent to the client), `http` (Streamable HTTP,

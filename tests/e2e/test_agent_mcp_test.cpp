@@ -35,8 +35,8 @@ TEST(agent_mcp_cli, unknown_mcp_capability_is_a_usage_error) {
 TEST(agent_mcp_cli, help_lists_the_mcp_commands_and_options) {
   const auto r = run({mcp_agent_bin, "--help"});
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* word : {"mcp list", "mcp call SERVER TOOL", "--mcp-capabilities", "--mcp-connect-timeout-ms",
-                           "--mcp-request-timeout-ms"})
+  for (const char* word : {"mcp list", "mcp call SERVER TOOL", "mcp bench SERVER TOOL N", "--mcp-capabilities",
+                           "--mcp-connect-timeout-ms", "--mcp-request-timeout-ms"})
     EXPECT_NE(r.out.find(word), std::string::npos) << word;
 }
 
@@ -188,13 +188,62 @@ TEST_F(agent_mcp, cancel_during_a_call_ends_the_turn_cancelled_within_the_deadli
   EXPECT_EQ(stop, "cancelled");
 }
 
+TEST_F(agent_mcp, bench_makes_n_calls_on_one_connection_and_reports_latencies) {
+  start({"--mcp-capabilities", "acp"});
+  const auto s = open_session({acp_server("tools", "mcp-server:1")});
+  prompt(10, s, R"(mcp bench tools echo 3 {"text": "x"})");
+  auto call = accept_connection("mcp-server:1", "c");
+  for (int i = 0; i < 3; ++i) {
+    if (i > 0) call = expect_request("mcp/message");
+    EXPECT_EQ(call.at("params").at("connectionId"), "c");
+    EXPECT_EQ(call.at("params").at("params"), (json::value{{"name", "echo"}, {"arguments", {{"text", "x"}}}}));
+    send(answer(call.at("id"), tool_result("x")));
+  }
+  expect_disconnect("c");
+  std::string stop;
+  const auto chunks = chunks_until_answer(10, stop);
+  ASSERT_EQ(chunks.size(), 1u);
+  EXPECT_EQ(chunks[0].rfind("mcp bench tools echo: calls=3 p50_us=", 0), 0u) << chunks[0];
+  for (const char* field : {" p90_us=", " p99_us=", " mean_us=", " max_us="})
+    EXPECT_NE(chunks[0].find(field), std::string::npos) << field;
+  EXPECT_EQ(stop, "end_turn");
+}
+
+TEST_F(agent_mcp, bench_stops_at_the_first_failed_call) {
+  start({"--mcp-capabilities", "acp"});
+  const auto s = open_session({acp_server("tools", "mcp-server:1")});
+  prompt(10, s, "mcp bench tools echo 5");
+  auto call = accept_connection("mcp-server:1", "c");
+  send(answer(call.at("id"), tool_result("ok")));
+  call = expect_request("mcp/message");
+  send(answer(call.at("id"), tool_result("no", true)));
+  expect_disconnect("c");
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop),
+            (std::vector<std::string>{"mcp error: call 2 of 5: the tool reported an error"}));
+}
+
+TEST_F(agent_mcp, bench_needs_a_count) {
+  start();
+  const auto s = open_session({acp_server("tools", "mcp-server:1")});
+  for (std::string_view bad : {"mcp bench tools echo", "mcp bench tools echo 0", "mcp bench tools echo 2x {}",
+                               "mcp bench tools echo 1000001"}) {
+    prompt(10, s, bad);
+    std::string stop;
+    EXPECT_EQ(chunks_until_answer(10, stop),
+              (std::vector<std::string>{"mcp bench: expected SERVER TOOL N {json arguments} (N from 1 to 1000000)"}))
+        << bad;
+  }
+}
+
 TEST_F(agent_mcp, mcp_without_a_subcommand_says_how_to_use_it) {
   start();
   const auto s = open_session({});
   prompt(10, s, "mcp");
   std::string stop;
   EXPECT_EQ(chunks_until_answer(10, stop),
-            (std::vector<std::string>{"mcp: expected 'mcp list' or 'mcp call SERVER TOOL {json arguments}'"}));
+            (std::vector<std::string>{"mcp: expected 'mcp list', 'mcp call SERVER TOOL {json arguments}' or "
+                                      "'mcp bench SERVER TOOL N {json arguments}'"}));
 }
 
 TEST_F(agent_mcp, unknown_server_name_lists_the_known_ones) {
