@@ -269,7 +269,6 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   // A turn in flight ends as an editor ends it; the components are read all along (a component
   // writing into a closed pipe would fill the user's terminal with EPIPE errors).
   if (!sessions.empty()) co_await cancel_turns(std::move(sessions));
-  stop_bridge(err); // the agent's MCP clients are answered before the agent is stopped
 
   // Then every child gets EOF, the grace period, TERM, KILL, and is read until it exits.
   auto stops = std::make_shared<stop_count>(ex_);
@@ -293,6 +292,9 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
         }));
   }
   if (stops->running > 0) (void)co_await stops->all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  // The agent's MCP servers stay up while it exits (an agent whose server vanishes first reports
+  // an error on its way out); then the bridge stops and answers what still waits on it.
+  stop_bridge(err);
   // Only now, with no component left to answer late (a late answer to a request failed here
   // would be "a response with unknown id"), is what they still owed answered.
   for (auto id : chain_) at(id).conn->fail_pending(err);

@@ -191,11 +191,28 @@ function record(e) {
 // One complete turn: initialize, session/new (with mcp_servers), one prompt, orderly end. extra,
 // label, agent_options, conductor_options: see start(). after_prompt(e): called once the prompt
 // is answered, before the end (while the chain still runs).
+// Agents send some updates when they like (Codex's available_commands_update often comes just
+// after the turn's answer): an editor stays open for them. Waits until nothing has arrived for
+// quiet_ms (at most max_ms), so that both runs of a comparison see them.
+async function settle(e, quiet_ms = 300, max_ms = 3000) {
+  const end = Date.now() + max_ms;
+  let seen = e.messages.length;
+  let since = Date.now();
+  while (Date.now() < end && Date.now() - since < quiet_ms) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (e.messages.length !== seen) {
+      seen = e.messages.length;
+      since = Date.now();
+    }
+  }
+}
+
 async function one_turn(mode, text, { mcp_servers = [], extra = [], label = "", agent_options = {}, conductor_options = [], after_prompt } = {}) {
   const e = start(mode, true, { extra, label, agent_options, conductor_options });
   const init = await initialize(e);
   await new_session(e, mcp_servers);
   const r = await prompt(e, text);
+  await settle(e);
   if (after_prompt) after_prompt(e);
   await e.shutdown(mode === "chain" ? 8000 : 3000);
   record(e);
