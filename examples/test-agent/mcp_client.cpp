@@ -36,7 +36,8 @@ struct acp_wait {
 };
 
 asio::awaitable<rpc_result> acp_call(context cx, std::string method, json::value params,
-                                     std::chrono::milliseconds deadline) {
+                                     std::chrono::milliseconds deadline, std::shared_ptr<interrupter> interrupt) {
+  if (interrupt && interrupt->cancelled()) co_return transport_failure(method + ": cancelled");
   auto w = std::make_shared<acp_wait>(cx.get_executor());
   w->timer.expires_after(deadline);
   sent_request sent = cx.send_request_to(acp::client, method, std::move(params));
@@ -45,10 +46,12 @@ asio::awaitable<rpc_result> acp_call(context cx, std::string method, json::value
     w->outcome = std::move(r);
     w->timer.cancel();
   });
+  const armed guard(interrupt, [w] { w->timer.cancel(); });
   auto [ec] = co_await w->timer.async_wait(use_tuple);
   (void)ec;
   if (w->outcome) co_return std::move(*w->outcome);
   keep.cancel();
+  if (interrupt && interrupt->cancelled()) co_return transport_failure(method + ": cancelled");
   co_return transport_failure(method + ": no answer from the client within " + std::to_string(deadline.count()) +
                               " ms");
 }
@@ -58,7 +61,8 @@ asio::awaitable<std::string> acp_open(link_ptr conn, context cx) {
   const std::string server_id = string_member(conn->decl.json, "serverId");
   if (server_id.empty()) co_return std::string("the acp declaration has no serverId");
   json::value params = json::object{{"serverId", server_id}};
-  auto answer = co_await acp_call(cx, std::string("mcp/connect"), std::move(params), conn->opts.connect_timeout);
+  auto answer = co_await acp_call(cx, std::string("mcp/connect"), std::move(params), conn->opts.connect_timeout,
+                                  conn->opts.interrupt);
   if (!answer) co_return "mcp/connect: " + answer.error().message;
   const auto* result = answer->if_object();
   const std::string id = result ? string_member(*result, "connectionId") : std::string();
@@ -147,7 +151,8 @@ asio::awaitable<connect_outcome> connect(server_decl decl, context cx, client_op
 asio::awaitable<rpc_result> request(link_ptr conn, std::string method, json::value params) {
   if (conn->decl.transport == "acp") {
     json::object p{{"connectionId", conn->connection_id}, {"method", method}, {"params", std::move(params)}};
-    auto r = co_await acp_call(*conn->cx, "mcp/message", std::move(p), conn->opts.request_timeout);
+    auto r =
+        co_await acp_call(*conn->cx, "mcp/message", std::move(p), conn->opts.request_timeout, conn->opts.interrupt);
     co_return r;
   }
   json::object message{{"jsonrpc", "2.0"}, {"id", conn->next_id++}, {"method", method}};
@@ -164,6 +169,7 @@ asio::awaitable<rpc_result> request(link_ptr conn, std::string method, json::val
 }
 
 asio::awaitable<std::string> notify(link_ptr conn, std::string method, json::value params) {
+  if (interrupted(conn->opts)) co_return std::string("cancelled");
   if (conn->decl.transport == "acp") {
     json::object p{{"connectionId", conn->connection_id}, {"method", method}};
     if (!params.is_null()) p["params"] = std::move(params);

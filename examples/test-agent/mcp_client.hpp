@@ -26,15 +26,35 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace acp::examples::mcp {
 
 /// The MCP protocol version this client asks for.
 inline constexpr std::string_view protocol_version = "2025-06-18";
+
+/// Cuts the MCP operation in progress short when the turn is cancelled: the pending operation
+/// registers how to stop it (`arm`), `cancel()` runs that, and every later request or
+/// notification fails at once. Closing is never cut short, so nothing lingers.
+class interrupter {
+public:
+  void cancel() {
+    cancelled_ = true;
+    if (auto hook = std::exchange(hook_, nullptr)) hook();
+  }
+  [[nodiscard]] bool cancelled() const noexcept { return cancelled_; }
+  void arm(std::function<void()> hook) { hook_ = std::move(hook); }
+  void disarm() noexcept { hook_ = nullptr; }
+
+private:
+  bool cancelled_ = false;
+  std::function<void()> hook_;
+};
 
 struct client_options {
   /// Deadline for opening a transport (TCP connect, mcp/connect, starting the child).
@@ -43,6 +63,8 @@ struct client_options {
   std::chrono::milliseconds request_timeout{10000};
   /// The largest HTTP body or stdio line accepted from a server.
   std::size_t max_message_bytes = 16 * 1024 * 1024;
+  /// Set by the turn; null: nothing cuts operations short but their deadlines.
+  std::shared_ptr<interrupter> interrupt;
 };
 
 /// One entry of `mcpServers`, as its JSON says.

@@ -180,6 +180,12 @@ asio::awaitable<exchange_result> exchange(std::shared_ptr<http_link> h, client_o
   const std::string what = std::string(http::to_string(verb)) + " " + h->url;
   // Resolving has the connect deadline too (a timer that cancels the resolver it shares).
   auto resolver = std::make_shared<tcp::resolver>(h->ex);
+  auto stream = std::make_shared<beast::tcp_stream>(h->ex);
+  // A cancelled turn stops whatever is pending (the DELETE at the end has no interrupter).
+  const armed guard(opts.interrupt, [resolver, weak = std::weak_ptr<beast::tcp_stream>(stream)] {
+    resolver->cancel();
+    if (auto s = weak.lock()) s->cancel();
+  });
   asio::steady_timer resolve_deadline(h->ex);
   resolve_deadline.expires_after(opts.connect_timeout);
   resolve_deadline.async_wait([resolver](boost::system::error_code ec) {
@@ -193,9 +199,8 @@ asio::awaitable<exchange_result> exchange(std::shared_ptr<http_link> h, client_o
                     : "cannot resolve " + h->host + ": " + rec.message();
     co_return out;
   }
-  beast::tcp_stream stream(h->ex);
-  stream.expires_after(opts.connect_timeout);
-  auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+  stream->expires_after(opts.connect_timeout);
+  auto [cec, ep] = co_await stream->async_connect(endpoints, use_tuple);
   (void)ep;
   if (cec) {
     out.error = cec == beast::error::timeout
@@ -222,8 +227,8 @@ asio::awaitable<exchange_result> exchange(std::shared_ptr<http_link> h, client_o
                ? what + ": no answer within " + std::to_string(opts.request_timeout.count()) + " ms"
                : what + ": " + ec.message();
   };
-  stream.expires_after(opts.request_timeout);
-  auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
+  stream->expires_after(opts.request_timeout);
+  auto [wec, wn] = co_await http::async_write(*stream, req, use_tuple);
   (void)wn;
   if (wec) {
     out.error = failed(wec);
@@ -232,7 +237,7 @@ asio::awaitable<exchange_result> exchange(std::shared_ptr<http_link> h, client_o
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
   parser.body_limit(opts.max_message_bytes);
-  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  auto [hec, hn] = co_await http::async_read_header(*stream, buffer, parser, use_tuple);
   (void)hn;
   if (hec) {
     out.error = failed(hec);
@@ -251,7 +256,7 @@ asio::awaitable<exchange_result> exchange(std::shared_ptr<http_link> h, client_o
   while (!parser.is_done() && !out.answer) {
     res.body().data = piece.data();
     res.body().size = piece.size();
-    auto [bec, bn] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    auto [bec, bn] = co_await http::async_read(*stream, buffer, parser, use_tuple);
     (void)bn;
     const std::string_view got(piece.data(), piece.size() - res.body().size);
     if (is_sse && ok && !id.is_null()) {
@@ -274,7 +279,7 @@ asio::awaitable<exchange_result> exchange(std::shared_ptr<http_link> h, client_o
     }
   }
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream->socket().shutdown(tcp::socket::shutdown_both, ignored);
 
   if (!ok) {
     if (text.size() > 200) text = text.substr(0, 200) + "…";
@@ -323,8 +328,10 @@ std::string http_open(const link_ptr& conn, const asio::any_io_executor& ex) {
 
 asio::awaitable<rpc_result> http_request(link_ptr conn, json::object message) {
   json::value id = message.at("id");
+  if (interrupted(conn->opts)) co_return transport_failure("cancelled");
   auto r = co_await exchange(conn->http, conn->opts, conn->protocol_version, http::verb::post, json::serialize(message),
                              std::move(id));
+  if (interrupted(conn->opts)) co_return transport_failure("cancelled");
   if (!r.error.empty()) co_return transport_failure(std::move(r.error));
   co_return std::move(*r.answer);
 }
@@ -340,6 +347,7 @@ asio::awaitable<void> http_close(link_ptr conn) {
   conn->http.reset();
   if (!h || h->session_id.empty()) co_return;
   auto opts = conn->opts;
+  opts.interrupt.reset(); // the session is deleted even when the turn was cancelled
   opts.request_timeout = std::min(opts.request_timeout, std::chrono::milliseconds(2000));
   auto r = co_await exchange(h, opts, conn->protocol_version, http::verb::delete_, std::string(), nullptr);
   (void)r; // 405 (the server keeps sessions itself) or a vanished server: nothing to do

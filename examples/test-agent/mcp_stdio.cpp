@@ -92,6 +92,8 @@ std::string stdio_open(const link_ptr& conn, const asio::any_io_executor& ex) {
 
 asio::awaitable<rpc_result> stdio_request(link_ptr conn, json::object message) {
   auto s = conn->stdio;
+  if (interrupted(conn->opts)) co_return transport_failure("cancelled");
+  const armed guard(conn->opts.interrupt, [s] { s->io->close(); });
   const json::value id = message.at("id");
   // The deadline closes the pipes: the read below then ends, and so does the connection.
   auto timed_out = std::make_shared<bool>(false);
@@ -109,6 +111,7 @@ asio::awaitable<rpc_result> stdio_request(link_ptr conn, json::object message) {
   auto written = co_await write_message(s, message);
   if (!written.empty()) {
     deadline.cancel();
+    if (interrupted(conn->opts)) co_return transport_failure("cancelled");
     co_return *timed_out ? timeout_error() : transport_failure(written);
   }
   std::string chunk(64 * 1024, '\0');
@@ -125,6 +128,7 @@ asio::awaitable<rpc_result> stdio_request(link_ptr conn, json::object message) {
       if (ec) {
         deadline.cancel();
         if (*timed_out) co_return timeout_error();
+        if (interrupted(conn->opts)) co_return transport_failure("cancelled");
         auto note = co_await exit_note(s);
         co_return transport_failure("the MCP server closed its output" + note);
       }

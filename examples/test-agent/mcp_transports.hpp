@@ -9,6 +9,27 @@
 
 namespace acp::examples::mcp {
 
+/// Arms `interrupt` (when there is one) with `hook` for the guard's lifetime.
+class armed {
+public:
+  armed(std::shared_ptr<interrupter> interrupt, std::function<void()> hook) : interrupt_(std::move(interrupt)) {
+    if (interrupt_) interrupt_->arm(std::move(hook));
+  }
+  ~armed() {
+    if (interrupt_) interrupt_->disarm();
+  }
+  armed(const armed&) = delete;
+  armed& operator=(const armed&) = delete;
+
+private:
+  std::shared_ptr<interrupter> interrupt_;
+};
+
+/// Whether the turn cancelled the command.
+[[nodiscard]] inline bool interrupted(const client_options& opts) {
+  return opts.interrupt && opts.interrupt->cancelled();
+}
+
 /// An rpc_result for a transport failure: -32603 with `message`.
 [[nodiscard]] rpc_result transport_failure(std::string message);
 

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <functional>
 #include <list>
 #include <unordered_map>
 #include <unordered_set>
@@ -105,9 +106,11 @@ struct turn {
   std::string session_id;
   bool cancelled = false;
   asio::steady_timer wake;
+  std::function<void()> on_cancel; // cuts pending MCP I/O short (mcp_command)
   void cancel() {
     cancelled = true;
     wake.cancel();
+    if (on_cancel) on_cancel();
   }
 };
 
@@ -360,8 +363,12 @@ asio::awaitable<std::string_view> mcp_command(env_ptr env, std::string args) {
   settings.advertised = {o.mcp_http, o.mcp_sse, o.mcp_acp};
   settings.client.connect_timeout = o.mcp_connect_timeout;
   settings.client.request_timeout = o.mcp_request_timeout;
+  settings.client.interrupt = std::make_shared<mcp::interrupter>();
+  if (env->t->cancelled) settings.client.interrupt->cancel();
+  env->t->on_cancel = [stop = settings.client.interrupt] { stop->cancel(); };
   mcp::chunk_sink sink = [env](std::string text) { return say_line(env, std::move(text)); };
   co_await mcp::run_command(std::move(args), std::move(servers), env->cx, settings, std::move(sink));
+  env->t->on_cancel = nullptr;
   co_return env->t->cancelled ? stop_reason::cancelled.str() : stop_reason::end_turn.str();
 }
 

@@ -42,8 +42,8 @@
 // not advertised is still served, and the chunk says which transport it used (`mcp list`:
 // "NAME: tools (via acp, not advertised)"; `mcp call`: a first chunk "mcp: NAME uses transport
 // acp, which this agent does not advertise"). Every MCP step has a deadline
-// (`mcp_connect_timeout`, `mcp_request_timeout`); a session/cancel does not cut a pending MCP
-// request short, the turn ends "cancelled" once it returns.
+// (`mcp_connect_timeout`, `mcp_request_timeout`); a session/cancel cuts the pending MCP request
+// short ($/cancel_request for an acp one), closes the connections and ends the turn "cancelled".
 //
 // Sessions are "sess-1", "sess-2", … in creation order. Requests to the client follow the
 // deadlock rule: each turn runs as a task (`context::spawn`) that awaits the responses.

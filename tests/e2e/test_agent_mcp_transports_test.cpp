@@ -227,6 +227,45 @@ TEST_F(agent_mcp, http_server_that_never_answers_hits_the_deadline) {
   EXPECT_LT(clock::now() - started, 5s);
 }
 
+TEST_F(agent_mcp, cancel_cuts_a_silent_http_request_short) {
+  silent_listener silent;
+  ASSERT_NE(silent.port(), 0);
+  start({"--mcp-request-timeout-ms", "20000"});
+  const std::string url = "http://127.0.0.1:" + std::to_string(silent.port()) + "/mcp";
+  const auto s =
+      open_session({json::object{{"type", "http"}, {"name", "mute"}, {"url", url}, {"headers", json::array()}}});
+  prompt(10, s, "mcp call mute anything");
+  std::this_thread::sleep_for(200ms); // the POST is written and waits for its answer
+  const auto cancelled_at = clock::now();
+  send(json::object{{"jsonrpc", "2.0"}, {"method", "session/cancel"}, {"params", json::object{{"sessionId", s}}}});
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop), std::vector<std::string>{});
+  EXPECT_EQ(stop, "cancelled");
+  EXPECT_LT(clock::now() - cancelled_at, 5s) << "the 20 s request deadline was waited for";
+}
+
+TEST_F(agent_mcp, cancel_cuts_a_silent_stdio_server_short_and_kills_it) {
+  const std::string marker = "ACP_AGENT_MCP_MARKER=" + std::to_string(::getpid()) + "-cancel";
+  const auto eq = marker.find('=');
+  start({"--mcp-request-timeout-ms", "20000"});
+  const auto s = open_session({json::object{
+      {"name", "stuck"},
+      {"command", "/bin/sh"},
+      {"args", json::array{"-c", "sleep 30"}},
+      {"env", json::array{json::object{{"name", marker.substr(0, eq)}, {"value", marker.substr(eq + 1)}}}}}});
+  prompt(10, s, "mcp list");
+  std::this_thread::sleep_for(200ms);
+  const auto cancelled_at = clock::now();
+  send(json::object{{"jsonrpc", "2.0"}, {"method", "session/cancel"}, {"params", json::object{{"sessionId", s}}}});
+  std::string stop;
+  EXPECT_EQ(chunks_until_answer(10, stop), std::vector<std::string>{});
+  EXPECT_EQ(stop, "cancelled");
+  EXPECT_LT(clock::now() - cancelled_at, 5s);
+  const auto deadline = clock::now() + 3s;
+  while (!processes_with_env(marker).empty() && clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(processes_with_env(marker).empty()) << "the MCP server outlived the cancelled command";
+}
+
 TEST_F(agent_mcp, http_refused_and_https_are_errors) {
   start();
   const auto s = open_session(
