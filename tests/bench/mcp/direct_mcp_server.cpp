@@ -1,17 +1,16 @@
 // acp-bench-direct-mcp-server: a minimal MCP Streamable HTTP server on loopback, the baseline of
 // tests/bench/run_mcp_benchmarks.sh (an agent calling an MCP server directly, no bridge).
 //
-//   acp-bench-direct-mcp-server [--token TOKEN]
+//   ACP_BENCH_MCP_TOKEN=TOKEN acp-bench-direct-mcp-server
 //
 // Listens on 127.0.0.1 at a free port and prints the port (one line) on stdout; serves POST
 // /mcp until its stdin ends or SIGTERM/SIGINT. Answers as the conductor's HTTP bridge does
 // (application/json bodies, keep-alive, `Mcp-Session-Id` from initialize, 202 for a
-// notification, 200 for DELETE, `Authorization: Bearer TOKEN` checked when --token is given):
+// notification, 200 for DELETE, `Authorization: Bearer TOKEN` checked when ACP_BENCH_MCP_TOKEN is set):
 // initialize, notifications/*, ping, tools/list and tools/call of one tool, "echo", whose result
 // is its `text` argument as one text block (the reply of bench_tools_proxy.cpp).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -23,10 +22,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <acp/sdk/log.hpp>
+
 #include <array>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <string>
@@ -145,7 +147,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string token) {
     auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
     if (ec) co_return; // closed at shutdown
     socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), token), asio::detached);
+    asio::co_spawn(acceptor.get_executor(), serve(std::move(socket), token),
+                   acp::log::on_failure("connection", "serving an HTTP connection"));
   }
 }
 
@@ -153,15 +156,13 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::string token) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
-  std::string token;
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view arg = argv[i];
-    if (arg == "--token" && i + 1 < argc) {
-      token = argv[++i];
-    } else {
-      std::cerr << "acp-bench-direct-mcp-server: unknown argument '" << arg << "' (usage: [--token TOKEN])\n";
-      return 2;
-    }
+  // The token comes from the environment, never the command line (visible to every user in ps).
+  const char* token_env = std::getenv("ACP_BENCH_MCP_TOKEN");
+  const std::string token = token_env ? token_env : "";
+  if (argc > 1) {
+    std::cerr << "acp-bench-direct-mcp-server: unexpected argument '" << argv[1]
+              << "' (no arguments; the bearer token is read from ACP_BENCH_MCP_TOKEN)\n";
+    return 2;
   }
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -186,7 +187,8 @@ int main(int argc, char** argv) {
     input.async_read_some(asio::buffer(scratch), on_read);
   };
   input.async_read_some(asio::buffer(scratch), on_read);
-  asio::co_spawn(io, accept_loop(acceptor, token), asio::detached);
+  asio::co_spawn(io, accept_loop(acceptor, token),
+                 acp::log::on_failure("listener", "accepting connections", [&io] { io.stop(); }));
   io.run();
   return 0;
 }

@@ -105,8 +105,8 @@ def main():
         servers = []
         if args.direct_server:
             token = secrets.token_hex(16)
-            direct = subprocess.Popen([args.direct_server, "--token", token], stdin=subprocess.PIPE,
-                                      stdout=subprocess.PIPE, text=True)
+            direct = subprocess.Popen([args.direct_server], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      text=True, env={**os.environ, "ACP_BENCH_MCP_TOKEN": token})
             port = direct.stdout.readline().strip()
             if not port.isdigit():
                 raise RuntimeError("the direct MCP server did not print its port")
