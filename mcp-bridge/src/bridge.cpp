@@ -160,6 +160,7 @@ void bridge::impl::connect(const std::shared_ptr<session>& s) {
         me->by_connection[id] = ss;
         auto waiting = std::move(ss->waiting);
         for (auto& h : waiting) me->from_client(ss, std::move(h.msg), std::move(h.done));
+        ss->call_done();
       });
 }
 
@@ -244,6 +245,7 @@ void bridge::impl::relay(const std::shared_ptr<session>& s, json::object msg, re
       if (expired.done)
         expired.done(error_response(client_id, rpc_error::internal_error("the MCP server did not answer in time",
                                                                          json::object{{"reason", "timeout"}})));
+      ss->call_done();
     });
     c.timer = t;
   }
@@ -257,12 +259,13 @@ void bridge::impl::relay(const std::shared_ptr<session>& s, json::object msg, re
     if (answered.timer) static_cast<boost::asio::steady_timer*>(answered.timer.get())->cancel();
     if (!outcome) {
       if (answered.done) answered.done(error_response(client_id, outcome.error()));
-      return;
+    } else {
+      if (is_initialize && outcome->is_object())
+        ss->protocol_version = std::string(string_member(outcome->get_object(), "protocolVersion"));
+      if (answered.done)
+        answered.done(json::object{{"jsonrpc", "2.0"}, {"id", client_id}, {"result", std::move(*outcome)}});
     }
-    if (is_initialize && outcome->is_object())
-      ss->protocol_version = std::string(string_member(outcome->get_object(), "protocolVersion"));
-    if (answered.done)
-      answered.done(json::object{{"jsonrpc", "2.0"}, {"id", client_id}, {"result", std::move(*outcome)}});
+    ss->call_done();
   });
 }
 
@@ -274,6 +277,7 @@ void bridge::impl::abandon(const std::shared_ptr<session>& s, const json::value&
   if (c.timer) static_cast<boost::asio::steady_timer*>(c.timer.get())->cancel();
   if (c.sent) c.sent->cancel();
   if (c.done) c.done(std::nullopt);
+  s->call_done();
 }
 
 void bridge::impl::expire_idle_sessions() {
@@ -347,6 +351,7 @@ void bridge::impl::end_session(const std::shared_ptr<session>& s, bool tell_upst
       cx->send_notification_to(upstream, "_mcp/disconnect", json::object{{"connection_id", s->connection_id}});
   }
   if (auto f = std::move(s->on_end)) f();
+  s->call_done();
 }
 
 acp::handled bridge::impl::upstream_request(jsonrpc::message& msg, acp::responder& r, acp::context& c) {

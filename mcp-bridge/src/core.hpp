@@ -68,6 +68,13 @@ struct session {
   /// Runs once when the session ends (bridge close, upstream connect failure): the listener
   /// closes its side.
   std::function<void()> on_end;
+  /// Runs whenever a call ends (answered, timed out, abandoned, the session ended) and when the
+  /// messages held while connecting have gone out: the stdio listener waits on it for the answers
+  /// still owed after its client closed its output.
+  std::function<void()> on_call_done;
+  void call_done() const {
+    if (on_call_done) on_call_done();
+  }
 };
 
 class http_listener;

@@ -129,9 +129,16 @@ asio::awaitable<void> serve(std::shared_ptr<unix_listener> l, std::shared_ptr<sh
   s->on_end = [weak] {
     if (auto live = weak.lock()) live->end();
   };
-  asio::co_spawn(c->sock.get_executor(), writer(c), [c](std::exception_ptr) {
+  asio::co_spawn(c->sock.get_executor(), writer(c), [c](std::exception_ptr e) {
     boost::system::error_code ignored;
     c->sock.close(ignored);
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        log::warn(where, std::string("writing to the shim failed: ") + x.what());
+      }
+    }
   });
   const auto limit = b->opt.max_body_bytes;
   for (;;) {
@@ -152,14 +159,15 @@ asio::awaitable<void> serve(std::shared_ptr<unix_listener> l, std::shared_ptr<sh
   if (c->in.size() > limit) {
     log::warn(where, "a line over max_body_bytes from the MCP client; closed");
   } else { // the client closed its output: the answers to what it asked still go back
-    asio::steady_timer t(c->sock.get_executor());
-    const auto deadline = std::chrono::steady_clock::now() +
-                          (b->opt.call_timeout.count() > 0 ? b->opt.call_timeout : std::chrono::milliseconds(3600000));
+    // Woken by every call that ends (no polling); the timer's own expiry is the deadline.
+    auto wake = std::make_shared<asio::steady_timer>(c->sock.get_executor(), b->opt.call_timeout.count() > 0
+                                                                                 ? b->opt.call_timeout
+                                                                                 : std::chrono::milliseconds(3600000));
+    s->on_call_done = [wake] { wake->cancel(); };
     while ((!s->calls.empty() || !s->waiting.empty()) && s->st != session::state::closed &&
-           std::chrono::steady_clock::now() < deadline) {
-      t.expires_after(std::chrono::milliseconds(10));
-      co_await t.async_wait(tuple_awaitable);
-    }
+           std::chrono::steady_clock::now() < wake->expiry())
+      co_await wake->async_wait(tuple_awaitable);
+    s->on_call_done = nullptr;
   }
   b->end_session(s, true, "the MCP client closed its connection");
   c->end();
@@ -178,10 +186,17 @@ asio::awaitable<void> accept_loop(std::shared_ptr<unix_listener> l) {
     l->open.remove_if([](const auto& w) { return w.expired(); });
     l->open.push_back(c);
     ++l->count;
-    asio::co_spawn(l->acceptor.get_executor(), serve(l, c), [l, c](std::exception_ptr) {
+    asio::co_spawn(l->acceptor.get_executor(), serve(l, c), [l, c](std::exception_ptr e) {
       --l->count;
       boost::system::error_code ignored;
       if (c->out.empty()) c->sock.close(ignored); // else the writer closes it once drained
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          log::warn(where, std::string("shim connection failed: ") + x.what());
+        }
+      }
     });
   }
 }

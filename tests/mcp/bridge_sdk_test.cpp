@@ -123,4 +123,29 @@ TEST_F(bridge_shim, missing_settings_refused_socket_and_wrong_token_are_one_line
 }
 
 } // namespace
+// A stdio client that writes its requests and closes its input at once still gets every answer:
+// the bridge waits for the calls it owes (woken as each ends, not by polling) before it ends the
+// MCP connection.
+TEST_F(bridge_shim, answers_owed_when_the_client_closes_its_input_still_arrive) {
+  const std::string shim = ACP_MCP_BRIDGE_PROGRAM;
+  start({.kind = mode::stdio, .shim_program = shim});
+  const auto d = rewrite(json::parse(R"({"type":"acp","name":"tools","serverId":"mcp-server:tools"})"));
+  std::string env_words;
+  for (const auto& e : d.at("env").as_array())
+    env_words += " " + std::string(e.at("name").as_string()) + "=" + std::string(e.at("value").as_string());
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = run("printf '%s\\n' "
+                     "'{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+                     "\"2025-06-18\"}}' "
+                     "'{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"slow\","
+                     "\"arguments\":{\"ms\":300,\"tag\":\"late\"}}}' | env" +
+                     env_words + " " + shim + " --shim");
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(r.status, 0);
+  EXPECT_NE(r.out.find("\"serverInfo\":{\"name\":\"fake-provider\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("slept late"), std::string::npos) << r.out;
+  EXPECT_LT(took, 3s) << "the answer waited for something other than the call";
+  EXPECT_TRUE(log_->wait_for("disconnect conn-1")) << "then the MCP connection ends";
+}
+
 } // namespace acp::mcp_bridge::test
