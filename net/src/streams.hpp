@@ -1,0 +1,45 @@
+#pragma once
+// Private: the streams both sides (connect.cpp, listen.cpp) turn into channels, after their
+// handshakes. Beast and Asio SSL live only in net/src.
+
+#include <acp/sdk/channel.hpp>
+#include <acp/sdk/transport.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace acp::net::detail {
+
+using tcp_socket = boost::asio::ip::tcp::socket;
+using tls_socket = boost::asio::ssl::stream<tcp_socket>;
+
+/// A byte transport over an established TLS stream (handshake done). `shutdown_write` sends
+/// close_notify; reads after the peer's close_notify or a truncated stream report eof.
+[[nodiscard]] transport_ptr make_tls_transport(tls_socket stream, std::string description);
+
+struct ws_channel_options {
+  std::size_t max_message_bytes = std::size_t{64} * 1024 * 1024;
+  std::chrono::milliseconds ping_interval{20000};
+  std::chrono::milliseconds idle_timeout{0}; ///< no message either way for this long: close; 0 none
+  std::string description;                   ///< "ws 127.0.0.1:4000"
+};
+
+/// A message channel over an open WebSocket (upgrade done, either role): one JSON-RPC message
+/// (or batch) per text frame; a binary frame is an invalid message (-32700 by the connection);
+/// close frames end reading (eof).
+[[nodiscard]] message_channel_ptr make_ws_channel(boost::beast::websocket::stream<tcp_socket> ws,
+                                                  ws_channel_options options);
+[[nodiscard]] message_channel_ptr make_ws_channel(boost::beast::websocket::stream<tls_socket> ws,
+                                                  ws_channel_options options);
+
+/// Wraps `inner` so that no message read or queued for `timeout` closes it (reading ends with
+/// read_error, detail "idle timeout"). `timeout` 0: returns `inner` unchanged.
+[[nodiscard]] message_channel_ptr with_idle_timeout(const boost::asio::any_io_executor& ex, message_channel_ptr inner,
+                                                    std::chrono::milliseconds timeout);
+
+} // namespace acp::net::detail
