@@ -226,6 +226,8 @@ open_result listener::open(asio::any_io_executor ex, const url& where, listen_op
   auto s = std::make_shared<detail::listener_shared>(std::move(ex), std::move(options));
   s->where = where;
   if (s->options.max_connections == 0) return "cannot listen on " + where.text() + ": max_connections is 0";
+  if (s->options.bearer_token && s->options.bearer_token->empty())
+    return "cannot listen on " + where.text() + ": the token is empty";
   if (where.secure()) {
     auto tls = load_tls(where, s->options.tls);
     if (!tls) return tls.error();
