@@ -283,7 +283,22 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   // Then every child gets EOF, the grace period, TERM, KILL, and is read until it exits.
   auto stops = std::make_shared<stop_count>(ex_);
   for (auto id : chain_) {
-    if (!at(id).child) { // remote or in-process: no process to wait for (close still flushes)
+    if (at(id).remote) { // its end of the stream (a close frame), and the grace period to answer it
+      at(id).conn->end_output();
+      ++stops->running;
+      asio::co_spawn(
+          ex_,
+          [self, id, stops]() -> asio::awaitable<void> {
+            co_await self->stop_remote(id);
+            stops->one_done();
+          },
+          log::on_failure(at(id).name, "closing the connection", [self, id, stops] {
+            self->at(id).conn->abort();
+            stops->one_done();
+          }));
+      continue;
+    }
+    if (!at(id).child) { // in-process (tests): no process to wait for (close still flushes)
       at(id).conn->fail_pending(err);
       at(id).conn->close();
       continue;
@@ -353,6 +368,24 @@ asio::awaitable<void> router::cancel_turns(std::vector<std::string> sessions) {
     log::info("", "the turn did not end within " + duration_text(opts_.grace_period) +
                       " of session/cancel; stopping the components");
   draining_ = false;
+}
+
+asio::awaitable<void> router::stop_remote(link_id id) {
+  auto self = shared_from_this();
+  auto conn = at(id).conn;
+  auto limit = std::make_shared<asio::steady_timer>(ex_, opts_.grace_period);
+  asio::co_spawn(
+      ex_,
+      [conn, limit]() -> asio::awaitable<void> {
+        co_await conn->wait_closed();
+        limit->cancel();
+      },
+      log::on_failure(conn->name(), "closing the connection", [limit] { limit->cancel(); }));
+  (void)co_await limit->async_wait(asio::as_tuple(asio::use_awaitable));
+  if (conn->closed()) co_return;
+  log::info(at(id).name, "the remote component did not close its connection within " +
+                             duration_text(opts_.grace_period) + "; closing it");
+  conn->abort();
 }
 
 asio::awaitable<void> router::stop_component(link_id id) {

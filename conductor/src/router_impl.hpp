@@ -181,6 +181,8 @@ private:
   /// Ends a turn as an editor would: `session/cancel` for every session with a prompt in flight,
   /// then waits (at most the grace period) until no component has a request pending.
   boost::asio::awaitable<void> cancel_turns(std::vector<std::string> sessions);
+  /// A remote component: its end of stream sent, the grace period for its own, then closed.
+  boost::asio::awaitable<void> stop_remote(link_id id);
   /// EOF, grace period, SIGTERM, SIGKILL for one child; logs each signal it needed.
   boost::asio::awaitable<void> stop_component(link_id id);
   void fail_held(const rpc_error& e);

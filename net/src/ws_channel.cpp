@@ -270,7 +270,9 @@ private:
           close_info{close_reason::read_error, ec, "a message over the limit of " + std::to_string(max_) + " bytes"});
       return channel_input{.type = channel_input::kind::oversized, .size = max_ + 1};
     }
-    if (ec == websocket::error::closed)
+    // The peer's close frame arrived (Beast keeps its reason) even when answering it failed
+    // because the peer did not wait for our answer: that is the end of its stream all the same.
+    if (ec == websocket::error::closed || state_->ws.reason().code != websocket::close_code::none)
       end_reading(close_info{close_reason::eof, ec, "closed by the peer"});
     else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset)
       end_reading(close_info{close_reason::eof, ec, "end of stream without a close frame"});

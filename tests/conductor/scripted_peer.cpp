@@ -352,7 +352,10 @@ scripted_chain::scripted_chain(std::vector<std::string> names, enum conductor_op
     auto [ours, theirs] = make_memory_duplex(io_.get_executor()).value();
     peers_.push_back(std::make_unique<scripted_peer>(io_, name, std::move(ours)));
     ends.push_back(std::move(theirs));
-    options_.components.push_back({.name = name, .command = "in-process"});
+    component_spec spec;
+    spec.name = name;
+    spec.command = "in-process";
+    options_.components.push_back(std::move(spec));
   }
   router_ = start_in_process(io_, options_, std::move(up_theirs), std::move(ends));
 }

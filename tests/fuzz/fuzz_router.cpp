@@ -275,8 +275,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       components.push_back(std::move(t));
       links[i].mode = static_cast<behaviour>((data[1] >> (2 * (i - 1))) & 3);
       links[i].is_agent = !proxy_mode && i == count;
-      options.components.push_back(
-          {.name = i == count && !proxy_mode ? "agent" : "p" + std::to_string(i - 1), .command = "fuzz"});
+      acp::conductor::component_spec spec;
+      spec.name = i == count && !proxy_mode ? "agent" : "p" + std::to_string(i - 1);
+      spec.command = "fuzz";
+      options.components.push_back(std::move(spec));
     }
   }
   auto router = acp::conductor::start_in_process(io, options, std::move(upstream), std::move(components));
