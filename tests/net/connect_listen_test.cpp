@@ -73,9 +73,11 @@ protected:
 
   std::optional<channel_input> read_one(message_channel& ch) {
     auto got = std::make_shared<std::optional<channel_input>>();
-    spawn([](message_channel& c, std::shared_ptr<std::optional<channel_input>> o)
-              -> asio::awaitable<void> { *o = co_await c.read(); }(ch, got),
-          "read");
+    spawn(
+        [](message_channel& c, std::shared_ptr<std::optional<channel_input>> o) -> asio::awaitable<void> {
+          *o = co_await c.read();
+        }(ch, got),
+        "read");
     if (!run_until([&] { return got->has_value(); })) return std::nullopt;
     return std::move(**got);
   }
@@ -130,8 +132,8 @@ TEST_P(connect_listen_test, a_wrong_or_missing_token_is_refused_and_nothing_is_h
   const std::string scheme_name = GetParam();
   const auto u = open_listener(scheme_name);
   ASSERT_TRUE(server);
-  for (const std::optional<std::string>& given : {std::optional<std::string>("not-the-token"),
-                                                  std::optional<std::string>()}) {
+  for (const std::optional<std::string>& given :
+       {std::optional<std::string>("not-the-token"), std::optional<std::string>()}) {
     auto r = connect_to(u, given);
     if (u.websocket()) {
       // The upgrade itself is refused.

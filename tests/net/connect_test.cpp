@@ -9,12 +9,14 @@
 #include <acp/net/connect.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -281,6 +283,28 @@ TEST_F(connect_test, a_silent_proxy_times_out_in_the_socks5_handshake) {
   auto r = connect_to("tcp://example.org:4000", o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), "connecting to tcp://example.org:4000 timed out after 200 ms (SOCKS5 handshake)");
+}
+
+TEST_F(connect_test, cancelling_the_caller_ends_a_connect_at_once_without_an_exception) {
+  silent_server s(io);
+  auto outcome = std::make_shared<std::optional<std::string>>();
+  auto finished = std::make_shared<bool>(false);
+  spawn(
+      [](asio::any_io_executor ex, unsigned short port, std::shared_ptr<std::optional<std::string>> out,
+         std::shared_ptr<bool> done) -> asio::awaitable<void> {
+        using namespace boost::asio::experimental::awaitable_operators;
+        asio::steady_timer stop(ex, 100ms);
+        connect_options o; // 10 s deadline: the race ends it long before
+        auto winner = co_await (connect(ex, *parse_url("tls://127.0.0.1:" + std::to_string(port)), o) ||
+                                stop.async_wait(asio::use_awaitable));
+        *out = winner.index() == 1 ? "the timer won" : "connect won";
+        *done = true;
+      }(ex(), s.port(), outcome, finished),
+      "race");
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(run_until([&] { return *finished; }, 5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(outcome->value_or(""), "the timer won");
 }
 
 // ---- TLS ----
