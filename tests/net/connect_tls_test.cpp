@@ -219,6 +219,28 @@ TEST_F(tls_connect_test, bad_client_certificate_files_are_named) {
   EXPECT_TRUE(r3.error().starts_with("cannot read the CA file " + certs->dir + "/no-ca.pem: ")) << r3.error();
 }
 
+TEST_F(tls_connect_test, close_read_ends_a_pending_read_and_writing_goes_on) {
+  tls_server server(io, certs->server_cert, certs->server_key);
+  spawn(server.serve(1), "tls server");
+  connect_options o;
+  o.tls.ca_file = certs->ca_cert;
+  auto r = connect_to("tls://localhost:" + std::to_string(server.port()), o);
+  auto* ch = keep(r);
+  ASSERT_NE(ch, nullptr);
+  auto pending = start_read(*ch);
+  run_for(20ms);
+  ASSERT_FALSE(pending->has_value());
+  ch->close_read();
+  ASSERT_TRUE(run_until([&] { return pending->has_value(); }));
+  ASSERT_EQ((*pending)->type, channel_input::kind::ended);
+  EXPECT_EQ((*pending)->end.reason, close_reason::closed_locally) << (*pending)->end.detail;
+  // The TLS stream still writes: the server reads the message after the read was abandoned.
+  ASSERT_TRUE(send(*ch, json::object{{"jsonrpc", "2.0"}, {"method", "after_close_read"}}));
+  ASSERT_TRUE(run_until([&] { return server.answered; }));
+  ASSERT_EQ(server.lines.size(), 1U);
+  EXPECT_EQ(server.lines[0], R"({"jsonrpc":"2.0","method":"after_close_read"})");
+}
+
 TEST_F(tls_connect_test, shutdown_write_sends_close_notify_and_reading_goes_on) {
   tls_server server(io, certs->server_cert, certs->server_key);
   spawn(server.serve(1, true), "tls server");
