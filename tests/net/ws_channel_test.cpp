@@ -528,7 +528,7 @@ TEST_F(ws_channel_test, the_idle_timeout_option_closes_a_channel_without_message
 }
 
 TEST_F(ws_channel_test, a_peer_that_stops_answering_pings_ends_reading_within_two_intervals) {
-  open_with_raw_server({.ping_interval = 100ms});
+  open_with_raw_server({.ping_interval = 200ms});
   // The raw end never reads, so it never answers a ping.
   const auto start = std::chrono::steady_clock::now();
   auto in = read_one(*client, 2s);
@@ -537,8 +537,9 @@ TEST_F(ws_channel_test, a_peer_that_stops_answering_pings_ends_reading_within_tw
   ASSERT_EQ(in->type, channel_input::kind::ended);
   EXPECT_EQ(in->end.reason, close_reason::read_error);
   EXPECT_EQ(in->end.detail, "no answer to ping");
-  EXPECT_GE(took, 150ms);
-  EXPECT_LE(took, 400ms);
+  // 2 x 200 ms, with room for a loaded machine (and never the test's 2 s wait).
+  EXPECT_GE(took, 350ms);
+  EXPECT_LE(took, 800ms);
 }
 
 } // namespace
