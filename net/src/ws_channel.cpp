@@ -270,11 +270,12 @@ private:
           close_info{close_reason::read_error, ec, "a message over the limit of " + std::to_string(max_) + " bytes"});
       return channel_input{.type = channel_input::kind::oversized, .size = max_ + 1};
     }
-    // The peer's close frame arrived (Beast keeps its reason) even when answering it failed
-    // because the peer did not wait for our answer: that is the end of its stream all the same.
+    // A close frame from the peer ends the stream properly even when answering it then failed
+    // (the peer may drop the connection right after its close frame).
     if (ec == websocket::error::closed || state_->ws.reason().code != websocket::close_code::none)
       end_reading(close_info{close_reason::eof, ec, "closed by the peer"});
-    else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset)
+    else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+             ec == asio::error::connection_reset || ec == asio::error::not_connected)
       end_reading(close_info{close_reason::eof, ec, "end of stream without a close frame"});
     else if (ec == beast::error::timeout)
       end_reading(close_info{close_reason::read_error, ec, "no answer to ping"});
@@ -302,12 +303,23 @@ private:
 
 } // namespace
 
+namespace {
+
+template <class Stream> message_channel_ptr make(websocket::stream<Stream> ws, ws_channel_options options) {
+  const asio::any_io_executor ex = ws.get_executor();
+  const auto idle = options.idle_timeout;
+  message_channel_ptr ch = std::make_unique<ws_channel<Stream>>(std::move(ws), std::move(options));
+  return idle.count() > 0 ? with_idle_timeout(ex, std::move(ch), idle) : std::move(ch);
+}
+
+} // namespace
+
 message_channel_ptr make_ws_channel(websocket::stream<tcp_socket> ws, ws_channel_options options) {
-  return std::make_unique<ws_channel<tcp_socket>>(std::move(ws), std::move(options));
+  return make(std::move(ws), std::move(options));
 }
 
 message_channel_ptr make_ws_channel(websocket::stream<tls_socket> ws, ws_channel_options options) {
-  return std::make_unique<ws_channel<tls_socket>>(std::move(ws), std::move(options));
+  return make(std::move(ws), std::move(options));
 }
 
 } // namespace acp::net::detail
