@@ -105,8 +105,9 @@ template <class Socket> boost::system::result<transport_ptr> to_transport(handsh
   error_code ec;
   const int fd = socket.release(ec);
   if (ec) return ec;
+  const auto& where = h.shared->where;
   return make_socket_transport(h.shared->ex, fd,
-                               describe(h.shared->where.scheme == scheme::unix_socket ? "unix" : "tcp", h));
+                               where.scheme == scheme::unix_socket ? "unix " + where.path : describe("tcp", h));
 }
 
 /// The handshake has passed: the channel goes to the owner, unless the listener closed meanwhile.
