@@ -1,9 +1,10 @@
 #include <acp/conductor/component.hpp>
 
-#include <algorithm>
-#include <boost/json/serialize.hpp>
+#include <acp/net/url.hpp>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include <cstddef>
@@ -141,7 +142,12 @@ boost::system::result<component_spec, std::string> parse_json_spec(std::string_v
   bool have_command = false;
   for (const auto& [key, val] : v.get_object()) {
     const std::string k(key);
-    if (k == "command") {
+    if (k == "url") {
+      if (!val.is_string()) return fail<component_spec>("url: expected string");
+      auto u = net::parse_url(val.get_string());
+      if (!u) return fail<component_spec>("url: " + u.error());
+      spec.address = u->text();
+    } else if (k == "command") {
       if (!val.is_string()) return fail<component_spec>("command: expected string");
       spec.command = std::string(val.get_string());
       if (spec.command.empty()) return fail<component_spec>("command: must not be empty");
@@ -168,10 +174,16 @@ boost::system::result<component_spec, std::string> parse_json_spec(std::string_v
       spec.name = std::string(val.get_string());
       if (spec.name.empty()) return fail<component_spec>("name: must not be empty");
     } else {
-      return fail<component_spec>(printable_key(k) + ": unknown key (expected command, args, env, name)");
+      return fail<component_spec>(printable_key(k) + ": unknown key (expected command, args, env, name, url)");
     }
   }
-  if (!have_command) return fail<component_spec>("command: missing");
+  if (spec.remote()) {
+    if (have_command || !spec.args.empty() || !spec.env.empty())
+      return fail<component_spec>("url: a remote component has no command, args or env");
+    if (spec.name.empty()) spec.name = spec.address;
+    return spec;
+  }
+  if (!have_command) return fail<component_spec>("command: missing (or url, for a remote component)");
   if (spec.name.empty()) spec.name = default_component_name(spec.command);
   return spec;
 }
@@ -199,6 +211,16 @@ boost::system::result<component_spec, std::string> parse_component(std::string_v
   while (first < text.size() && is_blank(text[first])) ++first;
   if (first == text.size()) return fail<component_spec>("empty component (expected a command)");
   if (text[first] == '{') return parse_json_spec(text);
+  if (net::looks_like_url(text.substr(first))) {
+    auto end = text.size();
+    while (end > first && is_blank(text[end - 1])) --end;
+    auto u = net::parse_url(text.substr(first, end - first));
+    if (!u) return fail<component_spec>(std::move(u.error()));
+    component_spec spec;
+    spec.address = u->text();
+    spec.name = spec.address;
+    return spec;
+  }
 
   auto words = split(text);
   if (!words) return fail<component_spec>(std::move(words.error()));

@@ -8,7 +8,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
@@ -24,13 +23,20 @@ using namespace std::chrono_literals;
 
 router::router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream_transport,
                std::optional<trace_writer> trace, std::vector<transport_ptr> in_process)
+    : router(io, opts, make_ndjson_channel(io.get_executor(), std::move(upstream_transport), {opts.max_message_size}),
+             std::move(trace)) {
+  for (auto& t : in_process) ready_.push_back(make_ndjson_channel(ex_, std::move(t), {opts.max_message_size}));
+}
+
+router::router(asio::io_context& io, const conductor_options& opts, message_channel_ptr upstream_channel,
+               std::optional<trace_writer> trace)
     : io_(io), ex_(io.get_executor()), opts_(opts), gate_(std::make_shared<flow_gate>(ex_)),
       inbound_([this](link_id to, message answer) { reply(to, std::move(answer)); }), trace_(std::move(trace)),
-      in_process_(std::move(in_process)) {
+      on_end_([&io] { io.stop(); }) {
   link up;
   up.id = upstream;
   up.name = agent_mode() ? "editor" : "parent";
-  up.conn = connection::create(ex_, std::move(upstream_transport), link_options(up.name));
+  up.conn = connection::create(ex_, std::move(upstream_channel), link_options(up.name));
   links_.push_back(std::move(up));
 }
 
@@ -73,8 +79,9 @@ bool router::start_components(std::string& error, json::object& data) {
     l.position = k;
     l.proxy = !agent_mode() || k + 1 < count;
     l.initialized = false;
-    if (k < in_process_.size()) { // test seam (start_in_process): no process, just the link
-      l.conn = connection::create(ex_, std::move(in_process_[k]), link_options(spec.name));
+    l.remote = spec.remote();
+    if (k < ready_.size() && ready_[k]) { // connected (remote), or the test seam's in-process link
+      l.conn = connection::create(ex_, std::move(ready_[k]), link_options(spec.name));
     } else {
       auto child = child_process::spawn(ex_, spec, err_opts);
       if (!child) {
@@ -143,9 +150,10 @@ asio::awaitable<void> router::fail_component(link_id id) {
   auto& n = at(id);
   std::optional<exit_status> status;
   if (n.child) status = co_await n.child->async_wait_for(std::chrono::seconds(1));
-  const std::string how = !n.child ? "closed its link"
-                          : status ? to_string(*status)
-                                   : "closed its output but is still running";
+  const std::string how = n.remote   ? "closed the connection"
+                          : !n.child ? "closed its link"
+                          : status   ? to_string(*status)
+                                     : "closed its output but is still running";
   json::object data;
   data["reason"] = "component_exited";
   data["component"] = n.name;
@@ -217,6 +225,7 @@ void router::shutdown(int code, std::string reason, std::string detail) {
   if (stopping_) return;
   stopping_ = true;
   exit_code_ = code;
+  end_reason_ = reason;
   // If the orderly sequence itself fails, stop hard: kill every child's group and end the loop.
   auto self = shared_from_this();
   asio::co_spawn(ex_, shutdown_sequence(std::move(reason), std::move(detail)),
@@ -224,7 +233,7 @@ void router::shutdown(int code, std::string reason, std::string detail) {
                    for (auto& l : self->links_)
                      if (l.child) l.child->kill_group();
                    self->exit_code_ = 1;
-                   self->io_.stop();
+                   if (auto end = std::exchange(self->on_end_, nullptr)) end();
                  }));
 }
 
@@ -261,6 +270,7 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   // The editor is answered at once: its requests in flight, and (towards the components, which
   // are still heard) the requests they had sent it. Then its link is flushed and closed.
   auto sessions = failed_ ? std::vector<std::string>() : prompting_sessions();
+  if (starting_) fail_start(err); // still reaching remote components
   fail_upstream(err);
   at(upstream).conn->fail_pending(err);
   fail_held(err);
@@ -273,7 +283,7 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   // Then every child gets EOF, the grace period, TERM, KILL, and is read until it exits.
   auto stops = std::make_shared<stop_count>(ex_);
   for (auto id : chain_) {
-    if (!at(id).child) { // an in-process link: nothing to wait for
+    if (!at(id).child) { // remote or in-process: no process to wait for (close still flushes)
       at(id).conn->fail_pending(err);
       at(id).conn->close();
       continue;
@@ -311,7 +321,7 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
         log::on_failure(up->name(), "flushing the output", [flush_limit] { flush_limit->cancel(); }));
     (void)co_await flush_limit->async_wait(asio::as_tuple(asio::use_awaitable));
   }
-  io_.stop();
+  if (auto end = std::exchange(on_end_, nullptr)) end();
 }
 
 asio::awaitable<void> router::cancel_turns(std::vector<std::string> sessions) {
@@ -363,54 +373,6 @@ asio::awaitable<void> router::stop_component(link_id id) {
     log::info("", who + " ended by SIGTERM");
   else
     log::info("", who + " " + to_string(st) + " after SIGTERM");
-}
-
-// ---- entry points ------------------------------------------------------------------------
-
-namespace {
-/// Opens the trace file, if any. False (and a message on stderr) when it cannot be created.
-bool open_trace(const conductor_options& options, std::optional<trace_writer>& out) {
-  if (!options.trace_file) return true;
-  auto t = trace_writer::open(*options.trace_file);
-  if (!t) {
-    log::error("", "cannot create trace file " + *options.trace_file + ": " + t.error().message());
-    return false;
-  }
-  out.emplace(std::move(*t));
-  return true;
-}
-} // namespace
-
-int run(const conductor_options& options, transport_ptr upstream) {
-  std::optional<trace_writer> trace;
-  if (!open_trace(options, trace)) return 2;
-  asio::io_context io;
-  auto r = std::make_shared<router>(io, options, std::move(upstream), std::move(trace));
-  r->start();
-  io.run();
-  return r->exit_code();
-}
-
-std::shared_ptr<router> start_in_process(asio::io_context& io, const conductor_options& options, transport_ptr upstream,
-                                         std::vector<transport_ptr> components) {
-  auto r = std::make_shared<router>(io, options, std::move(upstream), std::nullopt, std::move(components));
-  r->start();
-  return r;
-}
-
-int run_stdio(const conductor_options& options) {
-  std::signal(SIGPIPE, SIG_IGN);
-  std::optional<trace_writer> trace;
-  if (!open_trace(options, trace)) return 2;
-  asio::io_context io;
-  auto r = std::make_shared<router>(io, options, make_stdio_transport(io.get_executor()), std::move(trace));
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([r](boost::system::error_code ec, int sig) {
-    if (!ec) r->shutdown(0, "signal", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  });
-  r->start();
-  io.run();
-  return r->exit_code();
 }
 
 } // namespace acp::conductor

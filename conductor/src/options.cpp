@@ -1,5 +1,8 @@
 #include <acp/conductor/options.hpp>
 
+#include "network_options.hpp"
+
+#include <acp/net/url.hpp>
 #include <acp/version.hpp>
 
 #include <CLI/CLI.hpp>
@@ -12,14 +15,6 @@ namespace acp::conductor {
 namespace {
 
 constexpr std::string_view program = "acp-conductor";
-
-// Exactly one line, whatever the message contains.
-std::string one_line(std::string_view text, std::size_t max = 200) {
-  std::string out;
-  for (char c : text.substr(0, max)) out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-  if (text.size() > max) out += "...";
-  return out;
-}
 
 early_exit usage_error(const std::string& what) {
   return early_exit{2, std::string(program) + ": " + one_line(what, 1000) + " (try --help)\n", true};
@@ -61,12 +56,19 @@ std::optional<stderr_mode> parse_stderr_mode(std::string_view s) {
 const char* const footer = R"(Components:
   Each COMPONENT is one argument: a command line split like a shell would (quotes and
   backslashes, leading NAME=value words set environment variables; nothing is expanded and no
-  shell runs), or a JSON object {"command": ..., "args": [...], "env": {...}, "name": ...}.
+  shell runs), a JSON object {"command": ..., "args": [...], "env": {...}, "name": ...}, or an
+  address to connect to instead of a command: tcp://HOST:PORT, unix:/PATH, tls://HOST:PORT,
+  ws://HOST:PORT/PATH, wss://HOST:PORT/PATH.
+
+Secrets never go on the command line: the bearer token comes from --token-file or
+$ACP_CONDUCTOR_TOKEN, a SOCKS5 password from $ACP_SOCKS5_PASSWORD or $ALL_PROXY.
 
 Examples:
   acp-conductor agent "my-proxy --verbose" "claude-code-acp"
   acp-conductor --trace /tmp/chain.jsons agent "RUST_LOG=debug ./proxy" "./agent"
   acp-conductor proxy "./inner-proxy"
+  acp-conductor serve --listen ws://127.0.0.1:8700 --token-file tok agent claude-agent-acp
+  ACP_CONDUCTOR_TOKEN=... acp-conductor connect ws://127.0.0.1:8700
 
 Exit status: 0 on an orderly shutdown, 1 when the chain failed, 2 for a usage error.)";
 
@@ -163,6 +165,7 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   app.set_version_flag("-V,--version", std::string(program) + " " + std::string(version()));
   app.allow_extras();
   app.require_subcommand(0, 1);
+  app.set_help_all_flag("--help-all", "Print the help of every subcommand");
 
   conductor_options opts;
   std::string log_level_text{to_string(opts.log_level)};
@@ -201,19 +204,40 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
                  "acp-conductor, else from PATH)")
       ->type_name("PATH");
 
-  std::vector<std::string> agent_components;
-  auto* agent = app.add_subcommand("agent", "Run as an agent: the last COMPONENT is the agent, "
-                                            "the others are proxies in order");
-  agent->add_option("components", agent_components, "Proxies, then the agent")->type_name("COMPONENT");
-  agent->fallthrough();
-  agent->allow_extras();
+  network_texts net;
+  add_network_options(app, opts, net);
 
+  std::vector<std::string> agent_components;
   std::vector<std::string> proxy_components;
-  auto* proxy = app.add_subcommand("proxy", "Run as a proxy inside another chain; the "
-                                            "COMPONENTs (zero or more) are proxies");
-  proxy->add_option("components", proxy_components, "Proxies, in order")->type_name("COMPONENT");
-  proxy->fallthrough();
-  proxy->allow_extras();
+  auto add_modes = [&](CLI::App& parent) {
+    auto* a = parent.add_subcommand("agent", "Run as an agent: the last COMPONENT is the agent, "
+                                             "the others are proxies in order");
+    a->add_option("components", agent_components, "Proxies, then the agent")->type_name("COMPONENT");
+    a->fallthrough();
+    a->allow_extras();
+    auto* p = parent.add_subcommand("proxy", "Run as a proxy inside another chain; the "
+                                             "COMPONENTs (zero or more) are proxies");
+    p->add_option("components", proxy_components, "Proxies, in order")->type_name("COMPONENT");
+    p->fallthrough();
+    p->allow_extras();
+    return std::pair{a, p};
+  };
+  auto [agent, proxy] = add_modes(app);
+
+  auto* serve = app.add_subcommand("serve", "Serve on --listen URL: each accepted connection gets a chain (and "
+                                            "processes) of its own, `agent ...` or `proxy ...` as above");
+  serve->add_option("--listen", net.listen, "tcp://HOST:PORT, unix:/PATH, tls://, ws://HOST:PORT/PATH or wss://")
+      ->type_name("URL");
+  serve->fallthrough();
+  serve->require_subcommand(0, 1);
+  auto [serve_agent, serve_proxy] = add_modes(*serve);
+
+  std::string connect_url;
+  auto* connect = app.add_subcommand("connect", "Connect standard input and output to the chain served at URL "
+                                                "(the same as `agent URL`)");
+  connect->add_option("url", connect_url, "The chain's address")->type_name("URL");
+  connect->fallthrough();
+  connect->allow_extras();
 
   try {
     app.parse(argc, argv);
@@ -229,7 +253,8 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
 
   // CLI11 reports a `--` separator among the extras; it is not an error.
   std::vector<std::string> extras;
-  for (auto* a : {&app, static_cast<CLI::App*>(agent), static_cast<CLI::App*>(proxy)})
+  for (auto* a : {&app, static_cast<CLI::App*>(agent), static_cast<CLI::App*>(proxy), serve,
+                  static_cast<CLI::App*>(serve_agent), static_cast<CLI::App*>(serve_proxy), connect})
     for (auto& x : a->remaining())
       if (x != "--") extras.push_back(x);
   if (!extras.empty()) {
@@ -239,16 +264,23 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   }
 
   std::vector<std::string>* texts = nullptr;
-  if (agent->parsed()) {
+  if (serve->parsed() && !serve_agent->parsed() && !serve_proxy->parsed())
+    return usage_error("serve: expected `agent COMPONENT...` or `proxy [COMPONENT...]` after the options");
+  if (agent->parsed() || serve_agent->parsed()) {
     opts.mode = conductor_options::mode::agent;
     texts = &agent_components;
     if (agent_components.empty())
       return usage_error("agent: at least one COMPONENT is required (the last one is the agent)");
-  } else if (proxy->parsed()) {
+  } else if (proxy->parsed() || serve_proxy->parsed()) {
     opts.mode = conductor_options::mode::proxy;
     texts = &proxy_components;
+  } else if (connect->parsed()) {
+    if (connect_url.empty()) return usage_error("connect: the URL of a served chain is required");
+    opts.mode = conductor_options::mode::agent;
+    agent_components = {connect_url};
+    texts = &agent_components;
   } else {
-    return usage_error("missing subcommand: expected `agent` or `proxy`");
+    return usage_error("missing subcommand: expected `agent`, `proxy`, `serve` or `connect`");
   }
 
   if (opts.name.empty()) return usage_error("--name must not be empty");
@@ -291,6 +323,11 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
     if (!known)
       return usage_error("--mcp-bridge: invalid mode `" + bridge_text + "` (expected auto, http, stdio or off)");
   }
+
+  if (auto error = apply_network_options(opts, net, serve->parsed())) return usage_error(*error);
+  if (connect->parsed() && !net::looks_like_url(connect_url))
+    return usage_error("connect: `" + one_line(connect_url, 60) +
+                       "` is not an address (expected tcp://, unix:, tls://, ws:// or wss://)");
 
   for (std::size_t i = 0; i < texts->size(); ++i) {
     auto spec = parse_component((*texts)[i]);

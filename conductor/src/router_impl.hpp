@@ -4,6 +4,7 @@
 //   legacy_handshake.cpp  `initialize` answers and the older generation's handshake (§4.7)
 //   lifecycle.cpp         starting components, a component failing, shutdown, entry points (§6)
 //   mcp_bridging.cpp      MCP over ACP for an agent without it: the in-process bridge (§5)
+//   remote.cpp            remote components: connecting to their addresses (§8)
 //
 // Links, not positions: the editor's (or parent's) link and each component's link have a
 // `link_id`. The chain is an ordered list of link ids; "the next hop toward the agent from X" is
@@ -15,6 +16,7 @@
 #include <acp/conductor/options.hpp>
 #include <acp/conductor/router.hpp>
 #include <acp/conductor/trace.hpp>
+#include <acp/net/connect.hpp>
 #include <acp/protocol/envelope.hpp>
 #include <acp/sdk/connection.hpp>
 #include <acp/sdk/endpoint.hpp>
@@ -24,6 +26,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +53,7 @@ struct link {
   std::shared_ptr<connection> conn;
   std::optional<child_process> child;
   std::size_t position = 0; // in the chain (components only)
+  bool remote = false;      // reached at an address, not spawned
   bool proxy = false;       // speaks the proxy protocol
   bool initialized = true;  // answered `initialize` (components start false)
   struct held_delivery {
@@ -71,14 +75,38 @@ struct link {
 /// when it was set. An `_meta` left empty by the removal goes too.
 bool take_proxy_flag(boost::json::value* obj);
 
+/// How remote components are reached: the options every connection shares (token and TLS
+/// settings read once at start-up), and whether `$ALL_PROXY` is consulted per address.
+struct remote_setup {
+  net::connect_options base;
+  bool socks_from_environment = true; // no --socks5 given
+};
+/// Reads the token file (or `$ACP_CONDUCTOR_TOKEN`) and the SOCKS5 settings; the error is one
+/// sentence for the user (exit 2).
+[[nodiscard]] boost::system::result<std::shared_ptr<const remote_setup>, std::string>
+make_remote_setup(const conductor_options& opts);
+/// Reads a bearer token from `path`: its first line, trimmed; an empty or unreadable file is an
+/// error; a file others may read draws a warning.
+[[nodiscard]] boost::system::result<std::string, std::string> read_token_file(const std::string& path);
+
 class router : public std::enable_shared_from_this<router> {
 public:
   router(boost::asio::io_context& io, const conductor_options& opts, transport_ptr upstream,
          std::optional<trace_writer> trace, std::vector<transport_ptr> in_process = {});
+  /// The editor's link is a message channel (a connection accepted by `serve`).
+  router(boost::asio::io_context& io, const conductor_options& opts, message_channel_ptr upstream,
+         std::optional<trace_writer> trace);
+
+  /// Remote components: how to reach them (required when a component is an address).
+  void set_remote(std::shared_ptr<const remote_setup> setup) { remote_ = std::move(setup); }
+  /// Called once when the chain has ended (default: stops the io_context). Set before `start`.
+  void on_end(std::function<void()> f) { on_end_ = std::move(f); }
 
   void start();
   void shutdown(int code, std::string reason, std::string detail);
   [[nodiscard]] int exit_code() const noexcept { return exit_code_; }
+  /// Why the chain ended ("incoming_transport_closed", "component_exited", "signal", ...).
+  [[nodiscard]] const std::string& end_reason() const noexcept { return end_reason_; }
 
 private:
   static constexpr link_id upstream = 0;
@@ -129,6 +157,18 @@ private:
     return agent_mode() && !chain_.empty() && id == chain_.back();
   }
 
+  // ---- remote.cpp
+  /// Reaches the remote components (connect_remotes), the editor's messages waiting meanwhile.
+  void connect_then_begin(jsonrpc::message init);
+  /// Connects to every remote component (in chain order), then starts the chain with `init` as
+  /// the first message; a component that cannot be reached fails `initialize` and the chain.
+  boost::asio::awaitable<void> connect_remotes();
+  /// The chain will not start: the held `initialize` and what the editor sent meanwhile are
+  /// answered with `e`.
+  void fail_start(const rpc_error& e);
+  /// Starts the components and sends `init` on, then what the editor sent meanwhile.
+  void begin_chain(jsonrpc::message&& init);
+
   // ---- lifecycle.cpp
   bool start_components(std::string& error, boost::json::object& data);
   [[nodiscard]] connection_options link_options(std::string name) const;
@@ -173,7 +213,16 @@ private:
   std::vector<link_id> chain_; // component links, proxies first, in chain order
   inbound_table inbound_;
   std::optional<trace_writer> trace_;
-  std::vector<transport_ptr> in_process_; // test seam: component links instead of spawned children
+  // Component k's link when it is not spawned: the test seam's in-process links, and remote
+  // components once connected.
+  std::vector<message_channel_ptr> ready_;
+  std::shared_ptr<const remote_setup> remote_;
+  std::function<void()> on_end_;
+  std::string end_reason_;
+  // Remote components are being reached: what the editor sends meanwhile waits here.
+  bool starting_ = false;
+  std::optional<jsonrpc::message> init_; // the editor's `initialize`, held meanwhile
+  std::vector<jsonrpc::message> early_;
   bool started_ = false;
   bool stopping_ = false;
   bool failed_ = false;
@@ -198,5 +247,15 @@ private:
   std::optional<endpoint> bridge_endpoint_;
   link_id bridge_link_ = 0;
 };
+
+} // namespace acp::conductor
+
+namespace acp::conductor {
+
+/// Opens the trace file at `path`. False (and a message on stderr) when it cannot be created.
+bool open_trace(const std::string& path, std::optional<trace_writer>& out);
+/// `serve`: listens on `options.serve->listen` and runs a chain per accepted connection until
+/// SIGINT/SIGTERM. Returns the exit code.
+[[nodiscard]] int run_serve(const conductor_options& options);
 
 } // namespace acp::conductor

@@ -75,7 +75,10 @@ void router::dispatch(link_id from, message&& msg) {
     if (msg.is_request()) reject(from, msg, rpc_error::internal_error("the conductor is shutting down"));
     return;
   }
-  if (from == upstream && !started_) return on_first_message(std::move(msg));
+  if (from == upstream && !started_) {
+    if (starting_) return early_.push_back(std::move(msg)); // remote components are being reached
+    return on_first_message(std::move(msg));
+  }
   // Plain messages travel toward the agent from the upstream link and toward the client from a
   // component; `_proxy/successor` reverses that (from a component: toward its successor; from
   // the parent, in proxy mode: from our own successor, toward the client).
@@ -110,16 +113,27 @@ void router::on_first_message(message&& msg) {
                   rpc_error::invalid_request(agent_mode() ? "Invalid request: expected `initialize` first"
                                                           : "Invalid request: expected `_proxy/initialize` first"));
   }
+  msg.set_method("initialize");
+  const bool any_remote =
+      std::any_of(opts_.components.begin(), opts_.components.end(), [](const auto& c) { return c.remote(); });
+  if (!any_remote) return begin_chain(std::move(msg));
+  connect_then_begin(std::move(msg));
+}
+
+void router::begin_chain(message&& init) {
+  starting_ = false;
   std::string error;
   json::object data;
   if (!start_components(error, data)) {
-    reject(upstream, msg, rpc_error::internal_error(error, json::value(std::move(data))));
+    reject(upstream, init, rpc_error::internal_error(error, json::value(data)));
+    for (const auto& m : std::exchange(early_, {}))
+      if (m.is_request()) reject(upstream, m, rpc_error::internal_error(error, json::value(data)));
     shutdown(1, "spawn_failed", error);
     return;
   }
   started_ = true;
-  msg.set_method("initialize");
-  route(upstream, toward::agent, std::move(msg));
+  route(upstream, toward::agent, std::move(init));
+  for (auto& m : std::exchange(early_, {})) dispatch(upstream, std::move(m));
 }
 
 void router::route(link_id from, toward dir, message&& msg) {

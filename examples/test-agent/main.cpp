@@ -2,10 +2,12 @@
 #include "test_agent.hpp"
 
 #include <acp/examples/cli.hpp>
+#include <acp/net/serve.hpp>
 #include <acp/sdk/log.hpp>
 #include <acp/version.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -28,6 +30,12 @@ int main(int argc, char** argv) {
   app.add_option("--mcp-request-timeout-ms", mcp_request_ms,
                  "Deadline for each MCP request's answer, in milliseconds (default: 10000)")
       ->check(CLI::PositiveNumber);
+  std::string listen;
+  app.add_option("--listen", listen,
+                 "Serve on this address instead of stdin/stdout (tcp://HOST:PORT, unix:/PATH, ws://HOST:PORT/PATH; "
+                 "port 0: any free port, printed on stderr): one agent per connection");
+  std::string token_file;
+  app.add_option("--token-file", token_file, "With --listen: the bearer token clients must present (its first line)");
   app.set_version_flag("--version", std::string("acp-test-agent ") + ACP_VERSION);
   app.footer(std::string(acp::examples::test_agent_commands()) +
              "\nExit status: 0 when the client closed the connection, 1 on a broken connection, 2 for a usage "
@@ -43,5 +51,24 @@ int main(int argc, char** argv) {
   opts.mcp_request_timeout = std::chrono::milliseconds(mcp_request_ms);
   std::signal(SIGPIPE, SIG_IGN);
   acp::log::set_program_name("acp-test-agent");
-  return acp::examples::run_test_agent(std::move(opts));
+  if (listen.empty()) {
+    if (!token_file.empty()) return acp::examples::usage_error("acp-test-agent", "--token-file needs --listen");
+    return acp::examples::run_test_agent(std::move(opts));
+  }
+  auto where = acp::net::parse_url(listen);
+  if (!where) return acp::examples::usage_error("acp-test-agent", "--listen: " + where.error());
+  if (where->secure())
+    return acp::examples::usage_error("acp-test-agent", "--listen: tls:// and wss:// are not offered");
+  acp::net::listen_options lo;
+  if (!token_file.empty()) {
+    std::ifstream in(token_file);
+    std::string token;
+    if (!in || !std::getline(in, token) || token.empty())
+      return acp::examples::usage_error("acp-test-agent", "--token-file: cannot read a token from " + token_file);
+    lo.bearer_token = std::move(token);
+  }
+  return acp::net::serve(*where, std::move(lo),
+                         [&opts](const boost::asio::any_io_executor& ex, acp::message_channel_ptr ch) {
+                           return acp::examples::make_test_agent(opts).connect_to(ex, std::move(ch));
+                         });
 }

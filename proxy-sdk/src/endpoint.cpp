@@ -278,12 +278,17 @@ endpoint_builder& endpoint_builder::options(endpoint_options o) {
 const endpoint_options& endpoint_builder::options() const noexcept { return rt_->opts_; }
 
 endpoint endpoint_builder::connect_to(const asio::any_io_executor& ex, transport_ptr transport) {
+  const auto max = rt_->opts_.connection.max_message_bytes;
+  return connect_to(ex, make_ndjson_channel(ex, std::move(transport), {.max_message_bytes = max}));
+}
+
+endpoint endpoint_builder::connect_to(const asio::any_io_executor& ex, message_channel_ptr channel) {
   auto rt = std::move(rt_);
   rt_ = std::make_shared<runtime>(rt->role_);
   rt_->requests_ = rt->requests_;
   rt_->notifications_ = rt->notifications_;
   rt_->opts_ = rt->opts_;
-  rt->start(ex, std::move(transport));
+  rt->start(ex, std::move(channel));
   return endpoint(rt);
 }
 

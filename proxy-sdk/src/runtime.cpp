@@ -20,7 +20,7 @@ jsonrpc::message wrap_notification(jsonrpc::message m) { return pp::wrap_message
 runtime::runtime(chain_role r)
     : role_(r), inbound_([this](link_id, jsonrpc::message answer) { reply(std::move(answer)); }) {}
 
-void runtime::start(const asio::any_io_executor& ex, transport_ptr transport) {
+void runtime::start(const asio::any_io_executor& ex, message_channel_ptr channel) {
   ex_ = ex;
   self_ = shared_from_this();
   done_wake_ = std::make_unique<asio::steady_timer>(ex_);
@@ -28,7 +28,7 @@ void runtime::start(const asio::any_io_executor& ex, transport_ptr transport) {
   auto copts = opts_.connection;
   if (copts.name == "peer")
     copts.name = role_ == chain_role::agent ? "client" : role_ == chain_role::client ? "agent" : "conductor";
-  conn_ = connection::create(ex_, std::move(transport), std::move(copts));
+  conn_ = connection::create(ex_, std::move(channel), std::move(copts));
   // Weak: the connection holds its handlers until it has closed; the runtime may go first.
   conn_->on_message([weak = weak_from_this()](jsonrpc::message msg) {
     if (auto self = weak.lock()) self->on_message(std::move(msg));

@@ -43,7 +43,7 @@ class runtime : public std::enable_shared_from_this<runtime> {
 public:
   explicit runtime(chain_role r);
 
-  void start(const boost::asio::any_io_executor& ex, transport_ptr transport);
+  void start(const boost::asio::any_io_executor& ex, message_channel_ptr channel);
   sent_request send_request(peer to, jsonrpc::message request);
   void send_notification(peer to, jsonrpc::message notification);
   void cancel_sent(const sent_state& st);

@@ -16,6 +16,11 @@
 //
 // `name` (used to prefix the component's stderr lines and in error messages) defaults to the
 // basename of the command.
+//
+// A string that is an address (`tcp://host:port`, `unix:/path`, `tls://host:port`,
+// `ws://host:port/path`, `wss://…`; acp/net/url.hpp), or the JSON spec {"url": "...", "name": "..."},
+// is a remote component: the conductor connects to it instead of spawning a process. Its name
+// defaults to the address (`ws://build-box:8700/acp`).
 
 #include <acp/sdk/process_spec.hpp>
 
@@ -27,8 +32,13 @@
 
 namespace acp::conductor {
 
-/// A parsed component: what to run (acp/sdk/process_spec.hpp).
-using component_spec = acp::process_spec;
+/// A parsed component: what to run (acp/sdk/process_spec.hpp), or where to connect.
+struct component_spec : acp::process_spec {
+  /// A remote component's address (a URL, validated); empty for a process.
+  std::string address;
+  [[nodiscard]] bool remote() const noexcept { return !address.empty(); }
+  friend bool operator==(const component_spec&, const component_spec&) = default;
+};
 
 /// What happens to a component's stderr lines (acp/sdk/process_spec.hpp); the conductor offers
 /// `forward`, `tail_only` and `discard`.

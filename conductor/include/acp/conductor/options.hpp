@@ -3,6 +3,9 @@
 //
 //   acp-conductor [OPTIONS] agent COMPONENT...    (one or more; the last one is the agent)
 //   acp-conductor [OPTIONS] proxy [COMPONENT...]  (zero or more; runs as a proxy in a chain)
+//   acp-conductor [OPTIONS] serve --listen URL (agent|proxy) COMPONENT...
+//                                                 (a chain of its own per accepted connection)
+//   acp-conductor [OPTIONS] connect URL           (stdin/stdout to a remote chain: `agent URL`)
 //
 // Options may come before or after the subcommand. `parse_command_line` never prints and never
 // exits: it returns either the options or what `main` must print and the code it must exit with.
@@ -45,6 +48,35 @@ struct conductor_options {
   /// The `acp-mcp-bridge` executable a stdio-bridged agent runs (as `acp-mcp-bridge --shim`);
   /// empty: the one next to this executable, else `acp-mcp-bridge` from PATH.
   std::string mcp_shim;
+
+  /// How remote components (and `connect`) are reached (acp/net/connect.hpp).
+  struct remote_options {
+    std::chrono::milliseconds connect_timeout{10000};
+    std::string ca_file;   ///< empty: the system's store
+    std::string cert_file; ///< client certificate (mutual TLS), with key_file
+    std::string key_file;
+    bool verify_server_name = true;
+    /// The bearer token's file; empty: `$ACP_CONDUCTOR_TOKEN` when set. In `serve` mode
+    /// `--token-file` is the listener's (serve_options) and this stays empty.
+    std::string token_file;
+    std::string socks5; ///< socks5://[user@]host[:port] (password: $ACP_SOCKS5_PASSWORD); empty: $ALL_PROXY
+    std::chrono::milliseconds ping_interval{20000};
+  };
+  remote_options remote;
+
+  /// `serve`: a listener, and for each accepted connection a chain of its own.
+  struct serve_options {
+    std::string listen;     ///< the address (validated)
+    std::string token_file; ///< the token clients must present; empty: none (loopback only)
+    std::string tls_cert;   ///< tls:// and wss://: the server's certificate chain and key
+    std::string tls_key;
+    std::string client_ca; ///< when set, clients must present a certificate it signed
+    std::size_t max_connections = 64;
+    std::chrono::milliseconds handshake_timeout{10000};
+    std::chrono::milliseconds idle_timeout{std::chrono::hours(1)}; ///< 0: none
+    bool allow_insecure = false;                                   ///< listen beyond loopback without TLS and a token
+  };
+  std::optional<serve_options> serve;
 };
 
 [[nodiscard]] std::string_view to_string(enum conductor_options::mcp_bridge m) noexcept; ///< auto | http | stdio | off

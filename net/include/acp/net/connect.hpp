@@ -58,7 +58,8 @@ struct socks5_proxy {
 /// socks5 URL and `target`'s host is not excluded by `NO_PROXY`/`no_proxy` (comma-separated
 /// names, `.suffix`, `*`); a password may come from `ACP_SOCKS5_PASSWORD`. nullopt: none. An
 /// unusable ALL_PROXY (another scheme) is an error.
-[[nodiscard]] boost::system::result<std::optional<socks5_proxy>, std::string> socks5_from_environment(const url& target);
+[[nodiscard]] boost::system::result<std::optional<socks5_proxy>, std::string>
+socks5_from_environment(const url& target);
 
 struct connect_options {
   std::chrono::milliseconds timeout{10000}; ///< every phase together

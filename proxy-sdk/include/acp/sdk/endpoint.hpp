@@ -160,8 +160,12 @@ public:
   endpoint_builder& options(endpoint_options o);
   [[nodiscard]] const endpoint_options& options() const noexcept;
 
-  /// Starts on `transport`; the handlers move into the endpoint.
+  /// Starts on `transport` (framed as NDJSON); the endpoint gets the handlers, and the builder
+  /// keeps them: one builder can start many endpoints (one per accepted connection).
   [[nodiscard]] endpoint connect_to(const boost::asio::any_io_executor& ex, transport_ptr transport);
+  /// Starts on a message channel: a WebSocket, TLS or socket connection from acp::net
+  /// (<acp/net/connect.hpp>, <acp/net/serve.hpp>), or any other framing.
+  [[nodiscard]] endpoint connect_to(const boost::asio::any_io_executor& ex, message_channel_ptr channel);
   /// Serves stdin/stdout until the peer closes; returns the exit code (0: peer closed cleanly,
   /// 1: the connection failed, 128 + N: signal N asked for the shutdown). SIGPIPE and
   /// SIGINT/SIGTERM: see `endpoint_options::ignore_sigpipe` and `handle_signals`.
