@@ -149,6 +149,16 @@ TEST(listen_ndjson, without_a_token_the_auth_line_is_dropped_and_never_passed_on
     auto first = co_await next_message(*srv.accepted[0].channel);
     EXPECT_TRUE(first && first->method() == "initialize" && first->id() == json::value(7))
         << "the first message after the dropped line";
+    // The line without its newline, then the end of the client's output: still dropped.
+    auto d = co_await connect_tcp(port);
+    auto line = auth_line(secret);
+    line.pop_back();
+    co_await send(d, line);
+    d.shutdown(tcp::socket::shutdown_send);
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 2; }));
+    if (srv.accepted.size() != 2) co_return;
+    auto in = co_await srv.accepted[1].channel->read();
+    EXPECT_EQ(in.type, acp::channel_input::kind::ended) << "the token was passed on";
   }()));
 }
 
