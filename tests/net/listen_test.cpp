@@ -40,6 +40,25 @@ TEST(listen_ndjson, tcp_right_token_hands_over_the_channel_without_the_auth_line
   EXPECT_TRUE(srv.accepted[0].peer.starts_with("127.0.0.1:")) << srv.accepted[0].peer;
 }
 
+TEST(listen_ndjson, ipv6_loopback_peers_are_bracketed) {
+  asio::io_context ioc;
+  server srv(ioc, url{.scheme = scheme::tcp, .host = "::1", .port = 0}, {});
+  if (!srv.error.empty()) GTEST_SKIP() << "no IPv6 loopback here: " << srv.error;
+  const auto port = srv.port();
+  EXPECT_EQ(srv.l->local_url().text(), "tcp://[::1]:" + std::to_string(port));
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    tcp::socket c(ioc);
+    auto [ec] = co_await c.async_connect(tcp::endpoint(asio::ip::make_address("::1"), port), use_tuple);
+    EXPECT_FALSE(ec);
+    if (ec) co_return;
+    co_await send(c, request_line(1));
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 1; }));
+  }()));
+  ASSERT_EQ(srv.accepted.size(), 1u);
+  EXPECT_TRUE(srv.accepted[0].peer.starts_with("[::1]:")) << srv.accepted[0].peer;
+  EXPECT_EQ(srv.accepted[0].channel->describe(), "ndjson over tcp " + srv.accepted[0].peer);
+}
+
 TEST(listen_ndjson, unix_right_token_hands_over_the_channel_and_the_socket_file_goes_on_close) {
   asio::io_context ioc;
   temp_dir dir;
@@ -49,6 +68,7 @@ TEST(listen_ndjson, unix_right_token_hands_over_the_channel_and_the_socket_file_
   EXPECT_TRUE(fs::is_socket(path));
   ASSERT_TRUE(run(ioc, right_token_scenario(srv, [path] { return connect_unix(path); })));
   EXPECT_EQ(srv.accepted[0].peer, "unix");
+  EXPECT_EQ(srv.accepted[0].channel->describe(), "ndjson over unix " + path);
   srv.l->close();
   EXPECT_FALSE(fs::exists(path));
 }
@@ -129,6 +149,16 @@ TEST(listen_ndjson, without_a_token_the_auth_line_is_dropped_and_never_passed_on
     auto first = co_await next_message(*srv.accepted[0].channel);
     EXPECT_TRUE(first && first->method() == "initialize" && first->id() == json::value(7))
         << "the first message after the dropped line";
+    // The line without its newline, then the end of the client's output: still dropped.
+    auto d = co_await connect_tcp(port);
+    auto line = auth_line(secret);
+    line.pop_back();
+    co_await send(d, line);
+    d.shutdown(tcp::socket::shutdown_send);
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 2; }));
+    if (srv.accepted.size() != 2) co_return;
+    auto in = co_await srv.accepted[1].channel->read();
+    EXPECT_EQ(in.type, acp::channel_input::kind::ended) << "the token was passed on";
   }()));
 }
 
@@ -151,6 +181,25 @@ TEST(listen_ndjson, without_a_token_the_first_line_is_the_first_message_and_noth
     EXPECT_TRUE(m1 && m1->method() == "initialize" && m1->id() == json::value(1));
     EXPECT_TRUE(m2 && m2->method() == "session/new" && m2->id() == json::value(2));
     EXPECT_EQ(ch.bytes_read(), request_line(1).size() + second.size()) << "every byte reached the channel";
+  }()));
+}
+
+TEST(listen_ndjson, an_http_request_is_answered_400_and_its_body_never_read_as_messages) {
+  asio::io_context ioc;
+  server srv(ioc, tcp_url(), {}); // no token: the case a web page could abuse
+  const auto port = srv.port();
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    auto c = co_await connect_tcp(port);
+    const auto body = request_line(1) + request_line(2, "session/new");
+    co_await send(c, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) +
+                         "\r\n\r\n" + body);
+    bool ended = false;
+    const auto answer = co_await read_to_end(c, 3s, &ended);
+    EXPECT_TRUE(ended);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << answer;
+    EXPECT_NE(answer.find("not HTTP"), std::string::npos) << answer;
+    co_await sleep(50ms);
+    EXPECT_TRUE(srv.accepted.empty());
   }()));
 }
 
@@ -210,6 +259,37 @@ TEST(listen_ndjson, over_max_connections_is_refused_until_a_slot_is_freed) {
     co_await send(c, request_line(3));
     EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 2; }));
     EXPECT_EQ(srv.l->active(), 1u);
+  }()));
+}
+
+TEST(listen_ndjson, a_flood_over_the_limit_is_closed_without_answers_past_a_bound) {
+  asio::io_context ioc;
+  listen_options opt;
+  opt.max_connections = 1;
+  server srv(ioc, tcp_url(), opt);
+  const auto port = srv.port();
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    auto a = co_await connect_tcp(port);
+    co_await send(a, request_line(1));
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 1; }));
+    // 20 more that never close: 16 refusals are answered (each lingers up to a second), the
+    // others are closed at once without an answer.
+    std::vector<tcp::socket> flood;
+    for (int i = 0; i < 20; ++i) flood.push_back(co_await connect_tcp(port));
+    int answered = 0;
+    int closed_silently = 0;
+    for (auto& s : flood) {
+      bool ended = false;
+      const auto answer = co_await read_to_end(s, 3s, &ended);
+      EXPECT_TRUE(ended);
+      if (answer.find("server busy") != std::string::npos)
+        ++answered;
+      else if (answer.empty())
+        ++closed_silently;
+    }
+    EXPECT_EQ(answered, 16);
+    EXPECT_EQ(closed_silently, 4);
+    EXPECT_EQ(srv.accepted.size(), 1u);
   }()));
 }
 
