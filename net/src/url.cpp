@@ -16,7 +16,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -185,8 +186,7 @@ boost::system::result<url, std::string> parse_url(std::string_view text) {
     return scheme_text + shown + ": a port is required (" + scheme_text + shown + ":PORT)";
   }
 
-  if (tail.find('#') != std::string_view::npos)
-    return "\"" + std::string(text) + "\": a fragment (#…) is not allowed";
+  if (tail.find('#') != std::string_view::npos) return "\"" + std::string(text) + "\": a fragment (#…) is not allowed";
   if (u.websocket()) {
     if (tail.empty())
       u.path = "/";
