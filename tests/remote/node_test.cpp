@@ -1,0 +1,148 @@
+// `acp-conductor serve` with editors written with the `ws` npm package (js/remote_chain_client.mjs):
+// a prompt with the bearer token, refusals with 401 and 403 and nothing spawned, wss:// with the
+// test CA, and 100 connections at once, each with its own chain and no cross-talk.
+#include "remote_support.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace acp::remote_test {
+namespace {
+
+using acp::net::test::certificates;
+using acp::net::test::child_process;
+using acp::net::test::node_dir;
+using acp::net::test::node_skip_reason;
+using acp::net::test::temp_dir;
+
+std::string secret() { return "remote-node-token-" + std::to_string(::getpid()); }
+
+/// What the node client printed: its per-connection lines and its last line.
+struct client_output {
+  std::vector<std::string> lines;
+  std::string last;
+  [[nodiscard]] std::string text() const {
+    std::string out;
+    for (const auto& l : lines) out += l + "\n";
+    return out;
+  }
+};
+
+#define SKIP_WITHOUT_NODE()                                                                                            \
+  if (const auto why = node_skip_reason()) GTEST_SKIP() << *why
+
+/// Runs the ws client against `url` with `count` connections until its `done` line.
+client_output run_client(const std::string& url, int count, const std::string& token, const std::string& ca = {},
+                         std::chrono::milliseconds timeout = 150s) {
+  std::vector<std::string> argv{"node", node_dir() + "/remote_chain_client.mjs", url, std::to_string(count)};
+  if (!ca.empty()) argv.push_back(ca);
+  std::vector<std::string> env;
+  if (!token.empty()) env.push_back("ACP_TEST_TOKEN=" + token);
+  child_process node;
+  client_output out;
+  if (!node.start(argv, env)) {
+    out.last = "could not start node";
+    return out;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      out.last = "(no `done` line in time)";
+      return out;
+    }
+    const auto line = node.read_line(left);
+    if (!line) {
+      out.last = "(the client ended without a `done` line)";
+      return out;
+    }
+    if (line->rfind("done ", 0) == 0 || line->rfind("timeout", 0) == 0) {
+      out.last = *line;
+      return out;
+    }
+    out.lines.push_back(*line);
+  }
+}
+
+TEST(remote_node, ws_client_with_the_bearer_token_gets_the_agents_answer) {
+  SKIP_WITHOUT_NODE();
+  temp_dir dir;
+  const auto token = secret();
+  server s(serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token)}, {test_agent()}));
+  ASSERT_FALSE(s.url().empty()) << s.log();
+  const auto out = run_client(s.url(), 1, token);
+  EXPECT_EQ(out.last, "done 1") << out.text();
+  ASSERT_EQ(out.lines.size(), 1u) << out.text();
+  EXPECT_EQ(out.lines[0], "ok 1 end_turn \"echo: 1\"");
+  EXPECT_TRUE(s.wait_log("connection 1 from 127.0.0.1:")) << s.log();
+  EXPECT_TRUE(s.no_descendants()) << "the connection's agent outlived it";
+}
+
+TEST(remote_node, wss_client_trusting_the_test_ca) {
+  SKIP_WITHOUT_NODE();
+  std::string error;
+  const auto* c = certificates(&error);
+  ASSERT_NE(c, nullptr) << error;
+  temp_dir dir;
+  const auto token = secret();
+  server s(
+      serve_argv("wss://127.0.0.1:0",
+                 {"--tls-cert", c->server_cert, "--tls-key", c->server_key, "--token-file", token_file(dir, token)},
+                 {test_agent()}));
+  ASSERT_FALSE(s.url().empty()) << s.log();
+  const auto out = run_client("wss://localhost:" + std::to_string(s.port()) + "/", 1, token, c->ca_cert);
+  EXPECT_EQ(out.last, "done 1") << out.text();
+  EXPECT_TRUE(s.no_descendants());
+}
+
+TEST(remote_node, missing_and_wrong_tokens_get_401_and_403_and_nothing_is_spawned) {
+  SKIP_WITHOUT_NODE();
+  temp_dir dir;
+  server s(serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, secret())}, {test_agent()}));
+  ASSERT_FALSE(s.url().empty()) << s.log();
+  const auto missing = run_client(s.url(), 1, "");
+  EXPECT_EQ(missing.text(), "refused 1 401\n");
+  const auto wrong = run_client(s.url(), 1, "not-the-token");
+  EXPECT_EQ(wrong.text(), "refused 1 403\n");
+  EXPECT_TRUE(s.descendants().empty());
+  EXPECT_EQ(s.log().find(" ended after "), std::string::npos) << "a chain ran: " << s.log();
+}
+
+TEST(remote_node, a_hundred_connections_at_once_each_with_its_own_chain) {
+  SKIP_WITHOUT_NODE();
+  constexpr int n = 100;
+  temp_dir dir;
+  const auto token = secret();
+  server s(serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token), "--max-connections", "128"},
+                      {test_agent()}));
+  ASSERT_FALSE(s.url().empty()) << s.log();
+  const auto out = run_client(s.url(), n, token);
+  EXPECT_EQ(out.last, "done " + std::to_string(n)) << out.text() << "\nserve: " << s.log().substr(0, 4000);
+  std::map<int, std::string> by_connection;
+  for (const auto& line : out.lines) {
+    std::istringstream in(line);
+    std::string word;
+    int i = 0;
+    in >> word >> i;
+    EXPECT_EQ(word, "ok") << line;
+    EXPECT_TRUE(by_connection.emplace(i, line).second) << "two lines for connection " << i;
+  }
+  ASSERT_EQ(by_connection.size(), static_cast<std::size_t>(n)) << out.text();
+  for (const auto& [i, line] : by_connection)
+    EXPECT_EQ(line, "ok " + std::to_string(i) + " end_turn \"echo: " + std::to_string(i) + "\"");
+  // Every chain ended with its connection, and took its agent along.
+  EXPECT_TRUE(s.wait_log("connection " + std::to_string(n) + " from ", 20s)) << s.log().substr(0, 4000);
+  EXPECT_TRUE(s.no_descendants(30s)) << s.descendants().size() << " process(es) left";
+  const auto log = s.log();
+  std::size_t ended = 0;
+  for (std::size_t at = 0; (at = log.find(" ended after ", at)) != std::string::npos; ++at) ++ended;
+  EXPECT_EQ(ended, static_cast<std::size_t>(n));
+}
+
+} // namespace
+} // namespace acp::remote_test
