@@ -1,7 +1,11 @@
 // `acp-conductor serve` with editors written with the `ws` npm package (js/remote_chain_client.mjs):
 // a prompt with the bearer token, refusals with 401 and 403 and nothing spawned, wss:// with the
-// test CA, and 100 connections at once, each with its own chain and no cross-talk.
+// test CA, and 100 connections at once, each with its own chain and no cross-talk. Then
+// `connect` through the SOCKS5 proxy of tests/net/js (the proxy resolves the names).
 #include "remote_support.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <gtest/gtest.h>
 
@@ -142,6 +146,109 @@ TEST(remote_node, a_hundred_connections_at_once_each_with_its_own_chain) {
   std::size_t ended = 0;
   for (std::size_t at = 0; (at = log.find(" ended after ", at)) != std::string::npos; ++at) ++ended;
   EXPECT_EQ(ended, static_cast<std::size_t>(n));
+}
+
+// ---- SOCKS5 ----
+
+namespace json = boost::json;
+
+/// The SOCKS5 proxy of tests/net/js; port() is 0 when it did not start.
+class socks5_proxy {
+public:
+  explicit socks5_proxy(std::vector<std::string> args = {}, std::vector<std::string> env = {}) {
+    std::vector<std::string> argv{"node", node_dir() + "/socks5_proxy.mjs"};
+    for (auto& a : args) argv.push_back(std::move(a));
+    if (!node_.start(argv, env)) return;
+    if (const auto first = next("port")) port_ = static_cast<int>(first->at("port").to_number<std::int64_t>());
+  }
+  [[nodiscard]] int port() const noexcept { return port_; }
+  /// The next report that has `key` (events: "request", "auth"; the first line: "port").
+  std::optional<json::object> next(const std::string& key, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      const auto line = node_.read_line(left);
+      if (!line) return std::nullopt;
+      boost::system::error_code ec;
+      auto v = json::parse(*line, ec);
+      if (ec || !v.is_object()) continue;
+      auto& o = v.as_object();
+      if (o.contains(key) || (o.contains("event") && o.at("event") == json::string_view(key))) return o;
+    }
+  }
+
+private:
+  child_process node_;
+  int port_ = 0;
+};
+
+std::string dump(const std::optional<json::value>& v) { return v ? json::serialize(*v) : std::string("(none)"); }
+
+void expect_echo(scripted_peer& editor, const std::string& name) {
+  const auto t = run_turn(editor, "echo " + name);
+  EXPECT_TRUE(t.initialized) << dump(t.init) << "\nconnect: " << editor.stderr_text();
+  EXPECT_EQ(t.text, "echo: " + name);
+  EXPECT_EQ(t.stop_reason, "end_turn");
+  editor.close_stdin();
+  EXPECT_EQ(editor.wait_exit(10s), 0) << editor.stderr_text();
+}
+
+TEST(remote_node, connect_through_socks5_sends_the_name_for_the_proxy_to_resolve) {
+  SKIP_WITHOUT_NODE();
+  temp_dir dir;
+  const auto token = secret();
+  server s(serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token)}, {test_agent()}));
+  ASSERT_FALSE(s.url().empty()) << s.log();
+  // `.invalid` never resolves here: only the proxy knows the name.
+  socks5_proxy proxy({"--map", "acp-test.invalid=127.0.0.1"});
+  ASSERT_GT(proxy.port(), 0);
+  const auto port = std::to_string(s.port());
+  scripted_peer editor(connect_argv("ws://acp-test.invalid:" + port + "/",
+                                    {"--socks5", "socks5://127.0.0.1:" + std::to_string(proxy.port())}),
+                       {"ACP_CONDUCTOR_TOKEN=" + token});
+  expect_echo(editor, "through socks5");
+  const auto request = proxy.next("request");
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->at("atyp"), 3) << json::serialize(*request);
+  EXPECT_EQ(request->at("host"), "acp-test.invalid");
+  EXPECT_EQ(request->at("port"), s.port());
+}
+
+TEST(remote_node, connect_through_socks5_from_all_proxy_with_user_and_password) {
+  SKIP_WITHOUT_NODE();
+  temp_dir dir;
+  const auto token = secret();
+  server s(serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token)}, {test_agent()}));
+  ASSERT_FALSE(s.url().empty()) << s.log();
+  socks5_proxy proxy({}, {"SOCKS_USER=alice", "SOCKS_PASSWORD=socks-pw-1"});
+  ASSERT_GT(proxy.port(), 0);
+  const auto all_proxy = "ALL_PROXY=socks5://alice@127.0.0.1:" + std::to_string(proxy.port());
+  scripted_peer editor(connect_argv("ws://localhost:" + std::to_string(s.port()) + "/"),
+                       {"ACP_CONDUCTOR_TOKEN=" + token, all_proxy, "ACP_SOCKS5_PASSWORD=socks-pw-1"});
+  expect_echo(editor, "via ALL_PROXY");
+  const auto auth = proxy.next("auth");
+  ASSERT_TRUE(auth);
+  EXPECT_EQ(auth->at("ok"), true);
+  const auto request = proxy.next("request");
+  ASSERT_TRUE(request);
+  EXPECT_EQ(request->at("atyp"), 3) << json::serialize(*request);
+  EXPECT_EQ(request->at("host"), "localhost");
+
+  // NO_PROXY names the host: straight there, the proxy sees nothing.
+  scripted_peer direct(connect_argv("ws://localhost:" + std::to_string(s.port()) + "/"),
+                       {"ACP_CONDUCTOR_TOKEN=" + token, all_proxy, "NO_PROXY=localhost"});
+  expect_echo(direct, "not proxied");
+  EXPECT_FALSE(proxy.next("request", 500ms)) << "NO_PROXY was ignored";
+
+  // The wrong password: initialize is answered with connect_failed, and the password is not in it.
+  scripted_peer refused(connect_argv("ws://localhost:" + std::to_string(s.port()) + "/"),
+                        {"ACP_CONDUCTOR_TOKEN=" + token, all_proxy, "ACP_SOCKS5_PASSWORD=wrong-pw-2"});
+  const auto init = refused.initialize();
+  EXPECT_EQ(error_reason(init), "connect_failed") << dump(init);
+  EXPECT_EQ(dump(init).find("wrong-pw-2"), std::string::npos);
+  EXPECT_EQ(refused.wait_exit(10s), 1);
 }
 
 } // namespace
