@@ -270,6 +270,7 @@ asio::awaitable<void> router::shutdown_sequence(std::string reason, std::string 
   // The editor is answered at once: its requests in flight, and (towards the components, which
   // are still heard) the requests they had sent it. Then its link is flushed and closed.
   auto sessions = failed_ ? std::vector<std::string>() : prompting_sessions();
+  if (starting_) fail_start(err); // still reaching remote components
   fail_upstream(err);
   at(upstream).conn->fail_pending(err);
   fail_held(err);

@@ -80,14 +80,21 @@ make_remote_setup(const conductor_options& opts) {
 
 void router::connect_then_begin(message init) {
   starting_ = true;
+  init_ = std::move(init);
   auto self = shared_from_this();
-  asio::co_spawn(ex_, connect_remotes(std::move(init)),
-                 log::on_failure("", "connecting to the remote components", [self] {
+  asio::co_spawn(ex_, connect_remotes(), log::on_failure("", "connecting to the remote components", [self] {
                    self->shutdown(1, "internal_error", "connecting to the remote components failed");
                  }));
 }
 
-asio::awaitable<void> router::connect_remotes(message init) {
+void router::fail_start(const rpc_error& e) {
+  starting_ = false;
+  if (auto init = std::exchange(init_, std::nullopt)) reject(upstream, *init, e);
+  for (const auto& m : std::exchange(early_, {}))
+    if (m.is_request()) reject(upstream, m, e);
+}
+
+asio::awaitable<void> router::connect_remotes() {
   auto self = shared_from_this();
   ready_.resize(opts_.components.size());
   for (std::size_t k = 0; k < opts_.components.size(); ++k) {
@@ -125,15 +132,14 @@ asio::awaitable<void> router::connect_remotes(message init) {
       data["detail"] = error;
       const auto text = "cannot reach component '" + spec.name + "': " + error;
       log::error(spec.name, text);
-      starting_ = false;
-      reject(upstream, init, rpc_error::internal_error(text, json::value(data)));
-      for (const auto& m : std::exchange(early_, {}))
-        if (m.is_request()) reject(upstream, m, rpc_error::internal_error(text, json::value(data)));
+      fail_start(rpc_error::internal_error(text, json::value(data)));
       shutdown(1, "connect_failed", error);
       co_return;
     }
   }
-  if (stopping_) co_return;
+  if (stopping_ || !init_) co_return;
+  auto init = std::move(*init_);
+  init_.reset();
   begin_chain(std::move(init));
 }
 

@@ -162,7 +162,10 @@ private:
   void connect_then_begin(jsonrpc::message init);
   /// Connects to every remote component (in chain order), then starts the chain with `init` as
   /// the first message; a component that cannot be reached fails `initialize` and the chain.
-  boost::asio::awaitable<void> connect_remotes(jsonrpc::message init);
+  boost::asio::awaitable<void> connect_remotes();
+  /// The chain will not start: the held `initialize` and what the editor sent meanwhile are
+  /// answered with `e`.
+  void fail_start(const rpc_error& e);
   /// Starts the components and sends `init` on, then what the editor sent meanwhile.
   void begin_chain(jsonrpc::message&& init);
 
@@ -218,6 +221,7 @@ private:
   std::string end_reason_;
   // Remote components are being reached: what the editor sends meanwhile waits here.
   bool starting_ = false;
+  std::optional<jsonrpc::message> init_; // the editor's `initialize`, held meanwhile
   std::vector<jsonrpc::message> early_;
   bool started_ = false;
   bool stopping_ = false;

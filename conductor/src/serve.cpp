@@ -124,9 +124,10 @@ int run_serve(const conductor_options& options) {
     maybe_done();
   });
 
-  log::info("", "serving on " + listener->local_url().text() + " (" +
-                    (options.mode == conductor_options::mode::agent ? "agent" : "proxy") + ", " +
-                    std::to_string(options.components.size()) + " component(s) per connection)");
+  log::write(log::level::info, "",
+             "serving on " + listener->local_url().text() + " (" +
+                 (options.mode == conductor_options::mode::agent ? "agent" : "proxy") + ", " +
+                 std::to_string(options.components.size()) + " component(s) per connection)");
   io.run();
   listener->close();
   return 0;

@@ -53,8 +53,9 @@ int serve(const url& where, listen_options options, endpoint_factory start) {
           char secs[32];
           std::snprintf(secs, sizeof secs, "%.1f s",
                         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
-          log::info("", "connection " + std::to_string(number) + " from " + peer + " ended after " + secs + ": " +
-                            how_it_ended(ep));
+          log::write(log::level::info, "",
+                     "connection " + std::to_string(number) + " from " + peer + " ended after " + secs + ": " +
+                         how_it_ended(ep));
           slot.release();
           live.erase(number);
           maybe_done();
@@ -71,7 +72,8 @@ int serve(const url& where, listen_options options, endpoint_factory start) {
     for (auto& [n, ep] : live) ep.shutdown();
     maybe_done();
   });
-  log::info("", "serving on " + lis->local_url().text());
+  // Said whatever the log level: whoever started a service needs its address (port 0).
+  log::write(log::level::info, "", "serving on " + lis->local_url().text());
   io.run();
   lis->close();
   return 0;

@@ -140,7 +140,7 @@ TEST(component_json, minimal_spec_defaults_name) {
 }
 
 TEST(component_json, errors_carry_the_key_path) {
-  EXPECT_EQ(parse_error(R"({"args": []})"), "command: missing");
+  EXPECT_EQ(parse_error(R"({"args": []})"), "command: missing (or url, for a remote component)");
   EXPECT_EQ(parse_error(R"({"command": 3})"), "command: expected string");
   EXPECT_EQ(parse_error(R"({"command": ""})"), "command: must not be empty");
   EXPECT_EQ(parse_error(R"({"command": "a", "args": "x"})"), "args: expected array of strings");
@@ -149,7 +149,8 @@ TEST(component_json, errors_carry_the_key_path) {
   EXPECT_EQ(parse_error(R"({"command": "a", "env": {"K": 1}})"), "env.K: expected string");
   EXPECT_EQ(parse_error(R"({"command": "a", "env": {"1K": "v"}})"), "env.1K: not a valid environment variable name");
   EXPECT_EQ(parse_error(R"({"command": "a", "name": null})"), "name: expected string");
-  EXPECT_EQ(parse_error(R"({"command": "a", "cwd": "/"})"), "cwd: unknown key (expected command, args, env, name)");
+  EXPECT_EQ(parse_error(R"({"command": "a", "cwd": "/"})"),
+            "cwd: unknown key (expected command, args, env, name, url)");
 }
 
 TEST(component_json, invalid_json_is_an_error) {
@@ -168,3 +169,38 @@ TEST(component_json, unknown_key_with_control_characters_is_quoted_in_one_line) 
   EXPECT_EQ(r.error().find('\x1b'), std::string::npos) << r.error();
   EXPECT_NE(r.error().find("unknown key"), std::string::npos) << r.error();
 }
+
+namespace acp::conductor {
+namespace {
+
+TEST(component_remote, an_address_is_a_remote_component_named_after_it) {
+  for (const char* text :
+       {"ws://127.0.0.1:8700/acp", "  tcp://[::1]:4000 ", "unix:/run/acp.sock", "wss://box/acp", "tls://box:9000"}) {
+    auto spec = parse_ok(text);
+    EXPECT_TRUE(spec.remote()) << text;
+    EXPECT_TRUE(spec.command.empty()) << text;
+    EXPECT_EQ(spec.name, spec.address) << text;
+  }
+  EXPECT_EQ(parse_ok("tcp://[::1]:4000").address, "tcp://[::1]:4000");
+  EXPECT_FALSE(parse_ok("./ws-agent --port 1").remote());
+}
+
+TEST(component_remote, a_bad_address_is_an_error_not_a_command) {
+  EXPECT_NE(parse_error("tcp://host").find("port"), std::string::npos);
+  // User information would put a secret on the command line: refused without echoing it.
+  const auto e = parse_error("ws://me:hunter2@box:1/");
+  EXPECT_EQ(e.find("hunter2"), std::string::npos) << e;
+}
+
+TEST(component_remote, json_url_form_with_a_name) {
+  auto spec = parse_ok(R"({"url": "ws://127.0.0.1:1/acp", "name": "build-box"})");
+  EXPECT_TRUE(spec.remote());
+  EXPECT_EQ(spec.name, "build-box");
+  EXPECT_EQ(parse_error(R"({"url": "ws://h:1/", "command": "x"})"),
+            "url: a remote component has no command, args or env");
+  EXPECT_EQ(parse_error(R"({"url": 3})"), "url: expected string");
+  EXPECT_EQ(parse_error(R"({"name": "x"})"), "command: missing (or url, for a remote component)");
+}
+
+} // namespace
+} // namespace acp::conductor

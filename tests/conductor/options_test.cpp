@@ -239,3 +239,98 @@ TEST(parse_size, accepted_forms) {
 
 } // namespace
 } // namespace acp::conductor
+
+namespace acp::conductor {
+namespace {
+
+TEST(options_network, serve_agent_with_listener_options) {
+  auto o = parse_ok({"serve", "--listen", "ws://127.0.0.1:0/acp", "--token-file", "/tmp/t", "--max-connections", "5",
+                     "--handshake-timeout", "2s", "--idle-timeout", "0", "agent", "acp-test-agent"});
+  ASSERT_TRUE(o.serve.has_value());
+  EXPECT_EQ(o.serve->listen, "ws://127.0.0.1:0/acp");
+  EXPECT_EQ(o.serve->token_file, "/tmp/t");
+  EXPECT_EQ(o.serve->max_connections, 5u);
+  EXPECT_EQ(o.serve->handshake_timeout, 2s);
+  EXPECT_EQ(o.serve->idle_timeout, 0ms);
+  EXPECT_TRUE(o.remote.token_file.empty()); // the listener's token, never sent on
+  EXPECT_EQ(o.mode, conductor_options::mode::agent);
+  ASSERT_EQ(o.components.size(), 1u);
+  EXPECT_EQ(o.components[0].command, "acp-test-agent");
+}
+
+TEST(options_network, serve_proxy_and_options_before_serve) {
+  auto o = parse_ok({"--max-message-size", "1MiB", "serve", "--listen", "unix:/tmp/acp.sock", "proxy", "p1"});
+  ASSERT_TRUE(o.serve.has_value());
+  EXPECT_EQ(o.mode, conductor_options::mode::proxy);
+  EXPECT_EQ(o.max_message_size, std::size_t{1} << 20);
+  EXPECT_EQ(o.serve->idle_timeout, std::chrono::hours(1));
+  EXPECT_EQ(o.serve->max_connections, 64u);
+}
+
+TEST(options_network, serve_needs_listen_and_a_mode) {
+  EXPECT_NE(usage_error({"serve", "agent", "a"}).find("serve: --listen URL is required"), std::string::npos);
+  EXPECT_NE(usage_error({"serve", "--listen", "tcp://127.0.0.1:0"}).find("serve: expected `agent"), std::string::npos);
+  EXPECT_NE(usage_error({"serve", "--listen", "http://x:1", "agent", "a"}).find("--listen: "), std::string::npos);
+}
+
+TEST(options_network, serve_refuses_an_open_address_without_tls_and_token) {
+  const auto e = usage_error({"serve", "--listen", "ws://0.0.0.0:8700", "agent", "a"});
+  EXPECT_NE(e.find("refusing a non-loopback address without TLS and --token-file"), std::string::npos) << e;
+  // TLS alone is not enough; TLS with a token is; so is the explicit flag.
+  EXPECT_NE(usage_error({"serve", "--listen", "wss://0.0.0.0:8700", "--tls-cert", "c", "--tls-key", "k", "agent", "a"})
+                .find("refusing"),
+            std::string::npos);
+  auto ok = parse_ok({"serve", "--listen", "wss://0.0.0.0:8700", "--tls-cert", "c", "--tls-key", "k", "--token-file",
+                      "t", "agent", "a"});
+  EXPECT_TRUE(ok.serve.has_value());
+  auto insecure = parse_ok({"serve", "--listen", "tcp://0.0.0.0:8700", "--allow-insecure-listen", "agent", "a"});
+  EXPECT_TRUE(insecure.serve->allow_insecure);
+}
+
+TEST(options_network, tls_files_match_the_scheme) {
+  EXPECT_NE(usage_error({"serve", "--listen", "tls://127.0.0.1:0", "agent", "a"})
+                .find("--tls-cert and --tls-key are required for tls://"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"serve", "--listen", "tcp://127.0.0.1:0", "--tls-cert", "c", "--tls-key", "k", "agent", "a"})
+                .find("need a tls:// or wss:// address"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--cert", "c", "agent", "a"}).find("--cert and --key go together"), std::string::npos);
+}
+
+TEST(options_network, serve_options_outside_serve_are_refused) {
+  EXPECT_NE(usage_error({"--max-connections", "3", "agent", "a"}).find("belong to `serve`"), std::string::npos);
+}
+
+TEST(options_network, connect_is_agent_mode_on_one_remote_component) {
+  auto o = parse_ok({"--connect-timeout", "3s", "--token-file", "/tmp/t", "connect", "wss://box:8700/acp"});
+  EXPECT_EQ(o.mode, conductor_options::mode::agent);
+  ASSERT_EQ(o.components.size(), 1u);
+  EXPECT_TRUE(o.components[0].remote());
+  EXPECT_EQ(o.components[0].address, "wss://box:8700/acp");
+  EXPECT_EQ(o.remote.connect_timeout, 3s);
+  EXPECT_EQ(o.remote.token_file, "/tmp/t");
+  EXPECT_FALSE(o.serve.has_value());
+  EXPECT_NE(usage_error({"connect"}).find("connect: the URL of a served chain is required"), std::string::npos);
+  EXPECT_NE(usage_error({"connect", "my-agent"}).find("is not an address"), std::string::npos);
+}
+
+TEST(options_network, socks5_password_never_on_the_command_line) {
+  const auto e = usage_error({"--socks5", "socks5://me:secret@127.0.0.1:1080", "connect", "ws://h:1/"});
+  EXPECT_NE(e.find("$ACP_SOCKS5_PASSWORD"), std::string::npos) << e;
+  EXPECT_EQ(e.find("secret"), std::string::npos) << "the password was echoed";
+  auto o = parse_ok({"--socks5", "socks5://me@127.0.0.1:1080", "connect", "ws://h:1/"});
+  EXPECT_EQ(o.remote.socks5, "socks5://me@127.0.0.1:1080");
+}
+
+TEST(options_network, bad_durations_name_the_option) {
+  EXPECT_NE(usage_error({"--connect-timeout", "0", "agent", "a"}).find("--connect-timeout: invalid duration"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"--ping-interval", "soon", "agent", "a"}).find("--ping-interval: invalid duration"),
+            std::string::npos);
+  EXPECT_NE(usage_error({"serve", "--listen", "tcp://127.0.0.1:0", "--max-connections", "0", "agent", "a"})
+                .find("--max-connections: expected a positive number"),
+            std::string::npos);
+}
+
+} // namespace
+} // namespace acp::conductor

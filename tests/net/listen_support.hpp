@@ -24,6 +24,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -94,20 +95,34 @@ inline asio::awaitable<bool> eventually(std::function<bool()> pred, std::chrono:
   co_return true;
 }
 
-/// A server on a URL with the connections it handed over.
+/// Answers every request read from `ch` with `{"connection": number, "params": <its params>}`
+/// until reading ends; then ends its output.
+inline asio::awaitable<void> echo(acp::message_channel& ch, std::uint64_t number);
+
+/// A server on a URL with the connections it handed over; with `echoing`, each handed-over
+/// channel is answered by `echo` (on the server's executor).
 struct server {
-  server(asio::io_context& ioc, url where, listen_options options) {
+  server(asio::io_context& ioc, url where, listen_options options, bool echoing = false) {
     auto opened = acp::net::listener::open(ioc.get_executor(), where, std::move(options));
     if (!opened) {
       error = opened.error();
       return;
     }
     l = *opened;
-    l->start([this](acp::net::accepted_connection c) { accepted.push_back(std::move(c)); });
+    l->start([this, &ioc, echoing](acp::net::accepted_connection c) {
+      if (echoing)
+        asio::co_spawn(ioc, echo(*c.channel, c.number), [this](std::exception_ptr e) {
+          if (e) ++echo_failures;
+        });
+      accepted.push_back(std::move(c));
+      ++handed_over;
+    });
   }
   [[nodiscard]] unsigned short port() const { return l->local_url().port; }
   std::shared_ptr<acp::net::listener> l;
   std::vector<acp::net::accepted_connection> accepted;
+  std::atomic<std::size_t> handed_over{0}; ///< read from another thread by the node tests
+  std::atomic<std::size_t> echo_failures{0};
   std::string error;
 };
 
@@ -224,6 +239,20 @@ inline listen_options with_token() {
   listen_options o;
   o.bearer_token = secret;
   return o;
+}
+
+inline asio::awaitable<void> echo(acp::message_channel& ch, std::uint64_t number) {
+  for (;;) {
+    auto m = co_await next_message(ch);
+    if (!m) { // the peer's end (or anything else): end ours too, as a connection would
+      ch.shutdown_write();
+      co_return;
+    }
+    json::object result{{"connection", number}};
+    if (const auto* p = m->params()) result["params"] = *p;
+    const json::object answer{{"jsonrpc", "2.0"}, {"id", m->id()}, {"result", std::move(result)}};
+    co_await reply(ch, answer);
+  }
 }
 
 } // namespace acp::net::listen_test

@@ -23,10 +23,10 @@ using endpoint_factory = std::function<endpoint(const boost::asio::any_io_execut
 
 /// Listens on `where` and runs `start` for every connection that passes its handshake, on one
 /// thread, until SIGINT or SIGTERM: then the listener closes and every endpoint shuts down in
-/// order (running tasks get their grace period, output is flushed). Logs `serving on URL` once
-/// listening (the real port when 0 was asked for) and one line per connection when it ends
-/// (peer, duration, how it ended). Returns 0 after a signal, 1 when it cannot listen (the reason
-/// logged). SIGPIPE is ignored while it runs.
+/// order (running tasks get their grace period, output is flushed). Writes `serving on URL` on
+/// stderr once listening (the real port when 0 was asked for) and one line per connection when
+/// it ends (peer, duration, how it ended), whatever the log level. Returns 0 after a signal, 1 when it cannot listen
+/// (the reason logged). SIGPIPE is ignored while it runs.
 [[nodiscard]] int serve(const url& where, listen_options options, endpoint_factory start);
 
 /// The same with `builder`'s handlers for every connection (each endpoint gets its own copy of
