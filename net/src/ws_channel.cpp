@@ -300,12 +300,23 @@ private:
 
 } // namespace
 
+namespace {
+
+template <class Stream> message_channel_ptr make(websocket::stream<Stream> ws, ws_channel_options options) {
+  const asio::any_io_executor ex = ws.get_executor();
+  const auto idle = options.idle_timeout;
+  message_channel_ptr ch = std::make_unique<ws_channel<Stream>>(std::move(ws), std::move(options));
+  return idle.count() > 0 ? with_idle_timeout(ex, std::move(ch), idle) : std::move(ch);
+}
+
+} // namespace
+
 message_channel_ptr make_ws_channel(websocket::stream<tcp_socket> ws, ws_channel_options options) {
-  return std::make_unique<ws_channel<tcp_socket>>(std::move(ws), std::move(options));
+  return make(std::move(ws), std::move(options));
 }
 
 message_channel_ptr make_ws_channel(websocket::stream<tls_socket> ws, ws_channel_options options) {
-  return std::make_unique<ws_channel<tls_socket>>(std::move(ws), std::move(options));
+  return make(std::move(ws), std::move(options));
 }
 
 } // namespace acp::net::detail

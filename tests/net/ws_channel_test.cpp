@@ -474,6 +474,24 @@ TEST_F(ws_channel_test, a_peer_that_answers_pings_keeps_the_channel_open) {
   EXPECT_FALSE(server_in);
 }
 
+TEST_F(ws_channel_test, the_idle_timeout_option_closes_a_channel_without_messages) {
+  // Pings keep the connection alive; no message either way for 300 ms closes it.
+  open_channels({.ping_interval = 100ms, .idle_timeout = 300ms});
+  auto server_end = std::make_shared<std::optional<channel_input>>();
+  spawn(
+      [](message_channel& c, std::shared_ptr<std::optional<channel_input>> out) -> asio::awaitable<void> {
+        *out = co_await c.read();
+      }(*server, server_end),
+      "server read");
+  const auto start = std::chrono::steady_clock::now();
+  auto in = read_one(*client, 3s);
+  ASSERT_TRUE(in);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 250ms);
+  ASSERT_EQ(in->type, channel_input::kind::ended);
+  EXPECT_EQ(in->end.reason, close_reason::read_error);
+  EXPECT_EQ(in->end.detail, "idle timeout");
+}
+
 TEST_F(ws_channel_test, a_peer_that_stops_answering_pings_ends_reading_within_two_intervals) {
   open_with_raw_server({.ping_interval = 100ms});
   // The raw end never reads, so it never answers a ping.

@@ -1,0 +1,170 @@
+// Both ends of this library together: acp::net::connect to an acp::net::listener on every
+// scheme, with the token right, wrong and missing, so the two sides agree on the wire
+// (docs/PROTOCOL.md §8).
+
+#include "support.hpp"
+
+#include <acp/net/connect.hpp>
+#include <acp/net/listen.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace acp::net::test {
+namespace {
+
+namespace json = boost::json;
+using connect_outcome = boost::system::result<message_channel_ptr, std::string>;
+
+const std::string token = "listen-and-connect-token";
+
+class connect_listen_test : public io_test, public ::testing::WithParamInterface<const char*> {
+protected:
+  void SetUp() override {
+    std::string error;
+    certs = certificates(&error);
+    if (certs == nullptr) GTEST_SKIP() << "no test certificates: " << error;
+  }
+  void TearDown() override {
+    for (auto& c : accepted) c.channel->close();
+    for (auto& c : clients) c->close();
+    if (server) server->close();
+  }
+
+  /// A listener on `scheme` (a free port or a socket in a temp dir) requiring the token.
+  url open_listener(const std::string& scheme_name) {
+    std::string where = scheme_name == "unix" ? "unix:" + dir.file("s.sock") : scheme_name + "://127.0.0.1:0";
+    if (scheme_name == "ws" || scheme_name == "wss") where += "/acp";
+    listen_options o;
+    o.bearer_token = token;
+    o.tls.cert_file = certs->server_cert;
+    o.tls.key_file = certs->server_key;
+    o.handshake_timeout = 5s;
+    auto l = listener::open(ex(), *parse_url(where), o);
+    EXPECT_TRUE(l) << (l ? "" : l.error());
+    if (!l) return {};
+    server = *l;
+    server->start([this](accepted_connection c) { accepted.push_back(std::move(c)); });
+    auto u = server->local_url();
+    // The certificate names localhost and 127.0.0.1; connect by name to check SNI and the name.
+    if (u.secure()) u.host = "localhost";
+    return u;
+  }
+
+  connect_outcome connect_to(const url& u, std::optional<std::string> with_token) {
+    connect_options o;
+    o.bearer_token = std::move(with_token);
+    o.tls.ca_file = certs->ca_cert;
+    o.timeout = 5s;
+    auto out = std::make_shared<std::optional<connect_outcome>>();
+    spawn(
+        [](asio::any_io_executor ex, url target, connect_options opt,
+           std::shared_ptr<std::optional<connect_outcome>> r) -> asio::awaitable<void> {
+          *r = co_await connect(ex, std::move(target), std::move(opt));
+        }(ex(), u, std::move(o), out),
+        "connect");
+    if (!run_until([&] { return out->has_value(); }, 20s)) return std::string("the test's wait ran out");
+    return std::move(**out);
+  }
+
+  std::optional<channel_input> read_one(message_channel& ch) {
+    auto got = std::make_shared<std::optional<channel_input>>();
+    spawn([](message_channel& c, std::shared_ptr<std::optional<channel_input>> o)
+              -> asio::awaitable<void> { *o = co_await c.read(); }(ch, got),
+          "read");
+    if (!run_until([&] { return got->has_value(); })) return std::nullopt;
+    return std::move(**got);
+  }
+  bool send(message_channel& ch, const json::object& m) {
+    if (ch.queue(m).ec) return false;
+    auto done = std::make_shared<std::optional<boost::system::error_code>>();
+    spawn(
+        [](message_channel& c, std::shared_ptr<std::optional<boost::system::error_code>> d) -> asio::awaitable<void> {
+          boost::system::error_code ec;
+          while (!ec && c.queued_bytes() != 0) ec = co_await c.flush();
+          *d = ec;
+        }(ch, done),
+        "flush");
+    return run_until([&] { return done->has_value(); }) && !**done;
+  }
+  static std::string method_of(const std::optional<channel_input>& in) {
+    if (!in || in->type != channel_input::kind::messages || in->parsed.items.size() != 1) return "(no message)";
+    const auto* m = std::get_if<jsonrpc::message>(&in->parsed.items.front());
+    return m ? std::string(m->method()) : "(invalid)";
+  }
+
+  const test_certificates* certs = nullptr;
+  temp_dir dir;
+  std::shared_ptr<listener> server;
+  std::vector<accepted_connection> accepted;
+  std::vector<message_channel_ptr> clients;
+};
+
+TEST_P(connect_listen_test, the_right_token_passes_and_messages_flow_both_ways) {
+  const auto u = open_listener(GetParam());
+  ASSERT_TRUE(server);
+  auto r = connect_to(u, token);
+  ASSERT_TRUE(r) << r.error();
+  clients.push_back(std::move(*r));
+  auto& client = *clients.back();
+  ASSERT_TRUE(send(client, json::object{{"jsonrpc", "2.0"}, {"method", "from_client"}}));
+  ASSERT_TRUE(run_until([&] { return !accepted.empty(); }));
+  auto& served = *accepted.front().channel;
+  // The authentication line never reaches the served channel: the first input is the message.
+  EXPECT_EQ(method_of(read_one(served)), "from_client");
+  ASSERT_TRUE(send(served, json::object{{"jsonrpc", "2.0"}, {"method", "from_server"}}));
+  EXPECT_EQ(method_of(read_one(client)), "from_server");
+  // The client's end reaches the server as the end of its reading.
+  client.shutdown_write();
+  auto end = read_one(served);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->type, channel_input::kind::ended);
+  EXPECT_EQ(end->end.reason, close_reason::eof) << end->end.detail;
+}
+
+TEST_P(connect_listen_test, a_wrong_or_missing_token_is_refused_and_nothing_is_handed_over) {
+  const std::string scheme_name = GetParam();
+  const auto u = open_listener(scheme_name);
+  ASSERT_TRUE(server);
+  for (const std::optional<std::string>& given : {std::optional<std::string>("not-the-token"),
+                                                  std::optional<std::string>()}) {
+    auto r = connect_to(u, given);
+    if (u.websocket()) {
+      // The upgrade itself is refused.
+      ASSERT_FALSE(r);
+      EXPECT_EQ(r.error(), u.text() + " refused the upgrade: " + (given ? "403 Forbidden" : "401 Unauthorized"));
+      continue;
+    }
+    // NDJSON: the connection is made; the server answers the first line with one error line
+    // (-32001) and closes.
+    ASSERT_TRUE(r) << r.error();
+    clients.push_back(std::move(*r));
+    auto& client = *clients.back();
+    if (!given) {
+      ASSERT_TRUE(send(client, json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "initialize"}}));
+    }
+    auto in = read_one(client);
+    ASSERT_TRUE(in);
+    ASSERT_EQ(in->type, channel_input::kind::messages);
+    const auto* m = std::get_if<jsonrpc::message>(&in->parsed.items.front());
+    ASSERT_NE(m, nullptr);
+    ASSERT_TRUE(m->is_error());
+    EXPECT_EQ(m->error()->code, -32001);
+    EXPECT_EQ(m->error()->message, given ? "unauthorized: wrong token" : "unauthorized: missing token");
+    auto end = read_one(client);
+    ASSERT_TRUE(end);
+    EXPECT_EQ(end->type, channel_input::kind::ended);
+  }
+  run_for(50ms);
+  EXPECT_TRUE(accepted.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(schemes, connect_listen_test, ::testing::Values("tcp", "unix", "tls", "ws", "wss"),
+                         [](const ::testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
+
+} // namespace
+} // namespace acp::net::test
