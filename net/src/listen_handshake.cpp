@@ -122,6 +122,25 @@ void hand_over(handshake& h, message_channel_ptr channel) {
   s.on_connection(accepted_connection{std::move(channel), h.peer, h.number, connection_slot(std::move(h.slot))});
 }
 
+// ---- answers -----------------------------------------------------------------------------------
+
+template <class Stream>
+asio::awaitable<void> refuse_http(handshake& h, Stream& stream, http::status status, std::string_view why,
+                                  unsigned version = 11) {
+  refused(h, std::to_string(static_cast<unsigned>(status)) + " " + std::string(why));
+  http::response<http::string_body> res{status, version};
+  res.set(http::field::server, "acp-conductor");
+  res.set(http::field::content_type, "text/plain; charset=utf-8");
+  if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
+  res.keep_alive(false);
+  res.body() = std::string(why) + "\n";
+  res.prepare_payload();
+  h.deadline(clock::now() + linger_time);
+  auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+  (void)n;
+  if (!ec) co_await close_gracefully(h, stream);
+}
+
 // ---- NDJSON: the first line ---------------------------------------------------------------------
 
 template <class Stream>
@@ -150,6 +169,16 @@ std::optional<std::optional<std::string>> authentication(std::string_view line) 
   return std::optional<std::string>{std::string(token->get_string())};
 }
 
+/// An HTTP request line (`GET / HTTP/1.1`): a browser or curl on an NDJSON port. Refused, so that
+/// a web page cannot smuggle JSON-RPC lines in a request body to a server without a token.
+bool http_request_line(std::string_view line) {
+  const auto space = line.find(' ');
+  if (space == std::string_view::npos || space < 3 || space > 10) return false;
+  for (char c : line.substr(0, space))
+    if (c < 'A' || c > 'Z') return false;
+  return line.ends_with(" HTTP/1.1") || line.ends_with(" HTTP/1.0");
+}
+
 /// `bytes`: what was read before (plaintext: the first read, looked at for a TLS handshake).
 template <class Stream>
 asio::awaitable<void> ndjson_phase(std::shared_ptr<handshake> hp, Stream& stream, std::string bytes) {
@@ -173,6 +202,9 @@ asio::awaitable<void> ndjson_phase(std::shared_ptr<handshake> hp, Stream& stream
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   const auto auth = too_long ? std::nullopt : authentication(line);
   std::string limit_text = "unauthorized: the first line is over " + std::to_string(opt.max_header_bytes) + " bytes";
+  if (!too_long && http_request_line(line))
+    co_return co_await refuse_http(h, stream, http::status::bad_request,
+                                   "this port speaks JSON-RPC lines (NDJSON), not HTTP");
   bool keep_line = true;
   if (opt.bearer_token) {
     if (too_long) co_return co_await refuse_ndjson(h, stream, -32001, limit_text);
@@ -200,23 +232,6 @@ asio::awaitable<void> ndjson_phase(std::shared_ptr<handshake> hp, Stream& stream
 
 // ---- WebSocket: the upgrade request -------------------------------------------------------------
 
-template <class Stream>
-asio::awaitable<void> refuse_http(handshake& h, Stream& stream, http::status status, std::string_view why,
-                                  unsigned version = 11) {
-  refused(h, std::to_string(static_cast<unsigned>(status)) + " " + std::string(why));
-  http::response<http::string_body> res{status, version};
-  res.set(http::field::server, "acp-conductor");
-  res.set(http::field::content_type, "text/plain; charset=utf-8");
-  if (status == http::status::unauthorized) res.set(http::field::www_authenticate, "Bearer");
-  res.keep_alive(false);
-  res.body() = std::string(why) + "\n";
-  res.prepare_payload();
-  h.deadline(clock::now() + linger_time);
-  auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
-  (void)n;
-  if (!ec) co_await close_gracefully(h, stream);
-}
-
 /// The token of `Authorization: Bearer TOKEN` (scheme case-insensitive); empty when none.
 std::string_view bearer_token(std::string_view header) {
   constexpr std::string_view scheme = "bearer";
@@ -227,6 +242,33 @@ std::string_view bearer_token(std::string_view header) {
   while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
   while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
   return token;
+}
+
+/// A browser's Origin on this machine: http(s)://localhost, 127.x.y.z or [::1], any port. Without
+/// a token, a page from anywhere else may not drive the server through the visitor's browser.
+bool local_origin(std::string_view origin) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (!origin.starts_with(scheme)) continue;
+    auto host = origin.substr(scheme.size());
+    if (const auto colon = host.rfind(':'); colon != std::string_view::npos && host.back() != ']') {
+      const auto port = host.substr(colon + 1);
+      if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+          std::stoul(std::string(port)) > 65535)
+        return false;
+      host = host.substr(0, colon);
+    }
+    if (host == "localhost" || host == "[::1]") return true;
+    if (!host.starts_with("127.")) return false;
+    int dots = 0;
+    for (char c : host) {
+      if (c == '.')
+        ++dots;
+      else if (c < '0' || c > '9')
+        return false;
+    }
+    return dots == 3;
+  }
+  return false;
 }
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
@@ -261,6 +303,10 @@ asio::awaitable<void> ws_phase(std::shared_ptr<handshake> hp, Stream& stream, st
                                    req.version());
   if (const auto& want = h.shared->where.path; want != "/" && path_of(req.target()) != path_of(want))
     co_return co_await refuse_http(h, stream, http::status::not_found, "no WebSocket endpoint at this path",
+                                   req.version());
+  if (const auto origin = std::string_view(req[http::field::origin]);
+      !opt.bearer_token && !origin.empty() && !local_origin(origin))
+    co_return co_await refuse_http(h, stream, http::status::forbidden, "foreign Origin: a token is required",
                                    req.version());
   if (opt.bearer_token) {
     const auto token = bearer_token(req[http::field::authorization]);
@@ -321,6 +367,10 @@ template <class Socket> asio::awaitable<void> serve(std::shared_ptr<handshake> h
     // record starts with 0x16; JSON and HTTP never do) and closed without an answer.
     std::array<char, 4096> chunk{};
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(chunk), use_tuple);
+    if (ec == asio::error::eof && !h->aborted) { // a port probe, or a client that gave up
+      log::info(h->shared->log_where, who(*h) + ": closed before sending anything");
+      co_return;
+    }
     if (ec) {
       failed(*h, "reading the first bytes", ec);
       co_return;

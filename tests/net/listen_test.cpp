@@ -154,6 +154,25 @@ TEST(listen_ndjson, without_a_token_the_first_line_is_the_first_message_and_noth
   }()));
 }
 
+TEST(listen_ndjson, an_http_request_is_answered_400_and_its_body_never_read_as_messages) {
+  asio::io_context ioc;
+  server srv(ioc, tcp_url(), {}); // no token: the case a web page could abuse
+  const auto port = srv.port();
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    auto c = co_await connect_tcp(port);
+    const auto body = request_line(1) + request_line(2, "session/new");
+    co_await send(c, "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) +
+                         "\r\n\r\n" + body);
+    bool ended = false;
+    const auto answer = co_await read_to_end(c, 3s, &ended);
+    EXPECT_TRUE(ended);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400 Bad Request\r\n")) << answer;
+    EXPECT_NE(answer.find("not HTTP"), std::string::npos) << answer;
+    co_await sleep(50ms);
+    EXPECT_TRUE(srv.accepted.empty());
+  }()));
+}
+
 TEST(listen_ndjson, first_line_over_max_header_bytes_is_refused_when_a_token_is_required) {
   asio::io_context ioc;
   auto opt = with_token();

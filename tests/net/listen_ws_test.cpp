@@ -71,6 +71,32 @@ TEST(listen_ws, refusals_answer_401_403_400_404_431_with_a_short_body) {
   }()));
 }
 
+TEST(listen_ws, without_a_token_only_local_origins_are_accepted) {
+  asio::io_context ioc;
+  server srv(ioc, tcp_url(scheme::ws, "/"), {});
+  const auto port = srv.port();
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    // (GCC: no initializer_list temporaries across co_await.)
+    const std::vector<std::string> foreign{"http://evil.example", "https://127.0.0.1.evil.example", "null",
+                                           "http://localhost:99999"};
+    const std::vector<std::string> local{"", "http://localhost:3000", "http://127.0.0.1", "https://[::1]:8443"};
+    for (const auto& origin : foreign)
+      EXPECT_EQ(co_await http_status(port, upgrade_request("/", "Origin: " + origin + "\r\n")),
+                "HTTP/1.1 403 Forbidden")
+          << origin;
+    EXPECT_TRUE(srv.accepted.empty());
+    for (const auto& origin : local) {
+      auto c = co_await connect_tcp(port);
+      const std::string header = origin.empty() ? std::string() : "Origin: " + origin + "\r\n";
+      const auto request = upgrade_request("/", header);
+      co_await send(c, request);
+      const auto status = co_await read_line(c);
+      EXPECT_EQ(status, "HTTP/1.1 101 Switching Protocols\r") << origin;
+    }
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 4; }));
+  }()));
+}
+
 TEST(listen_ws, over_max_connections_answers_503) {
   asio::io_context ioc;
   auto opt = with_token();
