@@ -198,8 +198,10 @@ INSTANTIATE_TEST_SUITE_P(remote, refused_token,
 
 struct mismatch_case {
   const char* name;
-  const char* served; ///< the scheme of serve
-  const char* dialed; ///< the scheme of connect
+  const char* served;         ///< the scheme of serve
+  const char* dialed;         ///< the scheme of connect
+  const char* says = "";      ///< the initialize error must contain this
+  const char* never = "\x01"; ///< and not this
 };
 
 void PrintTo(const mismatch_case& c, std::ostream* os) { *os << c.name; }
@@ -229,20 +231,20 @@ TEST_P(protocol_mismatch, fails_quickly_with_an_error_and_spawns_nothing) {
   EXPECT_EQ(code, 1) << editor.stderr_text();
   // Well before either side's 10 s deadline: the mismatch is seen, not timed out.
   EXPECT_LT(took, 5000) << dump(init);
-  // A server that is no HTTP server answered no HTTP status: none may be reported.
-  if (dialed == "ws" && served != "ws") {
-    EXPECT_EQ(dump(init).find("refused the upgrade"), std::string::npos) << dump(init);
-  }
+  EXPECT_NE(dump(init).find(p.says), std::string::npos) << "expected \"" << p.says << "\" in " << dump(init);
+  EXPECT_EQ(dump(init).find(p.never), std::string::npos) << "unexpected \"" << p.never << "\" in " << dump(init);
   EXPECT_TRUE(s.no_descendants(1s));
   EXPECT_EQ(s.log().find(" ended after "), std::string::npos) << s.log();
 }
 
 INSTANTIATE_TEST_SUITE_P(remote, protocol_mismatch,
                          ::testing::Values(mismatch_case{"plain_tcp_to_tls", "tls", "tcp"},
-                                           mismatch_case{"tls_to_plain_tcp", "tcp", "tls"},
-                                           mismatch_case{"ws_to_wss", "wss", "ws"},
-                                           mismatch_case{"wss_to_ws", "ws", "wss"},
-                                           mismatch_case{"ws_to_ndjson", "tcp", "ws"}),
+                                           mismatch_case{"tls_to_plain_tcp", "tcp", "tls", "TLS handshake"},
+                                           // A TLS server answers no HTTP status: none may be reported.
+                                           mismatch_case{"ws_to_wss", "wss", "ws", "ws://", "refused the upgrade"},
+                                           mismatch_case{"wss_to_ws", "ws", "wss", "TLS handshake"},
+                                           // The NDJSON listener answers an HTTP request 400.
+                                           mismatch_case{"ws_to_ndjson", "tcp", "ws", "refused the upgrade: 400"}),
                          [](const auto& param_info) { return std::string(param_info.param.name); });
 
 // ---- a client trickling its headers ----
