@@ -22,18 +22,16 @@ std::vector<std::string> listening_agent(const std::string& url, std::vector<std
   return argv;
 }
 
-// With port 0 the address exists only in that line (remote-cli.md: "prints `serving on URL`").
-// ACP_LOG=info below keeps the other tests independent of this one.
+// With port 0 the address exists only in that line (remote-cli.md: "prints `serving on URL`"),
+// at the default log level.
 TEST(remote_component, listening_test_agent_announces_its_address) {
   server agent(listening_agent("ws://127.0.0.1:0"), {}, 5s);
   EXPECT_EQ(agent.url().rfind("ws://127.0.0.1:", 0), 0u) << "stderr: " << agent.log();
   EXPECT_GT(agent.port(), 0);
 }
 
-const std::vector<std::string> info_log{"ACP_LOG=info"};
-
 TEST(remote_component, prompt_through_a_local_arrow_proxy_to_a_network_agent_and_back) {
-  server agent(listening_agent("ws://127.0.0.1:0"), info_log);
+  server agent(listening_agent("ws://127.0.0.1:0"));
   ASSERT_FALSE(agent.url().empty()) << agent.log();
   EXPECT_EQ(agent.url().rfind("ws://127.0.0.1:", 0), 0u) << agent.url();
   scripted_peer editor(acp::test::chain(
@@ -58,7 +56,7 @@ TEST(remote_component, tcp_and_unix_agents_with_a_token) {
   const auto tokens = token_file(dir, token);
   for (const auto& listen : std::vector<std::string>{"tcp://127.0.0.1:0", "unix:" + dir.file("agent.sock")}) {
     SCOPED_TRACE(listen);
-    server agent(listening_agent(listen, {"--token-file", tokens}), info_log);
+    server agent(listening_agent(listen, {"--token-file", tokens}));
     ASSERT_FALSE(agent.url().empty()) << agent.log();
     {
       scripted_peer editor(

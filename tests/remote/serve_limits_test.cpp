@@ -80,8 +80,8 @@ INSTANTIATE_TEST_SUITE_P(remote, over_the_limit,
 TEST(serve_limits, an_idle_connection_is_closed_after_the_idle_timeout_and_its_chain_torn_down) {
   temp_dir dir;
   const auto token = secret();
-  server s(serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token), "--idle-timeout", "1s"},
-                      {test_agent()}));
+  server s(
+      serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token), "--idle-timeout", "1s"}, {test_agent()}));
   ASSERT_FALSE(s.url().empty()) << s.log();
   scripted_peer editor(connect_argv("ws://127.0.0.1:" + std::to_string(s.port())), {"ACP_CONDUCTOR_TOKEN=" + token});
   const auto t = run_turn(editor, "echo then silence");
@@ -126,7 +126,8 @@ TEST(serve_limits, trace_writes_one_file_per_connection_without_the_token) {
   temp_dir dir;
   const auto token = secret();
   const auto trace = dir.file("trace.jsonl");
-  server s(serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token)}, {test_agent()}, {"--trace", trace}));
+  server s(
+      serve_argv("ws://127.0.0.1:0", {"--token-file", token_file(dir, token)}, {test_agent()}, {"--trace", trace}));
   ASSERT_FALSE(s.url().empty()) << s.log();
   for (const auto& name : std::vector<std::string>{"one", "two"}) {
     scripted_peer editor(connect_argv("ws://127.0.0.1:" + std::to_string(s.port())), {"ACP_CONDUCTOR_TOKEN=" + token});
