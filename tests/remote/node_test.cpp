@@ -1,6 +1,7 @@
 // `acp-conductor serve` with editors written with the `ws` npm package (js/remote_chain_client.mjs):
 // a prompt with the bearer token, refusals with 401 and 403 and nothing spawned, wss:// with the
-// test CA, and 100 connections at once, each with its own chain and no cross-talk. Then
+// test CA, and 100 connections at once, each with its own chain and no cross-talk; editors on
+// Node's `net` and `tls` (js/remote_ndjson_client.mjs) on tcp://, tls:// and unix:. Then
 // `connect` through the SOCKS5 proxy of tests/net/js (the proxy resolves the names).
 #include "remote_support.hpp"
 
@@ -153,6 +154,55 @@ TEST(remote_node, a_hundred_connections_at_once_each_with_its_own_chain) {
     if (ended >= static_cast<std::size_t>(n)) break;
   }
   EXPECT_EQ(ended, static_cast<std::size_t>(n)) << s.log().substr(0, 6000);
+}
+
+// ---- Node's net and tls on the NDJSON schemes ----
+
+/// The first line remote_ndjson_client.mjs prints.
+std::string run_ndjson_client(const std::vector<std::string>& args, const std::string& token) {
+  std::vector<std::string> argv{"node", node_dir() + "/remote_ndjson_client.mjs"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> env;
+  if (!token.empty()) env.push_back("ACP_TEST_TOKEN=" + token);
+  child_process node;
+  if (!node.start(argv, env)) return "could not start node";
+  return node.read_line(40s).value_or("(no line)");
+}
+
+TEST(remote_node, node_net_and_tls_editors_on_tcp_tls_and_unix) {
+  SKIP_WITHOUT_NODE();
+  std::string error;
+  const auto* c = certificates(&error);
+  ASSERT_NE(c, nullptr) << error;
+  temp_dir dir;
+  const auto token = secret();
+  const auto tokens = token_file(dir, token);
+  {
+    server s(serve_argv("tcp://127.0.0.1:0", {"--token-file", tokens}, {test_agent()}));
+    ASSERT_FALSE(s.url().empty()) << s.log();
+    const auto port = std::to_string(s.port());
+    EXPECT_EQ(run_ndjson_client({"tcp", "127.0.0.1", port}, token), "ok end_turn \"echo: node\"") << s.log();
+    // The refusal line is the server's answer to a wrong token; nothing runs.
+    EXPECT_EQ(run_ndjson_client({"tcp", "127.0.0.1", port}, "not-the-token"), "error unauthorized: wrong token");
+    EXPECT_TRUE(s.no_descendants());
+  }
+  {
+    server s(serve_argv("tls://127.0.0.1:0",
+                        {"--tls-cert", c->server_cert, "--tls-key", c->server_key, "--token-file", tokens},
+                        {test_agent()}));
+    ASSERT_FALSE(s.url().empty()) << s.log();
+    EXPECT_EQ(run_ndjson_client({"tls", "localhost", std::to_string(s.port()), c->ca_cert}, token),
+              "ok end_turn \"echo: node\"")
+        << s.log();
+    EXPECT_TRUE(s.no_descendants());
+  }
+  {
+    const auto path = dir.file("serve.sock");
+    server s(serve_argv("unix:" + path, {"--token-file", tokens}, {test_agent()}));
+    ASSERT_FALSE(s.url().empty()) << s.log();
+    EXPECT_EQ(run_ndjson_client({"unix", path}, token), "ok end_turn \"echo: node\"") << s.log();
+    EXPECT_TRUE(s.no_descendants());
+  }
 }
 
 // ---- SOCKS5 ----
