@@ -18,6 +18,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/field.hpp>
@@ -344,6 +345,11 @@ private:
 
 asio::awaitable<boost::system::result<message_channel_ptr, std::string>> connect(asio::any_io_executor ex, url target,
                                                                                  connect_options options) {
+  // Cancelled by the caller (terminal cancellation of the awaiting coroutine, e.g. `||`): the
+  // phase in progress aborts and the outcome is an error, never an exception.
+  const auto cancellation = co_await asio::this_coro::cancellation_state;
+  const bool throwing = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
   auto d = std::make_shared<deadline>(ex);
   const auto timeout = options.timeout;
   const auto shown = target.text();
@@ -357,8 +363,11 @@ asio::awaitable<boost::system::result<message_channel_ptr, std::string>> connect
   auto result = co_await c.run();
   d->abort = nullptr;
   d->timer.cancel();
+  co_await asio::this_coro::throw_if_cancelled(throwing);
   if (d->expired)
     co_return "connecting to " + shown + " timed out after " + duration_text(timeout) + " (" + d->phase + ")";
+  if (cancellation.cancelled() != asio::cancellation_type::none)
+    co_return "connecting to " + shown + " was cancelled (" + d->phase + ")";
   co_return result;
 }
 

@@ -18,11 +18,10 @@ namespace acp::net::test {
 namespace {
 
 namespace json = boost::json;
-using connect_outcome = boost::system::result<message_channel_ptr, std::string>;
 
 const std::string token = "listen-and-connect-token";
 
-class connect_listen_test : public io_test, public ::testing::WithParamInterface<const char*> {
+class connect_listen_test : public channel_test, public ::testing::WithParamInterface<const char*> {
 protected:
   void SetUp() override {
     std::string error;
@@ -31,8 +30,8 @@ protected:
   }
   void TearDown() override {
     for (auto& c : accepted) c.channel->close();
-    for (auto& c : clients) c->close();
     if (server) server->close();
+    channel_test::TearDown();
   }
 
   /// A listener on `scheme` (a free port or a socket in a temp dir) requiring the token.
@@ -55,62 +54,27 @@ protected:
     return u;
   }
 
-  connect_outcome connect_to(const url& u, std::optional<std::string> with_token) {
+  outcome connect_with(const url& u, std::optional<std::string> with_token) {
     connect_options o;
     o.bearer_token = std::move(with_token);
     o.tls.ca_file = certs->ca_cert;
     o.timeout = 5s;
-    auto out = std::make_shared<std::optional<connect_outcome>>();
-    spawn(
-        [](asio::any_io_executor ex, url target, connect_options opt,
-           std::shared_ptr<std::optional<connect_outcome>> r) -> asio::awaitable<void> {
-          *r = co_await connect(ex, std::move(target), std::move(opt));
-        }(ex(), u, std::move(o), out),
-        "connect");
-    if (!run_until([&] { return out->has_value(); }, 20s)) return std::string("the test's wait ran out");
-    return std::move(**out);
-  }
-
-  std::optional<channel_input> read_one(message_channel& ch) {
-    auto got = std::make_shared<std::optional<channel_input>>();
-    spawn([](message_channel& c, std::shared_ptr<std::optional<channel_input>> o)
-              -> asio::awaitable<void> { *o = co_await c.read(); }(ch, got),
-          "read");
-    if (!run_until([&] { return got->has_value(); })) return std::nullopt;
-    return std::move(**got);
-  }
-  bool send(message_channel& ch, const json::object& m) {
-    if (ch.queue(m).ec) return false;
-    auto done = std::make_shared<std::optional<boost::system::error_code>>();
-    spawn(
-        [](message_channel& c, std::shared_ptr<std::optional<boost::system::error_code>> d) -> asio::awaitable<void> {
-          boost::system::error_code ec;
-          while (!ec && c.queued_bytes() != 0) ec = co_await c.flush();
-          *d = ec;
-        }(ch, done),
-        "flush");
-    return run_until([&] { return done->has_value(); }) && !**done;
-  }
-  static std::string method_of(const std::optional<channel_input>& in) {
-    if (!in || in->type != channel_input::kind::messages || in->parsed.items.size() != 1) return "(no message)";
-    const auto* m = std::get_if<jsonrpc::message>(&in->parsed.items.front());
-    return m ? std::string(m->method()) : "(invalid)";
+    return connect_to(u, std::move(o), 20s);
   }
 
   const test_certificates* certs = nullptr;
   temp_dir dir;
   std::shared_ptr<listener> server;
   std::vector<accepted_connection> accepted;
-  std::vector<message_channel_ptr> clients;
 };
 
 TEST_P(connect_listen_test, the_right_token_passes_and_messages_flow_both_ways) {
   const auto u = open_listener(GetParam());
   ASSERT_TRUE(server);
-  auto r = connect_to(u, token);
-  ASSERT_TRUE(r) << r.error();
-  clients.push_back(std::move(*r));
-  auto& client = *clients.back();
+  auto r = connect_with(u, token);
+  auto* kept_client = keep(r);
+  ASSERT_NE(kept_client, nullptr);
+  auto& client = *kept_client;
   ASSERT_TRUE(send(client, json::object{{"jsonrpc", "2.0"}, {"method", "from_client"}}));
   ASSERT_TRUE(run_until([&] { return !accepted.empty(); }));
   auto& served = *accepted.front().channel;
@@ -130,9 +94,9 @@ TEST_P(connect_listen_test, a_wrong_or_missing_token_is_refused_and_nothing_is_h
   const std::string scheme_name = GetParam();
   const auto u = open_listener(scheme_name);
   ASSERT_TRUE(server);
-  for (const std::optional<std::string>& given : {std::optional<std::string>("not-the-token"),
-                                                  std::optional<std::string>()}) {
-    auto r = connect_to(u, given);
+  for (const std::optional<std::string>& given :
+       {std::optional<std::string>("not-the-token"), std::optional<std::string>()}) {
+    auto r = connect_with(u, given);
     if (u.websocket()) {
       // The upgrade itself is refused.
       ASSERT_FALSE(r);
@@ -141,9 +105,9 @@ TEST_P(connect_listen_test, a_wrong_or_missing_token_is_refused_and_nothing_is_h
     }
     // NDJSON: the connection is made; the server answers the first line with one error line
     // (-32001) and closes.
-    ASSERT_TRUE(r) << r.error();
-    clients.push_back(std::move(*r));
-    auto& client = *clients.back();
+    auto* kept_client = keep(r);
+    ASSERT_NE(kept_client, nullptr);
+    auto& client = *kept_client;
     if (!given) {
       ASSERT_TRUE(send(client, json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "initialize"}}));
     }

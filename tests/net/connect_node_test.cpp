@@ -18,9 +18,8 @@ namespace acp::net::test {
 namespace {
 
 namespace json = boost::json;
-using connect_outcome = boost::system::result<message_channel_ptr, std::string>;
 
-class node_test : public io_test {
+class node_test : public channel_test {
 protected:
   void SetUp() override {
     if (auto reason = node_skip_reason()) GTEST_SKIP() << *reason;
@@ -28,10 +27,6 @@ protected:
     certs = certificates(&error);
     if (certs == nullptr) GTEST_SKIP() << "no test certificates: " << error;
   }
-  void TearDown() override {
-    for (auto& c : channels_) c->close();
-  }
-
   /// Starts tests/net/js/SCRIPT with `args` and `env`; returns the port it printed first.
   unsigned short start_peer(child_process& peer, const std::string& script, std::vector<std::string> args = {},
                             const std::vector<std::string>& env = {}) {
@@ -59,50 +54,6 @@ protected:
     return std::nullopt;
   }
 
-  connect_outcome connect_to(const std::string& text, connect_options o = {}) {
-    auto u = parse_url(text);
-    EXPECT_TRUE(u) << text;
-    if (!u) return std::string("bad url");
-    auto out = std::make_shared<std::optional<connect_outcome>>();
-    spawn(
-        [](asio::any_io_executor ex, url target, connect_options opt,
-           std::shared_ptr<std::optional<connect_outcome>> r) -> asio::awaitable<void> {
-          *r = co_await connect(ex, std::move(target), std::move(opt));
-        }(ex(), *u, std::move(o), out),
-        "connect");
-    if (!run_until([&] { return out->has_value(); }, 30s)) return std::string("the test's wait ran out");
-    return std::move(**out);
-  }
-  message_channel* keep(connect_outcome& r) {
-    if (!r) {
-      ADD_FAILURE() << r.error();
-      return nullptr;
-    }
-    channels_.push_back(std::move(*r));
-    return channels_.back().get();
-  }
-  bool send(message_channel& ch, const json::object& m) {
-    if (ch.queue(m).ec) return false;
-    auto done = std::make_shared<std::optional<boost::system::error_code>>();
-    spawn(
-        [](message_channel& c, std::shared_ptr<std::optional<boost::system::error_code>> d) -> asio::awaitable<void> {
-          boost::system::error_code ec;
-          while (!ec && c.queued_bytes() != 0) ec = co_await c.flush();
-          *d = ec;
-        }(ch, done),
-        "flush");
-    return run_until([&] { return done->has_value(); }, 60s) && !**done;
-  }
-  std::optional<channel_input> read_one(message_channel& ch, std::chrono::milliseconds timeout = 10s) {
-    auto got = std::make_shared<std::optional<channel_input>>();
-    spawn(
-        [](message_channel& c, std::shared_ptr<std::optional<channel_input>> o) -> asio::awaitable<void> {
-          *o = co_await c.read();
-        }(ch, got),
-        "read");
-    if (!run_until([&] { return got->has_value(); }, timeout)) return std::nullopt;
-    return std::move(**got);
-  }
   static const jsonrpc::message* message_of(const std::optional<channel_input>& in) {
     if (!in || in->type != channel_input::kind::messages || in->parsed.items.size() != 1) return nullptr;
     return std::get_if<jsonrpc::message>(&in->parsed.items.front());
@@ -116,7 +67,6 @@ protected:
   }
 
   const test_certificates* certs = nullptr;
-  std::vector<message_channel_ptr> channels_;
 };
 
 // ---- the ws package ----

@@ -50,6 +50,79 @@ void io_test::spawn(asio::awaitable<void> task, std::string what) {
   });
 }
 
+// ---- channels ----
+
+void channel_test::TearDown() {
+  for (auto& c : kept)
+    if (c) c->close();
+}
+
+channel_test::outcome channel_test::connect_to(const std::string& text, connect_options o,
+                                               std::chrono::milliseconds wait) {
+  auto u = parse_url(text);
+  if (!u) {
+    ADD_FAILURE() << text << ": " << u.error();
+    return std::string("bad url");
+  }
+  return connect_to(*u, std::move(o), wait);
+}
+
+channel_test::outcome channel_test::connect_to(const url& target, connect_options o, std::chrono::milliseconds wait) {
+  auto out = std::make_shared<std::optional<outcome>>();
+  spawn(
+      [](asio::any_io_executor ex, url t, connect_options opt,
+         std::shared_ptr<std::optional<outcome>> r) -> asio::awaitable<void> {
+        *r = co_await connect(ex, std::move(t), std::move(opt));
+      }(ex(), target, std::move(o), out),
+      "connect");
+  if (!run_until([&] { return out->has_value(); }, wait)) return std::string("the test's wait ran out");
+  return std::move(**out);
+}
+
+message_channel* channel_test::keep(outcome& r) {
+  if (!r) {
+    ADD_FAILURE() << r.error();
+    return nullptr;
+  }
+  kept.push_back(std::move(*r));
+  return kept.back().get();
+}
+
+bool channel_test::send(message_channel& ch, const boost::json::object& m, std::chrono::milliseconds wait) {
+  if (ch.queue(m).ec) return false;
+  auto done = std::make_shared<std::optional<boost::system::error_code>>();
+  spawn(
+      [](message_channel& c, std::shared_ptr<std::optional<boost::system::error_code>> d) -> asio::awaitable<void> {
+        boost::system::error_code ec;
+        while (!ec && c.queued_bytes() != 0) ec = co_await c.flush();
+        *d = ec;
+      }(ch, done),
+      "flush");
+  return run_until([&] { return done->has_value(); }, wait) && !**done;
+}
+
+std::shared_ptr<std::optional<channel_input>> channel_test::start_read(message_channel& ch) {
+  auto got = std::make_shared<std::optional<channel_input>>();
+  spawn(
+      [](message_channel& c, std::shared_ptr<std::optional<channel_input>> o) -> asio::awaitable<void> {
+        *o = co_await c.read();
+      }(ch, got),
+      "read");
+  return got;
+}
+
+std::optional<channel_input> channel_test::read_one(message_channel& ch, std::chrono::milliseconds wait) {
+  auto got = start_read(ch);
+  if (!run_until([&] { return got->has_value(); }, wait)) return std::nullopt;
+  return std::move(**got);
+}
+
+std::string channel_test::method_of(const std::optional<channel_input>& in) {
+  if (!in || in->type != channel_input::kind::messages || in->parsed.items.size() != 1) return "(no message)";
+  const auto* m = std::get_if<jsonrpc::message>(&in->parsed.items.front());
+  return m ? std::string(m->method()) : "(invalid)";
+}
+
 // ---- files ----
 
 temp_dir::temp_dir() {

@@ -3,14 +3,20 @@
 // a temporary directory, test certificates made with the `openssl` command-line tool, and a
 // runner for the node peers in tests/net/js/.
 
+#include <acp/net/connect.hpp>
+#include <acp/sdk/channel.hpp>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <gtest/gtest.h>
 
+#include <boost/json/object.hpp>
+
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +40,32 @@ protected:
 
   /// Starts `task`; an exception escaping it fails the test with `what`.
   void spawn(asio::awaitable<void> task, std::string what);
+};
+
+/// An io_test with channels: connect, send, read, each bounded. Channels kept by `keep` are
+/// closed at the end of the test (TearDown). Nothing runs after the test body: coroutines still
+/// suspended are destroyed with the io_context, never resumed into the test's finished locals.
+class channel_test : public io_test {
+protected:
+  using outcome = boost::system::result<message_channel_ptr, std::string>;
+  void TearDown() override;
+
+  /// connect(`text`, `o`) run to its end (the error "the test's wait ran out" after `wait`).
+  outcome connect_to(const std::string& text, connect_options o = {}, std::chrono::milliseconds wait = 30s);
+  outcome connect_to(const url& target, connect_options o = {}, std::chrono::milliseconds wait = 30s);
+  /// The channel of a successful outcome, kept until the end of the test; null (and a failure
+  /// naming the error) otherwise.
+  message_channel* keep(outcome& r);
+  /// Queues `m` and flushes until nothing is queued: whether that worked.
+  bool send(message_channel& ch, const boost::json::object& m, std::chrono::milliseconds wait = 60s);
+  /// The next input of `ch` (nullopt when none came within `wait`).
+  std::optional<channel_input> read_one(message_channel& ch, std::chrono::milliseconds wait = 10s);
+  /// Starts a read of `ch` whose input lands in the returned slot.
+  std::shared_ptr<std::optional<channel_input>> start_read(message_channel& ch);
+  /// The method of the one message `in` holds, or "(no message)" / "(invalid)".
+  static std::string method_of(const std::optional<channel_input>& in);
+
+  std::vector<message_channel_ptr> kept;
 };
 
 /// A directory under $TMPDIR (or /tmp), removed with its contents on destruction.
