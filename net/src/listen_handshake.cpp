@@ -105,8 +105,9 @@ template <class Socket> boost::system::result<transport_ptr> to_transport(handsh
   error_code ec;
   const int fd = socket.release(ec);
   if (ec) return ec;
+  const auto& where = h.shared->where;
   return make_socket_transport(h.shared->ex, fd,
-                               describe(h.shared->where.scheme == scheme::unix_socket ? "unix" : "tcp", h));
+                               where.scheme == scheme::unix_socket ? "unix " + where.path : describe("tcp", h));
 }
 
 /// The handshake has passed: the channel goes to the owner, unless the listener closed meanwhile.
@@ -224,7 +225,10 @@ asio::awaitable<void> ndjson_phase(std::shared_ptr<handshake> hp, Stream& stream
     failed(h, "taking over the socket", transport.error());
     co_return;
   }
-  std::string prefix = keep_line ? std::move(bytes) : bytes.substr(newline + 1);
+  // What follows a dropped line (nothing when the peer ended right after it, without a newline).
+  std::string prefix = keep_line                      ? std::move(bytes)
+                       : newline == std::string::npos ? std::string()
+                                                      : bytes.substr(newline + 1);
   auto channel = make_ndjson_channel(h.shared->ex, make_prefixed_transport(std::move(prefix), std::move(*transport)),
                                      ndjson_options{.max_message_bytes = opt.max_message_bytes});
   hand_over(h, std::move(channel));

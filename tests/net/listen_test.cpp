@@ -40,6 +40,25 @@ TEST(listen_ndjson, tcp_right_token_hands_over_the_channel_without_the_auth_line
   EXPECT_TRUE(srv.accepted[0].peer.starts_with("127.0.0.1:")) << srv.accepted[0].peer;
 }
 
+TEST(listen_ndjson, ipv6_loopback_peers_are_bracketed) {
+  asio::io_context ioc;
+  server srv(ioc, url{.scheme = scheme::tcp, .host = "::1", .port = 0}, {});
+  if (!srv.error.empty()) GTEST_SKIP() << "no IPv6 loopback here: " << srv.error;
+  const auto port = srv.port();
+  EXPECT_EQ(srv.l->local_url().text(), "tcp://[::1]:" + std::to_string(port));
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    tcp::socket c(ioc);
+    auto [ec] = co_await c.async_connect(tcp::endpoint(asio::ip::make_address("::1"), port), use_tuple);
+    EXPECT_FALSE(ec);
+    if (ec) co_return;
+    co_await send(c, request_line(1));
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 1; }));
+  }()));
+  ASSERT_EQ(srv.accepted.size(), 1u);
+  EXPECT_TRUE(srv.accepted[0].peer.starts_with("[::1]:")) << srv.accepted[0].peer;
+  EXPECT_EQ(srv.accepted[0].channel->describe(), "ndjson over tcp " + srv.accepted[0].peer);
+}
+
 TEST(listen_ndjson, unix_right_token_hands_over_the_channel_and_the_socket_file_goes_on_close) {
   asio::io_context ioc;
   temp_dir dir;
@@ -49,6 +68,7 @@ TEST(listen_ndjson, unix_right_token_hands_over_the_channel_and_the_socket_file_
   EXPECT_TRUE(fs::is_socket(path));
   ASSERT_TRUE(run(ioc, right_token_scenario(srv, [path] { return connect_unix(path); })));
   EXPECT_EQ(srv.accepted[0].peer, "unix");
+  EXPECT_EQ(srv.accepted[0].channel->describe(), "ndjson over unix " + path);
   srv.l->close();
   EXPECT_FALSE(fs::exists(path));
 }
@@ -129,6 +149,16 @@ TEST(listen_ndjson, without_a_token_the_auth_line_is_dropped_and_never_passed_on
     auto first = co_await next_message(*srv.accepted[0].channel);
     EXPECT_TRUE(first && first->method() == "initialize" && first->id() == json::value(7))
         << "the first message after the dropped line";
+    // The line without its newline, then the end of the client's output: still dropped.
+    auto d = co_await connect_tcp(port);
+    auto line = auth_line(secret);
+    line.pop_back();
+    co_await send(d, line);
+    d.shutdown(tcp::socket::shutdown_send);
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 2; }));
+    if (srv.accepted.size() != 2) co_return;
+    auto in = co_await srv.accepted[1].channel->read();
+    EXPECT_EQ(in.type, acp::channel_input::kind::ended) << "the token was passed on";
   }()));
 }
 
