@@ -91,8 +91,7 @@ TEST(remote_failure, client_killed_mid_turn_tears_its_chain_down_and_the_server_
     ASSERT_TRUE(editor.wait_exit(5s));
     EXPECT_TRUE(acp::test::all_gone(agents, 5s)) << "the dead client's agent is still running";
   }
-  EXPECT_TRUE(s.wait_log("connection 1 from 127.0.0.1:", 5s)) << s.log();
-  EXPECT_TRUE(s.wait_log(" ended after ", 5s)) << s.log();
+  EXPECT_TRUE(s.wait_line("connection 1 from 127.0.0.1:", " ended after ", 5s)) << s.log();
   EXPECT_FALSE(s.process().wait_exit(0ms)) << "the server exited with its client: " << s.log();
 
   // Still serving.

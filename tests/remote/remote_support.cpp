@@ -82,6 +82,20 @@ bool server::wait_log(const std::string& text, std::chrono::milliseconds timeout
   }
 }
 
+bool server::wait_line(const std::string& first, const std::string& then, std::chrono::milliseconds timeout) const {
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    const auto text = log();
+    for (auto at = text.find(first); at != std::string::npos; at = text.find(first, at + 1)) {
+      const auto end = text.find('\n', at);
+      const auto next = text.find(then, at + first.size());
+      if (next != std::string::npos && (end == std::string::npos || next < end)) return true;
+    }
+    if (clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 bool server::no_descendants(std::chrono::milliseconds timeout) const {
   const auto deadline = clock::now() + timeout;
   for (;;) {

@@ -41,6 +41,9 @@ public:
   [[nodiscard]] std::string log() const { return peer_->stderr_text(); }
   /// True when the log contains `text` within `timeout`.
   [[nodiscard]] bool wait_log(const std::string& text, std::chrono::milliseconds timeout = 10s) const;
+  /// True when one line of the log contains `first` and, after it, `then` within `timeout`.
+  [[nodiscard]] bool wait_line(const std::string& first, const std::string& then,
+                               std::chrono::milliseconds timeout = 10s) const;
   [[nodiscard]] std::vector<pid_t> descendants() const { return peer_->descendants(); }
   /// True when the server has no descendant (within `timeout`).
   [[nodiscard]] bool no_descendants(std::chrono::milliseconds timeout = 10s) const;

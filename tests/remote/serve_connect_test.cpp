@@ -60,8 +60,7 @@ TEST(serve_connect, ws_prompt_served_to_connect_with_the_token_from_the_environm
   expect_served_turn(connect_argv("ws://127.0.0.1:" + std::to_string(s.port())), {"ACP_CONDUCTOR_TOKEN=" + token},
                      "hello");
   // One line per connection; the connection's agent is gone with it.
-  EXPECT_TRUE(s.wait_log("connection 1 from 127.0.0.1:")) << s.log();
-  EXPECT_TRUE(s.wait_log(" ended after ")) << s.log();
+  EXPECT_TRUE(s.wait_line("connection 1 from 127.0.0.1:", " ended after ")) << s.log();
   EXPECT_TRUE(s.no_descendants()) << "the connection's agent outlived it";
   EXPECT_EQ(s.log().find(token), std::string::npos) << "the token reached the log";
 }
