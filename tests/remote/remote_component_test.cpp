@@ -1,10 +1,14 @@
 // Remote components inside a local chain: the arrow proxy runs as a child, the agent is the SDK
-// test agent serving on an address (`acp-test-agent --listen`).
+// test agent serving on an address (`acp-test-agent --listen`). A network agent that dies
+// mid-turn is a crashed child to the chain.
 #include "remote_support.hpp"
 
 #include <boost/json/serialize.hpp>
 
 #include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
 
 #include <unistd.h>
 
@@ -73,6 +77,30 @@ TEST(remote_component, tcp_and_unix_agents_with_a_token) {
     EXPECT_NE(error_of(init), nullptr) << dump(init);
     EXPECT_EQ(editor.wait_exit(10s), 1) << editor.stderr_text();
   }
+}
+
+TEST(remote_component, a_network_agent_that_dies_mid_turn_answers_the_pending_prompt_as_a_crashed_child_does) {
+  server agent(listening_agent("ws://127.0.0.1:0"));
+  ASSERT_FALSE(agent.url().empty()) << agent.log();
+  scripted_peer editor(acp::test::chain(
+      {acp::test::component(acp::test::arrow_path()), "ws://127.0.0.1:" + std::to_string(agent.port()) + "/"}));
+  const auto t = run_turn(editor, "echo first");
+  ASSERT_EQ(t.text, ">echo: first") << dump(t.init) << editor.stderr_text();
+  const auto children = editor.descendants();
+  ASSERT_EQ(children.size(), 1u) << "expected the arrow proxy as the only child";
+  editor.send(acp::test::prompt_request("pending", t.session, "wait-for-cancel"));
+  std::this_thread::sleep_for(300ms);
+  ::kill(-agent.pid(), SIGKILL);
+  const auto answer = editor.read_response("pending", nullptr, 10s);
+  ASSERT_TRUE(answer) << "the pending prompt was never answered: " << editor.stderr_text();
+  const auto* error = error_of(answer);
+  ASSERT_NE(error, nullptr) << dump(answer);
+  EXPECT_EQ(error->at("code"), -32603) << dump(answer);
+  EXPECT_EQ(error_reason(answer), "component_exited") << dump(answer);
+  EXPECT_NE(dump(answer).find("ws://127.0.0.1:" + std::to_string(agent.port())), std::string::npos)
+      << "the error should name the component: " << dump(answer);
+  EXPECT_EQ(editor.wait_exit(10s), 1) << editor.stderr_text();
+  EXPECT_TRUE(acp::test::all_gone(children)) << "the arrow proxy outlived the chain";
 }
 
 } // namespace
