@@ -1,6 +1,6 @@
 // `acp-conductor serve`'s limits and its life: the connection limit (a busy answer, nothing
-// spawned), the idle timeout, SIGTERM with a turn running, and one trace file per connection
-// without the token in it.
+// spawned), the idle timeout, SIGTERM with a turn running, one trace file per connection
+// without the token in it, and the refusal of a non-loopback address without TLS and a token.
 #include "remote_support.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -145,6 +145,17 @@ TEST(serve_limits, trace_writes_one_file_per_connection_without_the_token) {
   EXPECT_FALSE(std::filesystem::exists(trace)) << "an unnumbered trace file too";
   EXPECT_EQ(one.find(token), std::string::npos) << "the token is in trace-1.jsonl";
   EXPECT_EQ(two.find(token), std::string::npos) << "the token is in trace-2.jsonl";
+}
+
+TEST(serve_limits, a_non_loopback_address_without_tls_and_a_token_is_refused_with_exit_2) {
+  // Checked before anything listens (the test stays on loopback).
+  temp_dir dir;
+  for (const auto& options : std::vector<std::vector<std::string>>{{}, {"--token-file", token_file(dir, secret())}}) {
+    scripted_peer serve(serve_argv("ws://0.0.0.0:0", options, {test_agent()}));
+    EXPECT_EQ(serve.wait_exit(10s), 2) << serve.stderr_text();
+    EXPECT_NE(serve.stderr_text().find("non-loopback"), std::string::npos) << serve.stderr_text();
+    EXPECT_EQ(serve.stderr_text().find("serving on"), std::string::npos) << serve.stderr_text();
+  }
 }
 
 } // namespace
