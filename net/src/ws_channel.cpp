@@ -270,9 +270,12 @@ private:
           close_info{close_reason::read_error, ec, "a message over the limit of " + std::to_string(max_) + " bytes"});
       return channel_input{.type = channel_input::kind::oversized, .size = max_ + 1};
     }
-    if (ec == websocket::error::closed)
+    // A close frame from the peer ends the stream properly even when answering it then failed
+    // (the peer may drop the connection right after its close frame).
+    if (ec == websocket::error::closed || state_->ws.reason().code != websocket::close_code::none)
       end_reading(close_info{close_reason::eof, ec, "closed by the peer"});
-    else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset)
+    else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+             ec == asio::error::connection_reset || ec == asio::error::not_connected)
       end_reading(close_info{close_reason::eof, ec, "end of stream without a close frame"});
     else if (ec == beast::error::timeout)
       end_reading(close_info{close_reason::read_error, ec, "no answer to ping"});

@@ -10,6 +10,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/error.hpp>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace acp::net::test {
@@ -84,6 +86,13 @@ protected:
     client = detail::make_ws_channel(std::move(c), o);
     o.description = "ws server";
     server = detail::make_ws_channel(std::move(s), o);
+  }
+
+  /// The server end a channel (in `server`), the client end a raw Beast stream the test drives.
+  void open_with_raw_client(detail::ws_channel_options o = {}) {
+    auto [c, s] = upgraded_pair();
+    server = detail::make_ws_channel(std::move(s), o);
+    raw = std::make_unique<ws_stream>(std::move(c));
   }
 
   /// The client end a channel, the server end a raw Beast stream the test drives.
@@ -376,6 +385,32 @@ TEST_F(ws_channel_test, the_peer_dropping_the_connection_ends_reading) {
   ASSERT_TRUE(in);
   ASSERT_EQ(in->type, channel_input::kind::ended);
   EXPECT_EQ(in->end.reason, close_reason::eof) << in->end.detail;
+}
+
+TEST_F(ws_channel_test, a_close_frame_followed_by_a_reset_is_still_the_end_of_stream) {
+  for (const bool server_side : {false, true}) {
+    SCOPED_TRACE(server_side ? "the channel is the server" : "the channel is the client");
+    if (server_side)
+      open_with_raw_client();
+    else
+      open_with_raw_server();
+    auto& ch = server_side ? *server : *client;
+    // The peer sends its close frame (code 1000; masked from a client) and drops the connection
+    // without waiting for the answer, as a client process that exits does: the answer cannot
+    // be written, yet the peer closed properly.
+    const std::vector<unsigned char> frame = server_side
+                                                 ? std::vector<unsigned char>{0x88, 0x82, 0, 0, 0, 0, 0x03, 0xE8}
+                                                 : std::vector<unsigned char>{0x88, 0x02, 0x03, 0xE8};
+    auto& sock = beast::get_lowest_layer(*raw);
+    asio::write(sock, asio::buffer(frame));
+    sock.set_option(asio::socket_base::linger(true, 0));
+    sock.close();
+    std::this_thread::sleep_for(50ms); // the frame and the reset have both arrived
+    auto in = read_one(ch);
+    ASSERT_TRUE(in);
+    ASSERT_EQ(in->type, channel_input::kind::ended);
+    EXPECT_EQ(in->end.reason, close_reason::eof) << in->end.detail;
+  }
 }
 
 TEST_F(ws_channel_test, close_read_ends_a_pending_read_locally) {
