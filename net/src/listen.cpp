@@ -159,8 +159,8 @@ asio::awaitable<void> accept_loop(std::shared_ptr<detail::listener_shared> s, Ac
       continue;
     }
     if (ec == asio::error::operation_aborted) co_return;
-    // Out of descriptors or memory, or a connection reset before it was accepted: log it and
-    // try again a little later instead of spinning.
+    if (ec == asio::error::connection_aborted) continue; // the peer gave up before its turn
+    // Out of descriptors or memory: log it and try again a little later instead of spinning.
     log::warn(s->log_where, "accept failed: " + ec.message());
     pause.expires_after(std::chrono::milliseconds(100));
     co_await pause.async_wait(use_tuple);

@@ -68,6 +68,7 @@ struct handshake : std::enable_shared_from_this<handshake> {
   bool busy; ///< over the limit: answered and closed
   std::shared_ptr<void> slot;
   boost::asio::steady_timer timer;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point due = std::chrono::steady_clock::time_point::max();
   const char* aborted = nullptr;
   bool done = false;

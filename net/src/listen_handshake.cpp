@@ -64,9 +64,11 @@ void failed(const handshake& h, std::string_view phase, const error_code& ec) {
     if (h.shared->closed)
       log::debug(h.shared->log_where, who(h) + ": handshake abandoned: " + h.aborted);
     else
-      log::warn(h.shared->log_where, who(h) + ": " + h.aborted + " after " +
-                                         std::to_string(h.shared->options.handshake_timeout.count()) + " ms (" +
-                                         std::string(phase) + ")");
+      log::warn(
+          h.shared->log_where,
+          who(h) + ": " + h.aborted + " after " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - h.started).count()) +
+              " ms (" + std::string(phase) + ")");
     return;
   }
   log::warn(h.shared->log_where, who(h) + ": " + std::string(phase) + " failed: " + ec.message());

@@ -262,6 +262,37 @@ TEST(listen_ndjson, over_max_connections_is_refused_until_a_slot_is_freed) {
   }()));
 }
 
+TEST(listen_ndjson, a_flood_over_the_limit_is_closed_without_answers_past_a_bound) {
+  asio::io_context ioc;
+  listen_options opt;
+  opt.max_connections = 1;
+  server srv(ioc, tcp_url(), opt);
+  const auto port = srv.port();
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    auto a = co_await connect_tcp(port);
+    co_await send(a, request_line(1));
+    EXPECT_TRUE(co_await eventually([&] { return srv.accepted.size() == 1; }));
+    // 20 more that never close: 16 refusals are answered (each lingers up to a second), the
+    // others are closed at once without an answer.
+    std::vector<tcp::socket> flood;
+    for (int i = 0; i < 20; ++i) flood.push_back(co_await connect_tcp(port));
+    int answered = 0;
+    int closed_silently = 0;
+    for (auto& s : flood) {
+      bool ended = false;
+      const auto answer = co_await read_to_end(s, 3s, &ended);
+      EXPECT_TRUE(ended);
+      if (answer.find("server busy") != std::string::npos)
+        ++answered;
+      else if (answer.empty())
+        ++closed_silently;
+    }
+    EXPECT_EQ(answered, 16);
+    EXPECT_EQ(closed_silently, 4);
+    EXPECT_EQ(srv.accepted.size(), 1u);
+  }()));
+}
+
 TEST(listen_ndjson, a_trickling_client_is_cut_at_the_deadline_while_others_are_served) {
   asio::io_context ioc;
   auto opt = with_token();
