@@ -119,8 +119,12 @@ void router::attach(link_id id) {
   l.conn->on_message([weak, id](message&& msg) {
     if (auto self = weak.lock()) self->on_message(id, std::move(msg));
   });
-  l.conn->on_close([weak, id](const close_info&) {
-    if (auto self = weak.lock()) self->component_ended(id);
+  l.conn->on_close([weak, id](const close_info& info) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (info.reason != close_reason::eof && info.reason != close_reason::closed_locally)
+      self->at(id).closed_why = info.detail;
+    self->component_ended(id);
   });
   trace_own_messages(id);
   l.conn->start();
@@ -150,7 +154,7 @@ asio::awaitable<void> router::fail_component(link_id id) {
   auto& n = at(id);
   std::optional<exit_status> status;
   if (n.child) status = co_await n.child->async_wait_for(std::chrono::seconds(1));
-  const std::string how = n.remote   ? "closed the connection"
+  const std::string how = n.remote   ? "closed the connection" + (n.closed_why.empty() ? "" : ": " + n.closed_why)
                           : !n.child ? "closed its link"
                           : status   ? to_string(*status)
                                      : "closed its output but is still running";

@@ -54,6 +54,7 @@ struct link {
   std::optional<child_process> child;
   std::size_t position = 0; // in the chain (components only)
   bool remote = false;      // reached at an address, not spawned
+  std::string closed_why;   // a remote link: why its reading ended, when it said more than EOF
   bool proxy = false;       // speaks the proxy protocol
   bool initialized = true;  // answered `initialize` (components start false)
   struct held_delivery {

@@ -290,7 +290,9 @@ private:
     websocket::response_type response;
     auto [ec] = co_await ws.async_handshake(response, host_header(target_), target_.path, use_tuple);
     if (ec) {
-      if (response.result_int() != 0 && response.result() != http::status::switching_protocols) {
+      // A status only when the server sent one: Beast leaves a default (500) in `response` when
+      // nothing could be parsed (a TLS server, garbage, end of stream).
+      if (ec == websocket::error::upgrade_declined && response.result() != http::status::switching_protocols) {
         std::string text = target_.text() + " refused the upgrade: " + std::to_string(response.result_int());
         if (!response.reason().empty()) text += " " + std::string(response.reason());
         co_return text;
@@ -316,7 +318,8 @@ private:
       if (ec) co_return "cannot send the token to " + target_.authority() + ": " + why(ec);
     }
     d_.abort = nullptr;
-    co_return make_ndjson_channel(ex_, std::move(t), ndjson_options{options_.max_message_bytes});
+    co_return detail::watch_for_refusal(
+        make_ndjson_channel(ex_, std::move(t), ndjson_options{options_.max_message_bytes}));
   }
 
   asio::awaitable<connect_result> connect_unix() {

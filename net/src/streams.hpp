@@ -37,6 +37,11 @@ struct ws_channel_options {
 [[nodiscard]] message_channel_ptr make_ws_channel(boost::beast::websocket::stream<tls_socket> ws,
                                                   ws_channel_options options);
 
+/// A client's NDJSON channel: a server's refusal line (docs/PROTOCOL.md §8) as its first input
+/// ends reading (`read_error`, detail "refused by the server: <its message>") instead of
+/// arriving as a response with a null id.
+[[nodiscard]] message_channel_ptr watch_for_refusal(message_channel_ptr inner);
+
 /// Wraps `inner` so that no message read or queued for `timeout` closes it (reading ends with
 /// read_error, detail "idle timeout"). `timeout` 0: returns `inner` unchanged.
 [[nodiscard]] message_channel_ptr with_idle_timeout(const boost::asio::any_io_executor& ex, message_channel_ptr inner,
