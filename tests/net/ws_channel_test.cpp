@@ -83,8 +83,10 @@ protected:
   void open_channels(detail::ws_channel_options o = {}) {
     auto [c, s] = upgraded_pair();
     o.description = "ws client";
+    o.role = detail::ws_role::client;
     client = detail::make_ws_channel(std::move(c), o);
     o.description = "ws server";
+    o.role = detail::ws_role::server;
     server = detail::make_ws_channel(std::move(s), o);
   }
 
@@ -98,6 +100,7 @@ protected:
   /// The client end a channel, the server end a raw Beast stream the test drives.
   void open_with_raw_server(detail::ws_channel_options o = {}) {
     auto [c, s] = upgraded_pair();
+    o.role = detail::ws_role::client;
     client = detail::make_ws_channel(std::move(c), o);
     raw = std::make_unique<ws_stream>(std::move(s));
   }
