@@ -304,6 +304,7 @@ private:
     o.max_message_bytes = options_.max_message_bytes;
     o.ping_interval = options_.ping_interval;
     o.description = description();
+    o.role = detail::ws_role::client;
     co_return detail::make_ws_channel(std::move(ws), std::move(o));
   }
 

@@ -5,6 +5,8 @@
 #include <acp/sdk/channel.hpp>
 #include <acp/sdk/transport.hpp>
 
+#include "ws_framing.hpp"
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -27,6 +29,7 @@ struct ws_channel_options {
   std::chrono::milliseconds ping_interval{20000};
   std::chrono::milliseconds idle_timeout{0}; ///< no message either way for this long: close; 0 none
   std::string description;                   ///< "ws 127.0.0.1:4000"
+  ws_role role = ws_role::server;            ///< the client masks its frames; the server requires it
 };
 
 /// A message channel over an open WebSocket (upgrade done, either role): one JSON-RPC message

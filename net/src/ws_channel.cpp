@@ -1,38 +1,41 @@
-// The WebSocket message channel: one JSON-RPC message (or batch) per text frame (Boost.Beast).
+// The WebSocket message channel: one JSON-RPC message (or batch) per text frame, framed here
+// (ws_framing.hpp) over a byte transport; Beast only does the HTTP upgrade.
 //
-// Beast allows one read, one write and one close in flight. Reading is the owner's one reader.
-// Writing is the owner's one writer (`flush`), and the close frame of `shutdown_write` waits for
-// the flush in progress and the frames still queued, so frames and the close frame never overlap. Pings are Beast's own
-// (stream_base::timeout with keep_alive_pings): a ping after `ping_interval` without input, the
-// connection dropped after another interval without any; reading then ends with `read_error`.
+// After the upgrade the Beast stream's next layer (the TCP socket, or the TLS stream) becomes a
+// byte transport. Beast may have read bytes past the handshake (the client role: frames the
+// server sent right behind its 101 response) into its own buffer, which is not reachable and
+// is lost; our peers never send a frame before the client's first message (an ACP server only
+// answers), so this is accepted. On the server side Beast reads the request only.
 //
-// The stream lives in a shared state that a close in progress keeps alive, so the channel can
-// be destroyed at any time (the destructor closes the socket; pending operations complete).
+// Reading: 64 KiB per transport read, every complete frame buffered decoded by `poll` without a
+// wait. Writing: `queue` frames each message into one output string, and `flush` writes all of
+// it with one write. Control frames (pong, ping, the close reply, the close of
+// `shutdown_write`) are written by a small writer of their own when no flush is writing, and
+// otherwise by the flush in progress (after its data); the two never write at once (`busy`).
+// Keep-alive: a ping after `ping_interval` without input while a read is pending; after twice
+// the interval without any, reading ends with `read_error` ("no answer to ping").
+//
+// The transport and the write state are shared with the control writer and the keep-alive
+// timer, so the channel can be destroyed at any time (the destructor closes the transport).
 
 #include "streams.hpp"
+#include "ws_framing.hpp"
 
 #include <acp/protocol/json_write.hpp>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/stream_traits.hpp>
-#include <boost/beast/websocket/error.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
-#include <array>
-#include <deque>
+#include <chrono>
 #include <memory>
 #include <utility>
 
 namespace acp::net::detail {
 namespace asio = boost::asio;
-namespace beast = boost::beast;
 namespace websocket = boost::beast::websocket;
 namespace json = boost::json;
 using boost::system::error_code;
@@ -40,46 +43,112 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t keep_buffer_capacity = std::size_t{1} << 20;
-constexpr std::size_t write_batch_bytes = std::size_t{256} * 1024; // small frames taken by one flush
+using clock = std::chrono::steady_clock;
 
-/// The bytes of a frame header for a payload of `n` bytes (without a mask): for the byte counts.
-std::size_t header_bytes(std::size_t n) noexcept { return n < 126 ? 2 : n < 65536 ? 4 : 10; }
+/// What the channel shares with its control writer and keep-alive timer.
+struct shared_state {
+  shared_state(asio::any_io_executor e, transport_ptr tr, ws_role r)
+      : ex(std::move(e)), t(std::move(tr)), role(r), wake(ex), keep_alive(ex) {}
+  ws_masker* masker() noexcept { return role == ws_role::client ? &mask : nullptr; }
 
-/// One text frame waiting to be written: `text`, or, for a large text message queued without a
-/// copy, `text` (the head), `size` bytes of `buffer` from `offset`, and `}`.
-struct out_frame {
-  std::string text;
-  text_buffer buffer;
-  std::size_t offset = 0;
-  std::size_t size = 0;
-  [[nodiscard]] std::size_t payload() const noexcept { return text.size() + (size != 0 ? size + 1 : 0); }
-  [[nodiscard]] std::size_t wire() const noexcept { return payload() + header_bytes(payload()); }
+  asio::any_io_executor ex;
+  std::shared_ptr<transport> t;
+  ws_role role;
+  ws_masker mask;
+  asio::steady_timer wake;       // wakes a flush waiting for the control writer
+  asio::steady_timer keep_alive; // the ping timer
+  std::string control;           // control frames waiting to be written
+  bool busy = false;             // a write is in progress (a flush or the control writer)
+  bool close_sent = false;       // a close frame is written or waiting: nothing after it
+  bool close_pending = false;    // shutdown_write: a close frame after the queued output
+  bool shut_after = false;       // shut the transport's writing once `control` is written
+  bool closed = false;           // close()
+  bool reading = false;          // a transport read is pending
+  bool pinged = false;           // a ping went out since the last input
+  bool dead = false;             // no answer to ping
+  clock::time_point last_input = clock::now();
 };
 
-template <class Stream> class ws_channel final : public message_channel {
-public:
-  using ws_stream = websocket::stream<Stream>;
+/// After a write: shut the transport's writing when the close frame has gone out.
+void after_write(shared_state& s) {
+  if (s.shut_after && s.control.empty()) {
+    s.shut_after = false;
+    s.t->shutdown_write();
+  }
+}
 
-  ws_channel(ws_stream ws, ws_channel_options options)
-      : state_(std::make_shared<state>(std::move(ws))), max_(options.max_message_bytes),
-        description_(std::move(options.description)) {
-    auto& w = state_->ws;
-    w.text(true);
-    w.auto_fragment(false); // one message, one frame
-    w.write_buffer_bytes(64 * 1024);
-    w.read_message_max(max_);
-    websocket::stream_base::timeout t{};
-    if (options.ping_interval.count() > 0) {
-      t.handshake_timeout = options.ping_interval; // the close handshake
-      t.idle_timeout = 2 * options.ping_interval;
-      t.keep_alive_pings = true;
-    } else {
-      t.handshake_timeout = std::chrono::seconds(10);
-      t.idle_timeout = websocket::stream_base::none();
-      t.keep_alive_pings = false;
-    }
-    w.set_option(t);
+void start_control_writer(const std::shared_ptr<shared_state>& s) {
+  if (s->busy || s->closed || s->control.empty()) return;
+  s->busy = true;
+  asio::co_spawn(
+      s->ex,
+      [s]() -> asio::awaitable<void> {
+        std::string writing;
+        while (!s->control.empty() && !s->closed) {
+          writing.clear();
+          std::swap(writing, s->control);
+          if (co_await s->t->write_all(std::span<const char>(writing.data(), writing.size()))) {
+            s->control.clear();
+            break;
+          }
+        }
+        s->busy = false;
+        after_write(*s);
+        s->wake.cancel();
+      },
+      asio::detached);
+}
+
+/// Queues a control frame; written now when nothing else is writing.
+void send_control(const std::shared_ptr<shared_state>& s, ws_opcode op, std::string_view payload) {
+  if (s->closed || s->close_sent) return;
+  append_ws_frame(s->control, op, payload, s->masker());
+  start_control_writer(s);
+}
+
+void send_close(const std::shared_ptr<shared_state>& s, std::uint16_t code) {
+  if (s->closed || s->close_sent) return;
+  s->close_sent = true;
+  s->close_pending = false;
+  s->shut_after = true;
+  append_ws_close(s->control, code, s->masker());
+  start_control_writer(s);
+}
+
+/// Pings after `interval` without input (while a read is pending); after twice the interval
+/// without any, ends reading.
+void start_keep_alive(const std::shared_ptr<shared_state>& s, std::chrono::milliseconds interval) {
+  asio::co_spawn(
+      s->ex,
+      [s, interval]() -> asio::awaitable<void> {
+        while (!s->closed && !s->dead) {
+          const auto now = clock::now();
+          if (!s->reading) s->last_input = now, s->pinged = false;
+          const auto idle = now - s->last_input;
+          if (idle >= 2 * interval) {
+            s->dead = true;
+            s->t->close_read();
+            co_return;
+          }
+          if (idle >= interval && !s->pinged) {
+            s->pinged = true;
+            send_control(s, ws_opcode::ping, {});
+          }
+          s->keep_alive.expires_at(s->last_input + (s->pinged ? 2 * interval : interval));
+          (void)co_await s->keep_alive.async_wait(use_tuple);
+        }
+      },
+      asio::detached);
+}
+
+class ws_channel final : public message_channel {
+public:
+  ws_channel(const asio::any_io_executor& ex, transport_ptr t, ws_channel_options options)
+      : s_(std::make_shared<shared_state>(ex, std::move(t), options.role)), max_(options.max_message_bytes),
+        decoder_(options.role, options.max_message_bytes), description_(std::move(options.description)) {
+    if (options.ping_interval.count() > 0) start_keep_alive(s_, options.ping_interval);
   }
   ~ws_channel() override { close(); }
   ws_channel(const ws_channel&) = delete;
@@ -88,138 +157,146 @@ public:
   // ---- reading ----
 
   asio::awaitable<channel_input> read() override {
-    auto s = state_;
-    if (s->closed || read_closed_) end_reading(close_info{close_reason::closed_locally, {}, "closed"});
-    if (end_) co_return ended();
-    // Beast's read runs on its own and wakes us through the timer, so that close_read can end
-    // this read without cancelling Beast's (a cancelled Beast read may close the stream, and
-    // writing goes on after close_read).
-    s->read_done = false;
-    s->ws.async_read(s->read_buf, [s](const error_code& ec, std::size_t n) {
-      s->read_ec = ec;
-      s->read_size = n;
-      s->read_done = true;
-      s->read_wake.cancel();
-    });
-    while (!s->read_done && !read_closed_ && !s->closed) {
-      s->read_wake.expires_at(asio::steady_timer::time_point::max());
-      (void)co_await s->read_wake.async_wait(use_tuple);
+    auto s = s_;
+    for (;;) {
+      if (auto in = poll()) co_return std::move(*in);
+      auto buf = decoder_.prepare(read_chunk);
+      s->reading = true;
+      s->last_input = clock::now();
+      s->pinged = false;
+      const auto [ec, n] = co_await s->t->read_some(buf);
+      s->reading = false;
+      decoder_.commit(n);
+      bytes_read_ += n;
+      if (n != 0) {
+        s->last_input = clock::now();
+        s->pinged = false;
+      }
+      if (ec) reading_failed(ec);
     }
-    if (s->closed || read_closed_) end_reading(close_info{close_reason::closed_locally, {}, "closed"});
-    if (end_) co_return ended();
-    if (s->read_ec) co_return failed(s->read_ec);
-    const auto n = s->read_size;
-    bytes_read_ += n + header_bytes(n);
-    auto& buf = s->read_buf;
-    channel_input in;
-    if (s->ws.got_text()) {
-      const auto data = buf.cdata();
-      in.parsed = parser_.parse(std::string_view(static_cast<const char*>(data.data()), data.size()));
-    } else {
-      auto error = rpc_error::parse_error("Parse error: a binary frame (one JSON-RPC message per text frame)");
-      in.parsed.items.emplace_back(jsonrpc::invalid_message{std::move(error), nullptr, false});
+  }
+
+  std::optional<channel_input> poll() override {
+    if (s_->closed || read_closed_) end_reading(close_info{close_reason::closed_locally, {}, "closed"});
+    if (end_) return ended();
+    while (auto ev = decoder_.next()) {
+      switch (ev->type) {
+      case ws_event::kind::text:
+        return channel_input{.parsed = parser_.parse(ev->payload)};
+      case ws_event::kind::binary: {
+        channel_input in;
+        auto error = rpc_error::parse_error("Parse error: a binary frame (one JSON-RPC message per text frame)");
+        in.parsed.items.emplace_back(jsonrpc::invalid_message{std::move(error), nullptr, false});
+        return in;
+      }
+      case ws_event::kind::ping:
+        send_control(s_, ws_opcode::pong, ev->payload);
+        continue;
+      case ws_event::kind::pong:
+        continue;
+      case ws_event::kind::close:
+        // Answered once (with the peer's code); a close frame ends the stream properly.
+        send_close(s_, ev->code == 1005 ? std::uint16_t{1000} : ev->code);
+        end_reading(close_info{close_reason::eof, {}, "closed by the peer"});
+        return ended();
+      case ws_event::kind::oversized:
+        send_close(s_, 1009);
+        end_reading(close_info{close_reason::read_error, make_error_code(channel_errc::message_too_large),
+                               "a message over the limit of " + std::to_string(max_) + " bytes"});
+        return channel_input{.type = channel_input::kind::oversized, .size = ev->size};
+      case ws_event::kind::violation:
+        send_close(s_, 1002);
+        end_reading(close_info{close_reason::read_error, make_error_code(asio::error::invalid_argument),
+                               "WebSocket protocol error: " + std::string(ev->detail)});
+        return ended();
+      }
     }
-    buf.consume(buf.size());
-    if (buf.capacity() > keep_buffer_capacity) buf = beast::flat_buffer();
-    co_return in;
+    return std::nullopt;
   }
 
   // ---- writing ----
 
   queue_result queue(jsonrpc::message& msg) override {
-    if (const auto payload = msg.payload_text(); payload && payload->size() >= text_buffer::large_bytes) {
-      // A large text message is written from its own buffer: its head, the payload, `}`.
-      out_frame f;
-      msg.write_head(f.text);
-      const auto size = f.text.size() + payload->size() + 1;
-      if (size > max_) return {channel_errc::message_too_large, size};
-      const auto span = msg.payload_span();
-      f.offset = span.offset;
-      f.size = span.size;
-      f.buffer = std::move(msg).take_text_buffer();
-      return push(std::move(f));
-    }
-    out_frame f;
-    msg.write_to(f.text);
-    return push(std::move(f));
+    scratch_.clear();
+    msg.write_to(scratch_);
+    return push();
   }
   queue_result queue(const json::object& msg) override {
-    out_frame f;
-    json_write::append(f.text, msg);
-    return push(std::move(f));
+    scratch_.clear();
+    json_write::append(scratch_, msg);
+    return push();
   }
   queue_result queue(const json::array& batch) override {
-    out_frame f;
-    json_write::append(f.text, json::value(batch));
-    return push(std::move(f));
+    scratch_.clear();
+    json_write::append(scratch_, json::value(batch));
+    return push();
   }
 
   asio::awaitable<error_code> flush() override {
-    auto s = state_;
-    // Take the oldest frame, and the small ones after it up to a batch (a large one alone).
-    std::deque<out_frame> taking;
-    std::size_t taken = 0;
-    while (!queued_.empty()) {
-      const auto wire = queued_.front().wire();
-      if (!taking.empty() && (queued_.front().size != 0 || taken + wire > write_batch_bytes)) break;
-      taken += wire;
-      taking.push_back(std::move(queued_.front()));
-      queued_.pop_front();
-      if (taking.back().size != 0) break;
+    auto s = s_;
+    std::swap(out_, writing_);
+    out_.clear();
+    while (s->busy && !s->closed) {
+      s->wake.expires_at(asio::steady_timer::time_point::max());
+      (void)co_await s->wake.async_wait(use_tuple);
     }
-    queued_bytes_ -= taken;
-    flushing_bytes_ = taken;
     error_code ec;
-    if (s->closed || s->close_started) ec = asio::error::broken_pipe;
-    s->writing = true;
-    for (auto& f : taking) {
-      if (ec) break;
-      std::size_t n = 0;
-      if (f.size == 0) {
-        std::tie(ec, n) = co_await s->ws.async_write(asio::buffer(f.text), use_tuple);
-      } else {
-        const std::array<asio::const_buffer, 3> parts{
-            asio::buffer(f.text), asio::buffer(f.buffer.data() + f.offset, f.size), asio::buffer("}", 1)};
-        std::tie(ec, n) = co_await s->ws.async_write(parts, use_tuple);
+    if (s->closed || s->close_sent) {
+      ec = asio::error::broken_pipe;
+    } else {
+      // Control frames waiting go out behind the data; the close of shutdown_write last.
+      writing_ += s->control;
+      s->control.clear();
+      if (s->close_pending && out_.empty()) {
+        s->close_pending = false;
+        s->close_sent = true;
+        s->shut_after = true;
+        append_ws_close(writing_, 1000, s->masker());
       }
-      if (!ec) bytes_written_ += f.wire();
-      flushing_bytes_ -= f.wire();
-      f = out_frame(); // free a large message's buffer now
+      s->busy = true;
+      ec = co_await s->t->write_all(std::span<const char>(writing_.data(), writing_.size()));
+      s->busy = false;
+      if (!ec) bytes_written_ += writing_.size();
+      after_write(*s);
+      s->wake.cancel();
+      start_control_writer(s);
     }
-    s->writing = false;
-    flushing_bytes_ = 0;
-    if (s->close_pending && (ec || queued_.empty())) start_close(s);
+    if (writing_.capacity() > keep_buffer_capacity)
+      std::string().swap(writing_);
+    else
+      writing_.clear();
     co_return ec;
   }
 
-  std::size_t queued_bytes() const noexcept override { return queued_bytes_; }
-  std::size_t flushing_bytes() const noexcept override { return flushing_bytes_; }
+  std::size_t queued_bytes() const noexcept override { return out_.size(); }
+  std::size_t flushing_bytes() const noexcept override { return writing_.size(); }
   void drop_queued() noexcept override {
-    queued_.clear();
-    queued_bytes_ = 0;
-    if (state_->close_pending && !state_->writing) start_close(state_);
+    std::string().swap(out_);
+    if (s_->close_pending && !s_->busy) send_close(s_, 1000);
   }
 
   // ---- ending ----
 
   void shutdown_write() noexcept override {
-    auto& s = state_;
-    if (s->closed || s->close_started || s->close_pending) return;
-    s->close_pending = true;
+    auto& s = s_;
+    if (s->closed || s->close_sent || s->close_pending) return;
     // After the flush in progress and what is still queued (the owner's writer flushes it).
-    if (!s->writing && queued_.empty()) start_close(s);
+    if (!s->busy && out_.empty())
+      send_close(s, 1000);
+    else
+      s->close_pending = true;
   }
   void close_read() noexcept override {
     read_closed_ = true;
-    state_->read_wake.cancel();
+    s_->t->close_read();
   }
   void close() noexcept override {
-    auto& s = *state_;
+    auto& s = *s_;
     if (s.closed) return;
     s.closed = true;
-    error_code ignored;
-    beast::get_lowest_layer(s.ws).close(ignored);
-    s.read_wake.cancel();
+    s.t->close();
+    s.keep_alive.cancel();
+    s.wake.cancel();
   }
 
   std::size_t max_message_bytes() const noexcept override { return max_; }
@@ -228,33 +305,11 @@ public:
   std::string_view describe() const noexcept override { return description_; }
 
 private:
-  struct state {
-    explicit state(ws_stream w) : ws(std::move(w)), read_wake(ws.get_executor()) {}
-    ws_stream ws;
-    beast::flat_buffer read_buf;
-    asio::steady_timer read_wake; // wakes `read` when Beast's read has ended (or on close)
-    error_code read_ec;
-    std::size_t read_size = 0;
-    bool read_done = false;
-    bool closed = false;        // close(): the socket is closed
-    bool writing = false;       // a flush is writing
-    bool close_pending = false; // shutdown_write waits for the flush in progress
-    bool close_started = false; // the close frame is on its way
-  };
-
-  /// Sends the close frame; the operation keeps the state alive until it ends.
-  static void start_close(const std::shared_ptr<state>& s) noexcept {
-    s->close_pending = false;
-    if (s->closed || s->close_started) return;
-    s->close_started = true;
-    s->ws.async_close(websocket::close_code::normal, [s](const error_code&) {});
-  }
-
-  queue_result push(out_frame f) {
-    const auto size = f.payload();
+  queue_result push() {
+    const auto size = scratch_.size();
     if (size > max_) return {channel_errc::message_too_large, size};
-    queued_bytes_ += f.wire();
-    queued_.push_back(std::move(f));
+    append_ws_frame(out_, ws_opcode::text, scratch_, s_->masker());
+    if (scratch_.capacity() > keep_buffer_capacity) std::string().swap(scratch_);
     return {{}, size};
   }
 
@@ -263,63 +318,59 @@ private:
     if (!end_) end_ = std::move(info);
   }
 
-  channel_input failed(const error_code& ec) {
-    if (ec == websocket::error::message_too_big) {
-      // Beast has answered with close code 1009 and closed the stream: nothing more to read.
-      end_reading(
-          close_info{close_reason::read_error, ec, "a message over the limit of " + std::to_string(max_) + " bytes"});
-      return channel_input{.type = channel_input::kind::oversized, .size = max_ + 1};
-    }
-    // A close frame from the peer ends the stream properly even when answering it then failed
-    // (the peer may drop the connection right after its close frame).
-    if (ec == websocket::error::closed || state_->ws.reason().code != websocket::close_code::none)
-      end_reading(close_info{close_reason::eof, ec, "closed by the peer"});
+  void reading_failed(const error_code& ec) {
+    if (s_->closed || read_closed_)
+      end_reading(close_info{close_reason::closed_locally, {}, "closed"});
+    else if (s_->dead)
+      end_reading(close_info{close_reason::read_error, ec, "no answer to ping"});
     else if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
              ec == asio::error::connection_reset || ec == asio::error::not_connected)
       end_reading(close_info{close_reason::eof, ec, "end of stream without a close frame"});
-    else if (ec == beast::error::timeout)
-      end_reading(close_info{close_reason::read_error, ec, "no answer to ping"});
-    else if (state_->close_started && ec == asio::error::operation_aborted)
-      end_reading(close_info{close_reason::eof, ec, "closed"});
     else
       end_reading(close_info{close_reason::read_error, ec, ec.message()});
-    return ended();
   }
 
-  std::shared_ptr<state> state_;
+  std::shared_ptr<shared_state> s_;
   std::size_t max_;
+  ws_decoder decoder_;
   std::string description_;
 
   jsonrpc::line_parser parser_;
   bool read_closed_ = false;
   std::optional<close_info> end_;
 
-  std::deque<out_frame> queued_;
-  std::size_t queued_bytes_ = 0;
-  std::size_t flushing_bytes_ = 0;
+  std::string scratch_; // a message's text before it is framed
+  std::string out_;     // framed, waiting for a flush
+  std::string writing_; // being written
   std::uint64_t bytes_read_ = 0;
   std::uint64_t bytes_written_ = 0;
 };
 
-} // namespace
-
-namespace {
-
-template <class Stream> message_channel_ptr make(websocket::stream<Stream> ws, ws_channel_options options) {
-  const asio::any_io_executor ex = ws.get_executor();
+message_channel_ptr wrap(const asio::any_io_executor& ex, transport_ptr t, ws_channel_options options) {
   const auto idle = options.idle_timeout;
-  message_channel_ptr ch = std::make_unique<ws_channel<Stream>>(std::move(ws), std::move(options));
+  message_channel_ptr ch = std::make_unique<ws_channel>(ex, std::move(t), std::move(options));
   return idle.count() > 0 ? with_idle_timeout(ex, std::move(ch), idle) : std::move(ch);
 }
 
 } // namespace
 
 message_channel_ptr make_ws_channel(websocket::stream<tcp_socket> ws, ws_channel_options options) {
-  return make(std::move(ws), std::move(options));
+  const asio::any_io_executor ex = ws.get_executor();
+  error_code ec;
+  const auto fd = ws.next_layer().release(ec);
+  transport_ptr t;
+  if (!ec) {
+    auto made = make_socket_transport(ex, fd, options.description);
+    if (made) t = std::move(*made);
+  }
+  if (!t) t = make_fd_transport(ex, -1, -1, options.description); // every operation fails
+  return wrap(ex, std::move(t), std::move(options));
 }
 
 message_channel_ptr make_ws_channel(websocket::stream<tls_socket> ws, ws_channel_options options) {
-  return make(std::move(ws), std::move(options));
+  const asio::any_io_executor ex = ws.get_executor();
+  auto t = make_tls_transport(std::move(ws.next_layer()), options.description);
+  return wrap(ex, std::move(t), std::move(options));
 }
 
 } // namespace acp::net::detail

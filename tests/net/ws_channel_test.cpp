@@ -83,8 +83,10 @@ protected:
   void open_channels(detail::ws_channel_options o = {}) {
     auto [c, s] = upgraded_pair();
     o.description = "ws client";
+    o.role = detail::ws_role::client;
     client = detail::make_ws_channel(std::move(c), o);
     o.description = "ws server";
+    o.role = detail::ws_role::server;
     server = detail::make_ws_channel(std::move(s), o);
   }
 
@@ -98,6 +100,7 @@ protected:
   /// The client end a channel, the server end a raw Beast stream the test drives.
   void open_with_raw_server(detail::ws_channel_options o = {}) {
     auto [c, s] = upgraded_pair();
+    o.role = detail::ws_role::client;
     client = detail::make_ws_channel(std::move(c), o);
     raw = std::make_unique<ws_stream>(std::move(s));
   }
@@ -540,6 +543,61 @@ TEST_F(ws_channel_test, a_peer_that_stops_answering_pings_ends_reading_within_tw
   // 2 x 200 ms, with room for a loaded machine (and never the test's 2 s wait).
   EXPECT_GE(took, 350ms);
   EXPECT_LE(took, 800ms);
+}
+
+TEST_F(ws_channel_test, frames_that_arrived_together_are_all_returned_by_poll_without_waiting) {
+  open_with_raw_server();
+  for (int i = 0; i < 5; ++i)
+    ASSERT_FALSE(raw_write(R"({"jsonrpc":"2.0","method":"n","params":{"i":)" + std::to_string(i) + "}}"));
+  run_for(50ms); // all five on the client's socket before its first read
+  auto first = read_one(*client);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(only_message(*first).method(), "n");
+  int polled = 0;
+  while (auto in = client->poll()) {
+    ASSERT_EQ(in->type, channel_input::kind::messages);
+    ++polled;
+  }
+  EXPECT_EQ(polled, 4);
+}
+
+TEST_F(ws_channel_test, a_ping_from_the_peer_is_answered_with_a_pong_while_reading) {
+  open_with_raw_client();
+  std::string pong;
+  raw->control_callback([&](websocket::frame_type kind, beast::string_view payload) {
+    if (kind == websocket::frame_type::pong) pong = std::string(payload);
+  });
+  spawn([](message_channel& c) -> asio::awaitable<void> { (void)co_await c.read(); }(*server), "server read");
+  spawn(
+      [](ws_stream& w) -> asio::awaitable<void> {
+        auto [ec] = co_await w.async_ping("hello", use_tuple);
+        EXPECT_FALSE(ec) << ec.message();
+      }(*raw),
+      "raw ping");
+  auto closing = start_raw_read(); // Beast reports control frames while it reads
+  EXPECT_TRUE(run_until([&] { return pong == "hello"; }, 5s));
+  (void)closing;
+}
+
+TEST_F(ws_channel_test, an_unmasked_frame_from_the_client_ends_reading_with_close_1002) {
+  open_with_raw_client();
+  // Bytes written under Beast: a text frame without a mask, as no client may send.
+  const std::string bad = "\x81\x02{}";
+  spawn(
+      [](ws_stream& w, std::string b) -> asio::awaitable<void> {
+        auto [ec, n] = co_await asio::async_write(w.next_layer(), asio::buffer(b), use_tuple);
+        (void)ec;
+        (void)n;
+      }(*raw, bad),
+      "raw bytes");
+  auto closing = start_raw_read();
+  auto in = read_one(*server);
+  ASSERT_TRUE(in);
+  ASSERT_EQ(in->type, channel_input::kind::ended);
+  EXPECT_EQ(in->end.reason, close_reason::read_error);
+  EXPECT_NE(in->end.detail.find("unmasked"), std::string::npos) << in->end.detail;
+  ASSERT_TRUE(run_until([&] { return closing->has_value(); }));
+  EXPECT_EQ(raw->reason().code, websocket::close_code::protocol_error);
 }
 
 } // namespace
