@@ -70,7 +70,8 @@ TEST(ws_framing, a_masked_frame_from_the_server_and_reserved_bits_are_violations
 }
 
 TEST(ws_framing, the_three_length_forms_decode_byte_by_byte) {
-  for (const std::size_t n : {std::size_t{125}, std::size_t{126}, std::size_t{65535}, std::size_t{65536}, std::size_t{70000}}) {
+  for (const std::size_t n :
+       {std::size_t{125}, std::size_t{126}, std::size_t{65535}, std::size_t{65536}, std::size_t{70000}}) {
     const std::string payload(n, 'x');
     const auto f = frame(true, 1, payload, true);
     EXPECT_EQ(f.size(), n + 4 + (n < 126 ? 2 : n < 65536 ? 4 : 10)) << n;
