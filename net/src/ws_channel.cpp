@@ -23,9 +23,9 @@
 
 #include <acp/protocol/json_write.hpp>
 
+#include <acp/sdk/log.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -79,6 +79,14 @@ void after_write(shared_state& s) {
   }
 }
 
+/// A coroutine of the channel failed (logged by log::on_failure): nothing more is written or read.
+void fail_hard(shared_state& s) noexcept {
+  s.closed = true;
+  s.busy = false;
+  s.t->close();
+  s.wake.cancel();
+}
+
 void start_control_writer(const std::shared_ptr<shared_state>& s) {
   if (s->busy || s->closed || s->control.empty()) return;
   s->busy = true;
@@ -98,7 +106,7 @@ void start_control_writer(const std::shared_ptr<shared_state>& s) {
         after_write(*s);
         s->wake.cancel();
       },
-      asio::detached);
+      log::on_failure("websocket", "writing a control frame", [s] { fail_hard(*s); }));
 }
 
 /// Queues a control frame; written now when nothing else is writing.
@@ -140,7 +148,7 @@ void start_keep_alive(const std::shared_ptr<shared_state>& s, std::chrono::milli
           (void)co_await s->keep_alive.async_wait(use_tuple);
         }
       },
-      asio::detached);
+      log::on_failure("websocket", "keep-alive", [s] { fail_hard(*s); }));
 }
 
 class ws_channel final : public message_channel {
