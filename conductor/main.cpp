@@ -1,6 +1,7 @@
 // acp-conductor: parses the command line, runs the chain, maps the outcome to an exit code.
 #include <acp/conductor/options.hpp>
 #include <acp/conductor/router.hpp>
+#include <acp/conductor/trace_tools.hpp>
 #include <acp/sdk/log.hpp>
 
 #include <cstdio>
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
       std::fputs(exit->text.c_str(), exit->to_stderr ? stderr : stdout);
       return exit->code;
     }
+    if (const auto* tool = std::get_if<trace_command>(&parsed))
+      return tool->action == trace_command::action::view ? run_trace_view(*tool) : run_trace_stats(*tool);
     const auto& options = std::get<conductor_options>(parsed);
     acp::log::set_level(static_cast<acp::log::level>(static_cast<int>(options.log_level)));
     return run_stdio(options);

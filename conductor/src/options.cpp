@@ -207,6 +207,12 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   network_texts net;
   add_network_options(app, opts, net);
 
+  std::string live_view_text;
+  auto* live_view_opt = app.add_flag("--serve{127.0.0.1:0}", live_view_text,
+                                     "Show the trace viewer live over HTTP while the chain runs: --serve on "
+                                     "127.0.0.1 and a random port (printed on stderr), --serve=HOST:PORT elsewhere")
+                            ->type_name("ADDR");
+
   std::vector<std::string> agent_components;
   std::vector<std::string> proxy_components;
   auto add_modes = [&](CLI::App& parent) {
@@ -239,6 +245,23 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   connect->fallthrough();
   connect->allow_extras();
 
+  trace_command tc;
+  std::string slowest_text;
+  auto* trace_tool = app.add_subcommand("trace", "Read a trace file written by --trace: `view` or `stats`");
+  trace_tool->require_subcommand(1, 1);
+  auto* trace_view = trace_tool->add_subcommand("view", "Write FILE as one self-contained HTML page: a sequence "
+                                                        "diagram of the chain (nothing is fetched from the network)");
+  trace_view->add_option("file", tc.file, "The trace (- for standard input)")->type_name("FILE")->required();
+  trace_view->add_option("-o,--output", tc.output, "The page to write (default: FILE with .html; - for stdout)")
+      ->type_name("OUT.html");
+  auto* trace_stats = trace_tool->add_subcommand("stats", "Per method and hop: count, bytes, latency p50/p95/p99 "
+                                                          "and errors; the slowest requests");
+  trace_stats->add_option("file", tc.file, "The trace (- for standard input)")->type_name("FILE")->required();
+  trace_stats->add_flag("--json", tc.json, "One JSON document instead of the table");
+  trace_stats->add_option("--slowest", slowest_text, "How many of the slowest requests to list")
+      ->type_name("N")
+      ->default_str("10");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) { // --help, --version
@@ -254,13 +277,27 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   // CLI11 reports a `--` separator among the extras; it is not an error.
   std::vector<std::string> extras;
   for (auto* a : {&app, static_cast<CLI::App*>(agent), static_cast<CLI::App*>(proxy), serve,
-                  static_cast<CLI::App*>(serve_agent), static_cast<CLI::App*>(serve_proxy), connect})
+                  static_cast<CLI::App*>(serve_agent), static_cast<CLI::App*>(serve_proxy), connect, trace_tool,
+                  trace_view, trace_stats})
     for (auto& x : a->remaining())
       if (x != "--") extras.push_back(x);
   if (!extras.empty()) {
     const std::string& first = extras.front();
     if (first.size() > 1 && first[0] == '-') return usage_error("unknown option: " + first);
     return usage_error("unexpected argument: " + first);
+  }
+
+  if (trace_tool->parsed()) {
+    tc.action = trace_view->parsed() ? trace_command::action::view : trace_command::action::stats;
+    if (tc.file.empty()) return usage_error("trace: FILE must not be empty");
+    if (!slowest_text.empty()) {
+      std::uint64_t n = 0;
+      const auto* end = slowest_text.data() + slowest_text.size();
+      if (auto [p, ec] = std::from_chars(slowest_text.data(), end, n); ec != std::errc{} || p != end)
+        return usage_error("--slowest: invalid number `" + one_line(slowest_text, 40) + "`");
+      tc.slowest = static_cast<std::size_t>(n);
+    }
+    return tc;
   }
 
   std::vector<std::string>* texts = nullptr;
@@ -280,13 +317,17 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
     agent_components = {connect_url};
     texts = &agent_components;
   } else {
-    return usage_error("missing subcommand: expected `agent`, `proxy`, `serve` or `connect`");
+    return usage_error("missing subcommand: expected `agent`, `proxy`, `serve`, `connect` or `trace`");
   }
 
   if (opts.name.empty()) return usage_error("--name must not be empty");
   if (trace_opt->count() > 0) {
     if (trace_text.empty()) return usage_error("--trace: FILE must not be empty");
     opts.trace_file = trace_text;
+  }
+  if (live_view_opt->count() > 0) {
+    if (live_view_text.empty()) return usage_error("--serve: ADDR must not be empty (HOST:PORT)");
+    opts.live_view = live_view_text;
   }
   if (auto l = parse_log_level(log_level_text))
     opts.log_level = *l;

@@ -6,6 +6,8 @@
 //   acp-conductor [OPTIONS] serve --listen URL (agent|proxy) COMPONENT...
 //                                                 (a chain of its own per accepted connection)
 //   acp-conductor [OPTIONS] connect URL           (stdin/stdout to a remote chain: `agent URL`)
+//   acp-conductor trace view FILE [-o OUT.html]   (a trace as one self-contained HTML page)
+//   acp-conductor trace stats FILE [--json]       (per method and hop: counts, bytes, latencies)
 //
 // Options may come before or after the subcommand. `parse_command_line` never prints and never
 // exits: it returns either the options or what `main` must print and the code it must exit with.
@@ -77,6 +79,20 @@ struct conductor_options {
     bool allow_insecure = false;                                   ///< listen beyond loopback without TLS and a token
   };
   std::optional<serve_options> serve;
+
+  /// `--serve[=ADDR]`: the trace viewer, live, over HTTP while the chain runs (`/` the page,
+  /// `/events` the events). Empty string: 127.0.0.1 on a random port.
+  std::optional<std::string> live_view;
+};
+
+/// `trace view` / `trace stats`: tools that read a trace file; no chain runs.
+struct trace_command {
+  enum class action { view, stats };
+  enum action action = action::view;
+  std::string file;   ///< the trace to read (`-`: standard input)
+  std::string output; ///< view: `-o FILE` (empty: FILE's name with `.html`; `-`: standard output)
+  bool json = false;  ///< stats: `--json` instead of the table
+  std::size_t slowest = 10; ///< stats: `--slowest N`, how many of the slowest requests to list
 };
 
 [[nodiscard]] std::string_view to_string(enum conductor_options::mcp_bridge m) noexcept; ///< auto | http | stdio | off
@@ -89,7 +105,7 @@ struct early_exit {
   bool to_stderr = false;
 };
 
-using command_line_result = std::variant<conductor_options, early_exit>;
+using command_line_result = std::variant<conductor_options, early_exit, trace_command>;
 
 /// Parses the command line. Errors give exactly one line on stderr,
 /// `acp-conductor: <what is wrong> (try --help)`, and exit code 2; --help prints the usage to

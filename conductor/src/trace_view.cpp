@@ -1,0 +1,14 @@
+// `acp-conductor trace view` (acp/conductor/trace_tools.hpp). Placeholder until it is written in
+// this session: it says so and fails.
+#include <acp/conductor/trace_tools.hpp>
+
+#include <cstdio>
+
+namespace acp::conductor {
+
+int run_trace_view(const trace_command&) {
+  std::fputs("acp-conductor: trace view: not built yet\n", stderr);
+  return 1;
+}
+
+} // namespace acp::conductor
