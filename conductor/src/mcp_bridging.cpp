@@ -91,7 +91,7 @@ void router::bridge_declarations(hop via, toward dir, message& msg) {
     log::debug("", std::string(msg.method()) + ": " + std::to_string(n) + " MCP server(s) over ACP bridged");
 }
 
-void router::trace_call(chain_position from, chain_position to, const message& msg) {
+void router::trace_call(chain_position from, chain_position to, const message& msg, const json::value* wire_id) {
   if (is_mcp_message(msg.method())) {
     // Recorded as the MCP message it carries: its method and params, marked "protocol":"mcp".
     const auto* params = msg.params();
@@ -100,13 +100,17 @@ void router::trace_call(chain_position from, chain_position to, const message& m
     if (inner && inner->is_string()) {
       const auto* inner_params = obj->if_contains("params");
       if (msg.is_request())
-        trace_->request(from, to, msg.id(), inner->get_string(), inner_params, trace_protocol::mcp);
+        trace_->request(from, to, wire_id ? *wire_id : msg.id(), inner->get_string(), inner_params,
+                        trace_protocol::mcp);
       else
         trace_->notification(from, to, inner->get_string(), inner_params, trace_protocol::mcp);
       return;
     }
   }
-  trace_->message(from, to, msg);
+  if (msg.is_request() && wire_id)
+    trace_->request(from, to, *wire_id, msg);
+  else
+    trace_->message(from, to, msg);
 }
 
 void router::stop_bridge(const rpc_error& e) {

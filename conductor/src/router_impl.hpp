@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <unordered_map>
 #include <vector>
 
 namespace acp::mcp_bridge {
@@ -150,8 +151,10 @@ private:
   [[nodiscard]] std::optional<hop> bridge_hop(const hop& via, const jsonrpc::message& msg) const;
   /// Rewrites the `acp` MCP declarations of a session set-up request on its way to the agent.
   void bridge_declarations(hop via, toward dir, jsonrpc::message& msg);
-  /// Traces `msg` (an `mcp/message` as the MCP message it carries, see §7).
-  void trace_call(chain_position from, chain_position to, const jsonrpc::message& msg);
+  /// Traces `msg` (an `mcp/message` as the MCP message it carries, see §7); a request under
+  /// `wire_id`, the id it is sent with, when given.
+  void trace_call(chain_position from, chain_position to, const jsonrpc::message& msg,
+                  const boost::json::value* wire_id = nullptr);
   /// Shutdown: the bridge stops serving; what waits on it is answered with `e`.
   void stop_bridge(const rpc_error& e);
   [[nodiscard]] bool is_agent_link(link_id id) const noexcept {
@@ -241,6 +244,23 @@ private:
   }
   // While set, answers sent through `reply` are the conductor's own, traced as from it.
   std::optional<chain_position> own_from_;
+  // While tracing: each forwarded request's id on the link it was sent on (the id it was traced
+  // under), by the link it came from and its id there, until it is answered. An answer the
+  // conductor makes itself, and a cancel it passes on, are traced under that id too, so that
+  // every traced response pairs with exactly one traced request (docs/PROTOCOL.md §6).
+  struct traced_request {
+    link_id from;
+    boost::json::value id;
+    friend bool operator==(const traced_request&, const traced_request&) = default;
+  };
+  struct traced_request_hash {
+    std::size_t operator()(const traced_request& k) const noexcept {
+      return std::hash<boost::json::value>()(k.id) * 31 + k.from;
+    }
+  };
+  std::unordered_map<traced_request, boost::json::value, traced_request_hash> traced_ids_;
+  /// The id under which the request `id` from `from` was traced (`id` itself if not forwarded).
+  [[nodiscard]] const boost::json::value& traced_id(link_id from, const boost::json::value& id) const;
   // The editor's `session/prompt` requests seen (pruned as they are answered), and their
   // `sessionId` as JSON text.
   std::vector<std::pair<std::weak_ptr<inbound_request>, std::string>> prompts_;

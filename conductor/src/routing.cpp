@@ -22,9 +22,24 @@ constexpr bool is_cancel(std::string_view method) noexcept { return method == "$
 } // namespace
 
 void router::reply(link_id to, message answer) {
-  // Relayed answers were traced as they arrived; the conductor's own are traced here.
-  if (trace_ && own_from_ && !at(to).conn->closed()) trace_->message(*own_from_, trace_endpoint(to, false), answer);
+  // Relayed answers were traced as they arrived; the conductor's own are traced here, under the
+  // id their request was traced with.
+  if (trace_ && own_from_ && !at(to).conn->closed()) {
+    if (answer.is_response()) {
+      const auto it = traced_ids_.find({to, answer.id()});
+      trace_->response(*own_from_, trace_endpoint(to, false), it == traced_ids_.end() ? answer.id() : it->second,
+                       answer);
+      if (it != traced_ids_.end()) traced_ids_.erase(it);
+    } else {
+      trace_->message(*own_from_, trace_endpoint(to, false), answer);
+    }
+  }
   at(to).conn->send(std::move(answer));
+}
+
+const json::value& router::traced_id(link_id from, const json::value& id) const {
+  const auto it = traced_ids_.find({from, id});
+  return it == traced_ids_.end() ? id : it->second;
 }
 
 void router::reject(link_id from, const message& msg, const rpc_error& e, toward dir) {
@@ -142,11 +157,14 @@ void router::route(link_id from, toward dir, message&& msg) {
     if (!id) return log::warn(at(from).name, "$/cancel_request without requestId");
     if (!inbound_.cancel(from, *id)) return; // already answered, nothing to do
     // Still unanswered: it had left, and the cancel went after it (re-issued by `forward` with
-    // the id used there; traced, as its request was, with the sender's id).
+    // the id used there; traced so, as its request was).
     if (trace_ && inbound_.find(from, *id)) {
-      if (const auto via = next_hop(dir, from))
-        trace_->message(trace_endpoint(from, dir == toward::client),
-                        trace_endpoint(via->to, dir == toward::agent && via->to == upstream), msg);
+      if (const auto via = next_hop(dir, from)) {
+        json::value params = json::object{{"requestId", traced_id(from, *id)}};
+        trace_->notification(trace_endpoint(from, dir == toward::client),
+                             trace_endpoint(via->to, dir == toward::agent && via->to == upstream), msg.method(),
+                             &params);
+      }
     }
     return;
   }
@@ -233,7 +251,18 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
   auto& dest = at(via.to);
   const auto gen = dest.generation;
   const bool to_successor_side = dir == toward::agent && via.to == upstream;
-  if (trace_) trace_call(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg);
+  std::optional<json::value> origin_id; // a traced request's id from `origin`
+  if (trace_) {
+    if (msg.is_request()) {
+      // Traced under the id `forward` is about to give it on `dest`: the id its receiver sees.
+      const json::value wire(dest.conn->next_request_id());
+      trace_call(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg, &wire);
+      origin_id = msg.id();
+      traced_ids_.insert_or_assign({origin, msg.id()}, wire);
+    } else {
+      trace_call(trace_endpoint(origin, dir == toward::client), trace_endpoint(via.to, to_successor_side), msg);
+    }
+  }
   if (bridge_link_ != 0) bridge_declarations(via, dir, msg); // after the trace: it adds a secret
   if (!msg.is_request()) {
     dest.conn->send(via.wrapped ? pp::wrap_message(std::move(msg), std::nullopt, gen) : std::move(msg));
@@ -243,9 +272,10 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
     dest.init_request = msg; // for the older handshake, should it answer -32601
   forward_options fo;
   if (via.wrapped) fo.wrap = [gen](message m) { return pp::wrap_message(std::move(m), std::nullopt, gen); };
-  fo.on_response = [self = shared_from_this(), via, dir, origin, is_init,
-                    in_weak = std::weak_ptr(in)](message& resp, const json::value&) {
+  fo.on_response = [self = shared_from_this(), via, dir, origin, is_init, in_weak = std::weak_ptr(in),
+                    origin_id = std::move(origin_id)](message& resp, const json::value& wire_id) {
     auto request = in_weak.lock();
+    if (origin_id) self->traced_ids_.erase({origin, *origin_id});
     self->wake_drain(); // a request the drain may wait on is answered (woken once this returns)
     // Answered meanwhile by the conductor (shutting down): there is nothing left to relay.
     if (request && request->answered()) return false;
@@ -257,8 +287,7 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
     if (self->trace_ && !self->at(origin).conn->closed()) { // closed: nobody receives it
       // From the response's text: no DOM per traced message.
       self->trace_->response(self->trace_endpoint(via.to, dir == toward::agent && via.to == upstream),
-                             self->trace_endpoint(origin, dir == toward::client), request ? request->id() : resp.id(),
-                             resp);
+                             self->trace_endpoint(origin, dir == toward::client), wire_id, resp);
     }
     return true;
   };

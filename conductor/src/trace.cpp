@@ -398,6 +398,17 @@ void trace_writer::message(chain_position from, chain_position to, const jsonrpc
   s.call_dom(from, to, id, m.method(), m.params(), protocol);
 }
 
+void trace_writer::request(chain_position from, chain_position to, const json::value& id, const jsonrpc::message& m,
+                           trace_protocol protocol) {
+  if (!state_) return;
+  auto& s = *state_;
+  if (const auto text = m.payload_text()) {
+    s.call(from, to, &id, m.method(), session_in_text(*text), *text, protocol);
+    return;
+  }
+  s.call_dom(from, to, &id, m.method(), m.params(), protocol);
+}
+
 void trace_writer::response(chain_position from, chain_position to, const json::value& id,
                             const jsonrpc::message& resp) {
   if (!state_) return;

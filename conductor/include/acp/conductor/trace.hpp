@@ -115,6 +115,10 @@ public:
   /// trace a message. For a response, the `id` is the message's own.
   void message(chain_position from, chain_position to, const jsonrpc::message& m,
                trace_protocol protocol = trace_protocol::acp);
+  /// A request under the id it has on the `from` -> `to` link (the id its receiver sees, which the
+  /// conductor gives it when it passes it on), from its text as `message` does.
+  void request(chain_position from, chain_position to, const boost::json::value& id, const jsonrpc::message& m,
+               trace_protocol protocol = trace_protocol::acp);
   /// A response with the id it has on the `from` -> `to` link (its result or error as `payload`).
   void response(chain_position from, chain_position to, const boost::json::value& id, const jsonrpc::message& resp);
 

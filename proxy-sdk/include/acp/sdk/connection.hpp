@@ -137,6 +137,9 @@ public:
                                   response_callback on_response);
   /// Sends `request` (a request or notification-shaped message) with its id replaced by a fresh one.
   boost::json::value send_request(jsonrpc::message request, response_callback on_response);
+  /// The id the next `send_request` will give its request (ids are 1, 2, 3, ... per connection):
+  /// for a caller that must name the request before sending it (the conductor's trace).
+  [[nodiscard]] std::int64_t next_request_id() const noexcept { return next_id_ + 1; }
   void send_notification(std::string_view method, std::optional<boost::json::value> params = {});
   void send_result(boost::json::value id, boost::json::value result);
   void send_error(boost::json::value id, const rpc_error& error);
