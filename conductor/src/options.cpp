@@ -276,9 +276,9 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
 
   // CLI11 reports a `--` separator among the extras; it is not an error.
   std::vector<std::string> extras;
-  for (auto* a : {&app, static_cast<CLI::App*>(agent), static_cast<CLI::App*>(proxy), serve,
-                  static_cast<CLI::App*>(serve_agent), static_cast<CLI::App*>(serve_proxy), connect, trace_tool,
-                  trace_view, trace_stats})
+  for (auto* a :
+       {&app, static_cast<CLI::App*>(agent), static_cast<CLI::App*>(proxy), serve, static_cast<CLI::App*>(serve_agent),
+        static_cast<CLI::App*>(serve_proxy), connect, trace_tool, trace_view, trace_stats})
     for (auto& x : a->remaining())
       if (x != "--") extras.push_back(x);
   if (!extras.empty()) {

@@ -41,7 +41,8 @@ TEST(trace_pairing, every_response_pairs_with_exactly_one_request_in_a_three_pro
   std::filesystem::remove(path);
   {
     const auto pass = component(component_path(), {"pass-proxy"});
-    scripted_peer editor(chain({pass, pass, pass, component(component_path(), {"echo-agent"})}, {"--trace", path.string()}));
+    scripted_peer editor(
+        chain({pass, pass, pass, component(component_path(), {"echo-agent"})}, {"--trace", path.string()}));
     ASSERT_TRUE(editor.initialize());
     // The editor reuses id 1 once each request is answered (allowed by JSON-RPC): on each link
     // the conductor sends it under an id of its own.
@@ -57,9 +58,8 @@ TEST(trace_pairing, every_response_pairs_with_exactly_one_request_in_a_three_pro
       ASSERT_EQ(asked->at("method"), "vendor/ask");
       if (round == 1) {
         // Cancelled by the editor while the agent waits: the conductor passes the cancel on.
-        editor.send(json::object{{"jsonrpc", "2.0"},
-                                 {"method", "$/cancel_request"},
-                                 {"params", json::object{{"requestId", 2}}}});
+        editor.send(json::object{
+            {"jsonrpc", "2.0"}, {"method", "$/cancel_request"}, {"params", json::object{{"requestId", 2}}}});
       }
       editor.send(json::object{{"jsonrpc", "2.0"}, {"id", asked->at("id")}, {"result", json::object{{"ok", true}}}});
       ASSERT_TRUE(editor.read_response(2, nullptr));
@@ -80,8 +80,8 @@ TEST(trace_pairing, every_response_pairs_with_exactly_one_request_in_a_three_pro
   for (const auto& [key, n] : requests) {
     EXPECT_EQ(n, 1) << "two requests traced as " << std::get<0>(key) << " -> " << std::get<1>(key) << " id "
                     << std::get<2>(key);
-    EXPECT_EQ(responses.count(key), 1u) << "no response to " << std::get<0>(key) << " -> " << std::get<1>(key)
-                                        << " id " << std::get<2>(key);
+    EXPECT_EQ(responses.count(key), 1u) << "no response to " << std::get<0>(key) << " -> " << std::get<1>(key) << " id "
+                                        << std::get<2>(key);
   }
   for (const auto& [key, n] : responses) {
     EXPECT_EQ(n, 1) << "two responses for one request";

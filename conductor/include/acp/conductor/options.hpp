@@ -89,9 +89,9 @@ struct conductor_options {
 struct trace_command {
   enum class action { view, stats };
   enum action action = action::view;
-  std::string file;   ///< the trace to read (`-`: standard input)
-  std::string output; ///< view: `-o FILE` (empty: FILE's name with `.html`; `-`: standard output)
-  bool json = false;  ///< stats: `--json` instead of the table
+  std::string file;         ///< the trace to read (`-`: standard input)
+  std::string output;       ///< view: `-o FILE` (empty: FILE's name with `.html`; `-`: standard output)
+  bool json = false;        ///< stats: `--json` instead of the table
   std::size_t slowest = 10; ///< stats: `--slowest N`, how many of the slowest requests to list
 };
 
