@@ -3,7 +3,6 @@
 #include <boost/json/array.hpp>
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
 namespace acp::fanout {
@@ -36,7 +35,8 @@ std::optional<std::pair<std::size_t, std::string>> split_prefixed_id(const std::
   std::size_t best_len = 0;
   for (std::size_t i = 0; i < names.size(); ++i) {
     const auto& n = names[i];
-    if (id.size() > n.size() && id.substr(0, n.size()) == n && id[n.size()] == '/' && (!best || n.size() > best_len)) {
+    if (id.size() > n.size() + 1 && id.substr(0, n.size()) == n && id[n.size()] == '/' &&
+        (!best || n.size() > best_len)) {
       best.emplace(i, std::string(id.substr(n.size() + 1)));
       best_len = n.size();
     }
@@ -51,9 +51,10 @@ std::string percent_encode(std::string_view s) {
   std::string out;
   for (const unsigned char c : s) {
     if (c == ',' || c == '%' || c < 0x21 || c == 0x7f) {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
+      constexpr std::string_view hex = "0123456789ABCDEF";
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
     } else {
       out += static_cast<char>(c);
     }

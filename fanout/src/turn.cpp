@@ -5,6 +5,8 @@
 
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+
 namespace acp::fanout::detail {
 namespace {
 namespace json = boost::json;

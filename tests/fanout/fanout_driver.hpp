@@ -98,7 +98,7 @@ public:
       const auto& up = u.at("update").as_object();
       if (up.at("sessionUpdate") != "agent_message_chunk") continue;
       const auto* meta = up.if_contains("_meta");
-      if (!meta || meta->at("fanout").at("agent") != agent) continue;
+      if (!meta || meta->at("fanout").at("agent") != json::value(agent)) continue;
       if (meta->at("fanout").as_object().contains("heading")) continue;
       out.emplace_back(up.at("content").at("text").as_string());
     }

@@ -78,15 +78,18 @@ TEST(fanout_prompt, every_agent_streams_in_its_own_order_nothing_lost_and_labell
   const std::vector<std::string> expected{"chunk 1", "chunk 2", "chunk 3", "chunk 4", "chunk 5", "chunk 6"};
   EXPECT_EQ(d.chunks_of("fast"), expected);
   EXPECT_EQ(d.chunks_of("slow"), expected);
-  for (const auto& u : d.updates) EXPECT_EQ(u.at("sessionId"), session); // never an agent's own id
+  for (const auto& u : d.updates) EXPECT_EQ(u.at("sessionId"), json::value(session)); // never an agent's own id
   const auto text = d.transcript();
   EXPECT_NE(text.find("[fast]\n"), std::string::npos) << text;
   EXPECT_NE(text.find("[slow]\n"), std::string::npos) << text;
   // The agents' own _meta (seq) survives beside ours.
+  std::size_t with_seq = 0;
   for (const auto& u : d.updates) {
     const auto& meta = u.at("update").at("_meta").as_object();
-    if (!meta.at("fanout").as_object().contains("heading")) EXPECT_TRUE(meta.contains("seq"));
+    EXPECT_TRUE(meta.at("fanout").as_object().contains("agent"));
+    if (meta.contains("seq")) ++with_seq;
   }
+  EXPECT_EQ(with_seq, 12u);
 }
 
 TEST(fanout_prompt, permission_requests_of_two_agents_in_flight_are_answered_to_the_right_one) {
@@ -98,11 +101,11 @@ TEST(fanout_prompt, permission_requests_of_two_agents_in_flight_are_answered_to_
   std::vector<std::string> asked;
   for (const auto& req : d.requests) {
     EXPECT_EQ(req.at("method"), "session/request_permission");
-    EXPECT_EQ(req.at("params").at("sessionId"), session);
+    EXPECT_EQ(req.at("params").at("sessionId"), json::value(session));
     asked.emplace_back(req.at("params").at("_meta").at("fanout").at("agent").as_string());
     const std::string title(req.at("params").at("toolCall").at("title").as_string());
     EXPECT_EQ(title, "[" + asked.back() + "] Write file");
-    EXPECT_EQ(req.at("params").at("toolCall").at("toolCallId"), asked.back() + "/call-1");
+    EXPECT_EQ(req.at("params").at("toolCall").at("toolCallId"), json::value(asked.back() + "/call-1"));
   }
   std::sort(asked.begin(), asked.end());
   EXPECT_EQ(asked, (std::vector<std::string>{"a", "b"}));

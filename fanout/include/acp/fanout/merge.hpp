@@ -33,7 +33,8 @@ enum class turn_mode { all, first };
 /// `NAME/ID`.
 [[nodiscard]] std::string prefixed_id(std::string_view agent, std::string_view id);
 /// The agent a `NAME/ID` belongs to (its index in `names`) and the agent's own id; nullopt when
-/// no name matches (the longest matching name wins: `a/b` beats `a` for `a/b/c`).
+/// no name matches or the id after it is empty (the longest matching name wins: `a/b` beats `a`
+/// for `a/b/c`).
 [[nodiscard]] std::optional<std::pair<std::size_t, std::string>>
 split_prefixed_id(const std::vector<std::string>& names, std::string_view id);
 
