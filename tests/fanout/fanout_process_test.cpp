@@ -66,16 +66,17 @@ TEST(fanout_initialize, an_agent_that_cannot_start_is_named_in_the_error) {
 }
 
 TEST(fanout_prompt, every_agent_streams_in_its_own_order_nothing_lost_and_labelled) {
-  fanout_driver d({named_agent("fast"), named_agent("slow", {"--delay-ms", "20"})});
+  fanout_driver d({named_agent("fast"), named_agent("slow", {"--delay-ms", "2"})});
   const auto session = d.open_session();
   ASSERT_FALSE(session.empty());
-  auto answer = d.response(d.send("session/prompt", fanout_driver::prompt(session, "stream 6")));
+  auto answer = d.response(d.send("session/prompt", fanout_driver::prompt(session, "stream 100")));
   ASSERT_TRUE(answer && answer->contains("result")) << (answer ? json::serialize(*answer) : "no answer");
   EXPECT_EQ(answer->at("result").at("stopReason"), "end_turn");
   const auto& agents = answer->at("result").at("_meta").at("fanout").at("agents");
   EXPECT_EQ(agents.at("fast").at("stopReason"), "end_turn");
   EXPECT_EQ(agents.at("slow").at("stopReason"), "end_turn");
-  const std::vector<std::string> expected{"chunk 1", "chunk 2", "chunk 3", "chunk 4", "chunk 5", "chunk 6"};
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 100; ++i) expected.push_back("chunk " + std::to_string(i));
   EXPECT_EQ(d.chunks_of("fast"), expected);
   EXPECT_EQ(d.chunks_of("slow"), expected);
   for (const auto& u : d.updates) EXPECT_EQ(u.at("sessionId"), json::value(session)); // never an agent's own id
@@ -89,7 +90,7 @@ TEST(fanout_prompt, every_agent_streams_in_its_own_order_nothing_lost_and_labell
     EXPECT_TRUE(meta.at("fanout").as_object().contains("agent"));
     if (meta.contains("seq")) ++with_seq;
   }
-  EXPECT_EQ(with_seq, 12u);
+  EXPECT_EQ(with_seq, 200u);
 }
 
 TEST(fanout_prompt, permission_requests_of_two_agents_in_flight_are_answered_to_the_right_one) {
@@ -209,6 +210,51 @@ TEST(fanout_lifecycle, sigterm_ends_the_agents_too) {
     const auto status = d.child().wait_exit(10s);
     ASSERT_TRUE(status);
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 143);
+  }
+  EXPECT_TRUE(e2e::processes_with_env(marker).empty());
+}
+
+TEST(fanout_sessions, unknown_sessions_and_auth_methods_are_refused_with_a_clear_error) {
+  fanout_driver d({named_agent("a"), named_agent("b")});
+  const auto session = d.open_session();
+  ASSERT_FALSE(session.empty());
+  EXPECT_EQ(session.rfind("fanout:", 0), 0u);
+  const auto message = [&](std::string_view method, json::object params) {
+    auto r = d.response(d.send(method, std::move(params)));
+    return r && r->contains("error") ? std::string(r->at("error").at("message").as_string()) : std::string("no error");
+  };
+  EXPECT_NE(message("session/prompt", fanout_driver::prompt("sess-1", "hi")).find("unknown session"),
+            std::string::npos);
+  EXPECT_NE(
+      message("session/load", json::object{{"sessionId", "fanout:x"}, {"cwd", "/"}, {"mcpServers", json::array{}}})
+          .find("not a session of these agents"),
+      std::string::npos);
+  EXPECT_NE(message("authenticate", json::object{{"methodId", "nobody/login"}}).find("names no agent"),
+            std::string::npos);
+  EXPECT_NE(
+      message("session/set_config_option", json::object{{"sessionId", session}, {"configId", "model"}, {"value", "x"}})
+          .find("no agent offers"),
+      std::string::npos);
+  // The session still works after the refusals.
+  auto answer = d.response(d.send("session/prompt", fanout_driver::prompt(session, "echo still here")));
+  ASSERT_TRUE(answer && answer->contains("result"));
+  EXPECT_EQ(d.chunks_of("b"), (std::vector<std::string>{"echo: still here"}));
+}
+
+TEST(fanout_lifecycle, a_hung_agent_is_killed_after_the_grace_period_when_the_client_leaves) {
+  const std::string marker = "ACP_FANOUT_TEST_MARKER=hang-" + std::to_string(::getpid());
+  {
+    fanout_driver d({"--grace-ms", "200", named_agent("stuck", {"--mode", "hang"}), named_agent("fine")}, {marker});
+    const auto session = d.open_session();
+    ASSERT_FALSE(session.empty());
+    (void)d.send("session/prompt", fanout_driver::prompt(session, "hello"));
+    d.drain(300ms);
+    EXPECT_EQ(d.chunks_of("fine"), (std::vector<std::string>{"echo: hello"}));
+    const auto left = e2e::clock::now();
+    d.child().close_stdin();
+    const auto status = d.child().wait_exit(10s);
+    ASSERT_TRUE(status);
+    EXPECT_LT(e2e::clock::now() - left, 5s);
   }
   EXPECT_TRUE(e2e::processes_with_env(marker).empty());
 }
