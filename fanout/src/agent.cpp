@@ -39,6 +39,7 @@ session& add_session(const state_ptr& st, const std::string& up_id, std::vector<
   s.ids = std::move(ids);
   s.config_ids.resize(s.ids.size());
   s.dropping.assign(s.ids.size(), false);
+  s.waiting.assign(s.ids.size(), nullptr);
   for (std::size_t i = 0; i < s.ids.size(); ++i)
     if (!s.ids[i].empty()) st->upstream_of[i][s.ids[i]] = up_id;
   return s;

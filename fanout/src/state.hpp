@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,7 +34,9 @@ struct session {
   std::vector<std::vector<std::string>> config_ids; ///< per agent: the options it offered
   speaker_framing framing;
   std::vector<bool> dropping; ///< per agent: a `first`-mode loser whose late updates are dropped
-  std::uint64_t turns = 0;    ///< prompts sent so far
+  /// Per agent: the next prompt, held while that agent is a loser still ending its turn; called
+  /// with true to send it, false to give it up (a newer prompt replaces it).
+  std::vector<std::function<void(bool send)>> waiting;
 };
 
 struct state {

@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <algorithm>
+#include <utility>
 
 namespace acp::fanout::detail {
 namespace {
@@ -14,7 +15,6 @@ namespace json = boost::json;
 struct turn {
   state_ptr st;
   std::string up_id;
-  std::uint64_t number = 0;
   responder r;
   std::vector<std::pair<std::size_t, std::string>> asked; // agent, its session id
   std::vector<std::string> reasons;                       // of the agents that ended
@@ -84,7 +84,10 @@ void ended(const turn_ptr& t, std::size_t i, rpc_result outcome) {
   } else if (!t->answered) {
     failed(t, i, outcome.error());
   }
-  if (was_loser && s->turns == t->number) s->dropping[i] = false; // its turn is over
+  if (was_loser) { // its cancelled turn is over: the prompt held for it goes now
+    s->dropping[i] = false;
+    if (auto next = std::exchange(s->waiting[i], nullptr)) next(true);
+  }
   if (--t->left > 0 || t->answered) return;
   if (t->failures == t->asked.size()) {
     t->answered = true;
@@ -112,9 +115,7 @@ void run_turn(const state_ptr& st, const std::string& up_id, const json::object&
   auto t = std::make_shared<turn>();
   t->st = st;
   t->up_id = up_id;
-  t->number = ++s.turns;
   s.framing.reset();
-  std::fill(s.dropping.begin(), s.dropping.end(), false);
   for (std::size_t i = 0; i < s.ids.size(); ++i)
     if (!s.ids[i].empty()) t->asked.emplace_back(i, s.ids[i]);
   t->left = t->asked.size();
@@ -132,14 +133,21 @@ void run_turn(const state_ptr& st, const std::string& up_id, const json::object&
   for (const auto& [i, own_id] : asked) {
     auto p = params;
     p["sessionId"] = own_id;
-    auto& m = st->members[i];
-    if (!m.alive()) {
-      ended(t, i, rpc_error::internal_error("agent " + m.name + " has ended"));
+    auto send = [t, i = i, p = std::move(p)](bool go) {
+      auto& m = t->st->members[i];
+      if (!go) return ended(t, i, rpc_error::internal_error("agent " + m.name + ": superseded by a newer prompt"));
+      if (!m.alive()) return ended(t, i, rpc_error::internal_error("agent " + m.name + " has ended"));
+      m.ep->cx()
+          .send_request_to(acp::agent, "session/prompt", json::value(p))
+          .on_receiving_result([t, i](rpc_result outcome) { ended(t, i, std::move(outcome)); });
+    };
+    if (!s.dropping[i]) {
+      send(true);
       continue;
     }
-    m.ep->cx()
-        .send_request_to(acp::agent, "session/prompt", json::value(std::move(p)))
-        .on_receiving_result([t, i = i](rpc_result outcome) { ended(t, i, std::move(outcome)); });
+    // A `first`-mode loser still ending its cancelled turn: its late updates are still dropped,
+    // and this prompt waits until that turn has ended.
+    if (auto older = std::exchange(s.waiting[i], std::move(send))) older(false);
   }
 }
 

@@ -148,6 +148,12 @@ TEST(fanout_prompt, first_mode_answers_with_the_fastest_and_cancels_the_slower) 
   auto next = d.response(d.send("session/prompt", fanout_driver::prompt(session, "echo again")));
   ASSERT_TRUE(next && next->contains("result"));
   EXPECT_EQ(d.chunks_of("quick").back(), "echo: again");
+  // At once after a win: the slow agent's prompt waits until its cancelled turn has ended.
+  auto third = d.response(d.send("session/prompt", fanout_driver::prompt(session, "echo third")));
+  ASSERT_TRUE(third && third->contains("result"));
+  EXPECT_EQ(d.chunks_of("quick").back(), "echo: third");
+  d.drain(400ms);
+  for (const auto& chunk : d.chunks_of("slow")) EXPECT_EQ(chunk.rfind("chunk ", 0), 0u) << chunk; // never "echo: "
 }
 
 TEST(fanout_prompt, a_cancel_from_the_client_reaches_every_agent) {
