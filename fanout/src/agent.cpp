@@ -148,8 +148,15 @@ void on_set_config_option(const state_ptr& st, session& s, const json::object& p
 /// A request for a session (set_mode, close, extensions): to every agent in it.
 void on_session_request(const state_ptr& st, session& s, const std::string& method, const json::object& params,
                         responder r) {
-  gather(st, per_agent(s, params), method,
-         [st, r = std::move(r), method](outcomes o) mutable { answer_any(st, r, o, method); });
+  const auto up_id = string_at(params, "sessionId");
+  gather(st, per_agent(s, params), method, [st, r = std::move(r), method, up_id](outcomes o) mutable {
+    answer_any(st, r, o, method);
+    if (method != "session/close") return;
+    const auto it = st->sessions.find(up_id); // closed: forget the mapping
+    if (it == st->sessions.end()) return;
+    for (std::size_t i = 0; i < it->second.ids.size(); ++i) st->upstream_of[i].erase(it->second.ids[i]);
+    st->sessions.erase(it);
+  });
 }
 
 void on_authenticate(const state_ptr& st, json::object params, responder r) {

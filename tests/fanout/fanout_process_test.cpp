@@ -245,6 +245,10 @@ TEST(fanout_sessions, unknown_sessions_and_auth_methods_are_refused_with_a_clear
   auto answer = d.response(d.send("session/prompt", fanout_driver::prompt(session, "echo still here")));
   ASSERT_TRUE(answer && answer->contains("result"));
   EXPECT_EQ(d.chunks_of("b"), (std::vector<std::string>{"echo: still here"}));
+  // session/close reaches both agents; the session is then unknown here.
+  auto closed = d.response(d.send("session/close", json::object{{"sessionId", session}}));
+  ASSERT_TRUE(closed && closed->contains("result")) << (closed ? json::serialize(*closed) : "no answer");
+  EXPECT_NE(message("session/prompt", fanout_driver::prompt(session, "hi")).find("unknown session"), std::string::npos);
 }
 
 TEST(fanout_lifecycle, a_hung_agent_is_killed_after_the_grace_period_when_the_client_leaves) {
