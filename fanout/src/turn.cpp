@@ -136,6 +136,8 @@ void run_turn(const state_ptr& st, const std::string& up_id, const json::object&
     auto send = [t, i = i, p = std::move(p)](bool go) {
       auto& m = t->st->members[i];
       if (!go) return ended(t, i, rpc_error::internal_error("agent " + m.name + ": superseded by a newer prompt"));
+      if (t->answered) // a held prompt whose turn another agent has won meanwhile: never sent
+        return ended(t, i, rpc_error::internal_error("agent " + m.name + ": the turn ended before it was asked"));
       if (!m.alive()) return ended(t, i, rpc_error::internal_error("agent " + m.name + " has ended"));
       m.ep->cx()
           .send_request_to(acp::agent, "session/prompt", json::value(p))
