@@ -141,6 +141,11 @@ struct live_view::impl {
     explicit client(tcp::socket s) : stream(std::move(s)), wake(stream.get_executor()) {}
     beast::tcp_stream stream;
     asio::steady_timer wake; // cancelled when events arrive or the server stops
+    // An SSE client's progress, in bytes published (see `too_slow`).
+    bool streaming = false;
+    bool dropped = false;
+    std::uint64_t connected = 0; // published when it came
+    std::uint64_t sent = 0;      // published up to the last event it was sent
   };
 
   struct held_event {
@@ -208,9 +213,27 @@ struct live_view::impl {
     }
   }
 
+  /// Under `mu`: the client's unsent events pass the bound.
+  [[nodiscard]] bool too_slow_locked(const client& c) const {
+    return published - std::max(c.sent, c.connected) > options.max_client_backlog;
+  }
+
+  /// Under `mu`, on the io thread: disconnects a client that is too slow (once).
+  void drop_locked(client& c) {
+    if (c.dropped) return;
+    c.dropped = true;
+    dropped_clients.fetch_add(1);
+    boost::system::error_code ignored;
+    c.stream.socket().close(ignored); // a write waiting on it ends now
+  }
+
   void wake_all() {
     wake_posted = false;
-    for (const auto& c : clients) c->wake.cancel();
+    const std::lock_guard lk(mu);
+    for (const auto& c : clients) {
+      if (c->streaming && too_slow_locked(*c)) drop_locked(*c);
+      c->wake.cancel();
+    }
   }
 
   asio::awaitable<void> accept_loop() {
@@ -275,9 +298,9 @@ struct live_view::impl {
     if (ec) {
       if (ec == http::error::header_limit)
         co_return co_await refuse(*c, http::status::request_header_fields_too_large, "header too large\n");
-      if (ec == http::error::unexpected_body || ec == http::error::bad_method || ec == http::error::bad_target ||
-          ec == http::error::bad_version || ec == http::error::bad_field || ec == http::error::bad_value)
-        co_return co_await refuse(*c, http::status::bad_request, "bad request\n");
+      const bool malformed = ec.category() == make_error_code(http::error::bad_method).category() &&
+                             ec != http::error::end_of_stream && ec != http::error::partial_message;
+      if (malformed) co_return co_await refuse(*c, http::status::bad_request, "bad request\n");
       close(*c); // a timeout, the end of the stream, ...
       co_return;
     }
@@ -317,33 +340,30 @@ struct live_view::impl {
                        "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n";
     head += sse ? "Content-Type: text/event-stream\r\n\r\n" : "Content-Type: application/json\r\n\r\n";
     std::uint64_t cursor = 0;
-    std::uint64_t end = 0;       // JSON: the snapshot's end
-    std::uint64_t connected = 0; // bytes published when the client came
+    std::uint64_t end = 0; // JSON: the snapshot's end
     {
       const std::lock_guard lk(mu);
       cursor = first_seq;
       end = first_seq + events.size();
-      connected = published;
+      c.streaming = sse;
+      c.connected = published;
+      c.sent = published - history_bytes;
       if (sse && first_seq > 0) head += "event: skipped\ndata: " + std::to_string(first_seq) + "\n\n";
       if (!sse) head += '[';
     }
     std::string chunk = std::move(head);
+    std::uint64_t chunk_to = c.sent; // published up to the chunk's last event
     bool first = true;
     for (;;) {
       bool finished = false;
       {
         const std::lock_guard lk(mu);
-        if (cursor < first_seq) { // it fell out of the history: too slow
-          dropped_clients.fetch_add(1);
+        if (c.dropped) break;
+        if (cursor < first_seq || (sse && too_slow_locked(c))) { // it fell behind
+          drop_locked(c);
           break;
         }
-        const std::size_t at = cursor - first_seq;
-        const std::uint64_t sent_to = at == 0 ? published - history_bytes : events[at - 1].end;
-        if (sse && published - std::max(sent_to, connected) > options.max_client_backlog) {
-          dropped_clients.fetch_add(1);
-          break;
-        }
-        for (std::size_t i = at; i < events.size() && chunk.size() < chunk_bytes; ++i, ++cursor) {
+        for (std::size_t i = cursor - first_seq; i < events.size() && chunk.size() < chunk_bytes; ++i, ++cursor) {
           if (!sse && cursor >= end) break;
           if (sse) {
             chunk += "data: ";
@@ -354,6 +374,7 @@ struct live_view::impl {
             chunk += events[i].line;
             first = false;
           }
+          chunk_to = events[i].end;
         }
         if (!sse && cursor >= end) {
           chunk += "]";
@@ -364,6 +385,7 @@ struct live_view::impl {
         const bool ok = co_await write(c, chunk);
         chunk.clear();
         if (!ok || finished) break;
+        c.sent = chunk_to;
         continue;
       }
       if (closing) break; // everything sent
