@@ -311,9 +311,7 @@ TEST(live_view, the_trace_writer_taps_its_batches_to_the_viewer_without_a_file) 
   ASSERT_TRUE(c.read_until(R"("method":"session/prompt")"));
   ASSERT_TRUE(c.read_until("\n\n", 1s));
   EXPECT_NE(c.received().find(R"(data: {"type":"notification",)"), std::string::npos);
-  EXPECT_NE(c.received().find(R"("from":"Agent","to":"Proxy(0)", "method"
-                              : "session/update", "session"
-                              : "s1") "),
+  EXPECT_NE(c.received().find(R"x("from":"Agent","to":"Proxy(0)","method":"session/update","session":"s1")x"),
             std::string::npos);
   w->close();
   v->stop();

@@ -20,40 +20,19 @@ namespace json = boost::json;
 
 // A hand-written trace: id 1 reused on two hops, a string id answered with an error, streamed
 // notifications, a response nobody asked for, a request never answered, and a truncated last line.
-const std::string sample = R"({"type":"request","ts":0.000000,"protocol":"acp","from":"Client","to":"Proxy(0)",
-                  "id" : 1, "method" : "initialize", "params" : {}
-})"
-    "\n"
-    R"({"type":"request","ts":0.001000,"protocol":"acp","from":"Proxy(0)","to":"Agent","id":1,"method":"initialize","params":{}
-})"
-    "\n"
-    R"({"type":"response","ts":0.011000,"from":"Agent","to":"Proxy(0)","id":1,"is_error":false,"payload":{}
-})"
-    "\n"
-    R"({"type":"response","ts":0.020000,"from":"Proxy(0)","to":"Client","id":1,"is_error":false,"payload":{}
-})"
-    "\n"
-    R"({"type":"request","ts":1.000000,"protocol":"acp","from":"Client","to":"Proxy(0)","id":"a","method":"session/prompt","session":"s","params":{}
-})"
-    "\n"
-    R"({"type":"notification","ts":1.100000,"protocol":"acp","from":"Proxy(0)","to":"Client","method":"session/update","session":"s","params":{}
-})"
-    "\n"
-    R"({"type":"notification","ts":1.200000,"protocol":"acp","from":"Proxy(0)","to":"Client","method":"session/update","session":"s","params":{}
-})"
-    "\n"
-    R"({"type":"response","ts":1.500000,"from":"Proxy(0)","to":"Client","id":"a","is_error":true,"payload":{
-  "code" : -32603, "message" : "x"
-}
-})"
-    "\n"
-    R"({"type":"response","ts":2.000000,"from":"Proxy(0)","to":"Client","id":"1","is_error":false,"payload":{}
-})"
-    "\n"
-    R"({"type":"request","ts":2.100000,"protocol":"acp","from":"Client","to":"Proxy(0)","id":null,"method":"x/never","params":null
-})"
-    "\n"
-    R"({"type":"request","ts":2.2,"protocol":"acp","from":"Client","to":"Pro)";
+// clang-format off
+const std::string sample = R"jsonl({"type":"request","ts":0.000000,"protocol":"acp","from":"Client","to":"Proxy(0)","id":1,"method":"initialize","params":{}}
+{"type":"request","ts":0.001000,"protocol":"acp","from":"Proxy(0)","to":"Agent","id":1,"method":"initialize","params":{}}
+{"type":"response","ts":0.011000,"from":"Agent","to":"Proxy(0)","id":1,"is_error":false,"payload":{}}
+{"type":"response","ts":0.020000,"from":"Proxy(0)","to":"Client","id":1,"is_error":false,"payload":{}}
+{"type":"request","ts":1.000000,"protocol":"acp","from":"Client","to":"Proxy(0)","id":"a","method":"session/prompt","session":"s","params":{}}
+{"type":"notification","ts":1.100000,"protocol":"acp","from":"Proxy(0)","to":"Client","method":"session/update","session":"s","params":{}}
+{"type":"notification","ts":1.200000,"protocol":"acp","from":"Proxy(0)","to":"Client","method":"session/update","session":"s","params":{}}
+{"type":"response","ts":1.500000,"from":"Proxy(0)","to":"Client","id":"a","is_error":true,"payload":{"code":-32603,"message":"x"}}
+{"type":"response","ts":2.000000,"from":"Proxy(0)","to":"Client","id":"1","is_error":false,"payload":{}}
+{"type":"request","ts":2.100000,"protocol":"acp","from":"Client","to":"Proxy(0)","id":null,"method":"x/never","params":null}
+{"type":"request","ts":2.2,"protocol":"acp","from":"Client","to":"Pro)jsonl";
+// clang-format on
 
 void feed(trace_stats& s, trace_read_result& r, const std::string& text) {
   std::FILE* f = ::fmemopen(const_cast<char*>(text.data()), text.size(), "r");
