@@ -103,8 +103,8 @@ void close_trace_input(std::FILE* in) {
 
 std::string skipped_summary(const trace_read_result& r) {
   if (r.skipped == 0) return {};
-  return "skipped " + std::to_string(r.skipped) + (r.skipped == 1 ? " line" : " lines") + " that " +
-         (r.skipped == 1 ? "is" : "are") + " not trace events (the first: line " +
+  return "skipped " + std::to_string(r.skipped) + (r.skipped == 1 ? " line" : " lines") +
+         " that " + (r.skipped == 1 ? "is" : "are") + " not trace events (the first: line " +
          std::to_string(r.first_skipped_line) + ")";
 }
 
