@@ -2,6 +2,7 @@
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 #include "live_view.hpp"
+#include "viewer_page.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -123,16 +124,6 @@ boost::system::result<parsed_address, std::string> parse_address(std::string_vie
 }
 
 } // namespace
-
-std::string live_view_placeholder_page() {
-  return "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>acp-conductor trace (live)</title></head>\n"
-         "<body><h1>acp-conductor trace (live)</h1><pre id=\"events\"></pre>\n<script>\n"
-         "const out = document.getElementById('events');\n"
-         "const es = new EventSource('events' + location.search);\n"
-         "es.onmessage = (m) => { out.textContent += m.data + '\\n'; };\n"
-         "es.addEventListener('skipped', (m) => { out.textContent += '(skipped ' + m.data + ' events)\\n'; });\n"
-         "</script></body></html>\n";
-}
 
 // ---- the server ----------------------------------------------------------------------------
 
@@ -417,7 +408,7 @@ boost::system::result<std::unique_ptr<live_view>, std::string> live_view::start(
   p->where = *where;
   p->token = hex_token();
   if (p->token.empty()) return std::string("--serve: cannot draw a random token (getrandom failed)");
-  p->page = options.page ? options.page() : live_view_placeholder_page();
+  p->page = options.page ? options.page() : live_viewer_page();
   p->options = std::move(options);
   const tcp::endpoint ep(where->ip, where->port);
   boost::system::error_code ec;

@@ -31,7 +31,7 @@ assert.equal((await fetch(new URL('/events?token=' + '0'.repeat(32), base))).sta
 const page = await fetch(url);
 assert.equal(page.status, 200);
 assert.match(page.headers.get('content-type'), /text\/html/);
-await page.text();
+assert.match(await page.text(), /EventSource/); // the viewer's live page
 
 // The stream, opened before anything happens.
 const res = await fetch(new URL('/events?token=' + token, base), { headers: { accept: 'text/event-stream' } });
