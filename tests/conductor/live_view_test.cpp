@@ -132,6 +132,18 @@ TEST(live_view, binds_loopback_on_a_random_port_with_an_unguessable_token) {
   EXPECT_NE(v->token(), w->token());
 }
 
+TEST(live_view, a_non_loopback_address_is_served_and_flagged) {
+  auto v = start(live_view_options{.address = "0.0.0.0:0"});
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->loopback()); // the conductor prints a warning for it (entry.cpp)
+  EXPECT_EQ(v->url().rfind("http://0.0.0.0:" + std::to_string(v->port()) + "/?token=", 0), 0u) << v->url();
+  raw_client c(v->port()); // reachable on loopback too
+  ASSERT_TRUE(c.connected());
+  c.get("/?token=" + v->token());
+  ASSERT_TRUE(c.read_to_eof());
+  EXPECT_EQ(c.received().rfind("HTTP/1.1 200", 0), 0u);
+}
+
 TEST(live_view, bad_addresses_are_one_line_errors) {
   for (const char* a : {"nonsense", "127.0.0.1:99999", "example.com:80", ":80", "127.0.0.1:"}) {
     auto v = live_view::start(live_view_options{.address = a});
