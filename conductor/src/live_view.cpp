@@ -265,11 +265,12 @@ struct live_view::impl {
     close(c);
   }
 
-  asio::awaitable<void> refuse(client& c, http::status status, std::string text, unsigned version = 11) {
+  // `text` is a string_view: GCC 12 mishandles a std::string temporary inside a co_await expression.
+  asio::awaitable<void> refuse(client& c, http::status status, std::string_view text, unsigned version = 11) {
     http::response<http::string_body> res{status, version};
     res.set(http::field::content_type, "text/plain; charset=utf-8");
     if (status == http::status::method_not_allowed) res.set(http::field::allow, "GET");
-    res.body() = std::move(text);
+    res.body() = std::string(text);
     co_await send(c, res);
   }
 

@@ -299,9 +299,12 @@ TEST(live_view, stop_sends_what_is_left_closes_every_client_and_joins) {
   raw_client c(v->port());
   c.get("/events?token=" + v->token(), "Accept: text/event-stream\r\n");
   ASSERT_TRUE(c.read_until("\r\n\r\n"));
+  raw_client idle(v->port()); // connected, never asks
+  ASSERT_TRUE(idle.connected());
   publish(*v, event(1) + "\n");
   const auto t0 = std::chrono::steady_clock::now();
   v->stop();
+  EXPECT_TRUE(idle.read_to_eof(1s));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s);
   EXPECT_TRUE(c.read_to_eof());
   EXPECT_NE(c.received().find("data: " + event(1) + "\n\n"), std::string::npos);
