@@ -168,7 +168,9 @@ struct live_view::impl {
   bool done = false;
 
   // The io thread's.
-  std::set<std::shared_ptr<client>> clients;
+  std::set<std::shared_ptr<client>> clients; // counted against max_clients
+  std::set<std::shared_ptr<client>> refused; // being answered 503
+  asio::steady_timer last_call{io};          // at stop: closes what is still open after stop_deadline
   bool closing = false;
 
   void publish(std::span<const std::string_view> batch) {
@@ -239,9 +241,11 @@ struct live_view::impl {
       }
       auto c = std::make_shared<client>(std::move(socket));
       const bool busy = clients.size() >= options.max_clients;
-      if (!busy) clients.insert(c);
+      (busy ? refused : clients).insert(c);
       asio::co_spawn(io, session(c, busy), [this, c](std::exception_ptr e) {
         clients.erase(c);
+        refused.erase(c);
+        if (closing && clients.empty()) last_call.cancel();
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -282,6 +286,10 @@ struct live_view::impl {
 
   asio::awaitable<void> session(std::shared_ptr<client> c, bool busy) {
     if (busy) co_return co_await refuse(*c, http::status::service_unavailable, "too many viewers\n");
+    if (closing) { // the server stopped before this connection's turn came
+      close(*c);
+      co_return;
+    }
     beast::flat_buffer buffer;
     http::request_parser<http::empty_body> parser;
     parser.header_limit(8192);
@@ -393,10 +401,21 @@ struct live_view::impl {
     closing = true;
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    for (const auto& c : refused) close(*c);
+    bool streaming = false;
     for (const auto& c : clients) {
-      c->wake.cancel();
-      c->stream.expires_after(stop_deadline);
+      // Not yet streaming: reading the request or sending a short answer; it ends now. (A new
+      // deadline would not apply to a read already waiting.)
+      if (!c->streaming) c->stream.cancel();
+      streaming = streaming || c->streaming;
+      c->wake.cancel(); // a streaming client sends what is left, then closes
     }
+    if (!streaming) return;
+    last_call.expires_after(stop_deadline);
+    last_call.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      for (const auto& c : clients) close(*c); // a write still waiting ends now
+    });
   }
 };
 
