@@ -7,7 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config ccache
   libboost1.81-dev libboost-json1.81-dev
   libssl-dev openssl libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
-  python3 python3-jsonschema groff-base clang libclang-rt-14-dev clang-format
+  python3 python3-jsonschema groff-base clang libclang-rt-14-dev clang-format chromium
 )
 
 missing=()
