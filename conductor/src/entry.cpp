@@ -1,6 +1,7 @@
 // The conductor's entry points: on stdio (agent, proxy, connect), on a given transport, in
 // process for tests; `serve` is in serve.cpp.
 
+#include "live_view.hpp"
 #include "router_impl.hpp"
 
 #include <acp/sdk/log.hpp>
@@ -9,6 +10,8 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdio>
+#include <memory>
 
 namespace acp::conductor {
 namespace asio = boost::asio;
@@ -24,8 +27,46 @@ bool open_trace(const std::string& path, std::optional<trace_writer>& out) {
 }
 
 namespace {
-bool open_trace(const conductor_options& options, std::optional<trace_writer>& out) {
-  return !options.trace_file || open_trace(*options.trace_file, out);
+/// The trace file and/or the live view (`--serve`): the live view gets the writer's batches
+/// through its tap, on the writer's thread. `live` must outlive `out`. False after printing why.
+bool open_trace(const conductor_options& options, std::optional<trace_writer>& out, std::unique_ptr<live_view>& live) {
+  trace_options topts;
+  if (options.live_view) {
+    live_view_options lopts;
+    lopts.address = *options.live_view;
+    lopts.max_history_bytes = options.live_view_history;
+    auto started = live_view::start(std::move(lopts));
+    if (!started) {
+      log::error("", started.error());
+      return false;
+    }
+    live = std::move(*started);
+    topts.tap = live->tap();
+    // The token is the one secret printed: the user must open this URL. It never reaches the trace.
+    std::fprintf(stderr, "acp-conductor: trace viewer at %s\n", live->url().c_str());
+    if (!live->loopback())
+      std::fprintf(stderr,
+                   "acp-conductor: warning: the trace viewer listens beyond this machine (%s); anyone "
+                   "with the URL can read every message\n",
+                   options.live_view->c_str());
+    std::fflush(stderr);
+  }
+  if (options.trace_file) {
+    auto t = trace_writer::open(*options.trace_file, std::move(topts));
+    if (!t) {
+      log::error("", "cannot create trace file " + *options.trace_file + ": " + t.error().message());
+      return false;
+    }
+    out.emplace(std::move(*t));
+  } else if (live) {
+    auto t = trace_writer::without_file(std::move(topts));
+    if (!t) {
+      log::error("", "cannot start the trace writer: " + t.error().message());
+      return false;
+    }
+    out.emplace(std::move(*t));
+  }
+  return true;
 }
 
 /// The remote setup when a component is an address (nullptr otherwise); false after printing
@@ -44,8 +85,9 @@ bool remote_setup_for(const conductor_options& options, std::shared_ptr<const re
 } // namespace
 
 int run(const conductor_options& options, transport_ptr upstream) {
+  std::unique_ptr<live_view> live; // outlives the trace writer (its tap) and the io_context
   std::optional<trace_writer> trace;
-  if (!open_trace(options, trace)) return 2;
+  if (!open_trace(options, trace, live)) return 2;
   std::shared_ptr<const remote_setup> remote;
   if (!remote_setup_for(options, remote)) return 2;
   asio::io_context io;
@@ -66,8 +108,9 @@ std::shared_ptr<router> start_in_process(asio::io_context& io, const conductor_o
 int run_stdio(const conductor_options& options) {
   std::signal(SIGPIPE, SIG_IGN);
   if (options.serve) return run_serve(options);
+  std::unique_ptr<live_view> live; // outlives the trace writer (its tap) and the io_context
   std::optional<trace_writer> trace;
-  if (!open_trace(options, trace)) return 2;
+  if (!open_trace(options, trace, live)) return 2;
   std::shared_ptr<const remote_setup> remote;
   if (!remote_setup_for(options, remote)) return 2;
   asio::io_context io;

@@ -212,6 +212,11 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
                                      "Show the trace viewer live over HTTP while the chain runs: --serve on "
                                      "127.0.0.1 and a random port (printed on stderr), --serve=HOST:PORT elsewhere")
                             ->type_name("ADDR");
+  std::string live_history_text;
+  app.add_option("--serve-history", live_history_text,
+                 "Bytes of events --serve keeps for viewers that connect later (oldest dropped first)")
+      ->type_name("SIZE")
+      ->default_str("64MiB");
 
   std::vector<std::string> agent_components;
   std::vector<std::string> proxy_components;
@@ -327,7 +332,13 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   }
   if (live_view_opt->count() > 0) {
     if (live_view_text.empty()) return usage_error("--serve: ADDR must not be empty (HOST:PORT)");
+    if (serve->parsed()) return usage_error("--serve (the live trace viewer) cannot be used with `serve`");
     opts.live_view = live_view_text;
+  }
+  if (!live_history_text.empty()) {
+    auto n = parse_size(live_history_text);
+    if (!n) return usage_error("--serve-history: invalid size `" + live_history_text + "` (expected e.g. 64MiB)");
+    opts.live_view_history = *n;
   }
   if (auto l = parse_log_level(log_level_text))
     opts.log_level = *l;

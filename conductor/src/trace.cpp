@@ -114,9 +114,9 @@ std::string_view to_string(trace_protocol p) noexcept { return p == trace_protoc
 // ---- the queue and the writer thread -----------------------------------------------------
 
 struct trace_writer::state {
-  state(int fd, trace_options o) : fd_(fd), options_(o), start_(std::chrono::steady_clock::now()) {}
+  state(int fd, trace_options o) : fd_(fd), options_(std::move(o)), start_(std::chrono::steady_clock::now()) {}
 
-  const int fd_;
+  const int fd_; // -1: no file (`without_file`)
   const trace_options options_;
   const std::chrono::steady_clock::time_point start_;
 
@@ -156,6 +156,7 @@ struct trace_writer::state {
   /// and goes on so, on its own timer, until the queue is found empty.
   void run() {
     std::vector<detail::trace_block> writing;
+    std::vector<std::string_view> pieces; // the batch, for the tap
     std::unique_lock lk(mu_);
     for (;;) {
       if (queued_.empty() && !closing_) {
@@ -172,7 +173,14 @@ struct trace_writer::state {
       queued_.take(writing);
       in_flight_ = n;
       lk.unlock();
-      const auto ec = detail::write_blocks(fd_, writing);
+      boost::system::error_code ec;
+      if (fd_ >= 0) ec = detail::write_blocks(fd_, writing);
+      if (options_.tap) {
+        pieces.clear();
+        for (const auto& b : writing)
+          if (b.used != 0) pieces.emplace_back(b.data.get(), b.used);
+        options_.tap(pieces);
+      }
       lk.lock();
       for (auto& b : writing)
         if (spares_.size() < keep_blocks) spares_.push_back(std::move(b));
@@ -310,11 +318,15 @@ boost::system::result<trace_writer> trace_writer::open(const std::filesystem::pa
   // the checks come before the truncation, and the file ends up 0600.
   auto fd = open_private_file(path.string(), {.truncate = true});
   if (!fd) return fd.error().code;
-  return adopt(*fd, options);
+  return adopt(*fd, std::move(options));
+}
+
+boost::system::result<trace_writer> trace_writer::without_file(trace_options options) {
+  return adopt(-1, std::move(options));
 }
 
 boost::system::result<trace_writer> trace_writer::adopt(int fd, trace_options options) {
-  auto s = std::make_unique<state>(fd, options);
+  auto s = std::make_unique<state>(fd, std::move(options));
   // The thread starts with every signal blocked: signals are the routing thread's business.
   sigset_t all;
   sigset_t old;
@@ -328,7 +340,7 @@ boost::system::result<trace_writer> trace_writer::adopt(int fd, trace_options op
   }
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (ec) {
-    ::close(fd);
+    if (fd >= 0) ::close(fd);
     return ec;
   }
   return trace_writer(std::move(s));
@@ -359,7 +371,7 @@ void trace_writer::close() {
   }
   s.work_.notify_one();
   if (s.thread_.joinable()) s.thread_.join();
-  ::close(s.fd_);
+  if (s.fd_ >= 0) ::close(s.fd_);
 }
 
 bool trace_writer::flush(std::chrono::milliseconds timeout) {

@@ -83,6 +83,8 @@ struct conductor_options {
   /// `--serve[=ADDR]`: the trace viewer, live, over HTTP while the chain runs (`/` the page,
   /// `/events` the events). Empty string: 127.0.0.1 on a random port.
   std::optional<std::string> live_view;
+  /// `--serve-history SIZE`: bytes of events the live view keeps for viewers that connect later.
+  std::size_t live_view_history = std::size_t{64} << 20;
 };
 
 /// `trace view` / `trace stats`: tools that read a trace file; no chain runs.

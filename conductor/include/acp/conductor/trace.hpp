@@ -47,6 +47,12 @@
 // written. A failed write is remembered in `last_error()` and never reported otherwise: tracing
 // must not break the chain (later batches are still attempted).
 //
+// A tap. `trace_options::tap`, when set, is called by the writer thread with each batch right
+// after it is written (or instead of writing it, for a writer made by `without_file`): the pieces
+// in order, whose concatenation is whole event lines, each ending with '\n' (the `dropped` marker
+// included). The routing thread never calls it. It must return quickly (copy what it needs, do
+// not block on a network peer): the next batch waits for it, and events queue up meanwhile.
+//
 // Threads: the tracing functions, `close` and the destructor are called from one thread at a time
 // (the owner: the routing thread); `flush`, `last_error` and `dropped_events` from any thread.
 
@@ -61,7 +67,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -90,6 +98,8 @@ struct trace_options {
   static constexpr std::size_t default_max_queued_bytes = std::size_t{16} << 20;
   /// Bytes of events waiting to be written beyond which new events are dropped (see the top).
   std::size_t max_queued_bytes = default_max_queued_bytes;
+  /// Called on the writer thread with each batch of whole event lines (see the top); empty: none.
+  std::function<void(std::span<const std::string_view> batch)> tap;
 };
 
 class trace_writer {
@@ -103,6 +113,10 @@ public:
   /// Writes to `fd` (a pipe, a socket, a file opened elsewhere), which the writer then owns and
   /// closes. Errors as for `open` (`fd` is closed then too).
   [[nodiscard]] static boost::system::result<trace_writer> adopt(int fd, trace_options options = {});
+
+  /// Writes nowhere: each batch only goes to `options.tap` (`--serve` without `--trace`). Errors:
+  /// creating the thread.
+  [[nodiscard]] static boost::system::result<trace_writer> without_file(trace_options options);
 
   trace_writer(trace_writer&& other) noexcept;
   trace_writer& operator=(trace_writer&& other) noexcept;
