@@ -415,10 +415,13 @@ async function caseLive(browser) {
     check(foreign.length === 0, 'nothing fetched from elsewhere: ' + foreign.join(' '));
     check(errors.length === 0, 'no script error: ' + errors.join(' | '));
     await page.screenshot({ path: path.join(outDir, 'trace-viewer-live.png') });
-    await page.close();
-  } finally {
     const code = await chain.stop();
     check(code === 0, 'the conductor exits 0 when its input closes (' + code + ')');
+    await page.waitForFunction(() => /^live: disconnected/.test(document.getElementById('live').textContent), { timeout: 10000 });
+    check((await page.$eval('#status', (s) => s.textContent)) !== 'showing 0 of 0 events', 'the page keeps the events after the chain ended');
+    await page.close();
+  } finally {
+    if (chain.process.exitCode === null) await chain.stop();
   }
 }
 
