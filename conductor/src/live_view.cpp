@@ -125,16 +125,6 @@ boost::system::result<parsed_address, std::string> parse_address(std::string_vie
 
 } // namespace
 
-std::string live_view_placeholder_page() {
-  return "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>acp-conductor trace (live)</title></head>\n"
-         "<body><h1>acp-conductor trace (live)</h1><pre id=\"events\"></pre>\n<script>\n"
-         "const out = document.getElementById('events');\n"
-         "const es = new EventSource('events' + location.search);\n"
-         "es.onmessage = (m) => { out.textContent += m.data + '\\n'; };\n"
-         "es.addEventListener('skipped', (m) => { out.textContent += '(skipped ' + m.data + ' events)\\n'; });\n"
-         "</script></body></html>\n";
-}
-
 // ---- the server ----------------------------------------------------------------------------
 
 struct live_view::impl {

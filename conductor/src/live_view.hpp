@@ -45,7 +45,7 @@ struct live_view_options {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds keep_alive{15000};
-  /// The page served at `/`; empty: the viewer's live page.
+  /// The page served at `/`; empty: the viewer's live page (viewer_page.hpp).
   std::function<std::string()> page;
 };
 
@@ -85,8 +85,5 @@ private:
   explicit live_view(std::shared_ptr<impl> p) noexcept;
   std::shared_ptr<impl> impl_;
 };
-
-/// A page for `/` until the viewer's live page is linked in.
-[[nodiscard]] std::string live_view_placeholder_page();
 
 } // namespace acp::conductor

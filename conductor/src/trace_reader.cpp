@@ -1,6 +1,6 @@
 #include "trace_reader.hpp"
 
-#include <boost/json/stream_parser.hpp>
+#include <boost/json/parser.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -20,7 +20,7 @@ trace_read_result read_trace(std::FILE* in, const trace_event_handler& on_event,
   std::string line;
   bool too_long = false; // the current line passed max_line: the rest of it is dropped
   std::uint64_t number = 0;
-  json::stream_parser parser;
+  json::parser parser;
   std::vector<char> buffer(std::size_t{1} << 16);
 
   auto finish_line = [&] {

@@ -179,6 +179,17 @@ TEST_F(live_view_chain, a_viewer_follows_a_running_chain_and_sees_the_end) {
   EXPECT_EQ(data_lines, lines);
 }
 
+TEST_F(live_view_chain, an_address_beyond_loopback_is_served_with_a_warning) {
+  spawn({ACP_CONDUCTOR_BIN, "--serve=0.0.0.0:0", "agent", ACP_TEST_AGENT_BIN});
+  ASSERT_TRUE(err_.read_until("anyone with the URL can read every message\n")) << err_.data;
+  EXPECT_NE(err_.data.find("acp-conductor: trace viewer at http://0.0.0.0:"), std::string::npos) << err_.data;
+  EXPECT_NE(err_.data.find("warning: the trace viewer listens beyond this machine (0.0.0.0:0)"), std::string::npos)
+      << err_.data;
+  ::close(in_);
+  in_ = -1;
+  EXPECT_EQ(wait_exit(15s), 0);
+}
+
 TEST_F(live_view_chain, a_port_in_use_is_one_line_and_exit_2) {
   const int s = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -130,6 +132,18 @@ TEST(live_view, binds_loopback_on_a_random_port_with_an_unguessable_token) {
   auto w = start();
   ASSERT_TRUE(w);
   EXPECT_NE(v->token(), w->token());
+}
+
+TEST(live_view, a_non_loopback_address_is_served_and_flagged) {
+  auto v = start(live_view_options{.address = "0.0.0.0:0"});
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(v->loopback()); // the conductor prints a warning for it (entry.cpp)
+  EXPECT_EQ(v->url().rfind("http://0.0.0.0:" + std::to_string(v->port()) + "/?token=", 0), 0u) << v->url();
+  raw_client c(v->port()); // reachable on loopback too
+  ASSERT_TRUE(c.connected());
+  c.get("/?token=" + v->token());
+  ASSERT_TRUE(c.read_to_eof());
+  EXPECT_EQ(c.received().rfind("HTTP/1.1 200", 0), 0u);
 }
 
 TEST(live_view, bad_addresses_are_one_line_errors) {
@@ -316,6 +330,33 @@ TEST(live_view, the_trace_writer_taps_its_batches_to_the_viewer_without_a_file) 
   w->close();
   v->stop();
   EXPECT_TRUE(c.read_to_eof());
+}
+
+TEST(live_view, the_tap_sees_exactly_the_bytes_written_to_the_file) {
+  char tmpl[] = "/tmp/acp-live-tap-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/t.jsons";
+  std::mutex mu;
+  std::string tapped;
+  std::size_t batches = 0;
+  auto w = trace_writer::open(path, trace_options{.tap = [&](std::span<const std::string_view> batch) {
+                                const std::lock_guard lk(mu);
+                                ++batches;
+                                for (auto piece : batch) tapped += piece;
+                                EXPECT_EQ(tapped.back(), '\n'); // whole lines only
+                              }});
+  ASSERT_TRUE(w.has_value());
+  const json::value params = {{"text", std::string(100000, 'x')}}; // spans several queue blocks
+  for (int i = 0; i < 50; ++i)
+    w->request(chain_position::client(), chain_position::proxy(0), json::value(i), "m", &params);
+  w->close();
+  std::ifstream f(path);
+  const std::string file((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 50);
+  const std::lock_guard lk(mu);
+  EXPECT_EQ(tapped, file);
+  EXPECT_GE(batches, 1u);
+  std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
 }
 
 TEST(live_view, command_line_serve_history_and_no_live_view_in_serve_mode) {
