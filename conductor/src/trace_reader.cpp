@@ -32,7 +32,6 @@ trace_read_result read_trace(std::FILE* in, const trace_event_handler& on_event,
       boost::system::error_code ec;
       parser.reset();
       parser.write(line, ec);
-      if (!ec) parser.finish(ec);
       bool ok = false;
       if (!ec) {
         const json::value v = parser.release();
