@@ -400,7 +400,12 @@
     liveEl.textContent = 'live: connecting';
     var es = new EventSource('events' + location.search);
     es.onopen = function () { liveEl.textContent = 'live'; };
-    es.onerror = function () { liveEl.textContent = es.readyState === 2 ? 'live: closed' : 'live: reconnecting'; };
+    // A reconnection would replay the server's history: duplicates. The chain's end closes the
+    // stream; the page then keeps what it has.
+    es.onerror = function () {
+      es.close();
+      liveEl.textContent = 'live: disconnected (the chain ended or the connection failed)';
+    };
     es.onmessage = function (e) {
       var ev;
       try { ev = JSON.parse(e.data); } catch (err) { localSkipped++; schedule(); return; }

@@ -378,7 +378,7 @@ async function caseLive(browser) {
     check(typeof sessionId === 'string', 'session/new answered');
     const page = await browser.newPage();
     page.setDefaultTimeout(10000);
-    await page.setViewport({ width: 1400, height: 900 });
+    await page.setViewport({ width: 1400, height: 360 }); // short: the rows overflow, the view must follow
     const errors = [], foreign = [];
     const origin = new URL(url).origin;
     await page.setRequestInterception(true);
@@ -393,21 +393,35 @@ async function caseLive(browser) {
     check(await page.$eval('#live', (s) => !s.hidden && s.textContent === 'live'), 'the page says it is live');
     // Events while the chain runs: a turn streamed after the page opened.
     const turn = chain.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'stream 30' }] });
-    await page.waitForFunction(() => /× 90 updates/.test(document.getElementById('canvas').textContent), { timeout: 15000 });
+    // 30 chunks on each of the 3 hops, each hop's run collapsed.
+    await page.waitForFunction(() => [...document.querySelectorAll('.run')].filter((r) => /× 30 updates/.test(r.textContent)).length === 3,
+      { timeout: 15000 });
     const answer = await turn;
     check(answer.result && answer.result.stopReason === 'end_turn', 'the turn ended');
     await page.waitForFunction((b) => document.querySelectorAll('.arrow').length >= b + 6, { timeout: 15000 }, before);
     const status = await page.$eval('#status', (s) => s.textContent);
     check(/^showing (\d+) of \1 events$/.test(status) && Number(/\d+/.exec(status)[0]) >= before + 96, 'the new events arrived: ' + status);
     const following = await page.$eval('#scroller', (s) => s.scrollTop + s.clientHeight >= s.scrollHeight - 44);
-    check(following, 'the view follows the tail');
+    check(following && (await page.$eval('#scroller', (s) => s.scrollTop > 0)), 'the view follows the tail');
+    // Scrolled up by the user: new events arrive, the view stays where it is.
+    await page.$eval('#scroller', (s) => { s.scrollTop = 0; });
+    await settle(page);
+    const shown = await page.$eval('#status', (s) => s.textContent);
+    const echo = await chain.request('session/prompt', { sessionId, prompt: [{ type: 'text', text: 'echo again' }] });
+    check(echo.result && echo.result.stopReason === 'end_turn', 'a second turn ended');
+    await page.waitForFunction((old) => document.getElementById('status').textContent !== old, { timeout: 15000 }, shown);
+    await settle(page);
+    check(await page.$eval('#scroller', (s) => s.scrollTop === 0), 'a user who scrolled up is not moved');
     check(foreign.length === 0, 'nothing fetched from elsewhere: ' + foreign.join(' '));
     check(errors.length === 0, 'no script error: ' + errors.join(' | '));
     await page.screenshot({ path: path.join(outDir, 'trace-viewer-live.png') });
-    await page.close();
-  } finally {
     const code = await chain.stop();
     check(code === 0, 'the conductor exits 0 when its input closes (' + code + ')');
+    await page.waitForFunction(() => /^live: disconnected/.test(document.getElementById('live').textContent), { timeout: 10000 });
+    check((await page.$eval('#status', (s) => s.textContent)) !== 'showing 0 of 0 events', 'the page keeps the events after the chain ended');
+    await page.close();
+  } finally {
+    if (chain.process.exitCode === null) await chain.stop();
   }
 }
 
