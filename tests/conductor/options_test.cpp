@@ -146,10 +146,12 @@ TEST(options, unknown_option_is_a_usage_error) {
 }
 
 TEST(options, missing_subcommand_is_a_usage_error) {
-  EXPECT_EQ(usage_error({}),
-            "acp-conductor: missing subcommand: expected `agent`, `proxy`, `serve`, `connect` or `trace` (try --help)\n");
-  EXPECT_EQ(usage_error({"--name", "x"}),
-            "acp-conductor: missing subcommand: expected `agent`, `proxy`, `serve`, `connect` or `trace` (try --help)\n");
+  EXPECT_EQ(
+      usage_error({}),
+      "acp-conductor: missing subcommand: expected `agent`, `proxy`, `serve`, `connect` or `trace` (try --help)\n");
+  EXPECT_EQ(
+      usage_error({"--name", "x"}),
+      "acp-conductor: missing subcommand: expected `agent`, `proxy`, `serve`, `connect` or `trace` (try --help)\n");
 }
 
 TEST(options, unknown_subcommand_is_a_usage_error) {
