@@ -8,9 +8,8 @@
 # One package, not a runtime/-dev split: the SDK is a few static libraries and headers, small
 # next to the programs, and a proxy author wants both. So:
 #   Depends    what the programs load at run time (libboost-json1.81.0, libssl3, libre2-9 for the
-#              redact proxy, libstdc++6,
-#              libc6, ...): computed by dpkg-shlibdeps from the binaries when it is installed
-#              (dpkg-dev), else the list below.
+#              redact proxy, libstdc++6, libc6, ...): computed by dpkg-shlibdeps from the
+#              binaries when it is installed (dpkg-dev), else the list below.
 #   Recommends what building against the SDK needs (the headers include Boost.Asio, Boost.JSON
 #              and OpenSSL; acpConfig.cmake finds Boost 1.81 and OpenSSL): the -dev packages.
 #              Recommended, not required: running a chain does not need a compiler's headers.

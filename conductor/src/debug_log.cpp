@@ -121,8 +121,8 @@ std::string make_dirs(const std::string& dir) {
 std::string file_stem(std::string_view name) {
   std::string out;
   for (char c : name.substr(0, 80)) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     out.push_back(ok ? c : '_');
   }
   if (out.empty() || out.front() == '.') out.insert(out.begin(), '_');
@@ -149,10 +149,10 @@ struct debug_log::state {
 
   std::mutex mutex;
   std::condition_variable wake;
-  std::deque<entry> queue;  // under mutex
-  std::size_t queued = 0;   // bytes in `queue`, under mutex
-  bool writing = false;     // the writer is busy (no wake-up needed), under mutex
-  bool stop = false;        // under mutex
+  std::deque<entry> queue;                       // under mutex
+  std::size_t queued = 0;                        // bytes in `queue`, under mutex
+  bool writing = false;                          // the writer is busy (no wake-up needed), under mutex
+  bool stop = false;                             // under mutex
   std::vector<std::unique_ptr<file_slot>> files; // grows under mutex; slots never move
   std::thread writer;
 
@@ -260,7 +260,7 @@ debug_log::~debug_log() {
 const std::string& debug_log::dir() const noexcept { return state_->dir; }
 
 boost::system::result<std::shared_ptr<debug_log>, std::string> debug_log::open(const std::string& dir,
-                                                                                std::size_t max_queued_bytes) {
+                                                                               std::size_t max_queued_bytes) {
   using result = boost::system::result<std::shared_ptr<debug_log>, std::string>;
   if (auto error = make_dirs(dir); !error.empty()) return result(boost::system::in_place_error, std::move(error));
   auto s = std::make_unique<state>();
@@ -285,14 +285,15 @@ boost::system::result<std::shared_ptr<debug_log>, std::string> debug_log::open(c
 boost::system::result<std::shared_ptr<debug_file>, std::string>
 debug_log::create_file(std::string_view name, std::string label, std::string_view about) {
   using result = boost::system::result<std::shared_ptr<debug_file>, std::string>;
-  const std::string base = state_->dir + "/" + local_time("%Y%m%d-%H%M%S", state_->started) + "-" +
-                           file_stem(label) + "-" + file_stem(name);
+  const std::string base =
+      state_->dir + "/" + local_time("%Y%m%d-%H%M%S", state_->started) + "-" + file_stem(label) + "-" + file_stem(name);
   std::string path;
   int fd = -1;
   for (int n = 1; n < 1000 && fd < 0; ++n) {
     path = base + (n == 1 ? std::string() : "-" + std::to_string(n)) + ".log";
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_APPEND, 0600);
-    if (fd < 0 && errno != EEXIST) return result(boost::system::in_place_error, "cannot create " + path + ": " + errno_text(errno));
+    if (fd < 0 && errno != EEXIST)
+      return result(boost::system::in_place_error, "cannot create " + path + ": " + errno_text(errno));
   }
   if (fd < 0) return result(boost::system::in_place_error, "cannot create " + base + ".log: every name is taken");
   auto slot = std::make_unique<file_slot>();
@@ -306,8 +307,9 @@ debug_log::create_file(std::string_view name, std::string label, std::string_vie
   std::string header = "=== acp-conductor debug log: " + std::string(name) + " ===\n";
   header += "Started: " + local_time("%Y-%m-%dT%H:%M:%S%z", state_->started) + "\n";
   header += (label == "C" ? "Link: " : "Component " + label + ": ") + std::string(about) + "\n";
-  header += label == "C" ? "Lines: \xE2\x86\x92 received from it, \xE2\x86\x90 sent to it\n"
-                         : "Lines: \xE2\x86\x92 sent to it (stdin), \xE2\x86\x90 received from it (stdout), ! its stderr\n";
+  header += label == "C"
+                ? "Lines: \xE2\x86\x92 received from it, \xE2\x86\x90 sent to it\n"
+                : "Lines: \xE2\x86\x92 sent to it (stdin), \xE2\x86\x90 received from it (stdout), ! its stderr\n";
   header += "========================\n";
   state_->push(f, stream::in, header, true);
   return std::make_shared<debug_file>(shared_from_this(), f, std::move(path));

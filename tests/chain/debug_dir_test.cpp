@@ -100,8 +100,8 @@ TEST(debug_dir, each_link_gets_a_private_file_with_every_line_it_carried) {
   ASSERT_FALSE(tmp.path.empty());
   const auto dir = tmp.path / "made" / "logs"; // missing: created 0700, parents too
   {
-    scripted_peer editor(chain({component(arrow_path()), component(component_path(), {"stream-agent"})},
-                               {"--debug-dir", dir.string()}));
+    scripted_peer editor(
+        chain({component(arrow_path()), component(component_path(), {"stream-agent"})}, {"--debug-dir", dir.string()}));
     auto init = editor.initialize();
     ASSERT_TRUE(init && init->as_object().contains("result")) << editor.stderr_text();
     EXPECT_FALSE(editor.new_session().empty()) << editor.stderr_text();
@@ -132,9 +132,10 @@ TEST(debug_dir, runs_in_one_directory_never_share_a_file) {
   ASSERT_FALSE(tmp.path.empty());
   for (int run = 0; run < 2; ++run) {
     // Two components of one name: the labels keep their files apart.
-    scripted_peer editor(chain({component(component_path(), {"pass-proxy"}), component(component_path(), {"pass-proxy"}),
-                                component(component_path(), {"echo-agent"})},
-                               {"--debug", "--debug-dir", tmp.path.string()}));
+    scripted_peer editor(
+        chain({component(component_path(), {"pass-proxy"}), component(component_path(), {"pass-proxy"}),
+               component(component_path(), {"echo-agent"})},
+              {"--debug", "--debug-dir", tmp.path.string()}));
     auto init = editor.initialize();
     ASSERT_TRUE(init && init->as_object().contains("result")) << editor.stderr_text();
     end_cleanly(editor);
@@ -156,8 +157,8 @@ TEST(debug_dir, a_directory_that_cannot_be_made_stops_the_conductor) {
   temp_dir tmp;
   ASSERT_FALSE(tmp.path.empty());
   std::ofstream(tmp.path / "file") << "x";
-  scripted_peer editor(chain({component(component_path(), {"echo-agent"})},
-                             {"--debug-dir", (tmp.path / "file" / "logs").string()}));
+  scripted_peer editor(
+      chain({component(component_path(), {"echo-agent"})}, {"--debug-dir", (tmp.path / "file" / "logs").string()}));
   const auto code = editor.wait_exit(10s);
   ASSERT_TRUE(code.has_value()) << "conductor did not exit";
   EXPECT_EQ(*code, 2);
