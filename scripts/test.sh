@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds everything and runs every test (README's test command; .ci/run calls it).
-# Order: the formatting check (fails fast, before any build), the build, in CI the fuzz targets and
-# the unit tests under ASan+UBSan, and last the whole CTest suite, whose summary ends the output.
+# Order: the formatting check (fails fast, before any build), the build, in CI the fuzz targets, the
+# unit tests under ASan+UBSan and the .deb round trip, and last the whole CTest suite, whose summary
+# ends the output.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ACP_BUILD_DIR:-$root/build}
@@ -22,6 +23,12 @@ fi
 # build tree (build-asan). Before the full suite, so that CTest's summary is the last thing printed.
 if [ -n "${CI:-}" ]; then
   "$root/scripts/sanitize.sh"
+fi
+# In CI the .deb round trip too (scripts/deb_roundtrip.sh): cpack builds the package, dpkg installs
+# it, the demo chain runs from /usr/bin, dpkg removes it. It skips (with a message) where it cannot
+# install (not root, no dpkg, acp-conductor already installed from elsewhere).
+if [ -n "${CI:-}" ]; then
+  "$root/scripts/deb_roundtrip.sh" "$build"
 fi
 cd "$build"
 ctest --output-on-failure -j "$(nproc)" --timeout 300 "$@"

@@ -133,6 +133,32 @@ std::string printable_key(std::string_view key) {
   return plain ? std::string(key) : boost::json::serialize(boost::json::value(boost::json::string(key)));
 }
 
+/// The older form's `env`: [{"name": "NAME", "value": "..."}, ...], appended in order.
+boost::system::result<void, std::string> parse_env_array(const boost::json::array& entries, component_spec& spec) {
+  std::size_t idx = 0;
+  for (const auto& entry : entries) {
+    const std::string at = "env[" + std::to_string(idx++) + "]";
+    const auto* obj = entry.if_object();
+    if (!obj) return {in_place_error, at + ": expected object {\"name\", \"value\"}"};
+    const boost::json::string* name = nullptr;
+    const boost::json::string* value = nullptr;
+    for (const auto& [key, field] : *obj) {
+      if (key == "name" || key == "value") {
+        if (!field.is_string()) return {in_place_error, at + "." + std::string(key) + ": expected string"};
+        (key == "name" ? name : value) = &field.get_string();
+      } else {
+        return {in_place_error, at + "." + printable_key(key) + ": unknown key (expected name, value)"};
+      }
+    }
+    if (!name) return {in_place_error, at + ".name: missing"};
+    if (!value) return {in_place_error, at + ".value: missing"};
+    if (!is_env_name(*name))
+      return {in_place_error, at + ".name: " + printable_key(*name) + " is not a valid environment variable name"};
+    spec.env.emplace_back(std::string(*name), std::string(*value));
+  }
+  return {};
+}
+
 boost::system::result<component_spec, std::string> parse_json_spec(std::string_view text) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(text, ec);
@@ -140,6 +166,7 @@ boost::system::result<component_spec, std::string> parse_json_spec(std::string_v
   if (!v.is_object()) return fail<component_spec>("JSON component spec: expected object");
   component_spec spec;
   bool have_command = false;
+  bool have_type = false;
   for (const auto& [key, val] : v.get_object()) {
     const std::string k(key);
     if (k == "url") {
@@ -161,7 +188,13 @@ boost::system::result<component_spec, std::string> parse_json_spec(std::string_v
         ++idx;
       }
     } else if (k == "env") {
-      if (!val.is_object()) return fail<component_spec>("env: expected object of strings");
+      if (val.is_array()) {
+        auto r = parse_env_array(val.get_array(), spec);
+        if (!r) return fail<component_spec>(std::move(r.error()));
+        continue;
+      }
+      if (!val.is_object())
+        return fail<component_spec>("env: expected object of strings (or array of {\"name\", \"value\"})");
       for (const auto& [name, e] : val.get_object()) {
         const std::string n(name);
         if (!is_env_name(n))
@@ -169,17 +202,24 @@ boost::system::result<component_spec, std::string> parse_json_spec(std::string_v
         if (!e.is_string()) return fail<component_spec>("env." + n + ": expected string");
         spec.env.emplace_back(n, std::string(e.get_string()));
       }
+    } else if (k == "type") {
+      // The older form (an MCP server's stdio entry): only `stdio` names something we can run.
+      if (!val.is_string()) return fail<component_spec>("type: expected string");
+      if (val.get_string() != "stdio")
+        return fail<component_spec>("type: `" + printable_key(val.get_string()) +
+                                    "` is not supported (only \"stdio\" components can be run)");
+      have_type = true;
     } else if (k == "name") {
       if (!val.is_string()) return fail<component_spec>("name: expected string");
       spec.name = std::string(val.get_string());
       if (spec.name.empty()) return fail<component_spec>("name: must not be empty");
     } else {
-      return fail<component_spec>(printable_key(k) + ": unknown key (expected command, args, env, name, url)");
+      return fail<component_spec>(printable_key(k) + ": unknown key (expected command, args, env, name, type, url)");
     }
   }
   if (spec.remote()) {
-    if (have_command || !spec.args.empty() || !spec.env.empty())
-      return fail<component_spec>("url: a remote component has no command, args or env");
+    if (have_command || have_type || !spec.args.empty() || !spec.env.empty())
+      return fail<component_spec>("url: a remote component has no command, args, env or type");
     if (spec.name.empty()) spec.name = spec.address;
     return spec;
   }

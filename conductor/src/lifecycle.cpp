@@ -8,6 +8,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,8 +24,14 @@ using namespace std::chrono_literals;
 
 router::router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream_transport,
                std::optional<trace_writer> trace, std::vector<transport_ptr> in_process)
-    : router(io, opts, make_ndjson_channel(io.get_executor(), std::move(upstream_transport), {opts.max_message_size}),
-             std::move(trace)) {
+    : router(io, opts, message_channel_ptr(), std::move(trace)) {
+  // The editor's link is made here, so that --debug-dir sees its bytes (what the editor sent
+  // and what it was answered, on the conductor's own stdin and stdout).
+  auto& up = at(upstream);
+  auto file = debug_file_for(up.name, "C", "the conductor's stdin and stdout");
+  auto tapped = tap_transport(std::move(upstream_transport), file, debug_file::stream::in, debug_file::stream::out);
+  up.conn = connection::create(ex_, make_ndjson_channel(ex_, std::move(tapped), {opts_.max_message_size}),
+                               link_options(up.name));
   for (auto& t : in_process) ready_.push_back(make_ndjson_channel(ex_, std::move(t), {opts.max_message_size}));
 }
 
@@ -36,8 +43,26 @@ router::router(asio::io_context& io, const conductor_options& opts, message_chan
   link up;
   up.id = upstream;
   up.name = agent_mode() ? "editor" : "parent";
-  up.conn = connection::create(ex_, std::move(upstream_channel), link_options(up.name));
+  if (upstream_channel) up.conn = connection::create(ex_, std::move(upstream_channel), link_options(up.name));
   links_.push_back(std::move(up));
+  if (opts_.debug_dir) {
+    if (auto d = debug_log::open(*opts_.debug_dir)) {
+      debug_ = std::move(*d);
+      log::info("", "debug logs in " + debug_->dir());
+    } else {
+      debug_error_ = d.error();
+    }
+  }
+}
+
+std::shared_ptr<debug_file> router::debug_file_for(std::string_view name, std::string label, std::string_view about) {
+  if (!debug_) return nullptr;
+  auto f = debug_->create_file(name, std::move(label), about);
+  if (!f) {
+    log::warn(std::string(name), "no debug log: " + f.error());
+    return nullptr;
+  }
+  return std::move(*f);
 }
 
 connection_options router::link_options(std::string name) const {
@@ -51,6 +76,14 @@ connection_options router::link_options(std::string name) const {
 }
 
 void router::start() {
+  if (!debug_error_.empty()) { // --debug-dir was asked for and cannot be had: nothing runs
+    log::error("", debug_error_);
+    exit_code_ = 2;
+    end_reason_ = "debug_log_failed";
+    stopping_ = true;
+    if (auto end = std::exchange(on_end_, nullptr)) asio::post(ex_, std::move(end));
+    return;
+  }
   auto& up = *at(upstream).conn;
   up.on_message([weak = weak_from_this()](message&& msg) {
     if (auto self = weak.lock()) self->on_message(upstream, std::move(msg));
@@ -67,9 +100,23 @@ void router::start() {
 
 // ---- components --------------------------------------------------------------------------
 
+namespace {
+/// `command args...` for a debug log's header (the environment is left out: it may hold secrets).
+std::string describe_command(const component_spec& spec) {
+  std::string text = spec.command;
+  for (const auto& a : spec.args) text += " " + a;
+  return text;
+}
+} // namespace
+
 bool router::start_components(std::string& error, json::object& data) {
   stderr_options err_opts;
   err_opts.mode = opts_.stderr_mode;
+  // --debug-dir records each component's stderr too, whatever --stderr says; forwarded lines
+  // still go to this process's stderr through one forwarder.
+  stderr_sink forward;
+  if (debug_ && err_opts.mode == stderr_mode::forward) forward = make_stderr_forwarder(ex_);
+  if (debug_) err_opts.mode = stderr_mode::forward;
   const auto count = opts_.components.size();
   for (std::size_t k = 0; k < count; ++k) {
     const auto& spec = opts_.components[k];
@@ -83,6 +130,8 @@ bool router::start_components(std::string& error, json::object& data) {
     if (k < ready_.size() && ready_[k]) { // connected (remote), or the test seam's in-process link
       l.conn = connection::create(ex_, std::move(ready_[k]), link_options(spec.name));
     } else {
+      auto file = debug_file_for(spec.name, std::to_string(k), describe_command(spec));
+      if (debug_) err_opts.sink = tap_stderr(file, forward);
       auto child = child_process::spawn(ex_, spec, err_opts);
       if (!child) {
         error = "cannot start component '" + spec.name + "': " + child.error().message;
@@ -91,7 +140,9 @@ bool router::start_components(std::string& error, json::object& data) {
         data["detail"] = child.error().message;
         return false;
       }
-      l.conn = connection::create(ex_, child->take_transport(), link_options(spec.name));
+      auto tapped =
+          tap_transport(child->take_transport(), std::move(file), debug_file::stream::out, debug_file::stream::in);
+      l.conn = connection::create(ex_, std::move(tapped), link_options(spec.name));
       l.child.emplace(std::move(*child));
     }
     chain_.push_back(l.id);

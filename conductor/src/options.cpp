@@ -7,6 +7,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <limits>
 #include <sstream>
@@ -47,6 +49,28 @@ std::optional<log_level> parse_log_level(std::string_view s) {
   return std::nullopt;
 }
 
+bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+/// One level of a `RUST_LOG`-like filter, a name in any case or 0 (off) to 5 (trace), as a
+/// verbosity: -1 for `off`, else the log_level's value; nullopt when unknown.
+std::optional<int> filter_level(std::string_view word) {
+  std::string lower(word);
+  for (auto& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  if (lower == "off" || lower == "0") return -1;
+  if (lower == "warning") lower = "warn";
+  constexpr std::array levels{log_level::error, log_level::warn, log_level::info, log_level::debug, log_level::trace};
+  for (std::size_t i = 0; i < levels.size(); ++i)
+    if (lower == to_string(levels[i]) || lower == std::to_string(i + 1)) return static_cast<int>(levels[i]);
+  return std::nullopt;
+}
+
 std::optional<stderr_mode> parse_stderr_mode(std::string_view s) {
   for (auto m : {stderr_mode::forward, stderr_mode::tail_only, stderr_mode::discard})
     if (to_string(m) == s) return m;
@@ -56,7 +80,8 @@ std::optional<stderr_mode> parse_stderr_mode(std::string_view s) {
 const char* const footer = R"(Components:
   Each COMPONENT is one argument: a command line split like a shell would (quotes and
   backslashes, leading NAME=value words set environment variables; nothing is expanded and no
-  shell runs), a JSON object {"command": ..., "args": [...], "env": {...}, "name": ...}, or an
+  shell runs), a JSON object {"command": ..., "args": [...], "env": {...}, "name": ...} (also the
+  older {"type": "stdio", ..., "env": [{"name": ..., "value": ...}]}), or an
   address to connect to instead of a command: tcp://HOST:PORT, unix:/PATH, tls://HOST:PORT,
   ws://HOST:PORT/PATH, wss://HOST:PORT/PATH.
 
@@ -67,6 +92,7 @@ Examples:
   acp-conductor agent "my-proxy --verbose" "claude-code-acp"
   acp-conductor --trace /tmp/chain.jsons agent "RUST_LOG=debug ./proxy" "./agent"
   acp-conductor proxy "./inner-proxy"
+  acp-conductor agent -n my-chain --debug-dir /tmp/acp-debug "./proxy" "./agent"
   acp-conductor serve --listen ws://127.0.0.1:8700 --token-file tok agent claude-agent-acp
   ACP_CONDUCTOR_TOKEN=... acp-conductor connect ws://127.0.0.1:8700
 
@@ -138,6 +164,28 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(*n * factor));
 }
 
+std::optional<log_level> parse_log_filter(std::string_view text) {
+  int most = -1; // the most verbose level named (-1: only `off`)
+  bool any = false;
+  while (true) {
+    const auto comma = text.find(',');
+    const auto directive = trim(text.substr(0, comma));
+    if (!directive.empty()) {
+      // `target=level` (a span filter `target[span{f=v}]=level` too): the level follows the last `=`.
+      const auto eq = directive.rfind('=');
+      const auto word = eq == std::string_view::npos ? directive : trim(directive.substr(eq + 1));
+      const auto level = filter_level(word);
+      if (!level) return std::nullopt;
+      any = true;
+      most = std::max(most, *level);
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  if (!any) return std::nullopt;
+  return most < 0 ? log_level::error : static_cast<log_level>(most);
+}
+
 std::optional<std::size_t> parse_size(std::string_view text) {
   auto [digits, unit] = split_number(text);
   auto n = parse_number(digits);
@@ -174,14 +222,29 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   std::string size_text;
   std::string trace_text;
   std::string bridge_text{to_string(opts.mcp_bridge)};
-  app.add_option("--name", opts.name, "Name used in logs and error messages")->type_name("NAME")->capture_default_str();
+  app.add_option("-n,--name", opts.name, "Name used in logs and error messages (also after the mode)")
+      ->type_name("NAME")
+      ->capture_default_str();
   auto* trace_opt = app.add_option("--trace", trace_text,
                                    "Write every message as one JSON event per line to FILE "
                                    "(created with mode 0600)")
                         ->type_name("FILE");
-  app.add_option("--log-level", log_level_text, "error | warn | info | debug | trace")
-      ->type_name("LEVEL")
-      ->capture_default_str();
+  auto* log_level_opt = app.add_option("--log-level", log_level_text, "error | warn | info | debug | trace")
+                            ->type_name("LEVEL")
+                            ->capture_default_str();
+  std::string log_filter_text;
+  auto* log_filter_opt = app.add_option("--log", log_filter_text,
+                                        "The reference conductor's spelling of --log-level: a level, or RUST_LOG-like "
+                                        "directives (conductor=debug,info); the most verbose level named counts")
+                             ->type_name("FILTER");
+  bool debug_flag = false;
+  app.add_flag("--debug", debug_flag,
+               "Log every line each component (and the editor) sent, received and wrote on stderr, "
+               "one file per component, in --debug-dir (default: the current directory)");
+  std::string debug_dir_text;
+  auto* debug_dir_opt = app.add_option("--debug-dir", debug_dir_text,
+                                       "Where --debug writes its files (implies --debug; created 0700 when missing)")
+                            ->type_name("DIR");
   app.add_option("--stderr", stderr_text,
                  "Components' stderr: forward (prefixed with [name]), tail (kept for error "
                  "messages only) or discard")
@@ -343,8 +406,22 @@ command_line_result parse_command_line(int argc, const char* const* argv) {
   if (auto l = parse_log_level(log_level_text))
     opts.log_level = *l;
   else
-    return usage_error("--log-level: invalid level `" + log_level_text +
+    return usage_error("--log-level: invalid level `" + one_line(log_level_text, 40) +
                        "` (expected error, warn, info, debug or trace)");
+  if (log_filter_opt->count() > 0) {
+    if (log_level_opt->count() > 0) return usage_error("--log and --log-level: give one of them");
+    auto l = parse_log_filter(log_filter_text);
+    if (!l)
+      return usage_error("--log: invalid filter `" + one_line(log_filter_text, 40) +
+                         "` (expected a level: off, error, warn, info, debug or trace; or target=level, ...)");
+    opts.log_level = *l;
+  }
+  if (debug_dir_opt->count() > 0) {
+    if (debug_dir_text.empty()) return usage_error("--debug-dir: DIR must not be empty");
+    opts.debug_dir = debug_dir_text;
+  } else if (debug_flag) {
+    opts.debug_dir = ".";
+  }
   if (auto m = parse_stderr_mode(stderr_text))
     opts.stderr_mode = *m;
   else

@@ -12,6 +12,8 @@
 // `inbound_table` and passed on with `acp::forward` (the SDK's forwarding core): fresh id per
 // link, cancels re-issued with the downstream id, answered exactly once.
 
+#include "debug_log.hpp"
+
 #include <acp/conductor/child_process.hpp>
 #include <acp/conductor/options.hpp>
 #include <acp/conductor/router.hpp>
@@ -219,6 +221,12 @@ private:
   std::vector<link_id> chain_; // component links, proxies first, in chain order
   inbound_table inbound_;
   std::optional<trace_writer> trace_;
+  // --debug-dir: the log (null when off), and why it could not be opened (reported by `start`).
+  std::shared_ptr<debug_log> debug_;
+  std::string debug_error_;
+  /// The debug file for a link (null when off, or when it cannot be created: a warning).
+  [[nodiscard]] std::shared_ptr<debug_file> debug_file_for(std::string_view name, std::string label,
+                                                           std::string_view about);
   // Component k's link when it is not spawned: the test seam's in-process links, and remote
   // components once connected.
   std::vector<message_channel_ptr> ready_;

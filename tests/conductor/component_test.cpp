@@ -145,12 +145,58 @@ TEST(component_json, errors_carry_the_key_path) {
   EXPECT_EQ(parse_error(R"({"command": ""})"), "command: must not be empty");
   EXPECT_EQ(parse_error(R"({"command": "a", "args": "x"})"), "args: expected array of strings");
   EXPECT_EQ(parse_error(R"({"command": "a", "args": ["x", 1]})"), "args[1]: expected string");
-  EXPECT_EQ(parse_error(R"({"command": "a", "env": []})"), "env: expected object of strings");
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": "K=v"})"),
+            R"(env: expected object of strings (or array of {"name", "value"}))");
   EXPECT_EQ(parse_error(R"({"command": "a", "env": {"K": 1}})"), "env.K: expected string");
   EXPECT_EQ(parse_error(R"({"command": "a", "env": {"1K": "v"}})"), "env.1K: not a valid environment variable name");
   EXPECT_EQ(parse_error(R"({"command": "a", "name": null})"), "name: expected string");
   EXPECT_EQ(parse_error(R"({"command": "a", "cwd": "/"})"),
-            "cwd: unknown key (expected command, args, env, name, url)");
+            "cwd: unknown key (expected command, args, env, name, type, url)");
+}
+
+// The reference conductor's older form: an MCP server's stdio entry.
+TEST(component_json, older_stdio_form_with_env_array) {
+  auto spec = parse_ok(R"({"type": "stdio", "name": "my-agent", "command": "/usr/bin/python",)"
+                       R"( "args": ["agent.py", "-v"], "env": [{"name": "B", "value": "2"},)"
+                       R"( {"value": "", "name": "A"}]})");
+  EXPECT_EQ(spec.name, "my-agent");
+  EXPECT_EQ(spec.command, "/usr/bin/python");
+  EXPECT_EQ(spec.args, (strings{"agent.py", "-v"}));
+  EXPECT_EQ(spec.env, (env_list{{"B", "2"}, {"A", ""}})); // in the array's order
+  EXPECT_FALSE(spec.remote());
+}
+
+TEST(component_json, older_form_without_type_and_with_an_empty_env_array) {
+  auto spec = parse_ok(R"({"name": "p", "command": "proxy", "args": [], "env": []})");
+  EXPECT_EQ(spec.command, "proxy");
+  EXPECT_TRUE(spec.env.empty());
+  // `env` as an array works without `type` too, and `type` without an array.
+  EXPECT_EQ(parse_ok(R"({"command": "x", "env": [{"name": "K", "value": "v"}]})").env, (env_list{{"K", "v"}}));
+  EXPECT_EQ(parse_ok(R"({"type": "stdio", "command": "x", "env": {"K": "v"}})").env, (env_list{{"K", "v"}}));
+  EXPECT_EQ(parse_ok(R"({"type": "stdio", "command": "/bin/agent"})").name, "agent");
+}
+
+TEST(component_json, older_form_other_types_are_refused_by_name) {
+  EXPECT_EQ(parse_error(R"({"type": "http", "name": "h", "url": "http://x/", "headers": []})"),
+            R"(type: `http` is not supported (only "stdio" components can be run))");
+  EXPECT_EQ(parse_error(R"({"type": "sse", "command": "x"})"),
+            R"(type: `sse` is not supported (only "stdio" components can be run))");
+  EXPECT_EQ(parse_error(R"({"type": 1, "command": "x"})"), "type: expected string");
+  const auto e = parse_error(R"({"type": "a\nb\u001b", "command": "x"})");
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_EQ(e.find('\x1b'), std::string::npos) << e;
+}
+
+TEST(component_json, older_form_env_entries_are_checked) {
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": ["K=v"]})"), R"(env[0]: expected object {"name", "value"})");
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": [{"name": "K"}]})"), "env[0].value: missing");
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": [{"name": "K", "value": "v"}, {"value": "v"}]})"),
+            "env[1].name: missing");
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": [{"name": "K", "value": 1}]})"), "env[0].value: expected string");
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": [{"name": "1K", "value": "v"}]})"),
+            "env[0].name: 1K is not a valid environment variable name");
+  EXPECT_EQ(parse_error(R"({"command": "a", "env": [{"name": "K", "value": "v", "x": 1}]})"),
+            "env[0].x: unknown key (expected name, value)");
 }
 
 TEST(component_json, invalid_json_is_an_error) {
@@ -197,7 +243,9 @@ TEST(component_remote, json_url_form_with_a_name) {
   EXPECT_TRUE(spec.remote());
   EXPECT_EQ(spec.name, "build-box");
   EXPECT_EQ(parse_error(R"({"url": "ws://h:1/", "command": "x"})"),
-            "url: a remote component has no command, args or env");
+            "url: a remote component has no command, args, env or type");
+  EXPECT_EQ(parse_error(R"({"url": "ws://h:1/", "type": "stdio"})"),
+            "url: a remote component has no command, args, env or type");
   EXPECT_EQ(parse_error(R"({"url": 3})"), "url: expected string");
   EXPECT_EQ(parse_error(R"({"name": "x"})"), "command: missing (or url, for a remote component)");
 }

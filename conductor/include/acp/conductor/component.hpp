@@ -13,6 +13,11 @@
 // A string whose first non-space character is `{` is a JSON spec instead:
 //   {"command": "...", "args": ["..."], "env": {"NAME": "value"}, "name": "..."}
 // `command` is required; `args`, `env` and `name` are optional; any other key is an error.
+// The older form the reference conductor accepted (an MCP server's stdio entry) works too:
+//   {"type": "stdio", "name": "...", "command": "...", "args": [...],
+//    "env": [{"name": "NAME", "value": "value"}, ...]}
+// `type` is optional and must be "stdio" (another type is an error naming it); `env` may be
+// either an object or that array, whose entries are added in order.
 //
 // `name` (used to prefix the component's stderr lines and in error messages) defaults to the
 // basename of the command.

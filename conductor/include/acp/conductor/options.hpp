@@ -9,7 +9,9 @@
 //   acp-conductor trace view FILE [-o OUT.html]   (a trace as one self-contained HTML page)
 //   acp-conductor trace stats FILE [--json]       (per method and hop: counts, bytes, latencies)
 //
-// Options may come before or after the subcommand. `parse_command_line` never prints and never
+// Options may come before or after the subcommand. The reference conductor's command line works
+// too: `-n/--name` after the mode, `--debug`, `--debug-dir DIR`, `--log LEVEL` (see
+// man/acp-conductor.1, COMPATIBILITY). `parse_command_line` never prints and never
 // exits: it returns either the options or what `main` must print and the code it must exit with.
 
 #include <acp/conductor/component.hpp>
@@ -38,6 +40,11 @@ struct conductor_options {
   std::vector<component_spec> components;
   std::string name = "acp-conductor";
   std::optional<std::string> trace_file;
+  /// `--debug` (in the current directory) or `--debug-dir DIR`: a log file per component, and
+  /// one for the editor's link, with every line it sent, received and wrote on stderr, each
+  /// with its direction and a timestamp (conductor/src/debug_log.hpp). DIR is created (0700)
+  /// when missing.
+  std::optional<std::string> debug_dir;
   enum log_level log_level = log_level::info;
   enum stderr_mode stderr_mode = stderr_mode::forward;
   std::chrono::milliseconds grace_period{2000};
@@ -113,6 +120,13 @@ using command_line_result = std::variant<conductor_options, early_exit, trace_co
 /// `acp-conductor: <what is wrong> (try --help)`, and exit code 2; --help prints the usage to
 /// stdout (exit 0); -V/--version prints `acp-conductor <version>` (exit 0).
 [[nodiscard]] command_line_result parse_command_line(int argc, const char* const* argv);
+
+/// `--log`'s value, as the reference conductor took it (a `RUST_LOG`-like filter): a level
+/// (`error`, `warn`, `info`, `debug`, `trace`, `off`; any case), `target=level` directives, or
+/// several of them separated by commas. We have no targets: the most verbose level named
+/// anywhere counts, and `off` alone means `error` (errors are always printed). nullopt when a
+/// directive names no known level.
+[[nodiscard]] std::optional<log_level> parse_log_filter(std::string_view text);
 
 /// The version compiled into the library (`0.1.0`).
 [[nodiscard]] std::string_view version() noexcept;
