@@ -23,7 +23,8 @@ bool shows(const fanout_driver& d, std::string_view needle) {
 }
 
 TEST(fanout_first_mode, a_loser_that_never_ends_its_cancelled_turn_is_left_out_after_the_grace_period) {
-  fanout_driver d({"--mode", "first", "--grace-ms", "300", named_agent("quick"), named_agent("stuck", {"--mode", "hang"})});
+  fanout_driver d(
+      {"--mode", "first", "--grace-ms", "300", named_agent("quick"), named_agent("stuck", {"--mode", "hang"})});
   const auto session = d.open_session();
   ASSERT_FALSE(session.empty());
   auto first = d.response(d.send("session/prompt", fanout_driver::prompt(session, "hello")));
@@ -47,7 +48,8 @@ TEST(fanout_first_mode, a_loser_that_never_ends_its_cancelled_turn_is_left_out_a
 }
 
 TEST(fanout_first_mode, a_prompt_held_for_a_stuck_loser_is_answered_when_its_deadline_passes) {
-  fanout_driver d({"--mode", "first", "--grace-ms", "300", named_agent("quick"), named_agent("stuck", {"--mode", "hang"})});
+  fanout_driver d(
+      {"--mode", "first", "--grace-ms", "300", named_agent("quick"), named_agent("stuck", {"--mode", "hang"})});
   const auto session = d.open_session();
   ASSERT_FALSE(session.empty());
   auto first = d.response(d.send("session/prompt", fanout_driver::prompt(session, "hello")));
@@ -110,7 +112,8 @@ TEST(fanout_sessions, the_only_agent_refusing_session_new_gives_its_error_verbat
   ASSERT_TRUE(d.response(d.send("initialize", json::object{{"protocolVersion", 1}})));
   const auto refused = d.response(d.send("session/new", json::object{{"cwd", "/tmp"}, {"mcpServers", json::array{}}}));
   ASSERT_TRUE(refused && refused->contains("error"));
-  EXPECT_EQ(refused->at("error"), (json::value(json::object{{"code", -32000}, {"message", "Authentication required"}})));
+  EXPECT_EQ(refused->at("error"),
+            (json::value(json::object{{"code", -32000}, {"message", "Authentication required"}})));
 }
 
 TEST(fanout_sessions, load_set_mode_and_set_config_option_reach_the_right_agents) {
