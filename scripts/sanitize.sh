@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Builds the unit tests — acp_protocol_tests, acp_proxy_sdk_tests, acp_conductor_tests, the MCP bridge
-# and acp-fanout unit tests (CTest label
-# `unit`) — with AddressSanitizer and UndefinedBehaviorSanitizer into ./build-asan (or
-# $ACP_ASAN_BUILD_DIR) and runs them with CTest. Any sanitizer report (memory error, leak,
+# Builds the unit tests — acp_protocol_tests, acp_proxy_sdk_tests, acp_conductor_tests, the MCP
+# bridge's and acp-fanout's (CTest label `unit`) — with AddressSanitizer and
+# UndefinedBehaviorSanitizer into ./build-asan (or $ACP_ASAN_BUILD_DIR) and runs them with CTest. Any sanitizer report (memory error, leak,
 # undefined behaviour) aborts the test that triggered it, so the run fails. scripts/test.sh runs
 # this in CI; benchmarks, examples and end-to-end tests are not built here.
 #   scripts/sanitize.sh [CTEST ARGUMENTS...]
