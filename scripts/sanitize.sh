@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Builds the unit tests — acp_protocol_tests, acp_proxy_sdk_tests, acp_conductor_tests (CTest label
-# `unit`) — with AddressSanitizer and UndefinedBehaviorSanitizer into ./build-asan (or
-# $ACP_ASAN_BUILD_DIR) and runs them with CTest. Any sanitizer report (memory error, leak,
-# undefined behaviour) aborts the test that triggered it, so the run fails. scripts/test.sh runs
-# this in CI; benchmarks, examples and end-to-end tests are not built here.
+# Builds the unit tests — acp_protocol_tests, acp_proxy_sdk_tests, acp_conductor_tests, the MCP
+# bridge's and acp-fanout's (CTest label `unit`) — with AddressSanitizer and
+# UndefinedBehaviorSanitizer into ./build-asan (or $ACP_ASAN_BUILD_DIR) and runs them with
+# CTest. Any sanitizer report (memory error, leak, undefined behaviour) aborts the test that
+# triggered it, so the run fails. scripts/test.sh runs this in CI; benchmarks, examples and
+# end-to-end tests are not built here.
 #   scripts/sanitize.sh [CTEST ARGUMENTS...]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${ACP_ASAN_BUILD_DIR:-$root/build-asan}
-targets=(acp_protocol_tests acp_proxy_sdk_tests acp_conductor_tests acp_mcp_bridge_tests acp_mcp_bridge_proxy_tests)
+targets=(acp_protocol_tests acp_proxy_sdk_tests acp_conductor_tests acp_mcp_bridge_tests acp_mcp_bridge_proxy_tests
+         acp_fanout_unit_tests)
 
 "$root/scripts/setup.sh"
 launcher=()

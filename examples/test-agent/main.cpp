@@ -36,6 +36,14 @@ int main(int argc, char** argv) {
                  "port 0: any free port, printed on stderr): one agent per connection");
   std::string token_file;
   app.add_option("--token-file", token_file, "With --listen: the bearer token clients must present (its first line)");
+  app.add_option("--auth-methods", opts.auth_methods,
+                 "Auth method ids offered in initialize; session/new then answers -32000 until authenticate used one")
+      ->delimiter(',');
+  app.add_option("--modes", opts.modes, "Mode ids of every new session (the first is current), for session/set_mode")
+      ->delimiter(',');
+  app.add_option("--config-options", opts.config_options,
+                 "Ids of select config options (values off, on) of every new session, for session/set_config_option")
+      ->delimiter(',');
   app.set_version_flag("--version", std::string("acp-test-agent ") + ACP_VERSION);
   app.footer(std::string(acp::examples::test_agent_commands()) +
              "\nExit status: 0 when the client closed the connection, 1 on a broken connection, 2 for a usage "

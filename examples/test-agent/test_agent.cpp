@@ -1,6 +1,7 @@
 #include "test_agent.hpp"
 
 #include "mcp_commands.hpp"
+#include "session_features.hpp"
 
 #include <acp/sdk.hpp>
 #include <acp/version.hpp>
@@ -123,6 +124,7 @@ struct agent_state {
   std::vector<responder> held; // `hang`: requests that are never answered
   std::list<std::shared_ptr<turn>> turns;
   std::unordered_map<std::string, json::value> mcp_servers; // per session: its `mcpServers` JSON
+  std::shared_ptr<session_features> features = std::make_shared<session_features>();
 };
 
 session_notification text_chunk(const std::string& session_id, std::string text, std::optional<json::value> meta = {}) {
@@ -492,25 +494,32 @@ agent_builder make_agent(const std::shared_ptr<agent_state>& st) {
     json::value answer = json::value_from(res);
     answer.as_object()["agentCapabilities"].as_object()["mcpCapabilities"] =
         json::object{{"http", st->opts.mcp_http}, {"sse", st->opts.mcp_sse}, {"acp", st->opts.mcp_acp}};
+    answer.as_object()["authMethods"] = auth_methods_json(*st->features);
     r.respond(std::move(answer));
   });
 
   // Declarations are kept as JSON (read by mcp_client.cpp), whatever the typed variant holds.
   agent.on_receive_request_from(acp::client, [st](new_session_request req, responder r, context) {
+    if (auto refusal = refuse_new_session(*st->features)) return r.respond_error(std::move(*refusal));
     new_session_response res;
     res.session_id = "sess-" + std::to_string(++st->sessions);
     st->open_sessions.insert(res.session_id);
     st->mcp_servers[res.session_id] = json::value_from(req.mcp_servers);
-    r.respond(res);
+    auto answer = json::value_from(res);
+    add_session_fields(*st->features, res.session_id, answer.as_object());
+    r.respond(std::move(answer));
   });
 
   // session/load of a session this agent opened (there is no history to replay): new servers.
-  agent.on_receive_request_from(acp::client, [st](load_session_request req, responder r, context) {
+  agent.on_receive_request_from(acp::client, [st](load_session_request req, responder r, context cx) {
     if (st->open_sessions.count(req.session_id) == 0)
       return r.respond_error(rpc_error::resource_not_found("no open session " + req.session_id));
     st->mcp_servers[req.session_id] = json::value_from(req.mcp_servers);
+    cx.send_notification_to(acp::client, text_chunk(req.session_id, "loaded " + req.session_id)); // the replay
     r.respond(load_session_response{});
   });
+
+  add_feature_handlers(agent, st->features, [st](const std::string& id) { return st->open_sessions.count(id) > 0; });
 
   // Server-initiated MCP traffic over ACP (list_changed, progress, sampling): nothing asked for
   // it, so requests get -32601 and notifications are dropped.
@@ -556,18 +565,25 @@ agent_builder make_agent(const std::shared_ptr<agent_state>& st) {
   return agent;
 }
 
+std::shared_ptr<agent_state> make_state(test_agent_options options) {
+  auto st = std::make_shared<agent_state>();
+  st->features->auth_methods = options.auth_methods;
+  st->features->modes = options.modes;
+  st->features->config_options = options.config_options;
+  st->opts = std::move(options);
+  return st;
+}
+
 } // namespace
 
 agent_builder make_test_agent(test_agent_options options) {
-  auto st = std::make_shared<agent_state>();
-  st->opts = std::move(options);
+  auto st = make_state(std::move(options));
   return make_agent(st);
 }
 
 int run_test_agent(test_agent_options options) {
   if (options.raw_stdout_fd < 0) options.raw_stdout_fd = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-  auto st = std::make_shared<agent_state>();
-  st->opts = std::move(options);
+  auto st = make_state(std::move(options));
   const int code = make_agent(st).run_stdio();
   // A hung agent does not notice that its input closed either: it waits for a signal (one that
   // already ended run_stdio, 128 + N, ends it too).

@@ -45,6 +45,13 @@
 // (`mcp_connect_timeout`, `mcp_request_timeout`); a session/cancel cuts the pending MCP request
 // short ($/cancel_request for an acp one), closes the connections and ends the turn "cancelled".
 //
+// Optional session features (session_features.hpp), for tests of routers: `--auth-methods`
+// offers auth methods in initialize, and session/new then answers -32000 "Authentication
+// required" until `authenticate` used one of them; `--modes` gives each new session those modes
+// (the first current; session/set_mode answers {} after a current_mode_update); `--config-options`
+// gives it select options (values "off", the default, and "on"; session/set_config_option answers
+// every option). session/load of an open session replays one chunk "loaded SESSION".
+//
 // Sessions are "sess-1", "sess-2", … in creation order. Requests to the client follow the
 // deadlock rule: each turn runs as a task (`context::spawn`) that awaits the responses.
 
@@ -53,6 +60,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace acp::examples {
 
@@ -70,6 +78,10 @@ struct test_agent_options {
   /// Deadlines of the MCP client: opening a connection, and each request's answer.
   std::chrono::milliseconds mcp_connect_timeout{5000};
   std::chrono::milliseconds mcp_request_timeout{10000};
+  /// Optional session features: ids of auth methods, modes and config options.
+  std::vector<std::string> auth_methods;
+  std::vector<std::string> modes;
+  std::vector<std::string> config_options;
 };
 
 /// Sets the advertised MCP transports from "acp,http,sse" (any subset, comma-separated) or

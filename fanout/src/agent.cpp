@@ -26,7 +26,7 @@ std::string string_at(const json::object& o, std::string_view key) {
 std::vector<std::pair<std::size_t, json::object>> per_agent(const session& s, const json::object& params) {
   std::vector<std::pair<std::size_t, json::object>> asks;
   for (std::size_t i = 0; i < s.ids.size(); ++i) {
-    if (s.ids[i].empty()) continue;
+    if (!s.in(i)) continue;
     auto p = params;
     p["sessionId"] = s.ids[i];
     asks.emplace_back(i, std::move(p));
@@ -40,6 +40,8 @@ session& add_session(const state_ptr& st, const std::string& up_id, std::vector<
   s.config_ids.resize(s.ids.size());
   s.dropping.assign(s.ids.size(), false);
   s.waiting.assign(s.ids.size(), nullptr);
+  s.deadlines.assign(s.ids.size(), nullptr);
+  s.left_out.assign(s.ids.size(), std::nullopt);
   for (std::size_t i = 0; i < s.ids.size(); ++i)
     if (!s.ids[i].empty()) st->upstream_of[i][s.ids[i]] = up_id;
   return s;
@@ -75,23 +77,62 @@ void on_initialize(const state_ptr& st, const json::object& params, responder r,
   });
 }
 
+/// When every agent refused session/new: the first refusal as the agent sent it (an
+/// authentication error reaches the editor intact), with the others in `data.fanout.agents`
+/// when there are several and its `data` is absent or an object.
+rpc_error all_refused(const state_ptr& st, const outcomes& o) {
+  std::optional<rpc_error> first;
+  json::object agents;
+  for (std::size_t i = 0; i < o.size(); ++i) {
+    if (!o[i] || o[i]->has_value()) continue;
+    if (!first) first = o[i]->error();
+    agents[st->names[i]] = o[i]->error().to_json();
+  }
+  if (!first) return rpc_error::internal_error("acp-fanout: no agent created a session");
+  if (o.size() > 1 && (!first->data || first->data->is_object() || first->data->is_null())) {
+    json::object data = first->data && first->data->is_object() ? first->data->get_object() : json::object{};
+    data["fanout"] = json::object{{"agents", std::move(agents)}};
+    first->data = json::value(std::move(data));
+  }
+  return *first;
+}
+
+/// session/new: a session in every agent. An agent that refuses is left out of the session
+/// (shown as an update after the answer, in `_meta.fanout.refused`); only when every agent
+/// refused is the request an error.
 void on_new_session(const state_ptr& st, const json::object& params, responder r) {
   std::vector<std::pair<std::size_t, json::object>> asks;
   for (std::size_t i = 0; i < st->members.size(); ++i) asks.emplace_back(i, params);
   gather(st, std::move(asks), "session/new", [st, r = std::move(r)](outcomes o) mutable {
-    if (auto e = first_failure(st, o, "session/new")) return r.respond_error(*e);
     std::vector<std::string> ids;
     std::vector<const json::object*> results;
     for (auto& x : o) {
-      const auto* obj = x->value().if_object();
-      results.push_back(obj);
-      ids.push_back(obj ? string_at(*obj, "sessionId") : std::string());
+      const auto* obj = x->has_value() ? x->value().if_object() : nullptr;
+      auto id = obj ? string_at(*obj, "sessionId") : std::string();
+      if (x->has_value() && id.empty()) *x = rpc_error::internal_error("its session/new answer has no sessionId");
+      results.push_back(id.empty() ? nullptr : obj);
+      ids.push_back(std::move(id));
     }
+    if (std::all_of(ids.begin(), ids.end(), [](const auto& id) { return id.empty(); }))
+      return r.respond_error(all_refused(st, o));
     const auto up_id = encode_session_id(ids);
     auto& s = add_session(st, up_id, ids);
-    for (std::size_t i = 0; i < results.size(); ++i)
+    json::object refused;
+    for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i]) s.config_ids[i] = config_option_ids(*results[i]);
-    r.respond(json::value(merge_session_results(st->names, results, up_id, ids)));
+      if (!o[i]->has_value()) refused[st->names[i]] = o[i]->error().to_json();
+    }
+    auto answer = merge_session_results(st->names, results, up_id, ids);
+    if (!refused.empty()) answer["_meta"].as_object()["fanout"].as_object()["refused"] = refused;
+    r.respond(json::value(std::move(answer)));
+    for (std::size_t i = 0; i < o.size(); ++i) { // after the answer: the client knows the session
+      if (o[i]->has_value()) continue;
+      const auto& name = st->names[i];
+      const auto& e = o[i]->error();
+      const auto text = s.framing.notice("[" + name + "] refused the session: " + e.message);
+      auto update = text_update(up_id, text, json::object{{"agent", name}, {"failed", true}, {"error", e.to_json()}});
+      st->up->send_notification_to(acp::client, "session/update", json::value(std::move(update)));
+    }
   });
 }
 

@@ -40,7 +40,7 @@ void relay_update(const state_ptr& st, std::size_t i, json::object params) {
   }
   const std::string upstream = *up_id;
   auto& s = st->sessions[upstream];
-  if (i < s.dropping.size() && s.dropping[i]) return; // a `first`-mode loser's late update
+  if (i < s.dropping.size() && (s.dropping[i] || s.left_out[i])) return; // a loser's late update
   const auto& name = st->names[i];
   params["sessionId"] = upstream;
   if (const auto text = message_chunk_text(params)) {

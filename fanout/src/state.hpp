@@ -6,6 +6,7 @@
 #include <acp/sdk/endpoint.hpp>
 #include <acp/sdk/process.hpp>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
 #include <functional>
@@ -35,8 +36,15 @@ struct session {
   speaker_framing framing;
   std::vector<bool> dropping; ///< per agent: a `first`-mode loser whose late updates are dropped
   /// Per agent: the next prompt, held while that agent is a loser still ending its turn; called
-  /// with true to send it, false to give it up (a newer prompt replaces it).
-  std::vector<std::function<void(bool send)>> waiting;
+  /// with nullptr to send it, or with the error that ends it unsent (a newer prompt replaced
+  /// it, the agent was left out).
+  std::vector<std::function<void(const rpc_error* give_up)>> waiting;
+  /// Per agent: the deadline (the grace period) of a `first`-mode loser to end its cancelled turn.
+  std::vector<std::shared_ptr<boost::asio::steady_timer>> deadlines;
+  /// Per agent: why it is left out of this session (a loser that missed its deadline, an agent
+  /// that refused session/new): it gets no more requests and its updates are dropped.
+  std::vector<std::optional<rpc_error>> left_out;
+  [[nodiscard]] bool in(std::size_t i) const { return !ids[i].empty() && !left_out[i]; }
 };
 
 struct state {
@@ -75,6 +83,10 @@ boost::asio::awaitable<void> stop_members(state_ptr st);
 
 /// A `session/prompt` for upstream session `up_id`: sent to every agent of it (turn.cpp).
 void run_turn(const state_ptr& st, const std::string& up_id, const boost::json::object& params, responder r);
+
+/// After a `first`-mode win: loser `i` of session `up_id` gets the grace period to end its
+/// cancelled turn, or is left out of the session (turn.cpp).
+void start_deadline(const state_ptr& st, const std::string& up_id, std::size_t i);
 
 /// Sends `session/cancel` to agent `i` for its session `own_id` (when it is still running).
 void send_cancel(const state_ptr& st, std::size_t i, const std::string& own_id);

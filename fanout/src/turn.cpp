@@ -59,6 +59,7 @@ void answer(const turn_ptr& t, json::object result) {
     t->agents[t->st->names[i]] = json::object{{"cancelled", true}};
     if (s) s->dropping[i] = true; // its late updates are dropped
     send_cancel(t->st, i, own_id);
+    if (s && !s->deadlines[i]) start_deadline(t->st, t->up_id, i); // one deadline per cancelled turn
   }
 }
 
@@ -86,7 +87,8 @@ void ended(const turn_ptr& t, std::size_t i, rpc_result outcome) {
   }
   if (was_loser) { // its cancelled turn is over: the prompt held for it goes now
     s->dropping[i] = false;
-    if (auto next = std::exchange(s->waiting[i], nullptr)) next(true);
+    s->deadlines[i].reset(); // cancels the deadline
+    if (auto next = std::exchange(s->waiting[i], nullptr)) next(nullptr);
   }
   if (--t->left > 0 || t->answered) return;
   if (t->failures == t->asked.size()) {
@@ -104,6 +106,30 @@ void ended(const turn_ptr& t, std::size_t i, rpc_result outcome) {
 
 } // namespace
 
+void start_deadline(const state_ptr& st, const std::string& up_id, std::size_t i) {
+  if (!st->up) return;
+  auto& s = st->sessions[up_id];
+  auto timer = std::make_shared<boost::asio::steady_timer>(st->up->get_executor(), st->opts.grace);
+  s.deadlines[i] = timer;
+  timer->async_wait([w = std::weak_ptr<state>(st), up_id, i, id = timer.get()](boost::system::error_code ec) {
+    const auto sp = w.lock();
+    if (ec || !sp) return;
+    const auto it = sp->sessions.find(up_id);
+    if (it == sp->sessions.end() || it->second.deadlines[i].get() != id || !it->second.dropping[i]) return;
+    auto& sess = it->second;
+    const auto& name = sp->names[i];
+    const auto e = rpc_error::internal_error("agent " + name + " did not end its cancelled turn within " +
+                                             std::to_string(sp->opts.grace.count()) + " ms; left out of this session");
+    sess.dropping[i] = false;
+    sess.left_out[i] = e;
+    sess.deadlines[i].reset();
+    if (auto next = std::exchange(sess.waiting[i], nullptr)) return next(&e); // that turn shows and records it
+    const auto text = sess.framing.notice("[" + name + "] failed: " + e.message);
+    auto update = text_update(up_id, text, json::object{{"agent", name}, {"failed", true}, {"error", e.to_json()}});
+    sp->up->send_notification_to(acp::client, "session/update", json::value(std::move(update)));
+  });
+}
+
 void send_cancel(const state_ptr& st, std::size_t i, const std::string& own_id) {
   auto& m = st->members[i];
   if (m.alive())
@@ -116,8 +142,15 @@ void run_turn(const state_ptr& st, const std::string& up_id, const json::object&
   t->st = st;
   t->up_id = up_id;
   s.framing.reset();
-  for (std::size_t i = 0; i < s.ids.size(); ++i)
-    if (!s.ids[i].empty()) t->asked.emplace_back(i, s.ids[i]);
+  for (std::size_t i = 0; i < s.ids.size(); ++i) {
+    if (s.in(i)) {
+      t->asked.emplace_back(i, s.ids[i]);
+    } else if (s.left_out[i]) { // recorded in every answer's _meta, never asked
+      const auto& name = st->names[i];
+      t->agents[name] = json::object{{"error", s.left_out[i]->to_json()}, {"leftOut", true}};
+      t->errors += (t->errors.empty() ? "" : "; ") + name + ": " + s.left_out[i]->message;
+    }
+  }
   t->left = t->asked.size();
   // A cancel of the prompt itself reaches every agent as session/cancel.
   r.on_cancel([w = std::weak_ptr<turn>(t)] {
@@ -126,16 +159,19 @@ void run_turn(const state_ptr& st, const std::string& up_id, const json::object&
   });
   t->r = std::move(r);
   if (t->asked.empty()) {
-    t->r.respond_error(rpc_error::internal_error("acp-fanout: no agent has this session"));
+    t->r.respond_error(
+        rpc_error::internal_error(t->errors.empty() ? std::string("acp-fanout: no agent has this session")
+                                                    : "acp-fanout: no agent is left in this session: " + t->errors,
+                                  json::value(json::object{{"fanout", json::object{{"agents", t->agents}}}})));
     return;
   }
   const auto asked = t->asked;
   for (const auto& [i, own_id] : asked) {
     auto p = params;
     p["sessionId"] = own_id;
-    auto send = [t, i = i, p = std::move(p)](bool go) {
+    auto send = [t, i = i, p = std::move(p)](const rpc_error* give_up) {
       auto& m = t->st->members[i];
-      if (!go) return ended(t, i, rpc_error::internal_error("agent " + m.name + ": superseded by a newer prompt"));
+      if (give_up) return ended(t, i, *give_up);
       if (t->answered) // a held prompt whose turn another agent has won meanwhile: never sent
         return ended(t, i, rpc_error::internal_error("agent " + m.name + ": the turn ended before it was asked"));
       if (!m.alive()) return ended(t, i, rpc_error::internal_error("agent " + m.name + " has ended"));
@@ -144,12 +180,15 @@ void run_turn(const state_ptr& st, const std::string& up_id, const json::object&
           .on_receiving_result([t, i](rpc_result outcome) { ended(t, i, std::move(outcome)); });
     };
     if (!s.dropping[i]) {
-      send(true);
+      send(nullptr);
       continue;
     }
     // A `first`-mode loser still ending its cancelled turn: its late updates are still dropped,
     // and this prompt waits until that turn has ended.
-    if (auto older = std::exchange(s.waiting[i], std::move(send))) older(false);
+    if (auto older = std::exchange(s.waiting[i], std::move(send))) {
+      const auto superseded = rpc_error::internal_error("agent " + st->names[i] + ": superseded by a newer prompt");
+      older(&superseded);
+    }
   }
 }
 

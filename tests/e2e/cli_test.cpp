@@ -38,8 +38,12 @@ void expect_help(const run_result& r, const std::vector<std::string>& mentions) 
 }
 
 TEST(cli_test_agent, help_lists_flags_and_commands) {
-  expect_help(run({agent_bin, "--help"}),
-              {"--mode", "--delay-ms", "--version", "wait-for-cancel", "garbage", "Exit status"});
+  expect_help(run({agent_bin, "--help"}), {"--mode", "--delay-ms", "--version", "wait-for-cancel", "garbage",
+                                           "Exit status", "--auth-methods", "--modes", "--config-options"});
+}
+TEST(cli_test_agent, session_feature_flags_need_a_value) {
+  expect_usage_error(run({agent_bin, "--modes"}), "acp-test-agent", "--modes");
+  expect_usage_error(run({agent_bin, "--auth-methods"}), "acp-test-agent", "--auth-methods");
 }
 TEST(cli_test_agent, version) { expect_version(run({agent_bin, "--version"}), "acp-test-agent"); }
 TEST(cli_test_agent, unknown_flag_is_a_usage_error) {

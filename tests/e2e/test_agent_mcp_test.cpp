@@ -282,6 +282,9 @@ TEST_F(agent_mcp, session_load_replaces_the_servers) {
   const auto s = open_session({acp_server("old", "mcp-server:1")});
   send(request(3, "session/load",
                json::object{{"sessionId", s}, {"cwd", "/tmp"}, {"mcpServers", json::array{acp_server("new", "x")}}}));
+  const auto replay = next(); // the test agent's one-chunk replay of the loaded session
+  EXPECT_EQ(replay.at("method"), "session/update");
+  EXPECT_EQ(replay.at("params").at("update").at("content").at("text"), json::value("loaded " + s));
   EXPECT_TRUE(next().as_object().contains("result"));
   prompt(10, s, "mcp call old t");
   std::string stop;

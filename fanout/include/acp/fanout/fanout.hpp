@@ -12,6 +12,9 @@
 //                     `initialize` with an error naming it (`data.agent`).
 //   authenticate      to the agent named by the method id's prefix, the prefix removed.
 //   session/new       a session in every agent; the upstream id encodes theirs (merge.hpp).
+//                     An agent that refuses is left out of the session (`_meta.fanout.refused`,
+//                     an update naming it); only when all refuse is it an error: the first
+//                     refusal with its code and message intact (an agent's auth error).
 //   session/load, session/set_mode, session/cancel, session/close and any other request or
 //                     notification with a known `sessionId`: to every agent with its own id;
 //                     session/set_config_option only to the agents that offered the option.
@@ -20,7 +23,9 @@
 //                     with a heading line `[NAME]` when an agent starts speaking or speakers
 //                     switch. `turn_mode::all` answers when every agent has ended (end_turn only
 //                     if all did, else the most serious reason); `turn_mode::first` answers with
-//                     the first agent to end and cancels the others, dropping their late updates.
+//                     the first agent to end and cancels the others, dropping their late updates;
+//                     a loser that has not ended its cancelled turn within `grace` is left out
+//                     of the session (an update, `_meta.fanout.agents.NAME.leftOut`).
 //                     An agent that fails mid-turn (an error, a crash) is shown as an update
 //                     naming it and recorded in the answer's `_meta.fanout.agents`; only when
 //                     every agent failed is the prompt answered with an error.
@@ -48,7 +53,8 @@ struct agent_spec {
 struct fanout_options {
   std::vector<agent_spec> agents;
   turn_mode mode = turn_mode::all;
-  /// At shutdown: how long an agent may take to exit after its input closed.
+  /// At shutdown: how long an agent may take to exit after its input closed; in `first` mode
+  /// also how long a cancelled loser may take to end its turn before it is left out.
   std::chrono::milliseconds grace{2000};
 };
 
