@@ -80,6 +80,21 @@ std::vector<json::object> responses_to_client(const std::vector<json::object>& e
   return out;
 }
 
+/// The traced responses to the editor's requests `method`: each request is traced under the id
+/// of the link it took, and its response under the same id (docs/PROTOCOL.md §7).
+std::vector<json::object> responses_to_client_request(const std::vector<json::object>& events,
+                                                      std::string_view method) {
+  std::vector<json::object> out;
+  for (const auto& q : events) {
+    if (q.at("type") != "request" || q.at("from") != "Client" || q.at("method") != method) continue;
+    for (const auto& e : events)
+      if (e.at("type") == "response" && e.at("to") == "Client" && e.at("from") == q.at("to") &&
+          e.at("id") == q.at("id"))
+        out.push_back(e);
+  }
+  return out;
+}
+
 bool has_cancel(const std::vector<json::object>& events, const char* from, const char* to) {
   for (const auto& e : events)
     if (e.at("type") == "notification" && e.at("method") == "session/cancel" && e.at("from") == from &&
@@ -191,7 +206,7 @@ TEST(shutdown, the_trace_of_a_chain_shut_down_mid_turn_holds_the_editors_error_a
   ASSERT_TRUE(r);
   ASSERT_EQ(editor.wait_exit(10s), 0);
   const auto events = trace.events();
-  const auto answers = responses_to_client(events, 1);
+  const auto answers = responses_to_client_request(events, "session/prompt");
   ASSERT_EQ(answers.size(), 1u) << "the editor got one answer, and the trace says which";
   EXPECT_EQ(answers[0].at("is_error"), true);
   EXPECT_EQ(answers[0].at("from"), "Proxy(0)");
@@ -210,7 +225,7 @@ TEST(shutdown, the_trace_holds_the_error_the_editor_got_when_the_agent_crashed_m
   auto r = editor.read_response(1, nullptr);
   ASSERT_TRUE(r);
   ASSERT_EQ(editor.wait_exit(10s), 1);
-  const auto answers = responses_to_client(trace.events(), 1);
+  const auto answers = responses_to_client_request(trace.events(), "session/prompt");
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0].at("payload"), r->at("error"));
   EXPECT_EQ(editor.stderr_text().find("second answer"), std::string::npos) << editor.stderr_text();

@@ -68,6 +68,9 @@ function run(cmd, argv, { timeoutMs = 60000, input } = {}) {
       reject(new Error(`${cmd} did not finish within ${timeoutMs} ms`));
     }, timeoutMs);
     p.on('error', reject);
+    // A program that exits without reading its input (most do not read it) closes the pipe
+    // first: EPIPE on this end is expected, not a failure.
+    p.stdin.on('error', () => {});
     p.on('close', (code) => {
       clearTimeout(t);
       resolve({ code, stdout, stderr });
