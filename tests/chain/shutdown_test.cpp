@@ -82,8 +82,7 @@ std::vector<json::object> responses_to_client(const std::vector<json::object>& e
 
 /// The traced responses to the editor's requests `method`: each request is traced under the id
 /// of the link it took, and its response under the same id (docs/PROTOCOL.md §7).
-std::vector<json::object> responses_to_client_request(const std::vector<json::object>& events,
-                                                      std::string_view method) {
+std::vector<json::object> responses_to_client_request(const std::vector<json::object>& events, const char* method) {
   std::vector<json::object> out;
   for (const auto& q : events) {
     if (q.at("type") != "request" || q.at("from") != "Client" || q.at("method") != method) continue;
