@@ -1,5 +1,7 @@
 // The reference conductor's command line (-n/--name after the mode, --debug, --debug-dir, --log)
 // accepted as it was, next to our own spellings.
+#include "options_support.hpp"
+
 #include <acp/conductor/options.hpp>
 
 #include <gtest/gtest.h>
@@ -12,20 +14,8 @@
 namespace acp::conductor {
 namespace {
 
-command_line_result parse(std::initializer_list<const char*> args) {
-  std::vector<const char*> argv{"acp-conductor"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return parse_command_line(static_cast<int>(argv.size()), argv.data());
-}
-
-conductor_options parse_ok(std::initializer_list<const char*> args) {
-  auto r = parse(args);
-  if (auto* e = std::get_if<early_exit>(&r)) {
-    ADD_FAILURE() << "unexpected exit " << e->code << ": " << e->text;
-    return {};
-  }
-  return std::get<conductor_options>(r);
-}
+using test::parse;
+using test::parse_ok;
 
 // A usage error: exit 2, one line on stderr.
 std::string usage_error(std::initializer_list<const char*> args) {

@@ -1,3 +1,5 @@
+#include "options_support.hpp"
+
 #include <acp/conductor/options.hpp>
 #include <acp/version.hpp>
 
@@ -12,20 +14,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-command_line_result parse(std::initializer_list<const char*> args) {
-  std::vector<const char*> argv{"acp-conductor"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return parse_command_line(static_cast<int>(argv.size()), argv.data());
-}
-
-conductor_options parse_ok(std::initializer_list<const char*> args) {
-  auto r = parse(args);
-  if (auto* e = std::get_if<early_exit>(&r)) {
-    ADD_FAILURE() << "unexpected exit " << e->code << ": " << e->text;
-    return {};
-  }
-  return std::get<conductor_options>(r);
-}
+using test::parse;
+using test::parse_ok;
 
 early_exit parse_exit(std::initializer_list<const char*> args) {
   auto r = parse(args);
