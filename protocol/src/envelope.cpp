@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <array>
+#include <cstring>
 
 namespace acp::proxy_protocol {
 namespace json = boost::json;
@@ -69,7 +70,47 @@ bool is_plain_string(std::string_view s) noexcept {
 }
 } // namespace
 
+namespace {
+
+/// In place, when the inner message's own line already holds the envelope's params: a line that
+/// ends `,"method":"NAME","params":PARAMS}` (the member order and spacing writers use) holds
+/// `{"method":"NAME","params":PARAMS}` once that comma is a brace, and the envelope's method fits
+/// in the bytes before it (`{"jsonrpc":"2.0"`, and the id of a request). The buffer is the
+/// message's own; nothing is copied or allocated. nullopt when the line is not so.
+std::optional<jsonrpc::message> wrap_in_place(jsonrpc::message& inner, std::optional<json::value>& outer_id,
+                                              std::string_view method) {
+  if (!inner.is_text() || inner.is_response()) return std::nullopt;
+  const auto payload = inner.payload_text();
+  if (!payload || payload->empty()) return std::nullopt;
+  const auto span = inner.payload_span();
+  const auto bytes_in = inner.text_bytes();
+  const char* base = bytes_in.data();
+  const std::size_t size = span.offset + span.size + 1; // the line: through the closing brace
+  if (size > bytes_in.size()) return std::nullopt;
+  const auto name = inner.method();
+  if (name.data() < base || name.data() + name.size() > base + span.offset) return std::nullopt; // a set method
+  constexpr std::string_view before = R"(,"method":")";
+  constexpr std::string_view after = R"(","params":)";
+  const auto name_at = static_cast<std::size_t>(name.data() - base);
+  if (name_at < before.size() + method.size()) return std::nullopt;
+  const std::size_t open = name_at - before.size(); // the comma that becomes `{`
+  const std::string_view line(base, size);
+  if (line.substr(open, before.size()) != before || line.substr(name_at + name.size(), after.size()) != after ||
+      name_at + name.size() + after.size() != span.offset || line.back() != '}' || !is_plain_string(name))
+    return std::nullopt;
+  auto buffer = std::move(inner).take_text_buffer();
+  char* bytes = buffer.data();
+  bytes[open] = '{';
+  std::memcpy(bytes, method.data(), method.size());
+  const auto kind = outer_id ? jsonrpc::message_kind::request : jsonrpc::message_kind::notification;
+  return jsonrpc::message::from_text(kind, outer_id ? std::move(*outer_id) : json::value(), std::move(buffer),
+                                     {0, method.size()}, {open, size - open});
+}
+
+} // namespace
+
 jsonrpc::message wrap_message(jsonrpc::message inner, std::optional<json::value> outer_id, generation gen) {
+  if (auto in_place = wrap_in_place(inner, outer_id, envelope_method(outer_id, gen))) return std::move(*in_place);
   if (const auto payload = inner.payload_text(); payload && !inner.is_response()) {
     // Text form: splice the params text into the envelope; nothing is parsed or re-serialized.
     const auto method = envelope_method(outer_id, gen);
@@ -129,7 +170,8 @@ std::optional<jsonrpc::message> unwrap_text(jsonrpc::message& envelope) {
   const auto payload = envelope.payload_text();
   if (!payload || payload->empty() || envelope.is_response()) return std::nullopt;
   std::array<json_scan::member, 2> members;
-  const auto n = json_scan::members_of_valid_object(*payload, members);
+  auto n = envelope.scanned_params_members(members); // recorded when the line was validated
+  if (!n) n = json_scan::members_of_valid_object(*payload, members);
   if (!n) return std::nullopt;
   const json_scan::member* method = nullptr;
   const json_scan::member* params = nullptr;

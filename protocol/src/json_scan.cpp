@@ -5,6 +5,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace acp::json_scan {
 
 namespace {
@@ -44,8 +48,11 @@ public:
     }
   }
 
-  /// An object; when `out` is given, its members are recorded (false when they do not fit).
-  bool object(std::size_t depth, std::span<member>* out, std::size_t* count) noexcept {
+  void record_nested(nested_members* nested) noexcept { nested_ = nested; }
+
+  /// An object; when `out` is given, its members are recorded (false when they do not fit, or,
+  /// with `overflow`, that set and the recording stopped).
+  bool object(std::size_t depth, std::span<member>* out, std::size_t* count, bool* overflow = nullptr) noexcept {
     if (depth > limit_) return false;
     ++p_; // '{'
     skip_ws();
@@ -64,9 +71,23 @@ public:
       ++p_;
       skip_ws();
       const char* value_begin = p_;
-      if (!value(depth)) return false;
+      if (depth == 1 && nested_ && !escaped && p_ != end_ && *p_ == '{' &&
+          std::string_view(key_begin, static_cast<std::size_t>(key_end - key_begin)) == nested_->key) {
+        std::span<member> inner = nested_->out;
+        std::size_t n = 0;
+        bool full = false;
+        if (!object(depth + 1, &inner, &n, &full)) return false;
+        nested_->count = n;
+        nested_->recorded = !full;
+      } else if (!value(depth)) {
+        return false;
+      }
+      if (out && *count == out->size()) {
+        if (!overflow) return false;
+        *overflow = true;
+        out = nullptr;
+      }
       if (out) {
-        if (*count == out->size()) return false;
         (*out)[(*count)++] = member{std::string_view(key_begin, static_cast<std::size_t>(key_end - key_begin)),
                                     std::string_view(value_begin, static_cast<std::size_t>(p_ - value_begin)), escaped};
       }
@@ -233,11 +254,35 @@ private:
     return true;
   }
 
+#if defined(__SSE2__)
+  /// `special8` for sixteen bytes, exact: bit i set where byte i may not simply go on.
+  static unsigned special16(const char* s) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    // Signed: bytes >= 0x80 are negative, so one comparison finds control and non-ASCII bytes.
+    if constexpr (Validate) m = _mm_or_si128(m, _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return static_cast<unsigned>(_mm_movemask_epi8(m));
+  }
+#endif
+
   /// A string at p_ (the opening quote); p_ ends after the closing quote.
   bool string(bool* escaped) noexcept {
     ++p_; // '"'
     for (;;) {
-      while (end_ - p_ >= 8) {
+      bool found = false; // p_ is at a byte the loops below stop at
+#if defined(__SSE2__)
+      while (end_ - p_ >= 16) {
+        const unsigned mask = special16(p_);
+        if (mask == 0) {
+          p_ += 16;
+          continue;
+        }
+        p_ += std::countr_zero(mask);
+        found = true;
+        break;
+      }
+#endif
+      while (!found && end_ - p_ >= 8) {
         const std::uint64_t mask = special8(p_);
         if (mask == 0) {
           p_ += 8;
@@ -299,13 +344,15 @@ private:
   const char* end_;
   std::size_t limit_;
   bool one_line_ = false; // a newline is not whitespace here
+  nested_members* nested_ = nullptr;
 };
 
 template <bool Validate>
 std::optional<std::size_t> scan_object_impl(std::string_view text, std::span<member> out, std::size_t depth_limit,
-                                            bool one_line) noexcept {
+                                            bool one_line, nested_members* nested = nullptr) noexcept {
   scanner<Validate> s(text, depth_limit);
   if (one_line) s.one_line();
+  s.record_nested(nested);
   s.skip_ws();
   if (s.at_end() || *s.pos() != '{') return std::nullopt;
   std::size_t count = 0;
@@ -331,6 +378,13 @@ std::optional<std::string_view> scan_value(std::string_view text, std::size_t de
 std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out, std::size_t depth_limit,
                                        bool one_line) noexcept {
   return scan_object_impl<true>(text, out, depth_limit, one_line);
+}
+
+std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out, std::size_t depth_limit,
+                                       bool one_line, nested_members& nested) noexcept {
+  nested.count = 0;
+  nested.recorded = false;
+  return scan_object_impl<true>(text, out, depth_limit, one_line, &nested);
 }
 
 std::optional<std::size_t> members_of_valid_object(std::string_view text, std::span<member> out) noexcept {

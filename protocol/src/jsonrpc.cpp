@@ -234,6 +234,19 @@ bool message::unchanged() const noexcept {
   }
 }
 
+std::optional<std::size_t> message::scanned_params_members(std::span<json_scan::member> out) const noexcept {
+  if (!text_ || params_member_count_ < 0) return std::nullopt;
+  const auto n = static_cast<std::size_t>(params_member_count_);
+  if (n > out.size()) return std::nullopt;
+  const auto text = buf_.view();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& m = params_members_[i];
+    if (m.value.offset + m.value.size > text.size()) return std::nullopt; // moved from
+    out[i] = {text.substr(m.key.offset, m.key.size), text.substr(m.value.offset, m.value.size), m.key_escaped};
+  }
+  return n;
+}
+
 void message::write_head(std::string& out) const {
   const auto name = method();
   out.append(R"({"jsonrpc":"2.0")");
@@ -276,7 +289,9 @@ message message::from_text(message_kind kind, json::value id, std::string_view m
 std::optional<message> message::scan(std::string_view line, std::size_t max_depth, text_buffer* owner) {
   // One line: a newline (JSON whitespace) would be copied into the output and split the frame.
   std::array<json_scan::member, 5> members;
-  const auto n = json_scan::scan_object(line, members, max_depth, /*one_line=*/true);
+  std::array<json_scan::member, 2> params_members;
+  json_scan::nested_members nested{.key = "params", .out = params_members};
+  const auto n = json_scan::scan_object(line, members, max_depth, /*one_line=*/true, nested);
   if (!n) return std::nullopt;
   const json_scan::member* version = nullptr;
   const json_scan::member* id = nullptr;
@@ -332,8 +347,16 @@ std::optional<message> message::scan(std::string_view line, std::size_t max_dept
   if (method) {
     const auto name = json_scan::plain_string(method->value);
     if (result || !name || (params && !json_scan::is_params_value(params->value))) return std::nullopt;
-    return from_text(id ? message_kind::request : message_kind::notification, std::move(id_value), keep(), at(*name),
-                     params ? at(params->value) : span{});
+    auto msg = from_text(id ? message_kind::request : message_kind::notification, std::move(id_value), keep(),
+                         at(*name), params ? at(params->value) : span{});
+    if (nested.recorded) {
+      for (std::size_t i = 0; i < nested.count; ++i) {
+        const auto& m = params_members[i];
+        msg.params_members_[i] = {at(m.key), at(m.value), m.key_escaped};
+      }
+      msg.params_member_count_ = static_cast<signed char>(nested.count);
+    }
+    return msg;
   }
   if (!id || !result || params) return std::nullopt;
   return from_text(message_kind::response, std::move(id_value), keep(), {}, at(result->value));

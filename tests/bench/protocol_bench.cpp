@@ -10,6 +10,7 @@
 //              acp::session_notification / acp::prompt_request and acp::encode back into the message.
 // Bytes processed are input bytes; items are messages.
 #include <acp/protocol/framing.hpp>
+#include <acp/protocol/json_scan.hpp>
 #include <acp/protocol/jsonrpc.hpp>
 #include <acp/protocol/types.hpp>
 
@@ -249,6 +250,23 @@ BENCHMARK_CAPTURE(bm_ours_raw, prompt, mix_kind::prompt);
 BENCHMARK_CAPTURE(bm_ours_typed, prompt, mix_kind::prompt);
 BENCHMARK_CAPTURE(bm_baseline, file, mix_kind::file);
 BENCHMARK_CAPTURE(bm_ours_raw, file, mix_kind::file);
+
+// The validating scan alone (docs/PERFORMANCE.md, issue 15): one long string (the 50 MiB case's
+// shape, 8 MiB here) and one streamed update line (~200 bytes, 14 short strings).
+void bm_scan_long_string(benchmark::State& state) {
+  const std::string text = "\"" + std::string(std::size_t{8} << 20, 'x') + "\"";
+  for (auto _ : state) benchmark::DoNotOptimize(acp::json_scan::scan_value(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(text.size()));
+}
+void bm_scan_update_line(benchmark::State& state) {
+  const std::string text =
+      R"({"jsonrpc":"2.0","method":"session/update","params":{"sessionId":"sess_0123456789","update":)"
+      R"({"sessionUpdate":"agent_message_chunk","content":{"type":"text","text":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}}}})";
+  for (auto _ : state) benchmark::DoNotOptimize(acp::json_scan::scan_value(text));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(text.size()));
+}
+BENCHMARK(bm_scan_long_string);
+BENCHMARK(bm_scan_update_line);
 
 } // namespace
 

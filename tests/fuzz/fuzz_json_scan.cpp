@@ -279,6 +279,29 @@ void check_scanner(std::string_view text, std::size_t limit) {
                  "find_member_of_valid_object misses the first member " + std::to_string(first) + " in " + show(text));
     }
   }
+  // Recording the members of a member's object value (that of the text's first member, or
+  // `params`) in the same pass: the same verdict, and, for a key that occurs once, the members a
+  // trusted re-scan of that value finds.
+  std::array<js::member, 2> inner;
+  const std::string key(n && *n > 0 && !members[0].key_escaped ? members[0].key : std::string_view("params"));
+  js::nested_members nested{.key = key, .out = inner};
+  std::vector<js::member> all(text.size() / 4 + 1);
+  const auto n_nested = js::scan_object(text, all, limit, false, nested);
+  FUZZ_CHECK(n_nested == n, "scan_object recording nested members gives another verdict on " + show(text));
+  const auto named = [&](const js::member& m) { return !m.key_escaped && m.key == key; };
+  const auto end = members.begin() + static_cast<std::ptrdiff_t>(n ? *n : 0);
+  if (n && std::count_if(members.begin(), end, named) == 1) {
+    const auto it = std::find_if(members.begin(), end, named);
+    const bool object_value = it->value.front() == '{';
+    std::array<js::member, 2> again;
+    const auto t = object_value ? js::members_of_valid_object(it->value, again) : std::nullopt;
+    FUZZ_CHECK(nested.recorded == t.has_value(), "members recorded or not, unlike a re-scan, in " + show(text));
+    for (std::size_t i = 0; nested.recorded && t && i < *t; ++i)
+      FUZZ_CHECK(*t == nested.count && again[i].key.data() == inner[i].key.data() &&
+                     again[i].value.data() == inner[i].value.data() && again[i].value.size() == inner[i].value.size() &&
+                     again[i].key_escaped == inner[i].key_escaped,
+                 "recorded member " + std::to_string(i) + " differs in " + show(text));
+  }
   std::array<js::member, 3> few;
   const auto n_few = js::scan_object(text, few, limit);
   FUZZ_CHECK(n_few.has_value() == (n && *n <= few.size()), "scan_object with a small span: " + show(text));

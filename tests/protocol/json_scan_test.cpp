@@ -364,8 +364,8 @@ constexpr special_byte specials[] = {
 
 TEST(json_scan_string, special_byte_at_every_position_of_the_fast_loop) {
   for (const auto& sp : specials) {
-    for (std::size_t align = 0; align < 8; ++align) {
-      for (std::size_t pos = 0; pos <= 16; ++pos) {
+    for (std::size_t align = 0; align < 16; ++align) { // both the 16- and 8-byte loops
+      for (std::size_t pos = 0; pos <= 34; ++pos) {
         SCOPED_TRACE(std::string(sp.name) + " align " + std::to_string(align) + " pos " + std::to_string(pos));
         const std::string body = std::string(pos, 'a') + std::string(sp.bytes) + std::string(20 - pos % 9, 'b');
         const std::string value = std::string(align, ' ') + "\"" + body + "\"";

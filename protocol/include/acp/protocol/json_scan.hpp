@@ -41,6 +41,21 @@ struct member {
                                                      std::size_t depth_limit = max_depth,
                                                      bool one_line = false) noexcept;
 
+/// The members of one top-level member's object value, recorded by the same validating pass
+/// (no second scan of that value). `recorded` is false when the member is missing, not an
+/// object, or has more members than `out` holds (the scan itself goes on).
+struct nested_members {
+  std::string_view key;
+  std::span<member> out;
+  std::size_t count = 0;
+  bool recorded = false;
+};
+
+/// `scan_object`, also recording the members of the object value of `nested.key`.
+[[nodiscard]] std::optional<std::size_t> scan_object(std::string_view text, std::span<member> out,
+                                                     std::size_t depth_limit, bool one_line,
+                                                     nested_members& nested) noexcept;
+
 /// `scan_object` for text known to be one valid JSON object (scanned before): follows the
 /// structure only, without validating. Undefined for anything else.
 [[nodiscard]] std::optional<std::size_t> members_of_valid_object(std::string_view text, std::span<member> out) noexcept;

@@ -18,6 +18,7 @@
 // Ids are integers, strings or null and are echoed with the same JSON type and value; use
 // `id_key` (the id's JSON text) as the key of pending-request tables, so `1` and `"1"` differ.
 
+#include <acp/protocol/json_scan.hpp>
 #include <acp/protocol/rpc_error.hpp>
 #include <acp/protocol/text_buffer.hpp>
 
@@ -25,6 +26,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -117,6 +119,13 @@ public:
   void write_head(std::string& out) const;
   /// Text form: where the payload lies in the buffer.
   [[nodiscard]] span payload_span() const noexcept { return payload_; }
+  /// Text form: all the bytes the spans point into (the line, or the buffer it was read into).
+  [[nodiscard]] std::string_view text_bytes() const noexcept { return buf_.view(); }
+
+  /// Text form from `scan`: the members of an object `params` (at most two, in order), recorded
+  /// while the line was validated, so that an envelope is opened without scanning it again.
+  /// nullopt when not known (more members, not an object, not made by `scan`, or changed since).
+  [[nodiscard]] std::optional<std::size_t> scanned_params_members(std::span<json_scan::member> out) const noexcept;
 
   [[nodiscard]] static message request(boost::json::value id, std::string_view method,
                                        std::optional<boost::json::value> params = {});
@@ -161,6 +170,13 @@ private:
   mutable text_buffer buf_;
   span method_;
   span payload_;
+  struct member_span {
+    span key;
+    span value;
+    bool key_escaped = false;
+  };
+  std::array<member_span, 2> params_members_{};
+  signed char params_member_count_ = -1; // -1: not known (see scanned_params_members)
   mutable std::string method_set_;
 };
 
