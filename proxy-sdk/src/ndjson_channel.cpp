@@ -55,7 +55,17 @@ public:
 
   queue_result queue(jsonrpc::message& msg) override {
     const auto before = out_.size();
-    if (const auto payload = msg.payload_text(); payload && payload->size() >= text_buffer::large_bytes) {
+    // Once: for a message edited through its DOM, deciding whether its text still says the same
+    // parses that text again.
+    const auto payload = msg.payload_text();
+    if (payload && payload->size() < text_buffer::large_bytes) {
+      out_.reserve(out_.size() + payload->size() + msg.method().size() + 64);
+      msg.write_head(out_);
+      out_.append(*payload);
+      out_.append("}\n");
+      return accounted(before);
+    }
+    if (payload) {
       // A large text message is not copied: what is queued so far and the message's head are
       // sealed, the payload is written from the message's own buffer, `}` starts what follows.
       msg.write_head(out_);
@@ -69,7 +79,7 @@ public:
       out_.append("}\n");
       return {{}, size};
     }
-    framing::append_line(out_, msg);
+    framing::append_line(out_, std::as_const(msg).json()); // the DOM is the message
     return accounted(before);
   }
   queue_result queue(const json::object& msg) override {

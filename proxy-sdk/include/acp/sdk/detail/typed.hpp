@@ -73,6 +73,10 @@ template <class T> void pass_on(jsonrpc::message& msg, const std::optional<boost
     *p = std::move(after);
   else
     msg.json()["params"] = std::move(after);
+  // Changed: the text it arrived as is of no more use (else every write would parse it again to
+  // compare it with the DOM).
+  const auto kind = msg.kind();
+  msg = jsonrpc::message(kind, std::move(msg).release());
 }
 
 } // namespace detail
