@@ -31,6 +31,7 @@ relay=$chain/acp-bench-relay
 conductor=$build/conductor/acp-conductor
 legacy_exe=$build/tests/interop/acp-interop-legacy-proxy
 legacy="$legacy_exe --pass-through"
+typed="$proxy --typed"
 node_dir=$build/tests/interop/node
 for exe in "$client" "$agent" "$proxy" "$relay" "$conductor"; do
   [ -x "$exe" ] || { echo "run_benchmarks.sh: $exe is missing; build first (./scripts/build.sh)" >&2; exit 2; }
@@ -72,15 +73,33 @@ cpp_setups() { # NAME COMMAND... for each topology, C++ agent at the end
   echo "conductor-3|$conductor agent $proxy $proxy $proxy $agent"
 }
 
-echo "== C++ endpoints (runs: $runs)" >&2
+# Every setup once per round, rounds repeated: a drift in the machine's speed (a shared VM's
+# varies by tens of percent over minutes) hits every setup alike, so ratios within a run hold.
+# Components with arguments are one argument each (the conductor splits them): conductor-3T is
+# the same chain with the SDK's typed handlers at work (each proxy decodes every
+# `session/update`, edits its agent_message_chunk and sends it on re-encoded); conductor-3L has
+# the older-generation raw proxy (C++, SDK raw connection).
+echo "== C++ endpoints (runs: $runs, interleaved)" >&2
+runs_now=1
+for ((k = 0; k < runs; ++k)); do
+  run_offset=$k
+  echo "   round $((k + 1)) of $runs: rtt + stream, every setup" >&2
+  while IFS='|' read -r name cmd; do
+    # shellcheck disable=SC2086
+    [ "$stream_only" = 1 ] || run rtt "$name" "$client" rtt --turns "$turns" -- $cmd
+    # shellcheck disable=SC2086
+    run stream "$name" "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- $cmd
+  done < <(cpp_setups)
+  for name in conductor-3T conductor-3L; do
+    if [ "$name" = conductor-3T ]; then p=$typed; else p=$legacy; fi
+    [ "$name" = conductor-3T ] || [ -x "$legacy_exe" ] || continue
+    [ "$stream_only" = 1 ] || run rtt "$name" "$client" rtt --turns "$turns" -- "$conductor" agent "$p" "$p" "$p" "$agent"
+    run stream "$name" "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- \
+      "$conductor" agent "$p" "$p" "$p" "$agent"
+  done
+done
+run_offset=0
 runs_now=$runs
-while IFS='|' read -r name cmd; do
-  echo "   rtt + stream: $name" >&2
-  # shellcheck disable=SC2086
-  [ "$stream_only" = 1 ] || run rtt "$name" "$client" rtt --turns "$turns" -- $cmd
-  # shellcheck disable=SC2086
-  run stream "$name" "$client" stream --turns "$stream_turns" --updates "$updates" --size 150 -- $cmd
-done < <(cpp_setups)
 
 # The cost of `--trace FILE`: conductor-3 streaming with the trace off and on, in alternating runs
 # (so that a change in the machine's load hits both alike). After each traced run the file's
@@ -115,9 +134,16 @@ run_offset=0
 runs_now=$runs
 
 if [ "$stream_only" = 0 ]; then
-  echo "   50 MiB fs/read_text_file result, start-up, idle" >&2
-  run bigfile relay-3 "$client" bigfile --bytes "$big" -- "$relay" hub 3 "$agent"
-  run bigfile conductor-3 "$client" bigfile --bytes "$big" -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+  echo "   50 MiB fs/read_text_file result (interleaved), start-up, idle" >&2
+  runs_now=1
+  for ((k = 0; k < runs; ++k)); do
+    run_offset=$k
+    run bigfile relay-3 "$client" bigfile --bytes "$big" -- "$relay" hub 3 "$agent"
+    run bigfile conductor-3 "$client" bigfile --bytes "$big" -- "$conductor" agent "$proxy" "$proxy" "$proxy" "$agent"
+    [ ! -x "$legacy_exe" ] || run bigfile conductor-3L "$client" bigfile --bytes "$big" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
+  done
+  run_offset=0
+  runs_now=$runs
   runs_now=$startup_runs
   run startup direct "$client" startup -- "$agent"
   run startup relay-3 "$client" startup -- "$relay" hub 3 "$agent"
@@ -143,12 +169,10 @@ else
   ts_agent="$nodebin $node_dir/sdk_agent.mjs"
   echo "== @thinkwell/conductor comparison (legacy-generation proxies, runs: $runs)" >&2
   # C++ endpoints: the conductors are the only difference. Proxies: the legacy pass-through proxy
-  # (thinkwell speaks only the older generation; ours speaks both).
-  run rtt conductor-3L "$client" rtt --turns "$turns" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
+  # (thinkwell speaks only the older generation; ours speaks both). conductor-3L's round trip and
+  # streaming figures come from the C++ section above.
   run rtt thinkwell-3L "$client" rtt --turns "$turns" -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
-  run stream conductor-3L "$client" stream --turns "$stream_turns" --updates "$updates" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
   run stream thinkwell-3L "$client" stream --turns "$stream_turns" --updates "$updates" -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
-  run bigfile conductor-3L "$client" bigfile --bytes "$big" -- "$conductor" agent "$legacy" "$legacy" "$legacy" "$agent"
   run bigfile thinkwell-3L "$client" bigfile --bytes "$big" -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
   runs_now=$startup_runs
   run startup thinkwell-3L "$client" startup -- "$nodebin" "$node_dir/thinkwell_conductor.mjs" "$legacy" "$legacy" "$legacy" "$agent"
@@ -173,7 +197,9 @@ if [ "$smoke" = 1 ]; then
   python3 - "$out" <<'EOF'
 import json, sys
 seen = {(d["bench"], d["setup"]) for d in map(json.loads, open(sys.argv[1]))}
-need = {("rtt", s) for s in ["direct", "relay-0", "conductor-0", "relay-1", "conductor-1", "relay-3", "conductor-3"]}
+need = {("rtt", s) for s in ["direct", "relay-0", "conductor-0", "relay-1", "conductor-1", "relay-3", "conductor-3",
+                             "conductor-3T"]}
+need |= {("stream", "conductor-3T")}
 need |= {("bigfile", "conductor-3"), ("startup", "conductor-3"), ("idle", "conductor-3")}
 need |= {("stream", "trace-off-3"), ("stream", "trace-on-3"), ("trace-file", "trace-on-3")}
 missing = need - seen

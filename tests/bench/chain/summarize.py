@@ -53,7 +53,7 @@ def verdict(ok):
 
 lines = []
 p = lines.append
-setups = ["direct", "relay-0", "conductor-0", "relay-1", "conductor-1", "relay-3", "conductor-3"]
+setups = ["direct", "relay-0", "conductor-0", "relay-1", "conductor-1", "relay-3", "conductor-3", "conductor-3T"]
 p("### 1. Round trip: 1,000 sequential `session/prompt` turns, one update each (C++ endpoints)\n")
 p("| setup | p50 µs (median of runs) | p50 spread | p99 µs (median) | turns/s (median) |")
 p("| --- | ---: | --- | ---: | ---: |")
@@ -179,6 +179,33 @@ p(f"| peak RSS per process < 4x the message | worst {fmt(worst / 1024 if worst e
 p(f"| conductor idle RSS < 8 MiB | {fmt(idle / 1024 if idle else None, 2)} MiB | {verdict(None if idle is None else idle < 8 * 1024)} |")
 p(f"| start-up overhead < 20 ms beyond the agent's own (3 proxies) | {fmt(su3 - su0 if su3 and su0 else None, 2)} ms | {verdict(None if not (su3 and su0) else su3 - su0 < 20)} |")
 p(f"| 3 proxies streaming with `--trace FILE` ≥ 0.8x without | {fmt(trace_ratio, 2)}x ({fmt(trace_on)} vs {fmt(trace_off)} /s) | {verdict(None if trace_ratio is None else trace_ratio >= 0.8)} |")
+
+# The chain's cost against the floor (issue 15): each setup ran once per round, so each round
+# gives a ratio; the median of those ratios (and their spread) is what a drifting machine cannot
+# move. conductor-3L and conductor-3T ran in the same rounds.
+def paired(bench, a, b, key):
+    ra, rb = by_run(bench, a, key), by_run(bench, b, key)
+    rs = sorted(ra[k] / rb[k] for k in ra if k in rb and rb[k])
+    if not rs:
+        return None, "n/a"
+    return statistics.median(rs), f"{rs[0]:.2f}–{rs[-1]:.2f}, n={len(rs)}"
+
+f1, s1 = paired("stream", "conductor-3", "relay-3", "updates_per_s")
+f2, s2 = paired("stream", "conductor-3", "conductor-3L", "updates_per_s")
+f3, s3 = paired("rtt", "conductor-3", "relay-3", "p50_us")
+f4, s4 = paired("bigfile", "conductor-3", "relay-3", "seconds")
+f5, s5 = paired("stream", "conductor-3T", "conductor-3", "updates_per_s")
+p("")
+p("### Against the floor (median of the per-round ratios, this run)\n")
+p("| figure | measured (spread) | target | verdict |")
+p("| --- | --- | --- | --- |")
+p(f"| streaming, 3 proxies, vs `relay-3` | {fmt(f1, 2)} ({s1}) | ≥ 0.6 | {verdict(None if f1 is None else f1 >= 0.6)} |")
+p(f"| streaming, `conductor-3` vs `conductor-3L` | {fmt(f2, 2)} ({s2}) | ≥ 1.0 | {verdict(None if f2 is None else f2 >= 1.0)} |")
+p(f"| p50 round trip, 3 proxies, vs `relay-3` | {fmt(f3, 2)} ({s3}) | ≤ 1.25 | {verdict(None if f3 is None else f3 <= 1.25)} |")
+p(f"| {big_bytes / 2**20:.0f} MiB through 3 proxies, vs `relay-3` | {fmt(f4, 2)} ({s4}) | ≤ 1.5 | {verdict(None if f4 is None else f4 <= 1.5)} |")
+p(f"| streaming with `--trace` on vs off | {fmt(trace_ratio, 2)} | ≥ 0.8 | {verdict(None if trace_ratio is None else trace_ratio >= 0.8)} |")
+p(f"| streaming vs `@thinkwell/conductor`, same proxies | {fmt(r3, 1)}x | ≥ 10x | {verdict(None if r3 is None else r3 >= 10)} |")
+p(f"| typed handlers (`conductor-3T`) vs pass-through (`conductor-3`), streaming | {fmt(f5, 2)} ({s5}) | (shown) | |")
 if ts_note:
     p(f"\n{ts_note}")
 print("\n".join(lines))
