@@ -2,12 +2,17 @@
 """Paired A/B of two acp-conductor binaries on the streaming benchmark (docs/PERFORMANCE.md).
 
     tests/bench/compare_conductors.py [--runs N] [--turns T] [--proxies K] BUILD_DIR CONDUCTOR_A CONDUCTOR_B
+    tests/bench/compare_conductors.py --chains [--runs N] [--turns T] [--proxies K] BUILD_A BUILD_B
+    tests/bench/compare_conductors.py --proxy-b 'COMMAND' [--runs N] [--turns T] [--proxies K] BUILD_DIR
 
 Runs the same chain (BUILD_DIR's bench client, K bench proxies and bench agent) with A and B in
 alternating runs, so that drift of the machine's speed hits both alike, and prints the median of
 the per-run ratios A/B: the conductor's own CPU seconds (its per-message work, what a change to
-the routing path moves) and the streamed updates per second (the whole chain). Exit 2 on a usage
-error or when a run fails.
+the routing path moves) and the streamed updates per second (the whole chain). `--chains`: A and
+B are two builds, each chain entirely from its own build (conductor, proxies, agent; the client
+from A), to compare a change to the protocol library or the SDK too. `--proxy-b`: one build's
+conductor, with its bench proxy (A) against COMMAND as each of the K proxies (B; one argument,
+the conductor splits it). Exit 2 on a usage error or when a run fails.
 """
 import argparse
 import json
@@ -16,10 +21,12 @@ import subprocess
 import sys
 
 
-def one_run(build, conductor, turns, proxies):
-    chain = f"{build}/tests/bench/chain"
-    cmd = [f"{chain}/acp-bench-client", "stream", "--turns", str(turns), "--updates", "10000", "--size", "150", "--",
-           conductor, "agent"] + [f"{chain}/acp-bench-proxy"] * proxies + [f"{chain}/acp-bench-agent"]
+def one_run(build, conductor, turns, proxies, chain_build=None, proxy=None):
+    client = f"{build}/tests/bench/chain/acp-bench-client"
+    chain = f"{chain_build or build}/tests/bench/chain"
+    proxy = proxy or f"{chain}/acp-bench-proxy"
+    cmd = [client, "stream", "--turns", str(turns), "--updates", "10000", "--size", "150", "--",
+           conductor, "agent"] + [proxy] * proxies + [f"{chain}/acp-bench-agent"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
     lines = [l for l in out.splitlines() if '"mode"' in l]
     if not lines:
@@ -36,15 +43,33 @@ def main():
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--turns", type=int, default=30)
     ap.add_argument("--proxies", type=int, default=3)
+    ap.add_argument("--chains", action="store_true", help="A and B are build directories")
+    ap.add_argument("--proxy-b", help="B: this proxy command in BUILD_DIR's chain")
     ap.add_argument("build")
-    ap.add_argument("a")
-    ap.add_argument("b")
+    ap.add_argument("a", nargs="?")
+    ap.add_argument("b", nargs="?")
     args = ap.parse_args()
+    if args.proxy_b:
+        if args.a or args.chains:
+            ap.error("--proxy-b takes one build directory")
+        conductor = f"{args.build}/conductor/acp-conductor"
+        run_a = lambda: one_run(args.build, conductor, args.turns, args.proxies)
+        run_b = lambda: one_run(args.build, conductor, args.turns, args.proxies, proxy=args.proxy_b)
+    elif args.chains:
+        if not args.a or args.b:
+            ap.error("--chains takes two build directories")
+        run_a = lambda: one_run(args.build, f"{args.build}/conductor/acp-conductor", args.turns, args.proxies)
+        run_b = lambda: one_run(args.build, f"{args.a}/conductor/acp-conductor", args.turns, args.proxies, args.a)
+    else:
+        if not args.b:
+            ap.error("expected BUILD_DIR CONDUCTOR_A CONDUCTOR_B")
+        run_a = lambda: one_run(args.build, args.a, args.turns, args.proxies)
+        run_b = lambda: one_run(args.build, args.b, args.turns, args.proxies)
     cpu_ratio, ups_ratio, cpu_a, cpu_b, ups_a, ups_b = [], [], [], [], [], []
     try:
         for _ in range(args.runs):
-            ca, ua = one_run(args.build, args.a, args.turns, args.proxies)
-            cb, ub = one_run(args.build, args.b, args.turns, args.proxies)
+            ca, ua = run_a()
+            cb, ub = run_b()
             cpu_a.append(ca), cpu_b.append(cb), ups_a.append(ua), ups_b.append(ub)
             cpu_ratio.append(ca / cb)
             ups_ratio.append(ua / ub)
