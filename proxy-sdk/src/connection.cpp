@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/array.hpp>
 
+#include <vector>
+
 namespace acp {
 namespace asio = boost::asio;
 namespace json = boost::json;
@@ -15,7 +17,32 @@ using boost::system::error_code;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+/// The connections whose output waits for the end of the read being handled on this thread.
+struct read_batch {
+  int depth = 0;
+  std::vector<std::shared_ptr<connection>> waiting;
+};
+thread_local read_batch current_read;
 } // namespace
+
+/// While a reader handles what one read brought in: output queued on an idle link meanwhile is
+/// written when the read is handled (connection::write_directly), not by waking its writer.
+class read_scope {
+public:
+  read_scope() noexcept { ++current_read.depth; }
+  ~read_scope() {
+    if (--current_read.depth != 0) return;
+    // A connection written here may queue nothing new (writing runs no handler), so the list
+    // does not grow while it is walked; it is swapped out all the same, keeping its capacity.
+    auto waiting = std::move(current_read.waiting);
+    for (auto& c : waiting) c->write_directly();
+    waiting.clear();
+    if (current_read.waiting.empty()) current_read.waiting = std::move(waiting);
+  }
+  read_scope(const read_scope&) = delete;
+  read_scope& operator=(const read_scope&) = delete;
+};
 
 // ---- flow_gate ---------------------------------------------------------------------------
 
@@ -95,6 +122,7 @@ asio::awaitable<void> connection::read_loop() {
     while (reading_ && !may_read()) co_await gate_->wait_open();
     if (!reading_) break;
     auto input = co_await channel_->read();
+    const read_scope scope;
     handle_input(std::move(input));
     // What the same read brought in is handled before the gate is looked at again.
     while (reading_) {
@@ -309,8 +337,33 @@ bool connection::writable() {
 
 void connection::message_queued() {
   ++stats_.messages_out;
-  wake_writer();
+  if (!direct_pending_) {
+    if (may_write_directly()) {
+      direct_pending_ = true;
+      current_read.waiting.push_back(shared_from_this());
+    } else {
+      wake_writer();
+    }
+  }
   update_congestion();
+}
+
+bool connection::may_write_directly() const noexcept {
+  if (current_read.depth == 0 || !writer_idle_ || options_.direct_write_after_idle.count() < 0) return false;
+  return std::chrono::steady_clock::now() - last_write_ >= options_.direct_write_after_idle;
+}
+
+void connection::write_directly() noexcept {
+  direct_pending_ = false;
+  if (writer_done_ || aborted_) return;
+  // The writer may have been woken meanwhile (close, end_output): it is then not idle, and it
+  // writes everything itself.
+  if (writer_idle_ && !closing_ && !ending_ && channel_->write_now()) {
+    last_write_ = std::chrono::steady_clock::now();
+    update_congestion();
+    return;
+  }
+  wake_writer(); // what did not fit (or an error, which the writer's flush meets and reports)
 }
 
 bool connection::replace_refused(const queue_result& refused, const json::value* id, bool response, bool ours) {
@@ -418,7 +471,9 @@ asio::awaitable<void> connection::write_loop() {
   for (;;) {
     if (channel_->queued_bytes() == 0) {
       if (closing_ || ending_) break;
+      writer_idle_ = true;
       (void)co_await writer_wake_.async_wait(use_tuple);
+      writer_idle_ = false;
       continue;
     }
     // The flush takes its output before it first suspends; a reader paused on its own
@@ -435,6 +490,7 @@ asio::awaitable<void> connection::write_loop() {
       writer_failed({close_reason::write_error, ec, ec.message()});
       co_return;
     }
+    last_write_ = std::chrono::steady_clock::now();
     update_congestion();
   }
   channel_->shutdown_write();

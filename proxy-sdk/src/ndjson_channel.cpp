@@ -116,11 +116,22 @@ public:
     out_.clear();
     ec = co_await transport_->write_all(std::span<const char>(writing_.data(), writing_.size()));
     bytes_written_ += writing_.size();
-    if (writing_.capacity() > keep_buffer_capacity)
-      std::string().swap(writing_);
-    else
-      writing_.clear();
+    release(writing_);
     co_return ec;
+  }
+
+  bool write_now() noexcept override {
+    // Only the small messages' buffer, and only between flushes: a flush in progress or a large
+    // message queued before it must be written first.
+    if (out_.empty() || !sealed_.empty() || !writing_.empty() || writing_big_ != 0) return queued_bytes() == 0;
+    const auto n = transport_->try_write(std::span<const char>(out_.data(), out_.size()));
+    bytes_written_ += n;
+    if (n == out_.size()) {
+      release(out_);
+      return true;
+    }
+    out_.erase(0, n); // rare (the pipe was nearly full): the rest waits for the writer
+    return false;
   }
 
   std::size_t queued_bytes() const noexcept override { return out_.size() + sealed_bytes_; }
@@ -179,6 +190,14 @@ private:
       end_ = close_info{close_reason::closed_locally, {}, "closed"};
     else
       end_ = close_info{close_reason::read_error, ec, ec.message()};
+  }
+
+  /// Empties a written buffer, keeping its memory unless it grew large.
+  static void release(std::string& buffer) noexcept {
+    if (buffer.capacity() > keep_buffer_capacity)
+      std::string().swap(buffer);
+    else
+      buffer.clear();
   }
 
   queue_result accounted(std::size_t before) {

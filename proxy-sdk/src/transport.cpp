@@ -43,6 +43,10 @@ public:
       error_code ec;
       desc_.assign(fd, ec);
       if (ec) pollable_ = false;
+      // Non-blocking from the start (Asio would make it so at the first asynchronous operation):
+      // `try_write` must never block, not even before the first write_all.
+      if (pollable_) desc_.non_blocking(true, ec);
+      if (ec) pollable_ = false;
     }
   }
   ~fd_end() { close(); }
@@ -79,6 +83,14 @@ public:
     auto [ec, n] = co_await asio::async_write(desc_, asio::buffer(bytes.data(), bytes.size()), use_tuple);
     (void)n;
     co_return ec;
+  }
+
+  /// One non-blocking write (a regular file or an unusable end: none, the caller uses write_all).
+  std::size_t try_write(std::span<const char> bytes) noexcept {
+    if (fd_ < 0 || !pollable_ || bytes.empty()) return 0;
+    error_code ec;
+    const auto n = desc_.write_some(asio::buffer(bytes.data(), bytes.size()), ec);
+    return ec ? 0 : n;
   }
 
   void close() noexcept {
@@ -118,6 +130,7 @@ public:
     const auto ec = co_await writer_->write_all(bytes);
     co_return ec;
   }
+  std::size_t try_write(std::span<const char> bytes) noexcept override { return writer_->try_write(bytes); }
   void shutdown_write() noexcept override {
     if (socket_ && writer_->fd() >= 0) ::shutdown(writer_->fd(), SHUT_WR);
     writer_->close();

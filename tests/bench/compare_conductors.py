@@ -4,6 +4,7 @@
     tests/bench/compare_conductors.py [--runs N] [--turns T] [--proxies K] BUILD_DIR CONDUCTOR_A CONDUCTOR_B
     tests/bench/compare_conductors.py --chains [--runs N] [--turns T] [--proxies K] BUILD_A BUILD_B
     tests/bench/compare_conductors.py --proxy-b 'COMMAND' [--runs N] [--turns T] [--proxies K] BUILD_DIR
+    add --rtt to any form: sequential round trips (p50 µs of T round trips) instead of streaming
 
 Runs the same chain (BUILD_DIR's bench client, K bench proxies and bench agent) with A and B in
 alternating runs, so that drift of the machine's speed hits both alike, and prints the median of
@@ -21,12 +22,16 @@ import subprocess
 import sys
 
 
+RTT = False  # --rtt: round trips (p50 µs) instead of streaming (updates/s)
+
+
 def one_run(build, conductor, turns, proxies, chain_build=None, proxy=None):
     client = f"{build}/tests/bench/chain/acp-bench-client"
     chain = f"{chain_build or build}/tests/bench/chain"
     proxy = proxy or f"{chain}/acp-bench-proxy"
-    cmd = [client, "stream", "--turns", str(turns), "--updates", "10000", "--size", "150", "--",
-           conductor, "agent"] + [proxy] * proxies + [f"{chain}/acp-bench-agent"]
+    mode = ["rtt", "--turns", str(turns)] if RTT else \
+        ["stream", "--turns", str(turns), "--updates", "10000", "--size", "150"]
+    cmd = [client] + mode + ["--", conductor, "agent"] + [proxy] * proxies + [f"{chain}/acp-bench-agent"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
     lines = [l for l in out.splitlines() if '"mode"' in l]
     if not lines:
@@ -35,7 +40,7 @@ def one_run(build, conductor, turns, proxies, chain_build=None, proxy=None):
     if "error" in result:
         raise RuntimeError(f"{conductor}: {result['error']}")
     cpu = result["procs"][0]["cpu_s"]  # the first process the client started: the conductor
-    return cpu, result["updates_per_s"]
+    return cpu, result["p50_us"] if RTT else result["updates_per_s"]
 
 
 def main():
@@ -45,10 +50,13 @@ def main():
     ap.add_argument("--proxies", type=int, default=3)
     ap.add_argument("--chains", action="store_true", help="A and B are build directories")
     ap.add_argument("--proxy-b", help="B: this proxy command in BUILD_DIR's chain")
+    ap.add_argument("--rtt", action="store_true", help="round trips: p50 µs of --turns round trips")
     ap.add_argument("build")
     ap.add_argument("a", nargs="?")
     ap.add_argument("b", nargs="?")
     args = ap.parse_args()
+    global RTT
+    RTT = args.rtt
     if args.proxy_b:
         if args.a or args.chains:
             ap.error("--proxy-b takes one build directory")
@@ -77,10 +85,11 @@ def main():
         print(f"compare_conductors: {e}", file=sys.stderr)
         return 2
     med = statistics.median
-    print(f"{args.runs} paired runs, {args.proxies} proxies, {args.turns} turns of 10,000 updates")
+    what = "round trips" if RTT else "turns of 10,000 updates"
+    print(f"{args.runs} paired runs, {args.proxies} proxies, {args.turns} {what}")
     print(f"conductor CPU s   A {med(cpu_a):.3f}  B {med(cpu_b):.3f}  A/B {med(cpu_ratio):.3f} "
           f"(min {min(cpu_ratio):.3f}, max {max(cpu_ratio):.3f})")
-    print(f"updates/s         A {med(ups_a):,.0f}  B {med(ups_b):,.0f}  A/B {med(ups_ratio):.3f} "
+    print(f"{'p50 µs' if RTT else 'updates/s':<18}A {med(ups_a):,.0f}  B {med(ups_b):,.0f}  A/B {med(ups_ratio):.3f} "
           f"(min {min(ups_ratio):.3f}, max {max(ups_ratio):.3f})")
     return 0
 

@@ -133,6 +133,13 @@ public:
   /// out of `queued_bytes()` (into `flushing_bytes()`) before it first suspends. Returns the
   /// write error, if any; then the channel cannot write any more.
   [[nodiscard]] virtual boost::asio::awaitable<boost::system::error_code> flush() = 0;
+  /// Writes queued output now, as far as the transport takes it without waiting, when no flush
+  /// is in progress; what it does not take stays queued, in order, for the next `flush`. True
+  /// when nothing is left queued. An error is not reported here: the bytes stay queued and the
+  /// next `flush` meets it. For a sender that has just queued a few messages on an idle link
+  /// (a request, its response): they go out without waking the writer. The default writes
+  /// nothing.
+  [[nodiscard]] virtual bool write_now() noexcept { return queued_bytes() == 0; }
   /// Output bytes queued and not yet taken by a flush (framing included). Not zero while
   /// anything is queued.
   [[nodiscard]] virtual std::size_t queued_bytes() const noexcept = 0;

@@ -35,6 +35,14 @@ public:
   read_some(std::span<char> buffer) = 0;
   /// Writes all of `bytes`: no error, or why not (some bytes may have been written).
   virtual boost::asio::awaitable<boost::system::error_code> write_all(std::span<const char> bytes) = 0;
+  /// Writes what the stream takes at once of `bytes`, without waiting, and returns how many
+  /// bytes that was. 0 when it would have to wait, on an error (the next `write_all` reports
+  /// it), and for a transport that cannot write without waiting (the default): the caller then
+  /// writes the rest with `write_all`. Never while a `write_all` is in progress.
+  [[nodiscard]] virtual std::size_t try_write(std::span<const char> bytes) noexcept {
+    (void)bytes;
+    return 0;
+  }
   /// No more writes: the peer reads end of stream. Idempotent.
   virtual void shutdown_write() noexcept = 0;
   /// Stops reading; a pending read completes with operation_aborted. Idempotent.
