@@ -74,8 +74,8 @@ std::string read_all(int fd) {
 }
 
 std::string line_of(int i, std::size_t pad) {
-  return R"({"jsonrpc":"2.0","method":"n","params":{"i":)" + std::to_string(i) + R"(,"pad":")" +
-         std::string(pad, 'x') + "\"}}";
+  return R"({"jsonrpc":"2.0","method":"n","params":{"i":)" + std::to_string(i) + R"(,"pad":")" + std::string(pad, 'x') +
+         "\"}}";
 }
 
 class direct_write_test : public sdk_test {
