@@ -33,12 +33,9 @@ public:
   read_scope() noexcept { ++current_read.depth; }
   ~read_scope() {
     if (--current_read.depth != 0) return;
-    // A connection written here may queue nothing new (writing runs no handler), so the list
-    // does not grow while it is walked; it is swapped out all the same, keeping its capacity.
-    auto waiting = std::move(current_read.waiting);
-    for (auto& c : waiting) c->write_directly();
-    waiting.clear();
-    if (current_read.waiting.empty()) current_read.waiting = std::move(waiting);
+    // Writing runs no handler and the depth is 0: nothing registers while the list is walked.
+    for (const auto& c : current_read.waiting) c->write_directly();
+    current_read.waiting.clear();
   }
   read_scope(const read_scope&) = delete;
   read_scope& operator=(const read_scope&) = delete;

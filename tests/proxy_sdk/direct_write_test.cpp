@@ -19,19 +19,16 @@ namespace {
 /// Forwards to `inner` and counts the writes: how many went through `try_write` (and how many
 /// bytes it took), how many through `write_all`. `try_limit`: the most bytes one `try_write`
 /// takes (a nearly full pipe).
-class counting_transport final : public transport {
+class counting_transport final : public forwarding_transport {
 public:
   struct counts {
     std::size_t tries = 0, tried_bytes = 0, write_alls = 0;
     std::size_t try_limit = std::size_t(-1);
     boost::system::error_code write_error; ///< set: write_all writes nothing and fails with it
   };
-  counting_transport(transport_ptr inner, std::shared_ptr<counts> c) : inner_(std::move(inner)), c_(std::move(c)) {}
+  counting_transport(transport_ptr inner, std::shared_ptr<counts> c)
+      : forwarding_transport(std::move(inner)), c_(std::move(c)) {}
 
-  asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(std::span<char> buffer) override {
-    auto result = co_await inner_->read_some(buffer);
-    co_return result;
-  }
   asio::awaitable<boost::system::error_code> write_all(std::span<const char> bytes) override {
     ++c_->write_alls;
     if (c_->write_error) co_return c_->write_error;
@@ -44,13 +41,9 @@ public:
     c_->tried_bytes += n;
     return n;
   }
-  void shutdown_write() noexcept override { inner_->shutdown_write(); }
-  void close_read() noexcept override { inner_->close_read(); }
-  void close() noexcept override { inner_->close(); }
   std::string_view describe() const noexcept override { return "counting"; }
 
 private:
-  transport_ptr inner_;
   std::shared_ptr<counts> c_;
 };
 
@@ -83,6 +76,18 @@ protected:
   void SetUp() override { std::signal(SIGPIPE, SIG_IGN); }
   static std::function<void(std::exception_ptr)> fail_on_exception(std::string what) {
     return [what](std::exception_ptr e) { EXPECT_FALSE(e) << what << " threw"; };
+  }
+  /// Flushes `ch` until nothing is queued; true when done.
+  bool flush_all(message_channel& ch) {
+    bool done = false;
+    asio::co_spawn(
+        ex(),
+        [&]() -> asio::awaitable<void> {
+          while (ch.queued_bytes() != 0) EXPECT_FALSE(co_await ch.flush());
+          done = true;
+        },
+        fail_on_exception("flush"));
+    return run_until([&] { return done; });
   }
 };
 
@@ -138,15 +143,7 @@ TEST_F(direct_write_test, write_now_writes_the_queued_lines_and_leaves_what_does
   EXPECT_EQ(ch->queued_bytes(), expected.size() - 4096);
   // The rest by flush, while the test reads the pipe.
   auto reader = std::async(std::launch::async, [r] { return read_all(r); });
-  bool flushed = false;
-  asio::co_spawn(
-      ex(),
-      [&]() -> asio::awaitable<void> {
-        while (ch->queued_bytes() != 0) EXPECT_FALSE(co_await ch->flush());
-        flushed = true;
-      },
-      fail_on_exception("flush"));
-  ASSERT_TRUE(run_until([&] { return flushed; }));
+  ASSERT_TRUE(flush_all(*ch));
   ch->shutdown_write();
   EXPECT_EQ(reader.get(), expected);
   ::close(r);
@@ -187,18 +184,31 @@ TEST_F(direct_write_test, write_now_writes_nothing_while_a_flush_is_in_progress_
   const auto written = ch->bytes_written();
   EXPECT_FALSE(ch->write_now());
   EXPECT_EQ(ch->bytes_written(), written);
-  bool rest = false;
-  asio::co_spawn(
-      ex(),
-      [&]() -> asio::awaitable<void> {
-        while (ch->queued_bytes() != 0) EXPECT_FALSE(co_await ch->flush());
-        rest = true;
-      },
-      fail_on_exception("flush"));
-  ASSERT_TRUE(run_until([&] { return rest; }));
+  ASSERT_TRUE(flush_all(*ch));
   ch->shutdown_write();
   EXPECT_EQ(reader.get(), expected);
   ::close(r);
+}
+
+TEST_F(direct_write_test, write_now_leaves_more_than_a_pipe_holds_to_flush) {
+  int fds[2];
+  ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  ASSERT_GT(::fcntl(fds[1], F_SETPIPE_SZ, 1 << 20), 0); // room is not what stops it
+  auto ch = make_ndjson_channel(ex(), make_fd_transport(ex(), -1, fds[1], "pipe"));
+  std::string expected;
+  for (int i = 0; expected.size() <= 64 * 1024; ++i) {
+    auto msg = std::get<jsonrpc::message>(jsonrpc::check(J(line_of(i, 500))));
+    ASSERT_FALSE(ch->queue(msg).ec);
+    expected += line_of(i, 500) + "\n";
+  }
+  EXPECT_FALSE(ch->write_now());
+  EXPECT_EQ(ch->bytes_written(), 0u);
+  EXPECT_EQ(ch->queued_bytes(), expected.size());
+  auto reader = std::async(std::launch::async, [r = fds[0]] { return read_all(r); });
+  ASSERT_TRUE(flush_all(*ch));
+  ch->shutdown_write();
+  EXPECT_EQ(reader.get(), expected);
+  ::close(fds[0]);
 }
 
 // ---- connection --------------------------------------------------------------------------
@@ -252,12 +262,38 @@ TEST_F(direct_connection_test, a_link_that_wrote_within_the_idle_time_goes_throu
   EXPECT_EQ(peer->lines[5], R"({"jsonrpc":"2.0","id":2,"result":{"ok":true}})");
 }
 
-TEST_F(direct_connection_test, by_default_or_with_a_negative_idle_time_the_writer_writes_everything) {
+TEST_F(direct_connection_test, by_default_a_lone_answer_is_written_directly) {
   start();
+  request(1);
+  EXPECT_EQ(counts->tries, 1u);
+  EXPECT_EQ(counts->write_alls, 0u);
+}
+
+TEST_F(direct_connection_test, with_a_negative_idle_time_the_writer_writes_everything) {
+  start({.direct_write_after_idle = std::chrono::microseconds(-1)});
   request(1);
   request(2);
   EXPECT_EQ(counts->tries, 0u);
   EXPECT_EQ(counts->write_alls, 2u);
+}
+
+TEST_F(direct_connection_test, a_burst_larger_than_a_pipe_holds_goes_through_the_writer_in_order) {
+  auto [a, z] = make_memory_duplex(ex()).value();
+  counts = std::make_shared<counting_transport::counts>();
+  conn = raw(std::make_unique<counting_transport>(std::move(a), counts),
+             {.direct_write_after_idle = std::chrono::microseconds(0)});
+  constexpr int n = 400; // about 90 KB
+  conn->on_message([this](jsonrpc::message msg) {
+    for (int i = 0; i < n; ++i) conn->send_notification("n", json::value{{"i", i}, {"pad", std::string(180, 'x')}});
+    conn->send_result(msg.id(), json::value{{"ok", true}});
+  });
+  conn->start();
+  peer = make_peer(std::move(z));
+  request(1);
+  EXPECT_EQ(counts->tries, 0u);
+  EXPECT_GE(counts->write_alls, 1u);
+  ASSERT_EQ(peer->lines.size(), std::size_t{n} + 1);
+  for (int i = 0; i < n; ++i) ASSERT_EQ(json::parse(peer->lines[i]).at("params").at("i").as_int64(), i);
 }
 
 TEST_F(direct_connection_test, what_a_direct_write_leaves_the_writer_finishes_in_order) {

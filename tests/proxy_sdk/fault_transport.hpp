@@ -27,12 +27,34 @@ struct fail_count {
   bool fired = false;
 };
 
+/// Forwards everything to `inner` except `try_write` (the default: writes nothing, so every
+/// write goes through `write_all`); tests derive from it and override what they watch.
+class forwarding_transport : public transport {
+public:
+  explicit forwarding_transport(transport_ptr inner) : inner_(std::move(inner)) {}
+
+  asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(std::span<char> buffer) override {
+    auto result = co_await inner_->read_some(buffer);
+    co_return result;
+  }
+  asio::awaitable<boost::system::error_code> write_all(std::span<const char> bytes) override {
+    const auto ec = co_await inner_->write_all(bytes);
+    co_return ec;
+  }
+  void shutdown_write() noexcept override { inner_->shutdown_write(); }
+  void close_read() noexcept override { inner_->close_read(); }
+  void close() noexcept override { inner_->close(); }
+
+protected:
+  transport_ptr inner_;
+};
+
 /// Forwards to `inner`, except the operation `fc` picks: a read fails before reading; a write
 /// fails after writing the first half of its bytes (a connection lost in the middle).
-class failing_transport final : public transport {
+class failing_transport final : public forwarding_transport {
 public:
   failing_transport(transport_ptr inner, std::shared_ptr<fail_count> fc)
-      : inner_(std::move(inner)), fc_(std::move(fc)) {}
+      : forwarding_transport(std::move(inner)), fc_(std::move(fc)) {}
 
   asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(std::span<char> buffer) override {
     if (fc_->fail_now(fail_count::op::read)) co_return std::tuple{fc_->error, std::size_t{0}};
@@ -50,13 +72,9 @@ public:
     const auto ec = co_await inner_->write_all(bytes);
     co_return ec;
   }
-  void shutdown_write() noexcept override { inner_->shutdown_write(); }
-  void close_read() noexcept override { inner_->close_read(); }
-  void close() noexcept override { inner_->close(); }
   std::string_view describe() const noexcept override { return "failing"; }
 
 private:
-  transport_ptr inner_;
   std::shared_ptr<fail_count> fc_;
 };
 

@@ -137,8 +137,8 @@ public:
   /// is in progress; what it does not take stays queued, in order, for the next `flush`. True
   /// when nothing is left queued. An error is not reported here: the bytes stay queued and the
   /// next `flush` meets it. For a sender that has just queued a few messages on an idle link
-  /// (a request, its response): they go out without waking the writer. The default writes
-  /// nothing.
+  /// (a request, its response): they go out without waking the writer. A channel may leave a
+  /// large backlog to `flush` (NDJSON: more than a pipe holds). The default writes nothing.
   [[nodiscard]] virtual bool write_now() noexcept { return queued_bytes() == 0; }
   /// Output bytes queued and not yet taken by a flush (framing included). Not zero while
   /// anything is queued.

@@ -95,10 +95,9 @@ struct connection_options {
   /// write, the writer taking what does not fit. A lone request or response then goes out
   /// without a round through the scheduler to wake the writer; streamed output, whose writes
   /// follow each other closely, still gathers in the writer. Negative: always the writer.
-  /// Off by default: with it on (50 µs) round trips through 3 proxies took 0.92x the time, but
-  /// streaming fell to 0.6x, even with an idle time of 100 ms, where direct writes are rare;
-  /// the cause is not yet found (docs/PERFORMANCE.md).
-  std::chrono::microseconds direct_write_after_idle{-1};
+  /// 50 µs: round trips through 3 proxies take ~0.9x the time, streaming is unchanged
+  /// (docs/PERFORMANCE.md, "Direct writes").
+  std::chrono::microseconds direct_write_after_idle{50};
 };
 
 /// Receives the response to a request we sent: a response message (result or error). Called
