@@ -22,6 +22,12 @@ namespace json = boost::json;
 using jsonrpc::message;
 using namespace std::chrono_literals;
 
+namespace {
+/// How long traced events may gather on the routing thread before they go to the trace's writer
+/// thread (which gathers for 5 ms more before it writes).
+constexpr std::chrono::milliseconds trace_publish_delay{1};
+} // namespace
+
 router::router(asio::io_context& io, const conductor_options& opts, transport_ptr upstream_transport,
                std::optional<trace_writer> trace, std::vector<transport_ptr> in_process)
     : router(io, opts, message_channel_ptr(), std::move(trace)) {
@@ -83,6 +89,18 @@ void router::start() {
     stopping_ = true;
     if (auto end = std::exchange(on_end_, nullptr)) asio::post(ex_, std::move(end));
     return;
+  }
+  if (trace_) {
+    // Traced events go to the trace's writer thread in batches: when 64 KiB have gathered, or
+    // 1 ms after the first event of a batch (one lock per batch, not per event, and one timer per
+    // millisecond at most: docs/PERFORMANCE.md, "Tracing").
+    trace_->publish_on_request([weak = weak_from_this(), timer = std::make_shared<asio::steady_timer>(ex_)] {
+      timer->expires_after(trace_publish_delay);
+      timer->async_wait([weak](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock(); self && self->trace_) self->trace_->publish();
+      });
+    });
   }
   auto& up = *at(upstream).conn;
   up.on_message([weak = weak_from_this()](message&& msg) {

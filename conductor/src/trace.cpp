@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -37,6 +38,10 @@ constexpr auto batch_delay = std::chrono::milliseconds(5);
 /// Scratch strings above this capacity are given back after use (one large message must not pin
 /// its size for the rest of the run).
 constexpr std::size_t keep_scratch = std::size_t{1} << 20;
+
+/// The owner's batch is handed to the writer thread when it reaches this size, without waiting for
+/// `publish` (see `trace_writer::publish_on_request`); an event this large bypasses the batch.
+constexpr std::size_t batch_limit = std::size_t{64} << 10;
 
 /// Queue blocks kept for reuse after a batch is written (2 MiB): a steady stream needs no more;
 /// a burst's blocks beyond that are freed.
@@ -129,15 +134,23 @@ struct trace_writer::state {
   std::size_t in_flight_ = 0;               // bytes of the batch being written
   std::uint64_t enqueued_total_ = 0;        // bytes ever queued
   std::uint64_t processed_total_ = 0;       // bytes ever written (or failed)
-  std::uint64_t dropped_total_ = 0;
-  std::uint64_t dropped_pending_ = 0; // dropped since the last marker
   bool closing_ = false;
   bool writer_idle_ = false; // the writer waits for a first event
   int flushing_ = 0;         // flush() calls waiting
   boost::system::error_code error_;
 
+  // Written under `mu_`, read by the owner without it: an event's bound check must not lock.
+  std::atomic<std::size_t> waiting_{0}; // queued_ + in_flight_
+  std::atomic<std::uint64_t> dropped_total_{0};
+
   std::thread thread_;
   bool closed_ = false; // close() ran (owner only)
+
+  // The owner's side (see `trace_writer::publish_on_request`).
+  std::string batch_;                 // events traced since the last hand-over
+  std::function<void()> request_;     // empty: every event is handed over at once
+  bool requested_ = false;            // `request_` was called and `publish` has not run since
+  std::uint64_t dropped_pending_ = 0; // dropped since the last marker
 
   // The producer's scratch (the routing thread only): reused, so tracing does not allocate.
   std::string head_;
@@ -171,7 +184,7 @@ struct trace_writer::state {
       }
       const std::size_t n = queued_.bytes();
       queued_.take(writing);
-      in_flight_ = n;
+      in_flight_ = n; // waiting_ is unchanged
       lk.unlock();
       boost::system::error_code ec;
       if (fd_ >= 0) ec = detail::write_blocks(fd_, writing);
@@ -186,23 +199,23 @@ struct trace_writer::state {
         if (spares_.size() < keep_blocks) spares_.push_back(std::move(b));
       writing.clear();
       in_flight_ = 0;
+      waiting_.store(queued_.bytes(), std::memory_order_relaxed);
       processed_total_ += n;
       if (ec && !error_) error_ = ec;
       done_.notify_all();
     }
   }
 
-  /// Under `mu_`: the `dropped` marker, if events were dropped since the last one.
-  void append_marker_locked() {
+  /// Into `batch_` (owner): the `dropped` marker, if events were dropped since the last one.
+  void append_marker() {
     if (dropped_pending_ == 0) return;
-    std::string marker = R"({"type":"dropped","ts":)";
-    append_seconds(marker, elapsed());
-    marker += R"(,"count":)";
+    batch_ += R"({"type":"dropped","ts":)";
+    append_seconds(batch_, elapsed());
+    batch_ += R"(,"count":)";
     std::array<char, 24> buf{};
     const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), dropped_pending_);
-    marker.append(buf.data(), r.ptr);
-    marker += "}\n";
-    put_locked(marker);
+    batch_.append(buf.data(), r.ptr);
+    batch_ += "}\n";
     dropped_pending_ = 0;
   }
 
@@ -212,30 +225,56 @@ struct trace_writer::state {
     enqueued_total_ += bytes.size();
   }
 
-  /// Queues `head_`, then `payload` (JSON text; empty: null) and the end of the event; or drops it.
-  void enqueue(std::string_view payload) {
-    const bool has_newline = !payload.empty() && std::memchr(payload.data(), '\n', payload.size()) != nullptr;
-    const std::size_t size = head_.size() + (payload.empty() ? 4 : payload.size()) + 2;
+  /// Hands `batch_` to the writer thread, followed by `head_`, `payload` and the end of an event
+  /// when `with_event` (an event too large for the batch): one lock for all of it.
+  void hand_over(bool with_event = false, std::string_view payload = {}, bool has_newline = false) {
+    if (batch_.empty() && !with_event) return;
     std::unique_lock lk(mu_);
-    if (closing_) return;
-    const std::size_t waiting = queued_.bytes() + in_flight_;
-    if (waiting != 0 && waiting + size > options_.max_queued_bytes) {
-      ++dropped_total_;
-      ++dropped_pending_;
-      return;
-    }
     const std::size_t was = queued_.bytes();
-    append_marker_locked();
-    put_locked(head_);
-    // A newline can only be whitespace between tokens: a space means the same, on one line.
-    put_locked(payload.empty() ? std::string_view("null") : payload, has_newline);
-    put_locked("}\n");
+    put_locked(batch_);
+    if (with_event) {
+      put_locked(head_);
+      // A newline can only be whitespace between tokens: a space means the same, on one line.
+      put_locked(payload, has_newline);
+      put_locked("}\n");
+    }
+    waiting_.store(queued_.bytes() + in_flight_, std::memory_order_relaxed);
     // Wake the writer only when it is idle, or when the queue passes half the bound (not to drop
     // events while it waits out the delay). Otherwise it comes back on its own.
     const bool wake = writer_idle_ || (was < high_water() && queued_.bytes() >= high_water());
     writer_idle_ = false;
     lk.unlock();
+    trim(batch_);
     if (wake) work_.notify_one();
+  }
+
+  /// Traces `head_`, then `payload` (JSON text; empty: null) and the end of the event; or drops it.
+  /// The event joins `batch_`, which is handed over at once, when it is full, or when the owner
+  /// calls `publish` (after `request_`).
+  void enqueue(std::string_view payload) {
+    if (closed_) return;
+    if (payload.empty()) payload = "null";
+    const bool has_newline = std::memchr(payload.data(), '\n', payload.size()) != nullptr;
+    const std::size_t size = head_.size() + payload.size() + 2;
+    // Without a lock: `waiting_` may be a batch behind, which only errs towards keeping events.
+    const std::size_t waiting = batch_.size() + waiting_.load(std::memory_order_relaxed);
+    if (waiting != 0 && waiting + size > options_.max_queued_bytes) {
+      ++dropped_pending_;
+      dropped_total_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    append_marker();
+    if (size >= batch_limit) return hand_over(true, payload, has_newline);
+    batch_ += head_;
+    const std::size_t at = batch_.size();
+    batch_ += payload;
+    if (has_newline) std::replace(batch_.begin() + static_cast<std::ptrdiff_t>(at), batch_.end(), '\n', ' ');
+    batch_ += "}\n";
+    if (!request_ || batch_.size() >= batch_limit) return hand_over();
+    if (!requested_) {
+      requested_ = true;
+      request_();
+    }
   }
 
   // ---- composing events (the routing thread) ----
@@ -364,9 +403,10 @@ void trace_writer::close() {
   if (!state_ || state_->closed_) return;
   auto& s = *state_;
   s.closed_ = true;
+  s.append_marker();
+  s.hand_over();
   {
     const std::lock_guard lk(s.mu_);
-    s.append_marker_locked();
     s.closing_ = true;
   }
   s.work_.notify_one();
@@ -393,9 +433,19 @@ boost::system::error_code trace_writer::last_error() const {
 }
 
 std::uint64_t trace_writer::dropped_events() const {
-  if (!state_) return 0;
-  const std::lock_guard lk(state_->mu_);
-  return state_->dropped_total_;
+  return state_ ? state_->dropped_total_.load(std::memory_order_relaxed) : 0;
+}
+
+void trace_writer::publish_on_request(std::function<void()> request) {
+  if (!state_) return;
+  publish();
+  state_->request_ = std::move(request);
+}
+
+void trace_writer::publish() {
+  if (!state_ || state_->closed_) return;
+  state_->requested_ = false;
+  state_->hand_over();
 }
 
 void trace_writer::message(chain_position from, chain_position to, const jsonrpc::message& m, trace_protocol protocol) {

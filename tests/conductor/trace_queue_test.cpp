@@ -207,5 +207,91 @@ TEST_F(trace_queue_test, moved_writer_keeps_writing) {
   EXPECT_EQ(number_of(l[1]), 1);
 }
 
+// ---- batching on the owner's side (publish_on_request) ----
+
+TEST_F(trace_queue_test, batched_events_wait_for_publish_and_keep_their_order) {
+  auto w = open_ok();
+  int requests = 0;
+  w.publish_on_request([&] { ++requests; });
+  for (int i = 0; i < 3; ++i) trace_numbered(w, i);
+  EXPECT_EQ(requests, 1); // once per batch, not per event
+  ASSERT_TRUE(w.flush());
+  EXPECT_EQ(contents(), ""); // still in the owner's batch
+  w.publish();
+  trace_numbered(w, 3); // a new batch: a new request
+  EXPECT_EQ(requests, 2);
+  w.publish();
+  const auto l = lines(w);
+  ASSERT_EQ(l.size(), 4u);
+  for (std::size_t i = 0; i < l.size(); ++i) EXPECT_EQ(number_of(l[i]), static_cast<std::int64_t>(i));
+}
+
+TEST_F(trace_queue_test, a_batch_of_64_KiB_goes_to_the_writer_without_publish_and_close_writes_the_rest) {
+  constexpr int n = 100;
+  const json::value params = {{"text", std::string(1000, 'a')}}; // ~1.1 KB per event
+  {
+    auto w = open_ok();
+    int requests = 0;
+    w.publish_on_request([&] { ++requests; });
+    for (int i = 0; i < n; ++i) {
+      json::value p = params;
+      p.as_object()["i"] = i;
+      w.notification(chain_position::client(), chain_position::agent(), "n", &p);
+    }
+    EXPECT_EQ(requests, 1);
+    const auto early = lines(w).size();
+    EXPECT_GE(early, 55u);                         // the first 64 KiB went without publish()
+    EXPECT_LT(early, static_cast<std::size_t>(n)); // the rest waits in the batch
+  }                                                // close
+  std::istringstream in(contents());
+  int i = 0;
+  for (std::string line; std::getline(in, line); ++i) ASSERT_EQ(number_of(line), i);
+  EXPECT_EQ(i, n);
+}
+
+TEST_F(trace_queue_test, an_event_over_64_KiB_goes_at_once_after_the_batch_before_it) {
+  auto w = open_ok();
+  w.publish_on_request([] {});
+  trace_numbered(w, 0);
+  const json::value big = {{"i", 1}, {"text", std::string(70000, 'b')}};
+  w.notification(chain_position::client(), chain_position::agent(), "n", &big);
+  const auto l = lines(w); // no publish()
+  ASSERT_EQ(l.size(), 2u);
+  EXPECT_EQ(number_of(l[0]), 0);
+  EXPECT_EQ(number_of(l[1]), 1);
+}
+
+TEST_F(trace_queue_test, the_batch_counts_against_the_bound) {
+  auto w = open_ok({.max_queued_bytes = 1000});
+  w.publish_on_request([] {});
+  for (int i = 0; i < 50; ++i) trace_numbered(w, i); // ~110 bytes each, none handed over
+  const auto dropped = w.dropped_events();
+  EXPECT_GE(dropped, 40u); // at most 1000 bytes wait, all of them in the batch
+  w.publish();
+  ASSERT_TRUE(w.flush());
+  trace_numbered(w, 50); // room again: the marker, then the event
+  w.publish();
+  const auto l = lines(w);
+  const auto kept = static_cast<std::size_t>(50 - dropped);
+  ASSERT_EQ(l.size(), kept + 2);
+  for (std::size_t i = 0; i < kept; ++i) EXPECT_EQ(number_of(l[i]), static_cast<std::int64_t>(i));
+  EXPECT_EQ(without_ts(l[kept]), R"({"type":"dropped","ts":T,"count":)" + std::to_string(dropped) + "}");
+  EXPECT_EQ(number_of(l[kept + 1]), 50);
+}
+
+TEST_F(trace_queue_test, events_after_close_are_ignored_when_batching) {
+  auto w = open_ok();
+  int requests = 0;
+  w.publish_on_request([&] { ++requests; });
+  trace_numbered(w, 0);
+  w.close(); // writes the batch
+  trace_numbered(w, 1);
+  w.publish(); // after close: nothing
+  EXPECT_EQ(requests, 1);
+  const std::string c = contents();
+  EXPECT_EQ(std::count(c.begin(), c.end(), '\n'), 1);
+  EXPECT_EQ(number_of(c.substr(0, c.size() - 1)), 0);
+}
+
 } // namespace
 } // namespace acp::conductor::test
