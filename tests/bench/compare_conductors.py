@@ -5,6 +5,7 @@
     tests/bench/compare_conductors.py --chains [--runs N] [--turns T] [--proxies K] BUILD_A BUILD_B
     tests/bench/compare_conductors.py --proxy-b 'COMMAND' [--runs N] [--turns T] [--proxies K] BUILD_DIR
     add --rtt to any form: sequential round trips (p50 µs of T round trips) instead of streaming
+    add --trace DIR to any form: both conductors run with `--trace DIR/trace-a.jsonl` (-b for B)
 
 Runs the same chain (BUILD_DIR's bench client, K bench proxies and bench agent) with A and B in
 alternating runs, so that drift of the machine's speed hits both alike, and prints the median of
@@ -16,23 +17,32 @@ conductor, with its bench proxy (A) against COMMAND as each of the K proxies (B;
 the conductor splits it). Exit 2 on a usage error or when a run fails.
 """
 import argparse
+import contextlib
 import json
+import os
 import statistics
 import subprocess
 import sys
 
 
 RTT = False  # --rtt: round trips (p50 µs) instead of streaming (updates/s)
+TRACE_DIR = None  # --trace DIR: each conductor writes a trace there (removed after each run)
 
 
-def one_run(build, conductor, turns, proxies, chain_build=None, proxy=None):
+def one_run(build, conductor, turns, proxies, chain_build=None, proxy=None, side="a"):
     client = f"{build}/tests/bench/chain/acp-bench-client"
     chain = f"{chain_build or build}/tests/bench/chain"
     proxy = proxy or f"{chain}/acp-bench-proxy"
     mode = ["rtt", "--turns", str(turns)] if RTT else \
         ["stream", "--turns", str(turns), "--updates", "10000", "--size", "150"]
-    cmd = [client] + mode + ["--", conductor, "agent"] + [proxy] * proxies + [f"{chain}/acp-bench-agent"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    trace = [] if TRACE_DIR is None else ["--trace", os.path.join(TRACE_DIR, f"trace-{side}.jsonl")]
+    cmd = [client] + mode + ["--", conductor] + trace + ["agent"] + [proxy] * proxies + [f"{chain}/acp-bench-agent"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    finally:
+        if trace:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(trace[1])
     lines = [l for l in out.splitlines() if '"mode"' in l]
     if not lines:
         raise RuntimeError(f"no result from {conductor}")
@@ -51,28 +61,31 @@ def main():
     ap.add_argument("--chains", action="store_true", help="A and B are build directories")
     ap.add_argument("--proxy-b", help="B: this proxy command in BUILD_DIR's chain")
     ap.add_argument("--rtt", action="store_true", help="round trips: p50 µs of --turns round trips")
+    ap.add_argument("--trace", metavar="DIR", help="both conductors write a trace file into DIR")
     ap.add_argument("build")
     ap.add_argument("a", nargs="?")
     ap.add_argument("b", nargs="?")
     args = ap.parse_args()
-    global RTT
+    global RTT, TRACE_DIR
     RTT = args.rtt
+    TRACE_DIR = args.trace
     if args.proxy_b:
         if args.a or args.chains:
             ap.error("--proxy-b takes one build directory")
         conductor = f"{args.build}/conductor/acp-conductor"
         run_a = lambda: one_run(args.build, conductor, args.turns, args.proxies)
-        run_b = lambda: one_run(args.build, conductor, args.turns, args.proxies, proxy=args.proxy_b)
+        run_b = lambda: one_run(args.build, conductor, args.turns, args.proxies, proxy=args.proxy_b, side="b")
     elif args.chains:
         if not args.a or args.b:
             ap.error("--chains takes two build directories")
         run_a = lambda: one_run(args.build, f"{args.build}/conductor/acp-conductor", args.turns, args.proxies)
-        run_b = lambda: one_run(args.build, f"{args.a}/conductor/acp-conductor", args.turns, args.proxies, args.a)
+        run_b = lambda: one_run(args.build, f"{args.a}/conductor/acp-conductor", args.turns, args.proxies, args.a,
+                                side="b")
     else:
         if not args.b:
             ap.error("expected BUILD_DIR CONDUCTOR_A CONDUCTOR_B")
         run_a = lambda: one_run(args.build, args.a, args.turns, args.proxies)
-        run_b = lambda: one_run(args.build, args.b, args.turns, args.proxies)
+        run_b = lambda: one_run(args.build, args.b, args.turns, args.proxies, side="b")
     cpu_ratio, ups_ratio, cpu_a, cpu_b, ups_a, ups_b = [], [], [], [], [], []
     try:
         for _ in range(args.runs):
