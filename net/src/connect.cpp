@@ -21,15 +21,20 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/websocket/error.hpp>
-#include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/beast/websocket/ssl.hpp>
-#include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -44,7 +49,6 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
-namespace websocket = boost::beast::websocket;
 using boost::system::error_code;
 using tcp = asio::ip::tcp;
 using detail::tcp_socket;
@@ -94,6 +98,32 @@ std::string host_header(const url& u) {
   return h;
 }
 
+/// The server's answer to a WebSocket upgrade: its header may take this much.
+constexpr std::uint32_t upgrade_answer_limit = 16 * 1024;
+
+std::string base64(const unsigned char* data, std::size_t n) {
+  std::string out(4 * ((n + 2) / 3) + 1, '\0');
+  const int len = ::EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
+  out.resize(static_cast<std::size_t>(std::max(len, 0)));
+  return out;
+}
+
+/// A fresh Sec-WebSocket-Key: 16 random bytes, base64 (RFC 6455 §4.1). Empty if the generator fails.
+std::string websocket_key() {
+  unsigned char nonce[16];
+  if (::RAND_bytes(nonce, sizeof nonce) != 1) return {};
+  return base64(nonce, sizeof nonce);
+}
+
+/// The Sec-WebSocket-Accept a server must answer `key` with: base64(SHA-1(key + the RFC's GUID)).
+std::string websocket_accept(const std::string& key) {
+  const std::string text = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (::EVP_Digest(text.data(), text.size(), digest, &n, ::EVP_sha1(), nullptr) != 1) return {};
+  return base64(digest, n);
+}
+
 /// `{"jsonrpc":"2.0","method":"_acp/authenticate","params":{"token":"…"}}\n` (PROTOCOL.md §8).
 std::string authentication_line(const std::string& token) {
   std::string line = R"({"jsonrpc":"2.0","method":"_acp/authenticate","params":{"token":)";
@@ -138,16 +168,14 @@ public:
       if (auto e = co_await tls_handshake(tls); !e.empty()) co_return e;
       co_return co_await ndjson(detail::make_tls_transport(std::move(tls), description()));
     }
-    case scheme::ws: {
-      websocket::stream<tcp_socket> ws(std::move(socket));
-      co_return co_await upgrade(std::move(ws));
-    }
+    case scheme::ws:
+      co_return co_await upgrade(std::move(socket));
     case scheme::wss: {
       auto ctx = make_context();
       if (!ctx) co_return ctx.error();
-      websocket::stream<tls_socket> ws(std::move(socket), **ctx);
-      if (auto e = co_await tls_handshake(ws.next_layer()); !e.empty()) co_return e;
-      co_return co_await upgrade(std::move(ws));
+      tls_socket tls(std::move(socket), **ctx);
+      if (auto e = co_await tls_handshake(tls); !e.empty()) co_return e;
+      co_return co_await upgrade(std::move(tls));
     }
     case scheme::unix_socket:
       break;
@@ -272,40 +300,54 @@ private:
     co_return text;
   }
 
-  /// The WebSocket upgrade, then the channel.
-  template <class Stream> asio::awaitable<connect_result> upgrade(websocket::stream<Stream> ws) {
-    ws.set_option(
-        websocket::stream_base::timeout{websocket::stream_base::none(), websocket::stream_base::none(), false});
-    const auto token = options_.bearer_token;
-    ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-      req.set(http::field::user_agent, "acp-conductor");
-      if (token) req.set(http::field::authorization, "Bearer " + *token);
-    }));
-    ws.read_message_max(options_.max_message_bytes);
-    auto& lowest = beast::get_lowest_layer(ws);
+  /// The WebSocket upgrade (RFC 6455 §4.1), then the channel. Written here rather than left to
+  /// Beast's websocket::stream, so that what the HTTP reader reads past the server's 101 answer
+  /// (frames the server sent right behind it) goes to the channel instead of being lost.
+  template <class Stream> asio::awaitable<connect_result> upgrade(Stream stream) {
+    auto& lowest = beast::get_lowest_layer(stream);
     phase("WebSocket upgrade", [&lowest] {
       error_code ignored;
       lowest.close(ignored);
     });
-    websocket::response_type response;
-    auto [ec] = co_await ws.async_handshake(response, host_header(target_), target_.path, use_tuple);
-    if (ec) {
-      // A status only when the server sent one: Beast leaves a default (500) in `response` when
-      // nothing could be parsed (a TLS server, garbage, end of stream).
-      if (ec == websocket::error::upgrade_declined && response.result() != http::status::switching_protocols) {
-        std::string text = target_.text() + " refused the upgrade: " + std::to_string(response.result_int());
-        if (!response.reason().empty()) text += " " + std::string(response.reason());
-        co_return text;
-      }
-      co_return "WebSocket upgrade with " + target_.text() + " failed: " + why(ec);
+    const std::string failed = "WebSocket upgrade with " + target_.text() + " failed: ";
+    const std::string key = websocket_key();
+    if (key.empty()) co_return failed + "no random bytes for the key";
+    {
+      http::request<http::empty_body> req{http::verb::get, target_.path, 11};
+      req.set(http::field::host, host_header(target_));
+      req.set(http::field::upgrade, "websocket");
+      req.set(http::field::connection, "Upgrade");
+      req.set(http::field::sec_websocket_key, key);
+      req.set(http::field::sec_websocket_version, "13");
+      req.set(http::field::user_agent, "acp-conductor");
+      if (options_.bearer_token) req.set(http::field::authorization, "Bearer " + *options_.bearer_token);
+      auto [ec, n] = co_await http::async_write(stream, req, use_tuple);
+      if (ec) co_return failed + why(ec);
     }
+    // The header only: a 101 has no body, and a refusal's body is not needed.
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> parser;
+    parser.header_limit(upgrade_answer_limit);
+    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+    if (ec) co_return failed + why(ec);
+    const auto& res = parser.get();
+    if (res.result() != http::status::switching_protocols) {
+      std::string text = target_.text() + " refused the upgrade: " + std::to_string(res.result_int());
+      if (!res.reason().empty()) text += " " + std::string(res.reason());
+      co_return text;
+    }
+    if (!http::token_list(res[http::field::upgrade]).exists("websocket") ||
+        !http::token_list(res[http::field::connection]).exists("upgrade"))
+      co_return failed + "the answer does not upgrade to WebSocket";
+    if (res[http::field::sec_websocket_accept] != websocket_accept(key))
+      co_return failed + "the answer's Sec-WebSocket-Accept does not match the request's key";
     d_.abort = nullptr;
     detail::ws_channel_options o;
     o.max_message_bytes = options_.max_message_bytes;
     o.ping_interval = options_.ping_interval;
     o.description = description();
     o.role = detail::ws_role::client;
-    co_return detail::make_ws_channel(std::move(ws), std::move(o));
+    co_return detail::make_ws_channel(std::move(stream), beast::buffers_to_string(buffer.data()), std::move(o));
   }
 
   /// NDJSON over `t`, after the authentication line when there is a token.

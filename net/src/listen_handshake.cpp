@@ -13,6 +13,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -332,11 +333,13 @@ asio::awaitable<void> ws_phase(std::shared_ptr<handshake> hp, Stream& stream, st
   }
   h.finish();
   if (h.shared->closed) co_return;
-  auto channel =
-      make_ws_channel(std::move(ws), ws_channel_options{.max_message_bytes = opt.max_message_bytes,
-                                                        .ping_interval = opt.ping_interval,
-                                                        .idle_timeout = std::chrono::milliseconds(0),
-                                                        .description = describe(to_string(h.shared->where.scheme), h)});
+  // What the request's reader read past the request (a client that did not wait for the 101) is
+  // read first, not lost.
+  auto channel = make_ws_channel(std::move(ws.next_layer()), beast::buffers_to_string(buffer.data()),
+                                 ws_channel_options{.max_message_bytes = opt.max_message_bytes,
+                                                    .ping_interval = opt.ping_interval,
+                                                    .idle_timeout = std::chrono::milliseconds(0),
+                                                    .description = describe(to_string(h.shared->where.scheme), h)});
   hand_over(h, std::move(channel));
 }
 

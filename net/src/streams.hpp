@@ -39,6 +39,12 @@ struct ws_channel_options {
                                                   ws_channel_options options);
 [[nodiscard]] message_channel_ptr make_ws_channel(boost::beast::websocket::stream<tls_socket> ws,
                                                   ws_channel_options options);
+/// The same over the stream itself, upgraded by the caller (the client role): `already_read` is
+/// what the caller read past the server's 101 answer, which the channel reads first.
+[[nodiscard]] message_channel_ptr make_ws_channel(tcp_socket socket, std::string already_read,
+                                                  ws_channel_options options);
+[[nodiscard]] message_channel_ptr make_ws_channel(tls_socket stream, std::string already_read,
+                                                  ws_channel_options options);
 
 /// A client's NDJSON channel: a server's refusal line (docs/PROTOCOL.md §8) as its first input
 /// ends reading (`read_error`, detail "refused by the server: <its message>") instead of

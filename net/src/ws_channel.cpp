@@ -1,11 +1,10 @@
 // The WebSocket message channel: one JSON-RPC message (or batch) per text frame, framed here
 // (ws_framing.hpp) over a byte transport; Beast only does the HTTP upgrade.
 //
-// After the upgrade the Beast stream's next layer (the TCP socket, or the TLS stream) becomes a
-// byte transport. Beast may have read bytes past the handshake (the client role: frames the
-// server sent right behind its 101 response) into its own buffer, which is not reachable and
-// is lost; our peers never send a frame before the client's first message (an ACP server only
-// answers), so this is accepted. On the server side Beast reads the request only.
+// After the upgrade the TCP socket, or the TLS stream, becomes a byte transport. The client
+// (connect.cpp) does the upgrade itself and hands over what it read past the server's 101 answer
+// (frames the server sent right behind it), which is read first. The server side takes Beast's
+// stream after `async_accept`, which reads nothing past the request it was given.
 //
 // Reading: 64 KiB per transport read, every complete frame buffered decoded by `poll` without a
 // wait. Writing: `queue` frames each message into one output string, and `flush` writes all of
@@ -18,6 +17,7 @@
 // The transport and the write state are shared with the control writer and the keep-alive
 // timer, so the channel can be destroyed at any time (the destructor closes the transport).
 
+#include "prefixed_transport.hpp"
 #include "streams.hpp"
 #include "ws_framing.hpp"
 
@@ -362,23 +362,31 @@ message_channel_ptr wrap(const asio::any_io_executor& ex, transport_ptr t, ws_ch
 
 } // namespace
 
-message_channel_ptr make_ws_channel(websocket::stream<tcp_socket> ws, ws_channel_options options) {
-  const asio::any_io_executor ex = ws.get_executor();
+message_channel_ptr make_ws_channel(tcp_socket socket, std::string already_read, ws_channel_options options) {
+  const asio::any_io_executor ex = socket.get_executor();
   error_code ec;
-  const auto fd = ws.next_layer().release(ec);
+  const auto fd = socket.release(ec);
   transport_ptr t;
   if (!ec) {
     auto made = make_socket_transport(ex, fd, options.description);
     if (made) t = std::move(*made);
   }
   if (!t) t = make_fd_transport(ex, -1, -1, options.description); // every operation fails
-  return wrap(ex, std::move(t), std::move(options));
+  return wrap(ex, make_prefixed_transport(std::move(already_read), std::move(t)), std::move(options));
+}
+
+message_channel_ptr make_ws_channel(tls_socket stream, std::string already_read, ws_channel_options options) {
+  const asio::any_io_executor ex = stream.get_executor();
+  auto t = make_tls_transport(std::move(stream), options.description);
+  return wrap(ex, make_prefixed_transport(std::move(already_read), std::move(t)), std::move(options));
+}
+
+message_channel_ptr make_ws_channel(websocket::stream<tcp_socket> ws, ws_channel_options options) {
+  return make_ws_channel(std::move(ws.next_layer()), {}, std::move(options));
 }
 
 message_channel_ptr make_ws_channel(websocket::stream<tls_socket> ws, ws_channel_options options) {
-  const asio::any_io_executor ex = ws.get_executor();
-  auto t = make_tls_transport(std::move(ws.next_layer()), options.description);
-  return wrap(ex, std::move(t), std::move(options));
+  return make_ws_channel(std::move(ws.next_layer()), {}, std::move(options));
 }
 
 } // namespace acp::net::detail

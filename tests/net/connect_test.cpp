@@ -12,9 +12,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/detail/hybi13.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <functional>
 #include <optional>
+#include <vector>
 
 namespace acp::net::test {
 namespace {
@@ -217,10 +220,81 @@ struct ws_server {
     kept = ws;
   }
 
+  /// Answers the upgrade request with the bytes `answer` makes of it (`accept`: the right
+  /// Sec-WebSocket-Accept, computed by Beast), in one write, and keeps the socket open.
+  asio::awaitable<void> serve_raw(std::function<std::string(const std::string& accept)> answer) {
+    auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+    beast::flat_buffer buf;
+    http::request<http::string_body> req;
+    co_await http::async_read(socket, buf, req, asio::use_awaitable);
+    request = req;
+    websocket::detail::sec_ws_accept_type accept;
+    websocket::detail::make_sec_ws_accept(accept, req[http::field::sec_websocket_key]);
+    const std::string bytes = answer(std::string(accept.data(), accept.size()));
+    co_await asio::async_write(socket, asio::buffer(bytes), asio::use_awaitable);
+    raw_kept = std::make_shared<tcp::socket>(std::move(socket));
+  }
+
   tcp::acceptor acceptor;
   std::optional<http::request<http::string_body>> request;
   std::shared_ptr<websocket::stream<tcp::socket>> kept;
+  std::shared_ptr<tcp::socket> raw_kept;
 };
+
+/// An unmasked text frame (server to client) of a short payload.
+std::string text_frame(const std::string& payload) {
+  return std::string{'\x81', static_cast<char>(payload.size())} + payload;
+}
+
+std::string upgrade_answer(const std::string& accept) {
+  return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+         "Sec-WebSocket-Accept: " +
+         accept + "\r\n\r\n";
+}
+
+TEST_F(connect_test, a_frame_sent_in_the_same_write_as_the_101_is_not_lost) {
+  ws_server server(io);
+  const std::string hello = R"({"jsonrpc":"2.0","method":"hello"})";
+  spawn(server.serve_raw([&](const std::string& accept) { return upgrade_answer(accept) + text_frame(hello); }),
+        "ws server");
+  auto r = connect_to("ws://127.0.0.1:" + std::to_string(server.port()) + "/acp");
+  auto* ch = keep(r);
+  ASSERT_NE(ch, nullptr);
+  auto in = read_one(*ch);
+  ASSERT_TRUE(in);
+  ASSERT_EQ(in->type, channel_input::kind::messages);
+  EXPECT_EQ(std::get<jsonrpc::message>(in->parsed.items.front()).method(), "hello");
+}
+
+TEST_F(connect_test, an_upgrade_answer_that_is_not_one_is_refused) {
+  struct bad_answer {
+    std::function<std::string(const std::string&)> answer;
+    std::string why;
+  };
+  const std::vector<bad_answer> cases = {
+      {[](const std::string&) { return upgrade_answer("AAAAAAAAAAAAAAAAAAAAAAAAAAA="); },
+       "the answer's Sec-WebSocket-Accept does not match the request's key"},
+      {[](const std::string& accept) {
+         return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Accept: " +
+                accept + "\r\n\r\n";
+       },
+       "the answer does not upgrade to WebSocket"},
+      {[](const std::string& accept) {
+         return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + accept +
+                "\r\n\r\n";
+       },
+       "the answer does not upgrade to WebSocket"},
+  };
+  for (const auto& c : cases) {
+    ws_server server(io);
+    spawn(server.serve_raw(c.answer), "ws server");
+    const auto where = "ws://127.0.0.1:" + std::to_string(server.port()) + "/acp";
+    auto r = connect_to(where);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error(), "WebSocket upgrade with " + where + " failed: " + c.why);
+  }
+}
 
 TEST_F(connect_test, websocket_upgrade_carries_the_bearer_token) {
   ws_server server(io);

@@ -241,6 +241,25 @@ TEST(listen_ws, the_handed_over_channel_is_a_websocket_channel_with_the_idle_tim
   }()));
 }
 
+TEST(listen_ws, a_frame_sent_right_behind_the_upgrade_request_is_not_lost) {
+  asio::io_context ioc;
+  listen_options opt;
+  opt.idle_timeout = 300ms; // the server ends the connection when the exchange is over
+  server srv(ioc, tcp_url(scheme::ws, "/"), opt, /*echoing=*/true);
+  const auto port = srv.port();
+  ASSERT_TRUE(run(ioc, [&]() -> asio::awaitable<void> {
+    auto c = co_await connect_tcp(port);
+    // A client that does not wait for the 101: the request and a masked text frame (key 0) in
+    // one write, so the listener's HTTP reader reads both.
+    const std::string msg = R"({"jsonrpc":"2.0","id":7,"method":"m","params":{"early":true}})";
+    std::string frame{'\x81', static_cast<char>(0x80 | msg.size()), 0, 0, 0, 0};
+    co_await send(c, upgrade_request("/", "") + frame + msg);
+    const auto answer = co_await read_to_end(c, 3s);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 101", 0), 0u) << answer;
+    EXPECT_NE(answer.find(R"("params":{"early":true})"), std::string::npos) << answer;
+  }()));
+}
+
 TEST(listen_ws, a_trickled_upgrade_request_is_cut_at_the_deadline) {
   asio::io_context ioc;
   auto opt = with_token();
