@@ -1,10 +1,11 @@
 // The WebSocket message channel: one JSON-RPC message (or batch) per text frame, framed here
-// (ws_framing.hpp) over a byte transport; Beast only does the HTTP upgrade.
+// (ws_framing.hpp) over a byte transport; Beast only does the server's side of the HTTP upgrade.
 //
-// After the upgrade the TCP socket, or the TLS stream, becomes a byte transport. The client
-// (connect.cpp) does the upgrade itself and hands over what it read past the server's 101 answer
-// (frames the server sent right behind it), which is read first. The server side takes Beast's
-// stream after `async_accept`, which reads nothing past the request it was given.
+// After the upgrade the TCP socket, or the TLS stream, becomes a byte transport, and what the
+// upgrade's HTTP reader read past the HTTP message is read first: on the client (connect.cpp,
+// which does the upgrade itself), frames the server sent right behind its 101 answer; on the
+// server (listen_handshake.cpp; Beast's `async_accept` of a request already read reads nothing
+// more), frames a client sent without waiting for the 101.
 //
 // Reading: 64 KiB per transport read, every complete frame buffered decoded by `poll` without a
 // wait. Writing: `queue` frames each message into one output string, and `flush` writes all of
