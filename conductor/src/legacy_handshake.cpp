@@ -60,12 +60,16 @@ void router::on_forwarded_proxy_initialize(link_id from, const message& inner) {
                                     "`_proxy/initialize`"));
 }
 
-bool router::on_initialize_answer(link_id dest_id, const inbound_ptr& in, link_id origin, message& resp) {
+bool router::on_initialize_answer(link_id dest_id, const inbound_ptr& in, link_id origin, message& resp,
+                                  const json::value& wire_id) {
   auto& dest = at(dest_id);
   const auto e = resp.error();
   const bool refused = e && e->code == error_codes::method_not_found;
   if (dest.proxy && refused && dest.generation == pp::generation::current && dest.init_request && !stopping_) {
-    // Perhaps a proxy of the older generation (§4.7): retry with its handshake.
+    // Perhaps a proxy of the older generation (§4.7): retry with its handshake. The refusal is
+    // traced as the answer to the first request, so that every traced request has its response.
+    if (trace_ && !at(origin).conn->closed())
+      trace_->response(trace_endpoint(dest_id, false), trace_endpoint(origin, false), wire_id, resp);
     dest.generation = pp::generation::legacy;
     auto retry = legacy_initialize(std::move(*dest.init_request));
     dest.init_request.reset();

@@ -138,8 +138,10 @@ private:
   void send_own_error(link_id to, const boost::json::value& id, const rpc_error& e, toward dir);
 
   // ---- legacy_handshake.cpp
-  /// The answer to the `initialize` sent on `dest`; false when it was taken over (a retry).
-  bool on_initialize_answer(link_id dest, const inbound_ptr& in, link_id origin, jsonrpc::message& resp);
+  /// The answer to the `initialize` sent on `dest` under `wire_id`; false when it was taken over
+  /// (a retry).
+  bool on_initialize_answer(link_id dest, const inbound_ptr& in, link_id origin, jsonrpc::message& resp,
+                            const boost::json::value& wire_id);
   /// A component forwarded `_proxy/initialize` inside `_proxy/successor`: an older-generation
   /// proxy that does not know it. Answered -32601 so that the older handshake follows.
   void on_forwarded_proxy_initialize(link_id from, const jsonrpc::message& inner);

@@ -282,7 +282,7 @@ void router::send_to(hop via, toward dir, message&& msg, inbound_ptr in, link_id
     if (is_init && self->is_agent_link(via.to) && !resp.is_error()) {
       if (auto* result = resp.json().if_contains("result")) self->maybe_bridge_mcp(*result);
     }
-    if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp))
+    if (is_init && via.to != upstream && request && !self->on_initialize_answer(via.to, request, origin, resp, wire_id))
       return false;
     if (self->trace_ && !self->at(origin).conn->closed()) { // closed: nobody receives it
       // From the response's text: no DOM per traced message.

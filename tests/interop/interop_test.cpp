@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace {
@@ -340,7 +341,8 @@ TEST(interop, legacy_proxies_are_spoken_to_in_the_older_generation) {
 
 TEST(interop, legacy_proxy_with_our_agent_and_editor_pipelining) {
   const std::string legacy = component(ACP_LEGACY_PROXY_BIN);
-  scripted_peer editor(conductor({legacy, component(acp::test::test_agent_path())}));
+  const auto trace = fs::temp_directory_path() / ("acp-interop-legacy-" + std::to_string(::getpid()) + ".jsonl");
+  scripted_peer editor(conductor({legacy, component(acp::test::test_agent_path())}, {"--trace", trace.string()}));
   editor.send(initialize_request());
   editor.send(new_session_request());
   auto init = editor.read_response(0, nullptr, 10s);
@@ -358,6 +360,26 @@ TEST(interop, legacy_proxy_with_our_agent_and_editor_pipelining) {
   EXPECT_EQ(acp::test::chunk_text(seen), "~echo: old");
   editor.close_stdin();
   EXPECT_EQ(editor.wait_exit(10s), 0);
+  // Every traced request has exactly one traced response on its link, the refused
+  // `_proxy/initialize` of the first handshake included (docs/PROTOCOL.md §6).
+  std::ifstream f(trace);
+  std::map<std::string, int> open; // "from>to#id" of requests; responses count down
+  bool refusal = false;
+  for (std::string line; std::getline(f, line);) {
+    const auto ev = json::parse(line).as_object();
+    const auto key = [&](const char* a, const char* b) {
+      return std::string(ev.at(a).as_string()) + ">" + std::string(ev.at(b).as_string()) + "#" +
+             json::serialize(ev.at("id"));
+    };
+    if (ev.at("type") == "request") ++open[key("from", "to")];
+    if (ev.at("type") == "response") {
+      --open[key("to", "from")];
+      refusal = refusal || (ev.at("from") == "Proxy(0)" && ev.at("is_error") == true);
+    }
+  }
+  fs::remove(trace);
+  for (const auto& [k, n] : open) EXPECT_EQ(n, 0) << k;
+  EXPECT_TRUE(refusal) << "the -32601 to `_proxy/initialize` is traced";
 }
 
 void expect_not_a_proxy(const std::vector<std::string>& components, const std::string& name) {
