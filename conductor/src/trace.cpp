@@ -256,7 +256,8 @@ struct trace_writer::state {
     if (payload.empty()) payload = "null";
     const bool has_newline = std::memchr(payload.data(), '\n', payload.size()) != nullptr;
     const std::size_t size = head_.size() + payload.size() + 2;
-    // Without a lock: `waiting_` may be a batch behind, which only errs towards keeping events.
+    // Without a lock: `waiting_` may not show the writer's last write yet, which errs towards
+    // dropping (the owner always sees its own hand-overs): the bound holds.
     const std::size_t waiting = batch_.size() + waiting_.load(std::memory_order_relaxed);
     if (waiting != 0 && waiting + size > options_.max_queued_bytes) {
       ++dropped_pending_;

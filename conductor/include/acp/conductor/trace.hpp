@@ -25,20 +25,21 @@
 //
 // Off the routing thread. The caller (the conductor's one routing thread) only composes the event
 // and appends it to an in-memory queue; a writer thread of this object takes the whole queue at
-// once and writes it with one writev(2). With `publish_on_request`, the caller gathers the events
-// of one burst (what one read brought in) in a batch of its own and hands them to the queue
-// together, taking the queue's lock once per batch instead of once per event. It gathers events for 5 ms before each
-// write, on its own timer while events keep coming, so that one write carries many events and a steady stream costs the
-// routing thread no wake-up calls (only the first event after a pause, or a queue half full, wakes the writer); `tail
-// -f` sees an event within a few milliseconds. A thread, not a coroutine: a regular file cannot be written
-// asynchronously with Asio here (epoll does not poll regular files; `asio::stream_file` needs io_uring, which
-// Boost 1.81 enables only on request and this build does not), and a write to a slow or full disk, or to a FIFO nobody
-// reads, must not stall routing. The thread blocks every signal and touches only the queue and the descriptor (which is
-// close-on-exec), so forking children while it runs is safe.
+// once and writes it with one writev(2). It gathers events for 5 ms before each write, on its own
+// timer while events keep coming, so that one write carries many events and a steady stream
+// costs the routing thread no wake-up calls (only the first event after a pause, or a queue half
+// full, wakes the writer); `tail -f` sees an event within a few milliseconds. With
+// `publish_on_request` (the conductor uses it), the caller also gathers its events in a batch of
+// its own and hands them to the queue together: one lock per batch instead of one per event.
+// A thread, not a coroutine: a regular file cannot be written asynchronously with Asio here
+// (epoll does not poll regular files; `asio::stream_file` needs io_uring, which Boost 1.81 enables
+// only on request and this build does not), and a write to a slow or full disk, or to a FIFO
+// nobody reads, must not stall routing. The thread blocks every signal and touches only the queue
+// and the descriptor (which is close-on-exec), so forking children while it runs is safe.
 //
-// Bounded. Events waiting for the writer (the queue and the batch being written) may take at most
-// `trace_options::max_queued_bytes`; beyond that an event is dropped and counted. The trace then
-// says so itself: before the next event that fits (or at close) a marker line
+// Bounded. Events waiting for the writer (the owner's batch, the queue and the batch being
+// written) may take at most `trace_options::max_queued_bytes`; beyond that an event is dropped
+// and counted. The trace then says so itself: before the next event that fits (or at close) a marker line
 //   {"type":"dropped","ts":2.000000,"count":N}
 // records the N events dropped since the previous marker (`dropped_events()` gives the total).
 // One event larger than the bound is still accepted when nothing else is waiting. The queue is a
@@ -147,13 +148,13 @@ public:
   void notification(chain_position from, chain_position to, std::string_view method, const boost::json::value* params,
                     trace_protocol protocol = trace_protocol::acp);
 
-  /// Batching on the owner's side (the conductor sets it up). From this call on, traced events
-  /// gather in a batch of the owner's, which goes to the writer thread when `publish()` is called,
-  /// when it reaches 64 KiB, or at `close()`. `request` is called (on the owner's thread) when the
-  /// first event of a batch is gathered; it must arrange for `publish()` to be called on the
-  /// owner's thread soon, without calling it itself (the conductor posts it to its event loop, so
-  /// it runs once the read being handled is done). The batch counts against
-  /// `max_queued_bytes`. Without this (the default), each event goes to the writer as it is traced.
+  /// Batching on the owner's side. From this call on, traced events gather in a batch of the
+  /// owner's, which goes to the writer thread when `publish()` is called, when it reaches 64 KiB
+  /// (an event that large goes at once, after the batch), or at `close()`. `request` is called on
+  /// the owner's thread when the first event of a batch is gathered; it must arrange for
+  /// `publish()` to be called on that thread soon, and not call it itself (the conductor starts a
+  /// 1 ms timer on its event loop). Without this (the default), each event goes to the writer as
+  /// it is traced.
   void publish_on_request(std::function<void()> request);
   /// Hands the owner's batch (see `publish_on_request`) to the writer thread. Owner only.
   void publish();
