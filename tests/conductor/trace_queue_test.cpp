@@ -3,6 +3,7 @@
 #include "trace_support.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -277,6 +278,22 @@ TEST_F(trace_queue_test, the_batch_counts_against_the_bound) {
   for (std::size_t i = 0; i < kept; ++i) EXPECT_EQ(number_of(l[i]), static_cast<std::int64_t>(i));
   EXPECT_EQ(without_ts(l[kept]), R"({"type":"dropped","ts":T,"count":)" + std::to_string(dropped) + "}");
   EXPECT_EQ(number_of(l[kept + 1]), 50);
+}
+
+TEST_F(trace_queue_test, a_published_event_reaches_the_file_without_flush_after_an_empty_publish) {
+  auto w = open_ok();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50)); // the writer thread waits for a first event
+  w.publish_on_request([] {});
+  w.publish(); // nothing to hand over: the waiting writer must not be taken for awake
+  std::this_thread::sleep_for(std::chrono::milliseconds(20)); // (a wake-up would have come by now)
+  trace_numbered(w, 0);
+  w.publish();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (contents().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string c = contents(); // no flush(): it would wake the writer itself
+  ASSERT_EQ(std::count(c.begin(), c.end(), '\n'), 1);
+  EXPECT_EQ(number_of(c.substr(0, c.size() - 1)), 0);
 }
 
 TEST_F(trace_queue_test, events_after_close_are_ignored_when_batching) {
