@@ -9,7 +9,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
-#include <boost/beast/websocket/stream.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -32,15 +31,10 @@ struct ws_channel_options {
   ws_role role = ws_role::server;            ///< the client masks its frames; the server requires it
 };
 
-/// A message channel over an open WebSocket (upgrade done, either role): one JSON-RPC message
-/// (or batch) per text frame; a binary frame is an invalid message (-32700 by the connection);
-/// close frames end reading (eof).
-[[nodiscard]] message_channel_ptr make_ws_channel(boost::beast::websocket::stream<tcp_socket> ws,
-                                                  ws_channel_options options);
-[[nodiscard]] message_channel_ptr make_ws_channel(boost::beast::websocket::stream<tls_socket> ws,
-                                                  ws_channel_options options);
-/// The same over the stream itself, upgraded by the caller (the client role): `already_read` is
-/// what the caller read past the server's 101 answer, which the channel reads first.
+/// A message channel over a stream whose WebSocket upgrade is done (either role): one JSON-RPC
+/// message (or batch) per text frame; a binary frame is an invalid message (-32700 by the
+/// connection); close frames end reading (eof). `already_read`: what the upgrade's HTTP reader
+/// read past the HTTP message (frames sent right behind it), which the channel reads first.
 [[nodiscard]] message_channel_ptr make_ws_channel(tcp_socket socket, std::string already_read,
                                                   ws_channel_options options);
 [[nodiscard]] message_channel_ptr make_ws_channel(tls_socket stream, std::string already_read,

@@ -37,7 +37,6 @@
 
 namespace acp::net::detail {
 namespace asio = boost::asio;
-namespace websocket = boost::beast::websocket;
 namespace json = boost::json;
 using boost::system::error_code;
 
@@ -380,14 +379,6 @@ message_channel_ptr make_ws_channel(tls_socket stream, std::string already_read,
   const asio::any_io_executor ex = stream.get_executor();
   auto t = make_tls_transport(std::move(stream), options.description);
   return wrap(ex, make_prefixed_transport(std::move(already_read), std::move(t)), std::move(options));
-}
-
-message_channel_ptr make_ws_channel(websocket::stream<tcp_socket> ws, ws_channel_options options) {
-  return make_ws_channel(std::move(ws.next_layer()), {}, std::move(options));
-}
-
-message_channel_ptr make_ws_channel(websocket::stream<tls_socket> ws, ws_channel_options options) {
-  return make_ws_channel(std::move(ws.next_layer()), {}, std::move(options));
 }
 
 } // namespace acp::net::detail

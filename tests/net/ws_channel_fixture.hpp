@@ -82,16 +82,16 @@ protected:
     auto [c, s] = upgraded_pair();
     o.description = "ws client";
     o.role = detail::ws_role::client;
-    client = detail::make_ws_channel(std::move(c), o);
+    client = detail::make_ws_channel(std::move(c.next_layer()), {}, o);
     o.description = "ws server";
     o.role = detail::ws_role::server;
-    server = detail::make_ws_channel(std::move(s), o);
+    server = detail::make_ws_channel(std::move(s.next_layer()), {}, o);
   }
 
   /// The server end a channel (in `server`), the client end a raw Beast stream the test drives.
   void open_with_raw_client(detail::ws_channel_options o = {}) {
     auto [c, s] = upgraded_pair();
-    server = detail::make_ws_channel(std::move(s), o);
+    server = detail::make_ws_channel(std::move(s.next_layer()), {}, o);
     raw = std::make_unique<ws_stream>(std::move(c));
   }
 
@@ -99,7 +99,7 @@ protected:
   void open_with_raw_server(detail::ws_channel_options o = {}) {
     auto [c, s] = upgraded_pair();
     o.role = detail::ws_role::client;
-    client = detail::make_ws_channel(std::move(c), o);
+    client = detail::make_ws_channel(std::move(c.next_layer()), {}, o);
     raw = std::make_unique<ws_stream>(std::move(s));
   }
 
