@@ -69,7 +69,11 @@ private:
     struct stat st {};
     if (::fstat(STDERR_FILENO, &st) != 0) return;
     how_ = target::direct;
-    if (S_ISREG(st.st_mode)) return;
+    // A regular file, and a character device other than a terminal (/dev/null): writes never
+    // wait, and epoll refuses them. Asio would still keep such a descriptor registered, and
+    // re-registering it in every forked child (Process v2 notifies the reactor of each fork)
+    // fails: with stderr on /dev/null no child could be started.
+    if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && ::isatty(STDERR_FILENO) != 1)) return;
     int fd = -1;
     if (S_ISSOCK(st.st_mode)) {
       fd = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);

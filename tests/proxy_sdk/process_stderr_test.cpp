@@ -184,6 +184,34 @@ TEST_F(process_fixture, failing_sink_is_logged_and_stderr_still_drained) {
   EXPECT_NE(err.find("p2: reading its stderr failed: sink broke"), std::string::npos) << err;
 }
 
+TEST_F(process_fixture, children_start_while_our_stderr_is_dev_null) {
+  // epoll refuses /dev/null; a forwarder that handed it to the reactor anyway made every spawn
+  // after it fail in the forked child ("epoll re-registration: Operation not permitted"), so
+  // `acp-conductor ... 2>/dev/null` answered initialize with an error.
+  std::fflush(stderr);
+  const int saved = ::dup(STDERR_FILENO);
+  const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  ASSERT_TRUE(saved >= 0 && null >= 0);
+  ::dup2(null, STDERR_FILENO);
+  ::close(null);
+  std::vector<std::string> outs;
+  {
+    asio::io_context local;
+    for (int i = 0; i < 3; ++i) { // the first makes the shared forwarder; it writes a line
+      auto r = child_process::spawn(local.get_executor(), sh("echo into-the-void >&2; echo ok" + std::to_string(i)));
+      if (!r) {
+        outs.push_back("spawn failed: " + r.error().message);
+        continue;
+      }
+      outs.push_back(stdout_of(local, *r));
+      (void)run(local, r->async_wait());
+    }
+  }
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  EXPECT_EQ(outs, (std::vector<std::string>{"ok0\n", "ok1\n", "ok2\n"}));
+}
+
 TEST_F(process_fixture, forwarder_never_blocks_and_counts_what_it_drops) {
   std::optional<unread_stderr> err(std::in_place);
   asio::io_context local; // destroyed before `err`: nothing writes to a closed pipe
