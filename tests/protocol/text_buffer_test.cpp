@@ -1,14 +1,19 @@
 // acp::text_buffer: append, reserve, copy, move and reset; growth across the 1 MiB boundary
-// (heap block to anonymous mapping, then mremap) keeps every byte.
+// (heap block to anonymous mapping, then mremap) keeps every byte; a large buffer asks for huge
+// pages.
 
 #include <acp/protocol/text_buffer.hpp>
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include <sys/mman.h>
 
 namespace acp {
 namespace {
@@ -264,6 +269,61 @@ TEST(text_buffer, many_large_buffers_come_and_go) {
     ASSERT_EQ(b.view().front(), 'y');
     ASSERT_EQ(b.view().back(), 'x');
   }
+}
+
+/// The VmFlags line of the mapping of this process that holds `p` (from /proc/self/smaps), or
+/// "" when there is none or the file cannot be read.
+std::string vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t from = 0;
+    std::uintptr_t to = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> from >> dash >> to && dash == '-') {
+      inside = from <= at && at < to;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
+  }
+  return "";
+}
+
+TEST(text_buffer, a_large_buffer_asks_for_huge_pages_and_keeps_asking_as_it_grows) {
+  // A 50 MiB message faults in 25 huge pages instead of 12,800 small ones where the system
+  // gives huge pages on request (transparent_hugepage "madvise"). smaps shows the request as
+  // the flag "hg" of the mapping.
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) GTEST_SKIP() << "no THP in this kernel";
+  // Only whole aligned 2 MiB of a mapping can be a huge page: the buffer starts at one.
+  const auto aligned = [](const text_buffer& t) { return reinterpret_cast<std::uintptr_t>(t.data()) % (2 * MiB) == 0; };
+  text_buffer b;
+  b.append(pattern(0, 3 * MiB)); // past large_bytes: a mapping
+  EXPECT_TRUE(aligned(b));
+  auto flags = vm_flags_of(b.data());
+  ASSERT_FALSE(flags.empty()) << "no mapping holds the buffer";
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
+  // Growth in place, then (a page mapped right behind the buffer) by moving its pages.
+  b.append(pattern(b.size(), 7 * MiB));
+  EXPECT_TRUE(aligned(b));
+  char* const before_move = b.data();
+  void* guard =
+      ::mmap(b.data() + b.capacity(), 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  for (int i = 0; i < 5; ++i) {
+    b.append(pattern(b.size(), 7 * MiB));
+    EXPECT_TRUE(aligned(b)) << "after growing to " << b.size();
+  }
+  EXPECT_NE(b.data(), before_move) << "the guard page did not make the buffer move";
+  if (guard != MAP_FAILED) ::munmap(guard, 4096);
+  EXPECT_EQ(first_mismatch(b), std::string::npos);
+  flags = vm_flags_of(b.data() + b.size() - 1);
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
+
+  text_buffer small("a heap block");
+  flags = vm_flags_of(small.data());
+  EXPECT_EQ(flags.find(" hg"), std::string::npos) << "a small buffer is left as it is: " << flags;
 }
 
 } // namespace
