@@ -1,5 +1,6 @@
 // Children's stderr lines to this process's stderr, off the caller's path: a bounded queue and a
 // writer coroutine on a descriptor of our own that never blocks (see make_stderr_forwarder).
+#include "pollable.hpp"
 #include "process_state.hpp"
 
 #include <acp/sdk/log.hpp>
@@ -69,11 +70,8 @@ private:
     struct stat st {};
     if (::fstat(STDERR_FILENO, &st) != 0) return;
     how_ = target::direct;
-    // A regular file, and a character device other than a terminal (/dev/null): writes never
-    // wait, and epoll refuses them. Asio would still keep such a descriptor registered, and
-    // re-registering it in every forked child (Process v2 notifies the reactor of each fork)
-    // fails: with stderr on /dev/null no child could be started.
-    if (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && ::isatty(STDERR_FILENO) != 1)) return;
+    // A regular file or /dev/null: plain writes (see pollable.hpp for why never the reactor).
+    if (!detail::is_pollable(STDERR_FILENO)) return;
     int fd = -1;
     if (S_ISSOCK(st.st_mode)) {
       fd = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);

@@ -1,5 +1,7 @@
 #include <acp/sdk/transport.hpp>
 
+#include "pollable.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,23 +24,13 @@ namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-bool is_pollable(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return false;
-  if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return false;
-  // Character devices other than terminals (/dev/null, /dev/zero) are not supported by epoll;
-  // they never block, so plain read/write is right for them.
-  if (S_ISCHR(st.st_mode)) return ::isatty(fd) == 1;
-  return true;
-}
-
 /// One direction of an fd transport: a reactor-driven descriptor or a blocking regular file.
 /// Constructed with a negative descriptor, its operations complete with `unusable` (why there
 /// is no descriptor) instead.
 class fd_end {
 public:
   fd_end(const asio::any_io_executor& ex, int fd, error_code unusable = asio::error::bad_descriptor)
-      : desc_(ex), fd_(fd), pollable_(fd >= 0 && is_pollable(fd)), unusable_(unusable) {
+      : desc_(ex), fd_(fd), pollable_(fd >= 0 && detail::is_pollable(fd)), unusable_(unusable) {
     if (pollable_) {
       error_code ec;
       desc_.assign(fd, ec);

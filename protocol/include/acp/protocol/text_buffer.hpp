@@ -3,9 +3,9 @@
 // it is large: from `large_bytes` on it is a private anonymous mapping that grows with
 // mremap(2) (the pages move, the bytes are not copied), is aligned to 2 MiB and asks for
 // transparent huge pages (MADV_HUGEPAGE: a page fault per 2 MiB instead of per 4 KiB), and is
-// returned to the system when released. Below that it is an ordinary heap block. The line decoder reads into one, and a
-// large line's buffer is handed to its message as it is (see line_decoder::take_buffer), so a
-// 50 MiB message is not copied between reading, routing and writing.
+// returned to the system when released. Below that it is an ordinary heap block. The line
+// decoder reads into one, and a large line's buffer is handed to its message as it is (see line_decoder::take_buffer),
+// so a 50 MiB message is not copied between reading, routing and writing.
 
 #include <cstddef>
 #include <string_view>
