@@ -49,9 +49,24 @@ struct world {
 std::optional<std::string> talk(world& w, const std::string& request) {
   tcp::socket s(w.io);
   boost::system::error_code ec;
-  s.connect(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), w.port), ec);
-  FUZZ_CHECK(!ec, "cannot connect to the bridge: " + ec.message());
-  asio::write(s, asio::buffer(request), ec); // small inputs: fit the socket buffers
+  // Connect and write asynchronously: a blocking connect that has to wait (loopback on a busy
+  // machine) fails with EINTR when libFuzzer's SIGALRM arrives (its -timeout handler is installed
+  // without SA_RESTART); a CI run failed so after 17,410 inputs.
+  std::optional<boost::system::error_code> connected;
+  bool written = false; // a write error is not checked: the bridge may close first (a 503, say)
+  s.async_connect(tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), w.port), [&](boost::system::error_code e) {
+    connected = e;
+    if (e) return;
+    asio::async_write(s, asio::buffer(request), [&](boost::system::error_code, std::size_t) { written = true; });
+  });
+  const auto connect_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!(connected && (*connected || written)) && std::chrono::steady_clock::now() < connect_deadline) {
+    if (w.io.stopped()) w.io.restart();
+    w.io.run_one_for(std::chrono::milliseconds(5));
+  }
+  FUZZ_CHECK(connected.has_value(), "no connection to the bridge within 5 s");
+  FUZZ_CHECK(!*connected, "cannot connect to the bridge: " + connected->message());
+  FUZZ_CHECK(written, "the request was not written within 5 s");
   std::string out;
   bool done = false;
   auto last = std::chrono::steady_clock::now();
