@@ -63,7 +63,7 @@ make_remote_setup(const conductor_options& opts) {
   base.tls.verify_server_name = opts.remote.verify_server_name;
   if (!opts.remote.token_file.empty()) {
     auto token = read_token_file(opts.remote.token_file);
-    if (!token) return result(boost::system::in_place_error, std::move(token.error()));
+    if (!token) return result(boost::system::in_place_error, token.error());
     base.bearer_token = std::move(*token);
   } else if (const char* env = std::getenv("ACP_CONDUCTOR_TOKEN"); env && *env) {
     base.bearer_token = std::string(env);
@@ -121,7 +121,7 @@ asio::awaitable<void> router::connect_remotes() {
         if (channel)
           ready_[k] = std::move(*channel);
         else
-          error = std::move(channel.error());
+          error = channel.error();
       }
     }
     if (stopping_) co_return; // the editor left (or a signal came) while we were connecting
