@@ -334,41 +334,16 @@ void debug_file::record_line(stream s, std::string_view line) noexcept {
 
 // ---- the taps ----------------------------------------------------------------------------
 
-namespace {
-
-class tapped_transport final : public transport {
-public:
-  tapped_transport(transport_ptr inner, std::shared_ptr<debug_file> file, stream read_as, stream written_as)
-      : inner_(std::move(inner)), file_(std::move(file)), read_as_(read_as), written_as_(written_as) {}
-
-  asio::awaitable<std::tuple<boost::system::error_code, std::size_t>> read_some(std::span<char> buffer) override {
-    auto r = co_await inner_->read_some(buffer);
-    const std::size_t n = std::get<1>(r);
-    if (n > 0) file_->record(read_as_, std::string_view(buffer.data(), n));
-    co_return r;
-  }
-  asio::awaitable<boost::system::error_code> write_all(std::span<const char> bytes) override {
-    file_->record(written_as_, std::string_view(bytes.data(), bytes.size()));
-    auto ec = co_await inner_->write_all(bytes);
-    co_return ec;
-  }
-  void shutdown_write() noexcept override { inner_->shutdown_write(); }
-  void close_read() noexcept override { inner_->close_read(); }
-  void close() noexcept override { inner_->close(); }
-  [[nodiscard]] std::string_view describe() const noexcept override { return inner_->describe(); }
-
-private:
-  transport_ptr inner_;
-  std::shared_ptr<debug_file> file_;
-  stream read_as_;
-  stream written_as_;
-};
-
-} // namespace
-
 transport_ptr tap_transport(transport_ptr inner, std::shared_ptr<debug_file> file, stream read_as, stream written_as) {
   if (!file) return inner;
-  return std::make_unique<tapped_transport>(std::move(inner), std::move(file), read_as, written_as);
+  return observe_transport(std::move(inner), tap_bytes(std::move(file), read_as, written_as));
+}
+
+byte_observer tap_bytes(std::shared_ptr<debug_file> file, stream read_as, stream written_as) {
+  if (!file) return {};
+  return [file = std::move(file), read_as, written_as](bool incoming, std::string_view bytes) {
+    file->record(incoming ? read_as : written_as, bytes);
+  };
 }
 
 stderr_sink tap_stderr(std::shared_ptr<debug_file> file, stderr_sink next) {

@@ -23,6 +23,7 @@
 // What is logged is what crosses the link above any handshake made below it: a remote
 // component's bearer token (net::connect's `_acp/authenticate`) is never seen here.
 
+#include <acp/sdk/observe.hpp>
 #include <acp/sdk/process.hpp>
 #include <acp/sdk/transport.hpp>
 
@@ -86,6 +87,11 @@ private:
 /// `inner`, with every byte read recorded as `read_as` and every byte written as `written_as`.
 [[nodiscard]] transport_ptr tap_transport(transport_ptr inner, std::shared_ptr<debug_file> file,
                                           debug_file::stream read_as, debug_file::stream written_as);
+
+/// An observer that records a link's bytes in `file` (for net::connect's remote links); empty
+/// without a file.
+[[nodiscard]] byte_observer tap_bytes(std::shared_ptr<debug_file> file, debug_file::stream read_as,
+                                      debug_file::stream written_as);
 
 /// A stderr sink that records each line in `file` (as `err`), then passes it to `next` (if any).
 [[nodiscard]] stderr_sink tap_stderr(std::shared_ptr<debug_file> file, stderr_sink next);

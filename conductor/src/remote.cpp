@@ -116,6 +116,9 @@ asio::awaitable<void> router::connect_remotes() {
           options.socks5 = std::move(*proxy);
       }
       if (error.empty()) {
+        // --debug-dir: the link's file records what crosses it once it is made (never the token).
+        options.observe = tap_bytes(debug_file_for(spec.name, std::to_string(k), target->text()),
+                                    debug_file::stream::out, debug_file::stream::in);
         log::debug(spec.name, "connecting to " + target->text());
         auto channel = co_await net::connect(ex_, *target, std::move(options));
         if (channel)

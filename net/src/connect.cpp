@@ -347,6 +347,7 @@ private:
     o.ping_interval = options_.ping_interval;
     o.description = description();
     o.role = detail::ws_role::client;
+    o.observe = options_.observe;
     co_return detail::make_ws_channel(std::move(stream), beast::buffers_to_string(buffer.data()), std::move(o));
   }
 
@@ -361,6 +362,7 @@ private:
       if (ec) co_return "cannot send the token to " + target_.authority() + ": " + why(ec);
     }
     d_.abort = nullptr;
+    t = observe_transport(std::move(t), options_.observe);
     co_return detail::watch_for_refusal(
         make_ndjson_channel(ex_, std::move(t), ndjson_options{options_.max_message_bytes}));
   }

@@ -3,6 +3,7 @@
 // handshakes. Beast and Asio SSL live only in net/src.
 
 #include <acp/sdk/channel.hpp>
+#include <acp/sdk/observe.hpp>
 #include <acp/sdk/transport.hpp>
 
 #include "ws_framing.hpp"
@@ -29,6 +30,7 @@ struct ws_channel_options {
   std::chrono::milliseconds idle_timeout{0}; ///< no message either way for this long: close; 0 none
   std::string description;                   ///< "ws 127.0.0.1:4000"
   ws_role role = ws_role::server;            ///< the client masks its frames; the server requires it
+  byte_observer observe;                     ///< each message read or sent, its text then "\n" (net::connect_options)
 };
 
 /// A message channel over a stream whose WebSocket upgrade is done (either role): one JSON-RPC

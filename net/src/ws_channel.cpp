@@ -155,7 +155,8 @@ class ws_channel final : public message_channel {
 public:
   ws_channel(const asio::any_io_executor& ex, transport_ptr t, ws_channel_options options)
       : s_(std::make_shared<shared_state>(ex, std::move(t), options.role)), max_(options.max_message_bytes),
-        decoder_(options.role, options.max_message_bytes), description_(std::move(options.description)) {
+        decoder_(options.role, options.max_message_bytes), description_(std::move(options.description)),
+        observe_(std::move(options.observe)) {
     if (options.ping_interval.count() > 0) start_keep_alive(s_, options.ping_interval);
   }
   ~ws_channel() override { close(); }
@@ -190,8 +191,10 @@ public:
     while (auto ev = decoder_.next()) {
       switch (ev->type) {
       case ws_event::kind::text:
+        seen(true, ev->payload);
         return channel_input{.parsed = parser_.parse(ev->payload)};
       case ws_event::kind::binary: {
+        seen(true, ev->payload);
         channel_input in;
         auto error = rpc_error::parse_error("Parse error: a binary frame (one JSON-RPC message per text frame)");
         in.parsed.items.emplace_back(jsonrpc::invalid_message{std::move(error), nullptr, false});
@@ -316,9 +319,16 @@ private:
   queue_result push() {
     const auto size = scratch_.size();
     if (size > max_) return {channel_errc::message_too_large, size};
+    seen(false, scratch_);
     append_ws_frame(out_, ws_opcode::text, scratch_, s_->masker());
     if (scratch_.capacity() > keep_buffer_capacity) std::string().swap(scratch_);
     return {{}, size};
+  }
+
+  void seen(bool incoming, std::string_view text) {
+    if (!observe_) return;
+    observe_(incoming, text);
+    observe_(incoming, "\n");
   }
 
   channel_input ended() const { return channel_input{.type = channel_input::kind::ended, .end = *end_}; }
@@ -342,6 +352,7 @@ private:
   std::size_t max_;
   ws_decoder decoder_;
   std::string description_;
+  byte_observer observe_;
 
   jsonrpc::line_parser parser_;
   bool read_closed_ = false;

@@ -1,5 +1,7 @@
 #include <acp/sdk/transport.hpp>
 
+#include <acp/sdk/observe.hpp>
+
 #include "pollable.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -215,6 +217,44 @@ boost::system::result<std::pair<transport_ptr, transport_ptr>> make_memory_duple
   auto b = make_socket_transport(ex, fds[1], "memory duplex b");
   if (!b) return b.error();
   return std::pair{std::move(*a), std::move(*b)};
+}
+
+namespace {
+
+class observed_transport final : public transport {
+public:
+  observed_transport(transport_ptr inner, byte_observer observer)
+      : inner_(std::move(inner)), observer_(std::move(observer)) {}
+
+  asio::awaitable<std::tuple<error_code, std::size_t>> read_some(std::span<char> buffer) override {
+    auto r = co_await inner_->read_some(buffer);
+    if (const std::size_t n = std::get<1>(r); n > 0) observer_(true, std::string_view(buffer.data(), n));
+    co_return r;
+  }
+  asio::awaitable<error_code> write_all(std::span<const char> bytes) override {
+    observer_(false, std::string_view(bytes.data(), bytes.size()));
+    co_return co_await inner_->write_all(bytes);
+  }
+  std::size_t try_write(std::span<const char> bytes) noexcept override {
+    const std::size_t n = inner_->try_write(bytes);
+    if (n > 0) observer_(false, std::string_view(bytes.data(), n));
+    return n;
+  }
+  void shutdown_write() noexcept override { inner_->shutdown_write(); }
+  void close_read() noexcept override { inner_->close_read(); }
+  void close() noexcept override { inner_->close(); }
+  [[nodiscard]] std::string_view describe() const noexcept override { return inner_->describe(); }
+
+private:
+  transport_ptr inner_;
+  byte_observer observer_;
+};
+
+} // namespace
+
+transport_ptr observe_transport(transport_ptr inner, byte_observer observer) {
+  if (!observer) return inner;
+  return std::make_unique<observed_transport>(std::move(inner), std::move(observer));
 }
 
 } // namespace acp

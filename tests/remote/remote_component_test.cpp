@@ -8,6 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -76,6 +80,56 @@ TEST(remote_component, tcp_and_unix_agents_with_a_token) {
     const auto init = editor.initialize();
     EXPECT_NE(error_of(init), nullptr) << dump(init);
     EXPECT_EQ(editor.wait_exit(10s), 1) << editor.stderr_text();
+  }
+}
+
+/// The text of each file in `dir` whose name has `-LABEL-` (`C`, `0`, `1`, ...) after its time.
+std::map<std::string, std::string> debug_logs(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const auto name = e.path().filename().string(); // YYYYmmdd-HHMMSS-LABEL-NAME.log
+    if (name.size() < 17) continue;
+    const auto label = name.substr(16, name.find('-', 16) - 16);
+    std::ifstream f(e.path());
+    std::stringstream text;
+    text << f.rdbuf();
+    out[label] = text.str();
+  }
+  return out;
+}
+
+// --debug-dir records a remote component's link as it does a child's: what was sent to it (→)
+// and what it answered (←), over WebSocket and over TCP; the bearer token is never in a file.
+TEST(remote_component, debug_dir_records_what_a_remote_link_carried_but_never_its_token) {
+  temp_dir dir;
+  const auto token = "component-token-" + std::to_string(::getpid());
+  const auto tokens = token_file(dir, token);
+  for (const auto* scheme : {"ws", "tcp"}) {
+    SCOPED_TRACE(scheme);
+    server agent(listening_agent(std::string(scheme) + "://127.0.0.1:0", {"--token-file", tokens}));
+    ASSERT_FALSE(agent.url().empty()) << agent.log();
+    const auto logs = dir.file(std::string("logs-") + scheme);
+    {
+      scripted_peer editor(acp::test::chain({acp::test::component(acp::test::arrow_path()), agent.url()},
+                                            {"--token-file", tokens, "--debug-dir", logs}));
+      const auto t = run_turn(editor, "echo logged");
+      EXPECT_EQ(t.text, ">echo: logged") << dump(t.init) << editor.stderr_text();
+      editor.close_stdin();
+      EXPECT_EQ(editor.wait_exit(10s), 0) << editor.stderr_text();
+    }
+    auto files = debug_logs(logs);
+    ASSERT_EQ(files.size(), 3u) << "expected C, 0 and 1 in " << logs;
+    const auto& remote = files["1"];
+    EXPECT_NE(remote.find("Component 1: " + agent.url()), std::string::npos) << remote;
+    EXPECT_NE(remote.find("1 → "), std::string::npos) << remote;
+    EXPECT_NE(remote.find(R"("method":"initialize")"), std::string::npos) << remote;
+    EXPECT_NE(remote.find(R"("method":"session/prompt")"), std::string::npos) << remote;
+    EXPECT_NE(remote.find("1 ← "), std::string::npos) << remote;
+    EXPECT_NE(remote.find("echo: logged"), std::string::npos) << remote;
+    // Every message on a line of its own: no line carries two.
+    std::istringstream lines(remote);
+    for (std::string l; std::getline(lines, l);) EXPECT_EQ(l.find("}{"), std::string::npos) << l;
+    for (const auto& [label, text] : files) EXPECT_EQ(text.find(token), std::string::npos) << "token in file " << label;
   }
 }
 

@@ -23,6 +23,7 @@
 
 #include <acp/net/url.hpp>
 #include <acp/sdk/channel.hpp>
+#include <acp/sdk/observe.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -68,6 +69,10 @@ struct connect_options {
   std::optional<socks5_proxy> socks5;      ///< used as given (see socks5_from_environment)
   std::size_t max_message_bytes = std::size_t{64} * 1024 * 1024;
   std::chrono::milliseconds ping_interval{20000}; ///< WebSocket keep-alive
+  /// Sees what crosses the link once it is made (debug logs): NDJSON schemes the bytes read and
+  /// written after the authentication line (never the token); WebSocket each message's text
+  /// followed by '\n', so the log reads as NDJSON either way.
+  byte_observer observe;
 };
 
 /// Connects to `target`. The error is one sentence naming the address and the phase:
