@@ -335,7 +335,6 @@ void debug_file::record_line(stream s, std::string_view line) noexcept {
 // ---- the taps ----------------------------------------------------------------------------
 
 transport_ptr tap_transport(transport_ptr inner, std::shared_ptr<debug_file> file, stream read_as, stream written_as) {
-  if (!file) return inner;
   return observe_transport(std::move(inner), tap_bytes(std::move(file), read_as, written_as));
 }
 

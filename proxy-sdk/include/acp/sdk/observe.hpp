@@ -11,6 +11,7 @@ namespace acp {
 
 /// Sees the bytes that cross a transport: `incoming` for what was read, else what is written
 /// (before the write; a `try_write` reports the part it wrote). Any part of a line, or many.
+/// It must not throw: `try_write` calls it and is noexcept.
 using byte_observer = std::function<void(bool incoming, std::string_view bytes)>;
 
 /// `inner`, with every byte read and written shown to `observer`. `inner` when `observer` is
